@@ -1,0 +1,281 @@
+#include "CProcessShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int corral_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int corral_pidfd_send_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | options) != 0) return -1;
+    *code = info.si_code;
+    *status = info.si_status;
+    *pid = info.si_pid;
+    if (info.si_pid == 0) *code = 0;
+    return 0;
+}
+
+static volatile sig_atomic_t corral_signal_pipe_fd = -1;
+
+static void corral_signal_handler(int signal) {
+    int saved = errno;
+    int fd = corral_signal_pipe_fd;
+    if (fd >= 0) {
+        unsigned char byte = (unsigned char)signal;
+        ssize_t ignored = write(fd, &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+void corral_signal_set_pipe(int fd) {
+    corral_signal_pipe_fd = fd;
+}
+
+int corral_signal_install(int signal, struct sigaction *previous) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = corral_signal_handler;
+    sigfillset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(signal, &action, previous);
+}
+
+int corral_signal_restore(int signal, const struct sigaction *previous) {
+    return sigaction(signal, previous, NULL);
+}
+
+static socklen_t corral_unix_address(const char *name, struct sockaddr_un *address) {
+    size_t length = strlen(name);
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    if (length == 0 || length >= sizeof address->sun_path) {
+        errno = ENAMETOOLONG;
+        return 0;
+    }
+    memcpy(address->sun_path, name, length);
+    if (name[0] == '@') {
+        address->sun_path[0] = '\0';
+        return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length);
+    }
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + 1);
+}
+
+int corral_unix_bind(int fd, const char *name) {
+    struct sockaddr_un address;
+    socklen_t length = corral_unix_address(name, &address);
+    if (length == 0) return -1;
+    return bind(fd, (struct sockaddr *)&address, length);
+}
+
+int corral_unix_send(const char *name, const void *bytes, size_t length) {
+    struct sockaddr_un address;
+    socklen_t address_length = corral_unix_address(name, &address);
+    if (address_length == 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent;
+    do {
+        sent = sendto(fd, bytes, length, MSG_NOSIGNAL, (struct sockaddr *)&address, address_length);
+    } while (sent < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent < 0 ? -1 : 0;
+}
+
+ssize_t corral_recv_with_credentials(int fd, void *buffer, size_t capacity, pid_t *pid, int *truncated) {
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+    } control;
+    struct iovec vector = {.iov_base = buffer, .iov_len = capacity};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    ssize_t received = recvmsg(fd, &message, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    if (received < 0) return -1;
+    *pid = 0;
+    *truncated = (message.msg_flags & MSG_TRUNC) || (size_t)received > capacity;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET) continue;
+        if (header->cmsg_type == SCM_CREDENTIALS && header->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred credentials;
+            memcpy(&credentials, CMSG_DATA(header), sizeof credentials);
+            *pid = credentials.pid;
+        } else if (header->cmsg_type == SCM_RIGHTS) {
+            size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int passed;
+                memcpy(&passed, CMSG_DATA(header) + i * sizeof(int), sizeof passed);
+                close(passed);
+            }
+        }
+    }
+    return received;
+}
+
+int corral_close_range(unsigned int first, unsigned int last) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, first, last, 0) == 0) return 0;
+    if (errno != ENOSYS) return -1;
+#endif
+    long limit = sysconf(_SC_OPEN_MAX);
+    if (limit < 0 || limit > 1048576) limit = 1048576;
+    for (unsigned int fd = first; fd < (unsigned int)limit && fd <= last; fd++) close((int)fd);
+    return 0;
+}
+
+int corral_set_child_subreaper(int on) {
+    return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0);
+}
+
+/* ---- spawn: the child side runs between vfork and execve; async-signal-safe calls only ---- */
+
+struct corral_spawn_failure {
+    int stage;
+    int error;
+};
+
+static void corral_child_fail(int report_fd, int stage) __attribute__((noreturn));
+static void corral_child_fail(int report_fd, int stage) {
+    struct corral_spawn_failure failure = {.stage = stage, .error = errno};
+    ssize_t ignored = write(report_fd, &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+}
+
+static void corral_write_decimal(char *slot, pid_t value) {
+    char digits[20];
+    int count = 0;
+    unsigned long number = (unsigned long)value;
+    do {
+        digits[count++] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number != 0 && count < 20);
+    for (int i = 0; i < count; i++) slot[i] = digits[count - 1 - i];
+    slot[count] = '\0';
+}
+
+/* Moves every descriptor the child keeps above the range it will occupy, then places them. */
+static int corral_child_descriptors(const corral_spawn_request *request, int report_fd) {
+    int total = 3 + request->inherited_count;
+    int base = total > report_fd ? total : report_fd + 1;
+    int moved[3 + 64];
+    if (request->inherited_count > 64) {
+        errno = EMFILE;
+        return -1;
+    }
+    int sources[3] = {request->stdin_fd, request->stdout_fd, request->stderr_fd};
+    for (int i = 0; i < total; i++) {
+        int source = i < 3 ? sources[i] : request->inherited_fds[i - 3];
+        moved[i] = fcntl(source, F_DUPFD, base);
+        if (moved[i] < 0) return -1;
+    }
+    for (int i = 0; i < total; i++) {
+        if (dup2(moved[i], i) < 0) return -1;
+    }
+    /* Everything from `total` up is closed except the failure report pipe (CLOEXEC). */
+    if (report_fd > total && corral_close_range((unsigned int)total, (unsigned int)report_fd - 1) != 0) return -1;
+    if (corral_close_range((unsigned int)report_fd + 1, ~0U) != 0) return -1;
+    return 0;
+}
+
+static void corral_child(const corral_spawn_request *request, int report_fd) __attribute__((noreturn));
+static void corral_child(const corral_spawn_request *request, int report_fd) {
+    int total = 3 + request->inherited_count;
+    if (report_fd < total) {
+        int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, total);
+        if (moved < 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
+        report_fd = moved;
+    }
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++) {
+        if (signal == SIGKILL || signal == SIGSTOP) continue;
+        sigaction(signal, &default_action, NULL);
+    }
+    if (setpgid(0, 0) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SETPGID);
+    if (request->parent_death_signal != 0) {
+        if (prctl(PR_SET_PDEATHSIG, request->parent_death_signal, 0, 0, 0) != 0)
+            corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_PDEATHSIG);
+        if (getppid() != request->expected_parent) {
+            errno = ESRCH;
+            corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_PARENT_GONE);
+        }
+    }
+    if (corral_child_descriptors(request, report_fd) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
+    if (request->listen_pid_slot != NULL) corral_write_decimal(request->listen_pid_slot, getpid());
+    if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
+        corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
+    execve(request->path, request->argv, request->envp);
+    corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_EXEC);
+}
+
+int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage) {
+    int report[2];
+    *stage = CORRAL_SPAWN_STAGE_FORK;
+    if (pipe2(report, O_CLOEXEC) != 0) return -1;
+
+    /* No handler of the parent may run in the child before its dispositions are reset. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = vfork();
+    if (child == 0) corral_child(request, report[1]);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+
+    if (child < 0) {
+        close(report[0]);
+        errno = fork_errno;
+        return -1;
+    }
+    struct corral_spawn_failure failure = {0, 0};
+    ssize_t got;
+    do {
+        got = read(report[0], &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    *pid = child;
+    if (got == (ssize_t)sizeof failure) {
+        /* The child has exited (127); reap it so no zombie is left. */
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        *stage = failure.stage;
+        errno = failure.error;
+        return -1;
+    }
+    *stage = CORRAL_SPAWN_STAGE_NONE;
+    return 0;
+}
+
+int corral_sigrtmin(void) { return SIGRTMIN; }
+int corral_sigrtmax(void) { return SIGRTMAX; }
+
+int corral_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

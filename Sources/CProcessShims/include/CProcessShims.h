@@ -1,0 +1,78 @@
+#ifndef CORRAL_PROCESS_SHIMS_H
+#define CORRAL_PROCESS_SHIMS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/// Where in the child's start-up a spawn failed (reported with errno through a CLOEXEC pipe).
+typedef enum {
+    CORRAL_SPAWN_STAGE_NONE = 0,
+    CORRAL_SPAWN_STAGE_SETPGID = 1,
+    CORRAL_SPAWN_STAGE_PDEATHSIG = 2,
+    CORRAL_SPAWN_STAGE_PARENT_GONE = 3,
+    CORRAL_SPAWN_STAGE_DESCRIPTORS = 4,
+    CORRAL_SPAWN_STAGE_SIGNAL_MASK = 5,
+    CORRAL_SPAWN_STAGE_EXEC = 6,
+    CORRAL_SPAWN_STAGE_FORK = 7,
+} corral_spawn_stage;
+
+/// Everything the child side of a spawn needs; prepared entirely by the parent.
+typedef struct {
+    const char *path;             /* absolute or relative path, no PATH search */
+    char *const *argv;            /* NULL-terminated */
+    char *const *envp;            /* NULL-terminated */
+    int stdin_fd;                 /* becomes fd 0 */
+    int stdout_fd;                /* becomes fd 1 */
+    int stderr_fd;                /* becomes fd 2 */
+    const int *inherited_fds;     /* become fds 3, 4, ... in order */
+    int inherited_count;
+    char *listen_pid_slot;        /* if not NULL: 21 bytes where the child's pid is written (LISTEN_PID) */
+    sigset_t child_mask;          /* signal mask the program starts with */
+    int parent_death_signal;      /* 0 for none */
+    pid_t expected_parent;        /* the child exits at once if its parent is no longer this pid */
+} corral_spawn_request;
+
+/// Spawns a child: vfork, then only async-signal-safe calls, then execve.
+/// Returns 0 and the pid, or -1 with errno set and the failing stage in *stage.
+int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage);
+
+/// pidfd_open(2).
+int corral_pidfd_open(pid_t pid);
+/// pidfd_send_signal(2) with no siginfo.
+int corral_pidfd_send_signal(int pidfd, int signal);
+/// waitid(P_PIDFD, pidfd, WEXITED | options). On success *code is CLD_EXITED/CLD_KILLED/CLD_DUMPED
+/// (0 when WNOHANG found nothing) and *status the exit code or signal number.
+int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *pid);
+
+/// Installs the process-wide handler for `signal` that writes the signal number (one byte) to the
+/// descriptor set by corral_signal_set_pipe. The previous action is stored in *previous.
+int corral_signal_install(int signal, struct sigaction *previous);
+/// Restores an action saved by corral_signal_install.
+int corral_signal_restore(int signal, const struct sigaction *previous);
+/// Sets the (non-blocking) write end the handler writes to; -1 turns writing off.
+void corral_signal_set_pipe(int fd);
+
+/// Binds an AF_UNIX datagram socket to `name`; a leading '@' means the abstract namespace.
+int corral_unix_bind(int fd, const char *name);
+/// Sends one datagram to the AF_UNIX address `name` ('@' = abstract) from a new socket.
+int corral_unix_send(const char *name, const void *bytes, size_t length);
+/// Receives one datagram with its sender's credentials (SO_PASSCRED must be on).
+/// Returns the datagram's full length (may exceed capacity: then *truncated is 1), or -1 with errno.
+/// Descriptors passed along (SCM_RIGHTS) are closed at once. *pid is 0 if no credentials came.
+ssize_t corral_recv_with_credentials(int fd, void *buffer, size_t capacity, pid_t *pid, int *truncated);
+
+/// close_range(2), with a loop fallback for kernels without it.
+int corral_close_range(unsigned int first, unsigned int last);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, on).
+int corral_set_child_subreaper(int on);
+
+/// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
+int corral_pipe2(int fds[2], int flags);
+
+/// SIGRTMIN and SIGRTMAX (macros calling into libc).
+int corral_sigrtmin(void);
+int corral_sigrtmax(void);
+
+#endif

@@ -1,0 +1,15 @@
+/// A configuration value that cannot work, found before anything is spawned.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The field at fault, e.g. `"workers"`.
+    public var field: String
+    /// What is wrong and what would be accepted.
+    public var problem: String
+
+    /// Creates an error about `field`.
+    public init(field: String, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+
+    public var description: String { "invalid \(field): \(problem)" }
+}

@@ -1,0 +1,117 @@
+import Logging
+
+/// Everything the supervisor needs to run a server. Checked by ``validate()`` before anything is
+/// spawned; every field has a documented default.
+public struct SupervisorConfiguration: Sendable {
+    /// The largest accepted ``workers`` count.
+    public static let maximumWorkers = 4096
+
+    /// Number of worker processes, 1...``maximumWorkers``. Default 1.
+    public var workers: Int
+    /// What each worker runs. Default: the running binary re-executed as a Swift worker.
+    public var worker: ChildProgram
+    /// Extra processes started after the workers, with the indices after theirs. Default none.
+    public var extras: [ExtraProcess]
+    /// Signals that stop the server; the supervisor forwards the first one it receives to every
+    /// child. Default `[SIGINT, SIGTERM]`. Must not be empty, nor hold `SIGKILL`/`SIGSTOP`.
+    public var stopSignals: [Signal]
+    /// How long the children get to end after the stop signal before their process groups are
+    /// sent `SIGKILL`; nil waits forever (as aiotools' `wait_timeout=None`). Default 10 s.
+    public var waitTimeout: Duration?
+    /// How long a child may take from spawn to `READY=1` before it counts as failed in init;
+    /// nil for no limit (the default).
+    public var initTimeout: Duration?
+    /// What a child failure does to the others. Default ``FailurePolicy/stopAll``.
+    public var failurePolicy: FailurePolicy
+    /// Variables added to every child's environment (after the inherited ones).
+    public var environment: [String: String]
+    /// Where the engine logs its decisions (metadata: `slot`, `pid`). It never prints.
+    public var logger: Logger
+
+    /// Creates a configuration; see each property for its meaning and default.
+    public init(
+        workers: Int = 1,
+        worker: ChildProgram = .swiftWorker,
+        extras: [ExtraProcess] = [],
+        stopSignals: [Signal] = [.interrupt, .terminate],
+        waitTimeout: Duration? = .seconds(10),
+        initTimeout: Duration? = nil,
+        failurePolicy: FailurePolicy = .stopAll,
+        environment: [String: String] = [:],
+        logger: Logger = Logger(label: "corral")
+    ) {
+        self.workers = workers
+        self.worker = worker
+        self.extras = extras
+        self.stopSignals = stopSignals
+        self.waitTimeout = waitTimeout
+        self.initTimeout = initTimeout
+        self.failurePolicy = failurePolicy
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The signal used when the server stops for another reason than a received stop signal
+    /// (a failure, a stop command): `SIGTERM` if it is a stop signal, else the first one listed.
+    public var defaultStopSignal: Signal {
+        stopSignals.contains(.terminate) ? .terminate : (stopSignals.first ?? .terminate)
+    }
+
+    /// Total number of slots: workers, then extras.
+    public var slotCount: Int { workers + extras.count }
+
+    /// Throws a ``ConfigurationError`` naming the first value that cannot work.
+    public func validate() throws(ConfigurationError) {
+        guard workers >= 1 && workers <= Self.maximumWorkers else {
+            throw ConfigurationError(
+                field: "workers", problem: "\(workers) is out of range; use 1 to \(Self.maximumWorkers)")
+        }
+        guard !stopSignals.isEmpty else {
+            throw ConfigurationError(field: "stop signals", problem: "the list is empty; name at least one, e.g. TERM")
+        }
+        for signal in stopSignals {
+            guard signal.rawValue >= 1 && signal.rawValue <= Signal.maximum else {
+                throw ConfigurationError(field: "stop signals", problem: "\(signal.rawValue) is not a signal number")
+            }
+            guard signal.isCatchable else {
+                throw ConfigurationError(
+                    field: "stop signals", problem: "\(signal) cannot be caught, so it cannot be forwarded")
+            }
+            guard signal != .brokenPipe && signal.rawValue != 17 else {
+                throw ConfigurationError(field: "stop signals", problem: "\(signal) is not usable as a stop signal")
+            }
+        }
+        guard Set(stopSignals).count == stopSignals.count else {
+            throw ConfigurationError(field: "stop signals", problem: "a signal is listed twice")
+        }
+        if let waitTimeout, waitTimeout < .zero {
+            throw ConfigurationError(field: "wait timeout", problem: "\(waitTimeout) is negative; use 0 or more, or none")
+        }
+        if let initTimeout, initTimeout <= .zero {
+            throw ConfigurationError(field: "init timeout", problem: "\(initTimeout) must be positive, or none")
+        }
+        if case .command(let arguments, _) = worker {
+            try Self.checkCommand(arguments, field: "worker command")
+        }
+        if case .swiftWorker(let executable?, _) = worker, executable.isEmpty {
+            throw ConfigurationError(field: "worker executable", problem: "the path is empty")
+        }
+        for (offset, extra) in extras.enumerated() {
+            if case .command(let arguments) = extra.body {
+                try Self.checkCommand(arguments, field: "extra process \(offset) command")
+            }
+        }
+        for key in environment.keys where key.isEmpty || key.contains("=") {
+            throw ConfigurationError(field: "environment", problem: "\"\(key)\" is not a variable name")
+        }
+    }
+
+    private static func checkCommand(_ arguments: [String], field: String) throws(ConfigurationError) {
+        guard let program = arguments.first, !program.isEmpty else {
+            throw ConfigurationError(field: field, problem: "the command is empty")
+        }
+        if arguments.contains(where: { $0.utf8.contains(0) }) {
+            throw ConfigurationError(field: field, problem: "an argument contains a NUL byte")
+        }
+    }
+}

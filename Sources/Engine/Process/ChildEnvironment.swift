@@ -1,0 +1,55 @@
+/// The variables the supervisor gives its children, and their names.
+enum ChildEnvironment {
+    /// `worker` or `extra`: present only for Swift children, which run the engine's worker side.
+    static let role = "CORRAL_ROLE"
+    /// The slot index, 0-based; extras continue after the workers (aiotools' `process_index`).
+    static let processIndex = "CORRAL_PROCESS_INDEX"
+    /// The number of workers.
+    static let workerCount = "CORRAL_WORKER_COUNT"
+    /// The stop signals, as comma-separated numbers.
+    static let stopSignals = "CORRAL_STOP_SIGNALS"
+    /// The shared value as JSON.
+    static let shared = "CORRAL_SHARED"
+    /// The supervisor's pid (a Swift child checks it is its parent before taking the worker role).
+    static let supervisorPid = "CORRAL_SUPERVISOR_PID"
+    /// systemd's readiness socket.
+    static let notifySocket = "NOTIFY_SOCKET"
+    /// systemd's count of inherited sockets (descriptors 3, 4, …).
+    static let listenFds = "LISTEN_FDS"
+    /// systemd's colon-separated names of the inherited sockets.
+    static let listenFdNames = "LISTEN_FDNAMES"
+    /// systemd's pid the inherited sockets are meant for.
+    static let listenPid = "LISTEN_PID"
+
+    private static let owned: Set<String> = [
+        role, processIndex, workerCount, stopSignals, shared, supervisorPid, notifySocket, listenFds, listenFdNames,
+        listenPid,
+    ]
+
+    /// The environment for one child: the supervisor's own (less the variables above), the
+    /// configured additions, then this slot's variables.
+    static func build(
+        inherited: [String], additions: [String: String], slot: Int, role: ChildKind?, workerCount: Int,
+        stopSignals: [Signal], notifyAddress: String, payload: LaunchPayload, supervisorPid: Int32
+    ) -> [String] {
+        var entries = inherited.filter { entry in
+            let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            return !owned.contains(name) && additions[name] == nil
+        }
+        entries += additions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        entries.append("\(processIndex)=\(slot)")
+        entries.append("\(Self.workerCount)=\(workerCount)")
+        entries.append("\(notifySocket)=\(notifyAddress)")
+        if let role {
+            entries.append("\(Self.role)=\(role.rawValue)")
+            entries.append("\(Self.supervisorPid)=\(supervisorPid)")
+            entries.append("\(Self.stopSignals)=\(stopSignals.map { String($0.rawValue) }.joined(separator: ","))")
+            if let json = payload.sharedJSON { entries.append("\(shared)=\(json)") }
+        }
+        if !payload.sockets.isEmpty {
+            entries.append("\(listenFds)=\(payload.sockets.count)")
+            entries.append("\(listenFdNames)=\(payload.sockets.map(\.name).joined(separator: ":"))")
+        }
+        return entries
+    }
+}

@@ -1,0 +1,118 @@
+import CProcessShims
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// One child to start: everything decided by the parent before the (vfork) child runs.
+struct SpawnRequest {
+    /// The file to execute (already resolved; no `PATH` search happens in the child).
+    var executable: String
+    /// `argv`, including `argv[0]`.
+    var arguments: [String]
+    /// `NAME=value` entries.
+    var environment: [String]
+    /// Descriptor that becomes the child's 0.
+    var standardInput: CInt
+    /// Descriptor that becomes the child's 1.
+    var standardOutput: CInt
+    /// Descriptor that becomes the child's 2.
+    var standardError: CInt
+    /// Descriptors that become 3, 4, … in order (systemd's `LISTEN_FDS`).
+    var inherited: [CInt]
+    /// Whether to write the child's own pid into `LISTEN_PID=` (only with inherited sockets).
+    var setsListenPid: Bool
+    /// Signals left blocked when the program starts (a Swift worker unblocks them itself).
+    var blockedSignals: [Signal]
+    /// The slot, for error messages.
+    var slot: Int
+}
+
+/// Starts children by vfork + exec in C (no Swift runs in the child): own process group,
+/// default signal dispositions, only the intended descriptors, a parent-death `SIGKILL`.
+enum ChildSpawner {
+    /// Spawns `request`, returning the child's pid. On failure nothing is left behind.
+    static func spawn(_ request: SpawnRequest) throws(SpawnError) -> pid_t {
+        var storage = CStringStorage()
+        let argv = storage.array(request.arguments)
+        var environment = request.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
+        var listenPidSlot: UnsafeMutablePointer<CChar>?
+        if request.setsListenPid {
+            environment.append("LISTEN_PID=" + String(repeating: "0", count: 20))
+        }
+        let envp = storage.array(environment)
+        if request.setsListenPid, let last = envp[environment.count - 1] {
+            listenPidSlot = last + "LISTEN_PID=".utf8.count
+        }
+        let path = storage.string(request.executable)
+        var pid: pid_t = 0
+        var stage: CInt = 0
+        let result: CInt = request.inherited.withUnsafeBufferPointer { inherited in
+            argv.withUnsafeBufferPointer { argvPointer in
+                envp.withUnsafeBufferPointer { envpPointer in
+                    var spawnRequest = corral_spawn_request()
+                    spawnRequest.path = UnsafePointer(path)
+                    spawnRequest.argv = UnsafePointer(argvPointer.baseAddress)
+                    spawnRequest.envp = UnsafePointer(envpPointer.baseAddress)
+                    spawnRequest.stdin_fd = request.standardInput
+                    spawnRequest.stdout_fd = request.standardOutput
+                    spawnRequest.stderr_fd = request.standardError
+                    spawnRequest.inherited_fds = inherited.baseAddress
+                    spawnRequest.inherited_count = CInt(inherited.count)
+                    spawnRequest.listen_pid_slot = listenPidSlot
+                    spawnRequest.child_mask = Syscalls.signalSet(request.blockedSignals)
+                    spawnRequest.parent_death_signal = SIGKILL
+                    spawnRequest.expected_parent = getpid()
+                    return corral_spawn(&spawnRequest, &pid, &stage)
+                }
+            }
+        }
+        let error = Glibc.errno
+        storage.free()
+        guard result == 0 else {
+            throw SpawnError(
+                executable: request.executable, stage: Self.stage(stage), errno: Errno(rawValue: error),
+                slot: request.slot)
+        }
+        return pid
+    }
+
+    private static func stage(_ raw: CInt) -> SpawnError.Stage {
+        switch UInt32(raw) {
+        case CORRAL_SPAWN_STAGE_SETPGID.rawValue: return .processGroup
+        case CORRAL_SPAWN_STAGE_PDEATHSIG.rawValue: return .parentDeathSignal
+        case CORRAL_SPAWN_STAGE_PARENT_GONE.rawValue: return .parentGone
+        case CORRAL_SPAWN_STAGE_DESCRIPTORS.rawValue: return .descriptors
+        case CORRAL_SPAWN_STAGE_SIGNAL_MASK.rawValue: return .signalMask
+        case CORRAL_SPAWN_STAGE_EXEC.rawValue: return .exec
+        default: return .fork
+        }
+    }
+}
+
+/// C strings owned until ``free()``: the argv/envp arrays handed to the C spawn routine.
+private struct CStringStorage {
+    private var owned: [UnsafeMutablePointer<CChar>] = []
+
+    mutating func string(_ value: String) -> UnsafeMutablePointer<CChar> {
+        let bytes = Array(value.utf8)
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (offset, byte) in bytes.enumerated() { copy[offset] = CChar(bitPattern: byte) }
+        copy[bytes.count] = 0
+        owned.append(copy)
+        return copy
+    }
+
+    /// A NULL-terminated array of copies of `values`.
+    mutating func array(_ values: [String]) -> [UnsafeMutablePointer<CChar>?] {
+        values.map { string($0) } + [nil]
+    }
+
+    mutating func free() {
+        for pointer in owned { pointer.deallocate() }
+        owned.removeAll()
+    }
+}

@@ -1,0 +1,15 @@
+/// The lifecycle of one slot: `pending → initializing → running → stopping → exited`.
+public enum ProcessState: String, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Not spawned (yet, or ever: shutdown began before its turn).
+    case pending
+    /// Spawned; has not reported `READY=1` yet.
+    case initializing
+    /// Ready and serving.
+    case running
+    /// Asked to stop (a stop signal was sent to it, or it sent `STOPPING=1`).
+    case stopping
+    /// Ended and reaped.
+    case exited
+
+    public var description: String { rawValue }
+}

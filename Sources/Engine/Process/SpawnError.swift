@@ -1,0 +1,48 @@
+import SystemPackage
+
+/// A child that could not be started: which program, at which step, and the `errno`.
+public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The step of the child's start-up that failed.
+    public enum Stage: String, Sendable {
+        /// Looking the program up in `PATH`.
+        case lookup = "looking it up in PATH"
+        /// Creating the process or its pipes.
+        case fork = "creating the process"
+        /// `setpgid`.
+        case processGroup = "giving it its own process group"
+        /// `prctl(PR_SET_PDEATHSIG)`.
+        case parentDeathSignal = "setting its parent-death signal"
+        /// The supervisor died while the child started.
+        case parentGone = "checking its parent"
+        /// Placing descriptors 0, 1, 2 and the inherited sockets.
+        case descriptors = "setting up its descriptors"
+        /// `sigprocmask`.
+        case signalMask = "setting its signal mask"
+        /// `execve`.
+        case exec = "executing it"
+    }
+
+    /// The program (as given, and resolved if it was found).
+    public var executable: String
+    /// Where it failed.
+    public var stage: Stage
+    /// The error number (`ENOENT` for a program not found in `PATH`).
+    public var errno: Errno
+    /// The slot that was being started.
+    public var slot: Int
+
+    /// Creates a spawn error.
+    public init(executable: String, stage: Stage, errno: Errno, slot: Int) {
+        self.executable = executable
+        self.stage = stage
+        self.errno = errno
+        self.slot = slot
+    }
+
+    public var description: String {
+        if stage == .lookup {
+            return "cannot start \(executable) for slot \(slot): command not found in PATH"
+        }
+        return "cannot start \(executable) for slot \(slot): \(errno) (errno \(errno.rawValue)) while \(stage.rawValue)"
+    }
+}

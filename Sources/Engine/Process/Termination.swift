@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// How a child process ended, decoded from its wait status.
+public enum Termination: Hashable, Sendable, CustomStringConvertible {
+    /// The process called `exit` with this code.
+    case exited(code: CInt)
+    /// The process was ended by this signal; `coreDumped` when the kernel wrote a core.
+    case signaled(Signal, coreDumped: Bool)
+
+    /// Decodes `siginfo_t.si_code` / `si_status` from `waitid`; nil when nothing has ended.
+    init?(siginfoCode code: CInt, status: CInt) {
+        switch code {
+        case CInt(CLD_EXITED): self = .exited(code: status)
+        case CInt(CLD_KILLED): self = .signaled(Signal(rawValue: status), coreDumped: false)
+        case CInt(CLD_DUMPED): self = .signaled(Signal(rawValue: status), coreDumped: true)
+        default: return nil
+        }
+    }
+
+    /// The signal that ended the process, if one did.
+    public var signal: Signal? {
+        if case .signaled(let signal, _) = self { return signal }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with code \(code)"
+        case .signaled(let signal, let dumped): return "killed by \(signal)\(dumped ? " (core dumped)" : "")"
+        }
+    }
+}

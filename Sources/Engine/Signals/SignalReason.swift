@@ -1,0 +1,15 @@
+/// Why the supervisor sent a signal to a child.
+public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// A stop signal the supervisor received, forwarded to every child.
+    case forward
+    /// The server is stopping because a child failed (fail-fast policy).
+    case failFast = "fail-fast"
+    /// The server is stopping because a front end or the API asked it to.
+    case stopCommand = "stop"
+    /// An explicit "send this signal" command from a front end (a key in the dashboard).
+    case command
+    /// The wait timeout ran out: `SIGKILL` to the child's whole process group.
+    case timeout
+
+    public var description: String { rawValue }
+}

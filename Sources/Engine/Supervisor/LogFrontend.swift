@@ -1,0 +1,36 @@
+import Logging
+
+/// The default front end: every event to the configured `Logger` (children's output at `info`,
+/// with `slot` and `stream` metadata), so nothing is lost when no other front end is given.
+public struct LogFrontend: Frontend {
+    private let logger: Logger
+
+    /// Logs to `logger`.
+    public init(logger: Logger) { self.logger = logger }
+
+    public mutating func handle(_ event: EngineEvent) {
+        switch event {
+        case .spawned(let slot, let pid, let kind):
+            logger.debug("spawned \(kind) \(slot)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+        case .stateChanged(let slot, let state):
+            logger.debug("slot \(slot) \(state)", metadata: ["slot": "\(slot)"])
+        case .serverStateChanged(let state):
+            logger.info("server \(state)")
+        case .status(let slot, let text):
+            logger.info("status: \(text)", metadata: ["slot": "\(slot)"])
+        case .signalSent(let slot, let pid, let signal, let reason):
+            logger.info("sent \(signal) (\(reason))", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+        case .output(let slot, let stream, let line):
+            logger.info("\(line)", metadata: ["slot": "\(slot)", "stream": "\(stream.rawValue)"])
+        case .exited(let slot, let pid, let end):
+            let level: Logger.Level = end.isClean ? .info : .error
+            logger.log(level: level, "\(end)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+        case .failed(let slot, let failure):
+            logger.error("\(failure)", metadata: ["slot": "\(slot)"])
+        case .stopping(let signal, let cause, _):
+            logger.info("stopping with \(signal): \(cause)")
+        case .stopped(let report):
+            logger.info("stopped: \(report.cause), exit status \(report.exitStatus)")
+        }
+    }
+}

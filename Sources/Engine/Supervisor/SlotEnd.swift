@@ -1,0 +1,27 @@
+/// How one slot ended: the decoded status, who sent the fatal signal, and whether that counts as
+/// a failure.
+public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
+    /// The decoded wait status.
+    public var termination: Termination
+    /// For a signal death: who sent it. Nil for a normal exit.
+    public var origin: SignalOrigin?
+    /// Nil when the slot ended as it should: exit 0, or the very stop signal it was sent, after
+    /// a stop was asked of it; or an extra process that finished with exit 0 by itself.
+    public var failure: SlotFailure?
+
+    /// Whether the slot ended cleanly.
+    public var isClean: Bool { failure == nil }
+
+    public var description: String {
+        var text = termination.description
+        if let signal = termination.signal, let origin {
+            switch origin {
+            case .supervisor(let reason): text += " (sent by the supervisor: \(reason))"
+            case .external:
+                text += signal == .kill ? " (SIGKILL not sent by us: OOM killer?)" : " (not sent by the supervisor)"
+            }
+        }
+        if let failure { text += ": \(failure)" }
+        return text
+    }
+}

@@ -1,0 +1,57 @@
+/// What went wrong with one slot.
+public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
+    /// It ended before reporting ready (a Swift worker whose body threw before `waitForStop()`
+    /// exits with ``WorkerExitCode/initFailure``).
+    case initFailed(Termination)
+    /// It did not report ready within the configured init timeout.
+    case initTimedOut(Duration)
+    /// It ended while running without being asked to.
+    case exitedUnexpectedly(Termination)
+    /// It was asked to stop but did not end cleanly (non-zero exit, or another signal).
+    case shutdownFailed(Termination)
+    /// It outlived the wait timeout; its process group was sent `SIGKILL`.
+    case killedAfterTimeout(Duration)
+    /// An operator force-killed it.
+    case forceKilled
+    /// It could not be started.
+    case spawnFailed(String)
+
+    public var description: String {
+        switch self {
+        case .initFailed(let termination): return "init failed (\(termination))"
+        case .initTimedOut(let limit): return "init timed out after \(limit.secondsText)"
+        case .exitedUnexpectedly(let termination): return "\(termination) while running, without being asked"
+        case .shutdownFailed(let termination): return "shutdown failed (\(termination))"
+        case .killedAfterTimeout(let limit): return "SIGKILL sent by the supervisor after the \(limit.secondsText) wait timeout"
+        case .forceKilled: return "force-killed by command"
+        case .spawnFailed(let reason): return "spawn failed: \(reason)"
+        }
+    }
+}
+
+/// Who sent the signal that ended a child.
+public enum SignalOrigin: Hashable, Sendable, CustomStringConvertible {
+    /// The supervisor, for this reason.
+    case supervisor(SignalReason)
+    /// Not the supervisor: the child itself, another process, the kernel (OOM killer), a user.
+    case external
+
+    public var description: String {
+        switch self {
+        case .supervisor(let reason): return "sent by the supervisor (\(reason))"
+        case .external: return "not sent by the supervisor"
+        }
+    }
+}
+
+extension Duration {
+    /// `10 s`, `0.5 s`: seconds with at most three decimals.
+    var secondsText: String {
+        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        var fraction = String(milliseconds % 1000)
+        while fraction.count < 3 { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(milliseconds / 1000).\(fraction) s"
+    }
+}

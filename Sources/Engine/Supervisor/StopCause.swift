@@ -1,0 +1,43 @@
+/// Why the server stopped.
+public enum StopCause: Hashable, Sendable, CustomStringConvertible {
+    /// This stop signal reached the supervisor.
+    case signal(Signal)
+    /// A front end or the API asked for the stop, sending this signal to every child.
+    case command(Signal)
+    /// This slot failed and the policy is fail-fast.
+    case failure(slot: Int)
+    /// A child could not be spawned (the run throws the spawn error after cleaning up).
+    case spawnFailed(slot: Int)
+    /// Every child ended by itself.
+    case allExited
+
+    /// Whether someone asked for the stop (a stop signal or a command), as opposed to a failure.
+    public var wasRequested: Bool {
+        switch self {
+        case .signal, .command: return true
+        case .failure, .spawnFailed, .allExited: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .signal(let signal): return "\(signal) received"
+        case .command(let signal): return "stop requested (\(signal))"
+        case .failure(let slot): return "slot \(slot) failed"
+        case .spawnFailed(let slot): return "slot \(slot) could not be spawned"
+        case .allExited: return "every process ended by itself"
+        }
+    }
+}
+
+/// The server as a whole: `starting → running → stopping → stopped`.
+public enum ServerState: String, Hashable, Sendable, Codable {
+    /// Children are being spawned or have not all reported ready.
+    case starting
+    /// Every child is running.
+    case running
+    /// A stop is under way.
+    case stopping
+    /// Every child has ended.
+    case stopped
+}

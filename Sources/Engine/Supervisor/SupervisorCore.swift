@@ -1,0 +1,391 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The supervisor's lifecycle as a pure state machine: inputs (spawned, notify message, exit,
+/// stop signal, command, time) in, actions (signal, kill a group, emit an event) out. No I/O:
+/// the driver performs the actions. Time is always passed in, so tests are deterministic.
+struct SupervisorCore {
+    /// What the driver must do.
+    enum Action: Hashable, Sendable {
+        /// `pidfd_send_signal` to the slot's process.
+        case signal(slot: Int, Signal)
+        /// `SIGKILL` to the slot's whole process group.
+        case killGroup(slot: Int)
+        /// Hand this event to the front end.
+        case emit(EngineEvent)
+    }
+
+    /// A slot's static description.
+    struct SlotPlan: Hashable, Sendable {
+        var kind: ChildKind
+        /// Whether it becomes running on exec (else on `READY=1`).
+        var readyOnExec: Bool
+    }
+
+    private struct SentSignal: Hashable {
+        var signal: Signal
+        var reason: SignalReason
+    }
+
+    private struct Slot {
+        let plan: SlotPlan
+        var pid: pid_t?
+        var state: ProcessState = .pending
+        var spawnedAt: ContinuousClock.Instant?
+        var lastStatus: String?
+        var sent: [SentSignal] = []
+        /// An operator or the stop asked it to end, so its exit is not unexpected.
+        var endRequested = false
+        var end: SlotEnd?
+        var failure: SlotFailure?
+
+        var isLive: Bool { pid != nil && end == nil }
+    }
+
+    private enum Phase {
+        case starting
+        case running
+        case stopping(signal: Signal, cause: StopCause, deadline: ContinuousClock.Instant?, escalated: Bool)
+        case stopped
+    }
+
+    private let waitTimeout: Duration?
+    private let initTimeout: Duration?
+    private let stopSignals: [Signal]
+    private let defaultStopSignal: Signal
+    private let failurePolicy: FailurePolicy
+    private var slots: [Slot]
+    private var phase: Phase = .starting
+    private var nextToSpawn = 0
+    private var slotByPid: [pid_t: Int] = [:]
+
+    /// A core for `plans.count` slots with the configuration's timing and policy.
+    init(
+        plans: [SlotPlan], stopSignals: [Signal], defaultStopSignal: Signal,
+        waitTimeout: Duration?, initTimeout: Duration?, failurePolicy: FailurePolicy
+    ) {
+        self.slots = plans.map { Slot(plan: $0) }
+        self.stopSignals = stopSignals
+        self.defaultStopSignal = defaultStopSignal
+        self.waitTimeout = waitTimeout
+        self.initTimeout = initTimeout
+        self.failurePolicy = failurePolicy
+    }
+
+    /// A core for a validated configuration.
+    init(configuration: SupervisorConfiguration) {
+        let workerReadyOnExec: Bool
+        switch configuration.worker {
+        case .swiftWorker: workerReadyOnExec = false
+        case .command(_, let readiness): workerReadyOnExec = readiness == .onExec
+        }
+        let plans =
+            Array(repeating: SlotPlan(kind: .worker, readyOnExec: workerReadyOnExec), count: configuration.workers)
+            + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
+        self.init(
+            plans: plans, stopSignals: configuration.stopSignals,
+            defaultStopSignal: configuration.defaultStopSignal, waitTimeout: configuration.waitTimeout,
+            initTimeout: configuration.initTimeout, failurePolicy: configuration.failurePolicy)
+    }
+
+    // MARK: - Queries
+
+    /// The server's state.
+    var serverState: ServerState {
+        switch phase {
+        case .starting: return .starting
+        case .running: return .running
+        case .stopping: return .stopping
+        case .stopped: return .stopped
+        }
+    }
+
+    /// Whether every child has ended and the run can return.
+    var isStopped: Bool { if case .stopped = phase { return true } else { return false } }
+
+    /// The slot the driver should spawn next, or nil (all spawned, or the stop began).
+    var slotToSpawn: Int? {
+        switch phase {
+        case .starting, .running: return nextToSpawn < slots.count ? nextToSpawn : nil
+        case .stopping, .stopped: return nil
+        }
+    }
+
+    /// The slot a live child pid belongs to.
+    func slot(forPid pid: pid_t) -> Int? { slotByPid[pid] }
+
+    /// The state of one slot.
+    func state(ofSlot index: Int) -> ProcessState { slots[index].state }
+
+    /// The earliest time at which ``tick(now:)`` has something to do, or nil.
+    var nextDeadline: ContinuousClock.Instant? {
+        var earliest: ContinuousClock.Instant?
+        if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
+        if let initTimeout {
+            for slot in slots where slot.state == .initializing && slot.failure == nil {
+                if let spawnedAt = slot.spawnedAt {
+                    let due = spawnedAt + initTimeout
+                    earliest = earliest.map { min($0, due) } ?? due
+                }
+            }
+        }
+        return earliest
+    }
+
+    /// The report as of now (final once ``isStopped``).
+    var report: SupervisorReport {
+        let cause: StopCause
+        let signal: Signal?
+        switch phase {
+        case .stopping(let stopSignal, let stopCause, _, _):
+            cause = stopCause
+            signal = stopSignal
+        case .starting, .running, .stopped:
+            cause = finalCause ?? .allExited
+            signal = finalSignal
+        }
+        return SupervisorReport(
+            cause: cause, stopSignal: signal,
+            slots: slots.enumerated().map { index, slot in
+                SupervisorReport.Slot(
+                    index: index, kind: slot.plan.kind, pid: slot.pid, end: slot.end, failure: slot.failure,
+                    lastStatus: slot.lastStatus)
+            })
+    }
+
+    private var finalCause: StopCause?
+    private var finalSignal: Signal?
+
+    // MARK: - Inputs
+
+    /// The driver started `slot` as `pid` (and, for exec-ready slots, exec succeeded).
+    mutating func spawned(slot index: Int, pid: pid_t, now: ContinuousClock.Instant) -> [Action] {
+        precondition(index == nextToSpawn, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
+        nextToSpawn += 1
+        slots[index].pid = pid
+        slots[index].spawnedAt = now
+        slotByPid[pid] = index
+        var actions: [Action] = [.emit(.spawned(slot: index, pid: pid, kind: slots[index].plan.kind))]
+        let state: ProcessState = slots[index].plan.readyOnExec ? .running : .initializing
+        actions += setState(index, state)
+        actions += checkAllRunning()
+        return actions
+    }
+
+    /// The driver could not start `slot`: every started child is stopped, and the run throws.
+    mutating func spawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        nextToSpawn = max(nextToSpawn, index + 1)
+        slots[index].failure = .spawnFailed(reason)
+        var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
+        actions += beginStop(signal: defaultStopSignal, cause: .spawnFailed(slot: index), reason: .failFast, now: now)
+        return actions
+    }
+
+    /// A notify datagram from `pid`; ignored unless `pid` is a live child.
+    mutating func notify(from pid: pid_t, _ message: NotifyMessage, now: ContinuousClock.Instant) -> [Action] {
+        guard let index = slotByPid[pid], slots[index].isLive else { return [] }
+        var actions: [Action] = []
+        if let status = message.status, status != slots[index].lastStatus {
+            slots[index].lastStatus = status
+            actions.append(.emit(.status(slot: index, text: status)))
+        }
+        if message.ready, slots[index].state == .initializing {
+            actions += setState(index, .running)
+            actions += checkAllRunning()
+        }
+        if message.stopping, slots[index].state == .initializing || slots[index].state == .running {
+            actions += setState(index, .stopping)
+        }
+        return actions
+    }
+
+    /// A stop signal reached the supervisor. The first one starts the stop; later ones change
+    /// nothing (no duplicate signals, no new deadline).
+    mutating func stopSignalReceived(_ signal: Signal, now: ContinuousClock.Instant) -> [Action] {
+        guard stopSignals.contains(signal) else { return [] }
+        return beginStop(signal: signal, cause: .signal(signal), reason: .forward, now: now)
+    }
+
+    /// A front end's command.
+    mutating func command(_ command: SupervisorCommand, now: ContinuousClock.Instant) -> [Action] {
+        switch command {
+        case .stop:
+            return beginStop(signal: defaultStopSignal, cause: .command(defaultStopSignal), reason: .stopCommand, now: now)
+        case .signal(let signal, .all):
+            if stopSignals.contains(signal), !isStoppingOrStopped {
+                return beginStop(signal: signal, cause: .command(signal), reason: .command, now: now)
+            }
+            return liveSlots.flatMap { send(signal, to: $0, reason: .command) }
+        case .signal(let signal, .slot(let index)):
+            guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            return send(signal, to: index, reason: .command)
+        case .forceKill(.all):
+            var actions: [Action] = []
+            if !isStoppingOrStopped {
+                phase = .stopping(signal: .kill, cause: .command(.kill), deadline: nil, escalated: true)
+                actions.append(.emit(.serverStateChanged(.stopping)))
+                actions.append(.emit(.stopping(.kill, cause: .command(.kill), deadline: nil)))
+            }
+            actions += liveSlots.flatMap { killGroup($0, reason: .command) }
+            return actions + finishIfDone()
+        case .forceKill(.slot(let index)):
+            guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            return killGroup(index, reason: .command)
+        }
+    }
+
+    /// The child in `slot` ended and was reaped.
+    mutating func exited(slot index: Int, _ termination: Termination, now: ContinuousClock.Instant) -> [Action] {
+        guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
+        let end = classify(index, termination)
+        slots[index].end = end
+        slotByPid[pid] = nil
+        var actions = setState(index, .exited)
+        actions.append(.emit(.exited(slot: index, pid: pid, end)))
+        if let failure = end.failure, !isStoppingOrStopped, failurePolicy == .stopAll {
+            actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
+            _ = failure
+        }
+        return actions + finishIfDone()
+    }
+
+    /// Time passed: escalate after the wait timeout, fail slots past the init timeout.
+    mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
+            phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
+            actions += liveSlots.flatMap { killGroup($0, reason: .timeout) }
+        }
+        if let initTimeout {
+            for index in slots.indices where slots[index].state == .initializing && slots[index].failure == nil {
+                guard let spawnedAt = slots[index].spawnedAt, now >= spawnedAt + initTimeout else { continue }
+                slots[index].failure = .initTimedOut(initTimeout)
+                actions.append(.emit(.failed(slot: index, .initTimedOut(initTimeout))))
+                if failurePolicy == .stopAll && !isStoppingOrStopped {
+                    actions += beginStop(
+                        signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
+                } else if slots[index].isLive {
+                    actions += killGroup(index, reason: .timeout)
+                }
+            }
+        }
+        return actions
+    }
+
+    // MARK: - Transitions
+
+    private var isStoppingOrStopped: Bool {
+        switch phase {
+        case .starting, .running: return false
+        case .stopping, .stopped: return true
+        }
+    }
+
+    private var liveSlots: [Int] { slots.indices.filter { slots[$0].isLive } }
+
+    private mutating func beginStop(
+        signal: Signal, cause: StopCause, reason: SignalReason, now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard !isStoppingOrStopped else { return [] }
+        let deadline = waitTimeout.map { now + $0 }
+        phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: false)
+        var actions: [Action] = [
+            .emit(.serverStateChanged(.stopping)), .emit(.stopping(signal, cause: cause, deadline: deadline)),
+        ]
+        for index in liveSlots {
+            actions += send(signal, to: index, reason: reason)
+        }
+        return actions + finishIfDone()
+    }
+
+    private mutating func send(_ signal: Signal, to index: Int, reason: SignalReason) -> [Action] {
+        guard let pid = slots[index].pid else { return [] }
+        slots[index].sent.append(SentSignal(signal: signal, reason: reason))
+        if reason != .command || stopSignals.contains(signal) || signal == .terminate || signal == .interrupt
+            || signal == .kill
+        {
+            slots[index].endRequested = true
+        }
+        var actions: [Action] = [.signal(slot: index, signal), .emit(.signalSent(slot: index, pid: pid, signal, reason))]
+        if slots[index].endRequested, slots[index].state == .initializing || slots[index].state == .running {
+            actions += setState(index, .stopping)
+        }
+        return actions
+    }
+
+    private mutating func killGroup(_ index: Int, reason: SignalReason) -> [Action] {
+        guard let pid = slots[index].pid else { return [] }
+        slots[index].sent.append(SentSignal(signal: .kill, reason: reason))
+        slots[index].endRequested = true
+        var actions: [Action] = [.killGroup(slot: index), .emit(.signalSent(slot: index, pid: pid, .kill, reason))]
+        if slots[index].state == .initializing || slots[index].state == .running {
+            actions += setState(index, .stopping)
+        }
+        return actions
+    }
+
+    private mutating func setState(_ index: Int, _ state: ProcessState) -> [Action] {
+        guard slots[index].state != state else { return [] }
+        slots[index].state = state
+        return [.emit(.stateChanged(slot: index, state))]
+    }
+
+    private mutating func checkAllRunning() -> [Action] {
+        guard case .starting = phase, nextToSpawn == slots.count,
+            slots.allSatisfy({ $0.state == .running })
+        else { return [] }
+        phase = .running
+        return [.emit(.serverStateChanged(.running))]
+    }
+
+    private mutating func finishIfDone() -> [Action] {
+        guard !isStopped, liveSlots.isEmpty else { return [] }
+        switch phase {
+        case .starting, .running:
+            // Nothing live and nothing left to spawn: every child ended by itself.
+            guard nextToSpawn == slots.count else { return [] }
+            finalCause = .allExited
+            finalSignal = nil
+        case .stopping(let signal, let cause, _, _):
+            finalCause = cause
+            finalSignal = signal
+        case .stopped:
+            return []
+        }
+        phase = .stopped
+        return [.emit(.serverStateChanged(.stopped)), .emit(.stopped(report))]
+    }
+
+    /// Decides whether an ended slot failed, and who sent the signal that ended it.
+    private func classify(_ index: Int, _ termination: Termination) -> SlotEnd {
+        let slot = slots[index]
+        var origin: SignalOrigin?
+        if let signal = termination.signal {
+            origin = slot.sent.last(where: { $0.signal == signal }).map { .supervisor($0.reason) } ?? .external
+        }
+        if let failure = slot.failure { return SlotEnd(termination: termination, origin: origin, failure: failure) }
+        let failure: SlotFailure?
+        if case .supervisor(let reason)? = origin, termination.signal == .kill {
+            failure = reason == .timeout ? .killedAfterTimeout(waitTimeout ?? .zero) : .forceKilled
+        } else if slot.endRequested {
+            switch termination {
+            case .exited(0): failure = nil
+            case .exited(WorkerExitCode.initFailure) where slot.state != .running && slot.state != .stopping:
+                failure = .initFailed(termination)
+            case .exited: failure = slot.state == .initializing ? .initFailed(termination) : .shutdownFailed(termination)
+            case .signaled:
+                failure = origin == .external ? .shutdownFailed(termination) : nil
+            }
+        } else if slot.state == .initializing {
+            failure = .initFailed(termination)
+        } else if slot.plan.kind == .extra, termination == .exited(code: 0) {
+            failure = nil
+        } else {
+            failure = .exitedUnexpectedly(termination)
+        }
+        return SlotEnd(termination: termination, origin: origin, failure: failure)
+    }
+}

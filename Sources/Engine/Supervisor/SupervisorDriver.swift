@@ -1,0 +1,368 @@
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The one-thread `poll()` loop that performs what ``SupervisorCore`` decides: spawns children,
+/// watches the stop-signal pipe, the notify socket, every pidfd and output pipe and the front
+/// end's descriptors, and sleeps without a timeout when nothing is due.
+final class SupervisorDriver<F: Frontend> {
+    /// A started child and its descriptors.
+    private struct Child {
+        let slot: Int
+        let pid: pid_t
+        var pidfd: CInt?
+        var output: [OutputStream: CInt]
+        var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
+    }
+
+    /// How to start one slot.
+    private struct Program {
+        var executable: String
+        var arguments: [String]
+        var role: ChildKind?
+    }
+
+    private let configuration: SupervisorConfiguration
+    private let payload: LaunchPayload
+    private let signals: StopSignalSource
+    private var frontend: F
+    private var core: SupervisorCore
+    private let notify: NotifySocket
+    private let devNull: CInt
+    private var children: [Int: Child] = [:]
+    private var programs: [Program] = []
+    private var spawnError: SpawnError?
+    private var deferredStop: EngineEvent?
+    private let clock = ContinuousClock()
+    private let inheritedEnvironment = Environment.entries()
+    private var logger: Logger { configuration.logger }
+
+    /// Prepares a run; nothing is spawned until ``run()``.
+    init(
+        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: StopSignalSource, frontend: F
+    ) throws(SupervisorError) {
+        self.configuration = configuration
+        self.payload = payload
+        self.signals = signals
+        self.frontend = frontend
+        self.core = SupervisorCore(configuration: configuration)
+        do {
+            notify = try NotifySocket()
+        } catch {
+            throw .system(error)
+        }
+        do {
+            devNull = try Syscalls.open("/dev/null", flags: O_RDWR)
+        } catch {
+            notify.close()
+            throw .system(error)
+        }
+        programs = try resolvePrograms()
+    }
+
+    deinit {
+        for child in children.values { close(child) }
+        notify.close()
+        Syscalls.close(devNull)
+    }
+
+    /// Runs until every child has ended; returns the report, or throws the spawn error after the
+    /// started children were stopped and reaped.
+    func run() throws(SupervisorError) -> (SupervisorReport, F) {
+        var pending = signals.drain()
+        let start = clock.now
+        for signal in pending {
+            perform(core.stopSignalReceived(signal, now: start))
+        }
+        pending.removeAll()
+        while !core.isStopped {
+            if let slot = core.slotToSpawn {
+                spawn(slot)
+            }
+            if core.isStopped { break }
+            try waitAndHandle(timeout: core.slotToSpawn == nil ? pollTimeout() : 0)
+        }
+        finishOutput()
+        if let deferredStop { frontend.handle(deferredStop) }
+        if let spawnError { throw .spawnFailed(spawnError) }
+        return (core.report, frontend)
+    }
+
+    // MARK: - The loop
+
+    private func pollTimeout() -> CInt {
+        let deadlines = [core.nextDeadline, frontend.nextDeadline].compactMap { $0 }
+        guard let nearest = deadlines.min() else { return -1 }
+        let remaining = clock.now.duration(to: nearest)
+        if remaining <= .zero { return 0 }
+        let (seconds, attoseconds) = remaining.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return CInt(clamping: milliseconds)
+    }
+
+    private func waitAndHandle(timeout: CInt) throws(SupervisorError) {
+        var fds: [pollfd] = [
+            pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: notify.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let frontendDescriptors = frontend.descriptors
+        for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        var owners: [(slot: Int, stream: OutputStream?)] = []
+        for child in children.values.sorted(by: { $0.slot < $1.slot }) {
+            for stream in [OutputStream.stdout, .stderr] {
+                if let fd = child.output[stream] {
+                    fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                    owners.append((child.slot, stream))
+                }
+            }
+            if let pidfd = child.pidfd {
+                fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
+                owners.append((child.slot, nil))
+            }
+        }
+        do {
+            _ = try Syscalls.poll(&fds, timeoutMilliseconds: timeout)
+        } catch {
+            throw .system(error)
+        }
+        let now = clock.now
+        let isReady: (pollfd) -> Bool = { $0.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 }
+        if isReady(fds[0]) {
+            for signal in signals.drain() { perform(core.stopSignalReceived(signal, now: now)) }
+        }
+        if isReady(fds[1]) { receiveNotifications(now: now) }
+        let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[2 + $0.offset]) }.map(\.element)
+        let base = 2 + frontendDescriptors.count
+        for (offset, owner) in owners.enumerated() where isReady(fds[base + offset]) {
+            if let stream = owner.stream {
+                readOutput(slot: owner.slot, stream: stream, limit: 4)
+            } else {
+                reap(slot: owner.slot, now: now)
+            }
+        }
+        perform(core.tick(now: now))
+        for command in frontend.wake(now: now, readable: readableFrontend) {
+            perform(core.command(command, now: now))
+        }
+    }
+
+    private func receiveNotifications(now: ContinuousClock.Instant) {
+        do {
+            for (pid, message) in try notify.receiveAll() {
+                guard core.slot(forPid: pid) != nil else {
+                    logger.debug("ignored a notify datagram from pid \(pid), not a child")
+                    continue
+                }
+                perform(core.notify(from: pid, message, now: now))
+            }
+        } catch {
+            logger.error("notify socket: \(error)")
+        }
+    }
+
+    // MARK: - Children
+
+    private func resolvePrograms() throws(SupervisorError) -> [Program] {
+        let swiftExecutable: String
+        let swiftArguments: [String]
+        switch configuration.worker {
+        case .swiftWorker(let executable, let arguments):
+            swiftExecutable = executable ?? "/proc/self/exe"
+            swiftArguments = [executable ?? CommandLine.arguments.first ?? "/proc/self/exe"]
+                + (arguments ?? Array(CommandLine.arguments.dropFirst()))
+        case .command:
+            swiftExecutable = "/proc/self/exe"
+            swiftArguments = CommandLine.arguments.isEmpty ? ["/proc/self/exe"] : CommandLine.arguments
+        }
+        func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Program {
+            guard let resolved = ExecutableLookup.resolve(arguments[0]) else {
+                throw .spawnFailed(SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
+            }
+            return Program(executable: resolved, arguments: arguments, role: nil)
+        }
+        var programs: [Program] = []
+        let workerProgram: Program
+        switch configuration.worker {
+        case .swiftWorker: workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
+        case .command(let arguments, _): workerProgram = try command(arguments, slot: 0)
+        }
+        programs += Array(repeating: workerProgram, count: configuration.workers)
+        for (offset, extra) in configuration.extras.enumerated() {
+            switch extra.body {
+            case .command(let arguments): programs.append(try command(arguments, slot: configuration.workers + offset))
+            case .swift: programs.append(Program(executable: swiftExecutable, arguments: swiftArguments, role: .extra))
+            }
+        }
+        return programs
+    }
+
+    private func spawn(_ slot: Int) {
+        let now = clock.now
+        do {
+            let child = try startChild(slot)
+            children[slot] = child
+            perform(core.spawned(slot: slot, pid: child.pid, now: now))
+        } catch {
+            spawnError = error
+            logger.error("\(error)", metadata: ["slot": "\(slot)"])
+            perform(core.spawnFailed(slot: slot, reason: error.description, now: now))
+        }
+    }
+
+    private func startChild(_ slot: Int) throws(SpawnError) -> Child {
+        let program = programs[slot]
+        let fail = { (error: SystemCallError) in
+            SpawnError(executable: program.executable, stage: .fork, errno: error.errno, slot: slot)
+        }
+        let stdout: (read: CInt, write: CInt)
+        let stderr: (read: CInt, write: CInt)
+        do {
+            stdout = try Syscalls.pipe(nonBlocking: false)
+        } catch {
+            throw fail(error)
+        }
+        do {
+            stderr = try Syscalls.pipe(nonBlocking: false)
+        } catch {
+            Syscalls.close(stdout.read)
+            Syscalls.close(stdout.write)
+            throw fail(error)
+        }
+        let environment = ChildEnvironment.build(
+            inherited: inheritedEnvironment, additions: configuration.environment, slot: slot, role: program.role,
+            workerCount: configuration.workers, stopSignals: configuration.stopSignals,
+            notifyAddress: notify.address, payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
+            supervisorPid: Syscalls.processID)
+        let request = SpawnRequest(
+            executable: program.executable, arguments: program.arguments, environment: environment,
+            standardInput: devNull, standardOutput: stdout.write, standardError: stderr.write,
+            inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
+            blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot)
+        let pid: pid_t
+        do {
+            pid = try ChildSpawner.spawn(request)
+        } catch {
+            for fd in [stdout.read, stdout.write, stderr.read, stderr.write] { Syscalls.close(fd) }
+            throw error
+        }
+        Syscalls.close(stdout.write)
+        Syscalls.close(stderr.write)
+        var child = Child(slot: slot, pid: pid, output: [.stdout: stdout.read, .stderr: stderr.read])
+        do {
+            try Syscalls.setNonBlocking(stdout.read)
+            try Syscalls.setNonBlocking(stderr.read)
+            child.pidfd = try Syscalls.pidfdOpen(pid)
+        } catch {
+            // The child runs but cannot be watched: kill and reap it, then report.
+            _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
+            var status: CInt = 0
+            _ = waitpid(pid, &status, 0)
+            close(child)
+            throw fail(error)
+        }
+        return child
+    }
+
+    private func readOutput(slot: Int, stream: OutputStream, limit: Int) {
+        guard var child = children[slot], let fd = child.output[stream] else { return }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        for _ in 0..<limit {
+            let count: Int?
+            do {
+                count = try buffer.withUnsafeMutableBytes { bytes throws(SystemCallError) in
+                    try Syscalls.read(fd, into: bytes)
+                }
+            } catch {
+                count = 0
+            }
+            guard let count else { break }
+            if count == 0 {
+                if let last = child.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
+                Syscalls.close(fd)
+                child.output[stream] = nil
+                break
+            }
+            for line in child.lines[stream]?.append(buffer[0..<count]) ?? [] {
+                emit(.output(slot: slot, stream, line: line))
+            }
+        }
+        children[slot] = child
+    }
+
+    private func reap(slot: Int, now: ContinuousClock.Instant) {
+        guard var child = children[slot], let pidfd = child.pidfd else { return }
+        for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
+        let termination: Termination?
+        do {
+            termination = try Syscalls.waitPidfd(pidfd, pid: child.pid, noHang: true)
+        } catch {
+            logger.error("\(error)", metadata: ["slot": "\(slot)"])
+            return
+        }
+        guard let termination else { return }
+        Syscalls.close(pidfd)
+        child = children[slot] ?? child
+        child.pidfd = nil
+        children[slot] = child
+        perform(core.exited(slot: slot, termination, now: now))
+    }
+
+    /// Reads what is left in every pipe, emits the unfinished last lines, closes everything.
+    private func finishOutput() {
+        for slot in children.keys.sorted() {
+            for stream in [OutputStream.stdout, .stderr] {
+                readOutput(slot: slot, stream: stream, limit: 16)
+                if var child = children[slot], let fd = child.output[stream] {
+                    if let last = child.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
+                    Syscalls.close(fd)
+                    child.output[stream] = nil
+                    children[slot] = child
+                }
+            }
+        }
+    }
+
+    private func close(_ child: Child) {
+        for fd in child.output.values { Syscalls.close(fd) }
+        if let pidfd = child.pidfd { Syscalls.close(pidfd) }
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [SupervisorCore.Action]) {
+        for action in actions {
+            switch action {
+            case .signal(let slot, let signal):
+                guard let child = children[slot], let pidfd = child.pidfd else { continue }
+                do {
+                    _ = try Syscalls.pidfdSendSignal(pidfd, signal.rawValue, pid: child.pid)
+                } catch {
+                    logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(child.pid)"])
+                }
+            case .killGroup(let slot):
+                guard let child = children[slot] else { continue }
+                do {
+                    // The group first (grandchildren), then the child itself in case it left it.
+                    if child.pidfd != nil { _ = try Syscalls.killProcessGroup(child.pid, SIGKILL) }
+                    if let pidfd = child.pidfd { _ = try Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: child.pid) }
+                } catch {
+                    logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(child.pid)"])
+                }
+            case .emit(let event):
+                if case .stopped = event {
+                    deferredStop = event
+                } else {
+                    emit(event)
+                }
+            }
+        }
+    }
+
+    private func emit(_ event: EngineEvent) {
+        frontend.handle(event)
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// What a finished run leaves: why it stopped, and how every slot ended.
+public struct SupervisorReport: Sendable, CustomStringConvertible {
+    /// The final record of one slot.
+    public struct Slot: Sendable, Hashable, CustomStringConvertible {
+        /// 0-based index (workers first, then extras).
+        public var index: Int
+        /// Worker or extra.
+        public var kind: ChildKind
+        /// The pid it had, if it was spawned.
+        public var pid: pid_t?
+        /// How it ended; nil if it was never spawned (shutdown began before its turn).
+        public var end: SlotEnd?
+        /// A failure recorded even without an end (a spawn failure).
+        public var failure: SlotFailure?
+        /// The last `STATUS=` text it sent.
+        public var lastStatus: String?
+
+        public var description: String {
+            let name = "\(kind).\(index)"
+            guard let pid else { return "\(name): not started\(failure.map { " (\($0))" } ?? "")" }
+            return "\(name) pid \(pid): \(end?.description ?? "did not end")"
+        }
+    }
+
+    /// Exit status of a clean run: stop requested, every child ended cleanly.
+    public static let exitClean: Int32 = 0
+    /// Exit status when a child failed: init failure, unexpected exit, failed shutdown, spawn failure.
+    public static let exitChildFailed: Int32 = 1
+    /// Exit status when the only trouble was children that had to be killed (wait timeout, force-kill).
+    public static let exitChildrenKilled: Int32 = 2
+
+    /// Why the server stopped.
+    public var cause: StopCause
+    /// The stop signal sent to the children (nil if none was: every child ended by itself).
+    public var stopSignal: Signal?
+    /// Every slot, by index.
+    public var slots: [Slot]
+
+    /// The process exit status this run maps to:
+    /// - 0 (``exitClean``): the stop was requested and every spawned child ended cleanly
+    ///   (exit 0, or died of the very stop signal it was sent);
+    /// - 1 (``exitChildFailed``): a child failed in init, ended unexpectedly, failed its shutdown,
+    ///   or could not be spawned; also when every child ended by itself;
+    /// - 2 (``exitChildrenKilled``): nothing failed, but a child had to be killed with `SIGKILL`
+    ///   after the wait timeout or by an operator's force-kill.
+    public var exitStatus: Int32 {
+        let failures = slots.compactMap { $0.end?.failure ?? $0.failure }
+        let hardFailures = failures.filter {
+            switch $0 {
+            case .killedAfterTimeout, .forceKilled: return false
+            default: return true
+            }
+        }
+        if !hardFailures.isEmpty || !cause.wasRequested { return Self.exitChildFailed }
+        if !failures.isEmpty { return Self.exitChildrenKilled }
+        return Self.exitClean
+    }
+
+    /// The slots that failed, with their failure.
+    public var failures: [(slot: Int, failure: SlotFailure)] {
+        slots.compactMap { slot in (slot.end?.failure ?? slot.failure).map { (slot.index, $0) } }
+    }
+
+    public var description: String {
+        var lines = ["stopped: \(cause); exit status \(exitStatus)"]
+        lines += slots.map { "  \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,207 @@
+import CProcessShims
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Every raw system call the engine makes, wrapped once: `EINTR` retried (never for `close`),
+/// `errno` read at once and thrown as a ``SystemCallError``.
+enum Syscalls {
+    /// Runs `body` until it does not fail with `EINTR`; a result of -1 throws with `errno`.
+    @discardableResult
+    static func retrying<Result: BinaryInteger>(
+        _ operation: String, context: @autoclosure () -> String? = nil, _ body: () -> Result
+    ) throws(SystemCallError) -> Result {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            throw SystemCallError(operation, errno: Errno(rawValue: error), context: context())
+        }
+    }
+
+    /// A pipe whose both ends are close-on-exec; `nonBlocking` applies to both ends.
+    static func pipe(nonBlocking: Bool) throws(SystemCallError) -> (read: CInt, write: CInt) {
+        var fds: [CInt] = [-1, -1]
+        let flags = O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0)
+        try retrying("pipe2") { fds.withUnsafeMutableBufferPointer { corral_pipe2($0.baseAddress, flags) } }
+        return (fds[0], fds[1])
+    }
+
+    /// Reads up to `buffer.count` bytes; returns nil when a non-blocking descriptor has nothing.
+    static func read(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int? {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            throw SystemCallError("read", errno: Errno(rawValue: error), context: "fd \(fd)")
+        }
+    }
+
+    /// Writes all of `bytes` to a blocking descriptor.
+    static func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = try retrying("write", context: "fd \(fd)") {
+                Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            }
+            offset += written
+        }
+    }
+
+    /// Closes a descriptor once; `EINTR` is not retried (the descriptor is gone either way).
+    static func close(_ fd: CInt) {
+        _ = Glibc.close(fd)
+    }
+
+    /// Opens `path` close-on-exec.
+    static func open(_ path: String, flags: CInt) throws(SystemCallError) -> CInt {
+        try retrying("open", context: path) { Glibc.open(path, flags | O_CLOEXEC) }
+    }
+
+    /// poll(2); returns the number of ready descriptors. A negative timeout waits forever.
+    static func poll(_ fds: inout [pollfd], timeoutMilliseconds: CInt) throws(SystemCallError) -> Int {
+        let count = fds.count
+        let ready = try retrying("poll") {
+            fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t(count), timeoutMilliseconds) }
+        }
+        return Int(ready)
+    }
+
+    /// pidfd_open(2).
+    static func pidfdOpen(_ pid: pid_t) throws(SystemCallError) -> CInt {
+        try retrying("pidfd_open", context: "pid \(pid)") { corral_pidfd_open(pid) }
+    }
+
+    /// pidfd_send_signal(2). Returns false when the process has already exited (`ESRCH`).
+    static func pidfdSendSignal(_ pidfd: CInt, _ signal: CInt, pid: pid_t) throws(SystemCallError) -> Bool {
+        do {
+            try retrying("pidfd_send_signal", context: "pid \(pid), signal \(signal)") {
+                corral_pidfd_send_signal(pidfd, signal)
+            }
+            return true
+        } catch where error.errno == .noSuchProcess {
+            return false
+        }
+    }
+
+    /// kill(2) to a whole process group. Returns false when the group is empty (`ESRCH`).
+    static func killProcessGroup(_ group: pid_t, _ signal: CInt) throws(SystemCallError) -> Bool {
+        do {
+            try retrying("kill", context: "process group \(group), signal \(signal)") { Glibc.kill(-group, signal) }
+            return true
+        } catch where error.errno == .noSuchProcess {
+            return false
+        }
+    }
+
+    /// kill(2) to one process.
+    static func kill(_ pid: pid_t, _ signal: CInt) throws(SystemCallError) {
+        try retrying("kill", context: "pid \(pid), signal \(signal)") { Glibc.kill(pid, signal) }
+    }
+
+    /// waitid(P_PIDFD): the child's termination, or nil if it is still running (with `noHang`).
+    static func waitPidfd(_ pidfd: CInt, pid: pid_t, noHang: Bool) throws(SystemCallError) -> Termination? {
+        var code: CInt = 0
+        var status: CInt = 0
+        var reaped: pid_t = 0
+        try retrying("waitid", context: "pid \(pid)") {
+            corral_waitid_pidfd(pidfd, noHang ? WNOHANG : 0, &code, &status, &reaped)
+        }
+        return Termination(siginfoCode: code, status: status)
+    }
+
+    /// An `AF_UNIX` datagram socket, close-on-exec and non-blocking.
+    static func datagramSocket() throws(SystemCallError) -> CInt {
+        try retrying("socket", context: "AF_UNIX datagram") {
+            socket(AF_UNIX, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+        }
+    }
+
+    /// setsockopt(SOL_SOCKET, option, 1).
+    static func enableSocketOption(_ fd: CInt, _ option: CInt, name: String) throws(SystemCallError) {
+        var on: CInt = 1
+        try retrying("setsockopt", context: name) {
+            setsockopt(fd, SOL_SOCKET, option, &on, socklen_t(MemoryLayout<CInt>.size))
+        }
+    }
+
+    /// Binds an `AF_UNIX` socket to `name` (a leading `@` is the abstract namespace).
+    static func bindUnix(_ fd: CInt, name: String) throws(SystemCallError) {
+        try retrying("bind", context: name) { corral_unix_bind(fd, name) }
+    }
+
+    /// Sends one datagram to the `AF_UNIX` address `name`.
+    static func sendUnixDatagram(to name: String, _ bytes: [UInt8]) throws(SystemCallError) {
+        try retrying("sendto", context: name) {
+            bytes.withUnsafeBytes { corral_unix_send(name, $0.baseAddress, $0.count) }
+        }
+    }
+
+    /// Receives one datagram with its sender's pid; nil when none is waiting.
+    static func receiveWithCredentials(
+        _ fd: CInt, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(SystemCallError) -> (length: Int, pid: pid_t, truncated: Bool)? {
+        while true {
+            var pid: pid_t = 0
+            var truncated: CInt = 0
+            let length = corral_recv_with_credentials(fd, buffer.baseAddress, buffer.count, &pid, &truncated)
+            if length >= 0 { return (min(Int(length), buffer.count), pid, truncated != 0) }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            throw SystemCallError("recvmsg", errno: Errno(rawValue: error), context: "notify socket")
+        }
+    }
+
+    /// Sets or clears `O_NONBLOCK`.
+    static func setNonBlocking(_ fd: CInt) throws(SystemCallError) {
+        let flags = try retrying("fcntl", context: "fd \(fd)") { fcntl(fd, F_GETFL) }
+        try retrying("fcntl", context: "fd \(fd)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// pthread_sigmask(2): applies `how` with `set` to the calling thread; returns the old mask.
+    static func threadSignalMask(_ how: CInt, _ set: sigset_t) throws(SystemCallError) -> sigset_t {
+        var set = set
+        var old = sigset_t()
+        let result = pthread_sigmask(how, &set, &old)
+        if result != 0 { throw SystemCallError("pthread_sigmask", errno: Errno(rawValue: result)) }
+        return old
+    }
+
+    /// Sets the calling thread's signal mask exactly.
+    static func restoreThreadSignalMask(_ mask: sigset_t) {
+        var mask = mask
+        _ = pthread_sigmask(SIG_SETMASK, &mask, nil)
+    }
+
+    /// A signal set holding `signals`.
+    static func signalSet(_ signals: [Signal]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal.rawValue) }
+        return set
+    }
+
+    /// Installs the engine's self-pipe handler for `signal`, returning the previous action.
+    static func installSignalHandler(_ signal: Signal) throws(SystemCallError) -> sigaction {
+        var previous = sigaction()
+        try retrying("sigaction", context: signal.name) { corral_signal_install(signal.rawValue, &previous) }
+        return previous
+    }
+
+    /// Puts back a signal action saved by ``installSignalHandler(_:)``.
+    static func restoreSignalHandler(_ signal: Signal, _ previous: sigaction) {
+        var previous = previous
+        _ = corral_signal_restore(signal.rawValue, &previous)
+    }
+
+    /// The calling process's pid.
+    static var processID: pid_t { getpid() }
+}

@@ -1,0 +1,43 @@
+import Synchronization
+
+/// Holds the first stop signal a child received and wakes everyone waiting for it.
+/// Later signals are ignored: in a child, the first stop signal wins (as in aiotools).
+final class StopLatch: Sendable {
+    private struct State {
+        var signal: Signal?
+        var received: [Signal] = []
+        var waiters: [CheckedContinuation<Signal, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// The signal, once one arrived.
+    var signal: Signal? { state.withLock { $0.signal } }
+
+    /// Every delivery so far, in order (the kernel merges deliveries that arrive while one is pending).
+    var received: [Signal] { state.withLock { $0.received } }
+
+    /// Records `signal` if it is the first, and resumes every waiter with it.
+    func fire(_ signal: Signal) {
+        let waiters: [CheckedContinuation<Signal, Never>] = state.withLock { state in
+            state.received.append(signal)
+            guard state.signal == nil else { return [] }
+            state.signal = signal
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: signal) }
+    }
+
+    /// Suspends until a signal was recorded; returns at once if one already was.
+    func wait() async -> Signal {
+        await withCheckedContinuation { continuation in
+            let ready: Signal? = state.withLock { state in
+                if let signal = state.signal { return signal }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Synchronization
+
+/// What a Swift worker body knows about its slot, and its one suspension point:
+/// ``waitForStop()``. Available in every task of the worker as ``current``.
+public final class WorkerContext: Sendable {
+    /// The worker's slot, 0-based (aiotools' `process_index`).
+    public let index: Int
+    /// How many workers the server runs.
+    public let workerCount: Int
+    /// The signals that stop the server.
+    public let stopSignals: [Signal]
+    /// Listening sockets the main process handed down, by name (systemd's `LISTEN_FDNAMES`).
+    public let sockets: [String: CInt]
+
+    /// The context of the worker this task runs in, or nil outside a worker.
+    @TaskLocal public static var current: WorkerContext?
+
+    let notify: NotifyClient?
+    let latch: StopLatch
+    private let awaitedStop = Atomic(false)
+
+    init(index: Int, workerCount: Int, stopSignals: [Signal], sockets: [String: CInt], notify: NotifyClient?, latch: StopLatch) {
+        self.index = index
+        self.workerCount = workerCount
+        self.stopSignals = stopSignals
+        self.sockets = sockets
+        self.notify = notify
+        self.latch = latch
+    }
+
+    /// Marks the end of init: reports `READY=1`, then suspends until a stop signal arrives and
+    /// returns it. Code before this call is the worker's init, code after it its shutdown.
+    /// A stop signal that arrived during init is returned at once.
+    public func waitForStop() async -> Signal {
+        awaitedStop.store(true, ordering: .sequentiallyConsistent)
+        try? notify?.ready()
+        let signal = await latch.wait()
+        try? notify?.stopping()
+        return signal
+    }
+
+    /// Sets the status text the supervisor shows for this worker (`STATUS=`).
+    public func setStatus(_ text: String) {
+        try? notify?.status(text)
+    }
+
+    /// Every stop signal delivered to this worker so far, in order; the first is the one
+    /// ``waitForStop()`` returned.
+    public var receivedStopSignals: [Signal] { latch.received }
+
+    /// The inherited listening socket named `name`, or nil.
+    public func socket(named name: String) -> CInt? { sockets[name] }
+
+    /// Whether the body has reached ``waitForStop()`` (a throw after it is a shutdown failure).
+    var hasAwaitedStop: Bool { awaitedStop.load(ordering: .sequentiallyConsistent) }
+}

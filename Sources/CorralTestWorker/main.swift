@@ -104,7 +104,9 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
                 usleep(UInt32(crash.milliseconds) * 1000)
                 switch crash.kind {
                 case "abort": abort()
-                case "segv": raise(SIGSEGV)
+                case "segv":
+                    // A real invalid access: raise(SIGSEGV) only runs the Swift backtracer's handler.
+                    UnsafeMutablePointer<Int>(bitPattern: 8)?.pointee = 1
                 case "exit0": exit(0)
                 default: exit(7)
                 }

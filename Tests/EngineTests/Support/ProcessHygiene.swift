@@ -1,0 +1,113 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Snapshots what a run must leave as it found it — open descriptors, the calling thread's
+/// signal mask, the handlers of the usual stop signals — and checks that no child of this
+/// process is left, running or zombie.
+struct ProcessHygiene {
+    static let watchedSignals: [CInt] = [SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP]
+
+    let descriptors: Int
+    let mask: sigset_t
+    let handlers: [CInt: UInt]
+
+    init() {
+        descriptors = Self.openDescriptors()
+        mask = Self.currentMask()
+        handlers = Self.currentHandlers()
+    }
+
+    static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    static func currentMask() -> sigset_t {
+        var mask = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mask)
+        return mask
+    }
+
+    static func currentHandlers() -> [CInt: UInt] {
+        var handlers: [CInt: UInt] = [:]
+        for signal in watchedSignals {
+            var action = sigaction()
+            sigaction(signal, nil, &action)
+            handlers[signal] = unsafeBitCast(action.__sigaction_handler.sa_handler, to: UInt.self)
+        }
+        return handlers
+    }
+
+    /// Whether this process has any child at all (running or zombie).
+    static func hasChildren() -> Bool {
+        var info = siginfo_t()
+        let result = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)
+        return result == 0
+    }
+
+    /// Checks the run left nothing behind.
+    func check(sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!Self.hasChildren(), "a child process was left behind", sourceLocation: sourceLocation)
+        #expect(Self.openDescriptors() == descriptors, "descriptors leaked", sourceLocation: sourceLocation)
+        var now = Self.currentMask()
+        var before = mask
+        let same = withUnsafeBytes(of: &now) { a in withUnsafeBytes(of: &before) { b in a.elementsEqual(b) } }
+        #expect(same, "the signal mask changed", sourceLocation: sourceLocation)
+        #expect(Self.currentHandlers() == handlers, "signal handlers changed", sourceLocation: sourceLocation)
+    }
+}
+
+/// Whether a process with this pid exists (zombies count as gone only once reaped by someone).
+func processExists(_ pid: pid_t) -> Bool {
+    kill(pid, 0) == 0 || errno == EPERM
+}
+
+/// Waits up to `limit` for every pid to be gone.
+func waitUntilGone(_ pids: [pid_t], limit: Duration = .seconds(1)) -> [pid_t] {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        let alive = pids.filter { processExists($0) && !isZombie($0) }
+        if alive.isEmpty || ContinuousClock.now >= deadline { return alive }
+        usleep(10_000)
+    }
+}
+
+/// Whether a pid is a zombie (ended, not yet reaped by its parent).
+func isZombie(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(close, offsetBy: 2)] == "Z"
+}
+
+/// The path of the test worker program, built next to the test bundle.
+let helperExecutable: String = {
+    let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    var directory = URL(fileURLWithPath: bundle).deletingLastPathComponent()
+    // The bundle is .build/<config>/CorralPackageTests.xctest (a file on Linux).
+    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+    return directory.appendingPathComponent("corral-test-worker").path
+}()
+
+/// A fresh directory for worker records, removed at the end.
+final class RecordDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "corral-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// The `key=value` lines slot `index` wrote.
+    func lines(_ index: Int) -> [String] {
+        ((try? String(contentsOfFile: "\(path)/\(index).txt", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// The value of the first `key=` line of slot `index`.
+    func value(_ key: String, _ index: Int) -> String? {
+        lines(index).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,129 @@
+import CorralEngine
+import Glibc
+
+/// A test front end: records every event and runs a script of steps, each when its condition
+/// holds. Bounded: past its time limit it force-kills everything and marks the run as timed out.
+final class Recorder: Frontend {
+    /// When a step may run.
+    enum Condition {
+        /// At once.
+        case now
+        /// When this many slots are running.
+        case running(Int)
+        /// This long after the previous step ran.
+        case after(Duration)
+        /// When an event matching the predicate has been recorded.
+        case event((EngineEvent) -> Bool)
+    }
+
+    struct Step {
+        var condition: Condition
+        var action: (Recorder) -> [SupervisorCommand]
+    }
+
+    private(set) var events: [EngineEvent] = []
+    /// Events with the time they arrived.
+    private(set) var timeline: [(ContinuousClock.Instant, EngineEvent)] = []
+    private(set) var timedOut = false
+    private var steps: [Step]
+    private var lastStepAt = ContinuousClock.now
+    private let limit: ContinuousClock.Instant
+    private var pendingCommands: [SupervisorCommand] = []
+
+    init(timeLimit: Duration = .seconds(30), steps: [Step] = []) {
+        self.limit = .now + timeLimit
+        self.steps = steps
+    }
+
+    var nextDeadline: ContinuousClock.Instant? {
+        if case .after(let delay)? = steps.first?.condition { return min(limit, lastStepAt + delay) }
+        return limit
+    }
+
+    func handle(_ event: EngineEvent) {
+        events.append(event)
+        timeline.append((.now, event))
+        advance(now: .now)
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        if now >= limit && !timedOut {
+            timedOut = true
+            pendingCommands.append(.forceKill(.all))
+        }
+        advance(now: now)
+        defer { pendingCommands.removeAll() }
+        return pendingCommands
+    }
+
+    private func advance(now: ContinuousClock.Instant) {
+        while let step = steps.first, holds(step.condition, now: now) {
+            steps.removeFirst()
+            lastStepAt = now
+            pendingCommands += step.action(self)
+        }
+    }
+
+    private func holds(_ condition: Condition, now: ContinuousClock.Instant) -> Bool {
+        switch condition {
+        case .now: return true
+        case .running(let count): return runningCount >= count
+        case .after(let delay): return now >= lastStepAt + delay
+        case .event(let predicate): return events.contains(where: predicate)
+        }
+    }
+
+    /// Whether every step ran.
+    var finishedScript: Bool { steps.isEmpty }
+
+    /// Slots currently running, from the recorded state changes.
+    var runningCount: Int { states.values.filter { $0 == .running }.count }
+
+    /// The latest state of each slot.
+    var states: [Int: ProcessState] {
+        var states: [Int: ProcessState] = [:]
+        for case .stateChanged(let slot, let state) in events { states[slot] = state }
+        return states
+    }
+
+    /// The state sequence one slot went through.
+    func stateHistory(_ slot: Int) -> [ProcessState] {
+        events.compactMap { event in
+            if case .stateChanged(slot, let state) = event { return state }
+            return nil
+        }
+    }
+
+    /// Signals the supervisor sent, per slot.
+    var signalsSent: [Int: [Signal]] {
+        var sent: [Int: [Signal]] = [:]
+        for case .signalSent(let slot, _, let signal, _) in events { sent[slot, default: []].append(signal) }
+        return sent
+    }
+
+    /// Pids by slot, from `spawned` events.
+    var pids: [Int: pid_t] {
+        var pids: [Int: pid_t] = [:]
+        for case .spawned(let slot, let pid, _) in events { pids[slot] = pid }
+        return pids
+    }
+
+    /// Lines of output, per slot.
+    func output(_ slot: Int) -> [String] {
+        events.compactMap { event in
+            if case .output(slot, _, let line) = event { return line }
+            return nil
+        }
+    }
+
+    /// The index of the first event matching `predicate`.
+    func firstIndex(where predicate: (EngineEvent) -> Bool) -> Int? { events.firstIndex(where: predicate) }
+
+    /// Sends `signal` to this (the test) process, i.e. to the supervisor.
+    static func signalSupervisor(_ signal: CInt) -> (Recorder) -> [SupervisorCommand] {
+        { _ in
+            kill(getpid(), signal)
+            return []
+        }
+    }
+}

@@ -82,6 +82,7 @@ final class SupervisorDriver<F: Frontend> {
         while !core.isStopped {
             if let slot = core.slotToSpawn {
                 spawn(slot)
+                wakeFrontend(now: clock.now, readable: [])
             }
             if core.isStopped { break }
             try waitAndHandle(timeout: core.slotToSpawn == nil ? pollTimeout() : 0)
@@ -145,7 +146,12 @@ final class SupervisorDriver<F: Frontend> {
             }
         }
         perform(core.tick(now: now))
-        for command in frontend.wake(now: now, readable: readableFrontend) {
+        wakeFrontend(now: now, readable: readableFrontend)
+    }
+
+    /// Lets the front end act on the events it just handled (and its readable descriptors).
+    private func wakeFrontend(now: ContinuousClock.Instant, readable: [CInt]) {
+        for command in frontend.wake(now: now, readable: readable) {
             perform(core.command(command, now: now))
         }
     }

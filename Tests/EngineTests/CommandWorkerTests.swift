@@ -1,0 +1,291 @@
+@testable import CorralEngine
+import Foundation
+import Glibc
+import Testing
+
+/// Command workers and whole-server runs on real processes.
+extension RealProcesses {
+    @Suite("Command workers and whole servers")
+    struct CommandWorkerTests {
+        /// A python3 program that sends READY=1 over NOTIFY_SOCKET after `delay` seconds, then waits
+        /// for SIGTERM. If `fromGrandchild`, a child process of it sends the datagram instead.
+        static func notifyScript(delay: Double, fromGrandchild: Bool = false) -> [String] {
+            let send = """
+                import os, socket, signal, sys, time
+                def ready():
+                    name = os.environ["NOTIFY_SOCKET"]
+                    address = "\\0" + name[1:] if name.startswith("@") else name
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                    s.sendto(b"STATUS=warming up", address)
+                    time.sleep(\(delay))
+                    s.sendto(b"READY=1", address)
+                if \(fromGrandchild ? "True" : "False"):
+                    if os.fork() == 0:
+                        ready(); os._exit(0)
+                    os.wait()
+                else:
+                    ready()
+                signal.sigwait([signal.SIGTERM])
+                """
+            return ["python3", "-c", send]
+        }
+
+        @Test("a command worker is running only after it sends READY=1; one ready-on-exec runs at once")
+        func notifyReadiness() throws {
+            let hygiene = ProcessHygiene()
+            var readyAt: ContinuousClock.Instant?
+            var spawnedAt: ContinuousClock.Instant?
+            let recorder = Recorder(steps: [
+                .init(condition: .event { if case .spawned(0, _, _) = $0 { true } else { false } }) { _ in
+                    spawnedAt = .now
+                    return []
+                },
+                .init(condition: .running(1)) { _ in
+                    readyAt = .now
+                    return [.stop]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(Self.notifyScript(delay: 0.4), readiness: .notify), waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(recorder.stateHistory(0).prefix(2) == [.initializing, .running])
+            let waited = try #require(spawnedAt).duration(to: try #require(readyAt))
+            #expect(waited >= .milliseconds(350), "running after \(waited), before READY=1 was sent")
+            #expect(recorder.events.contains(.status(slot: 0, text: "warming up")))
+            #expect(report.slots[0].end?.termination == .signaled(.terminate, coreDumped: false))
+            #expect(report.exitStatus == 0)
+
+            let onExec = Recorder(steps: [.init(condition: .running(2)) { _ in [.stop] }])
+            var execFrontend = onExec
+            let execReport = try Supervisor(
+                SupervisorConfiguration(workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
+            ).run(frontend: &execFrontend)
+            #expect(!onExec.timedOut)
+            #expect(onExec.stateHistory(0) == [.running, .stopping, .exited])
+            #expect(execReport.exitStatus == 0)
+            hygiene.check()
+        }
+
+        @Test("READY=1 from a process that is not a child (a grandchild) changes nothing")
+        func foreignReady() throws {
+            let hygiene = ProcessHygiene()
+            var stateAfterDatagram: ProcessState?
+            let recorder = Recorder(steps: [
+                .init(condition: .event { if case .spawned = $0 { true } else { false } }) { _ in [] },
+                .init(condition: .after(.milliseconds(1200))) { recorder in
+                    stateAfterDatagram = recorder.states[0]
+                    return [.stop]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(Self.notifyScript(delay: 0.1, fromGrandchild: true), readiness: .notify),
+                waitTimeout: .seconds(5))
+            _ = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(stateAfterDatagram == .initializing)
+            hygiene.check()
+        }
+
+        @Test("every child gets CORRAL_PROCESS_INDEX and NOTIFY_SOCKET; extras continue the indices")
+        func environment() throws {
+            let hygiene = ProcessHygiene()
+            let print = ["sh", "-c", "echo index=$CORRAL_PROCESS_INDEX notify=${NOTIFY_SOCKET:+set}; exec sleep 1000"]
+            let recorder = Recorder(steps: [
+                .init(condition: .event { event in
+                    if case .output(2, _, _) = event { return true } else { return false }
+                }) { _ in [] },
+                .init(condition: .running(3)) { _ in [.stop] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(print), extras: [.command(print)], waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            for slot in 0..<3 {
+                #expect(recorder.output(slot) == ["index=\(slot) notify=set"])
+            }
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
+        @Test("a spawn that fails half-way stops the children already started and names the executable and errno")
+        func spawnFailsHalfWay() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let broken = records.path + "/not-a-program"
+            FileManager.default.createFile(atPath: broken, contents: Data([0, 1, 2, 3]), attributes: [.posixPermissions: 0o755])
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["sleep", "1000"]),
+                extras: [.command(["sleep", "1000"]), .command([broken])], waitTimeout: .seconds(5))
+            let recorder = Recorder()
+            var frontend = recorder
+            do {
+                _ = try Supervisor(configuration).run(frontend: &frontend)
+                Issue.record("the run did not throw")
+            } catch {
+                guard case .spawnFailed(let spawn) = error else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(spawn.executable == broken)
+                #expect(spawn.slot == 3)
+                #expect(spawn.errno == .execFormatError)
+                #expect(error.description.contains(broken) && error.description.contains("errno \(ENOEXEC)"))
+            }
+            let started = recorder.pids
+            #expect(started.count == 3)
+            #expect(waitUntilGone(Array(started.values)).isEmpty)
+            for slot in 0..<3 { #expect(recorder.signalsSent[slot] == [.terminate]) }
+            hygiene.check()
+        }
+
+        @Test("a command that is not in PATH is refused before anything is spawned")
+        func missingCommand() throws {
+            let hygiene = ProcessHygiene()
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["sleep", "1000"]), extras: [.command(["no-such-program-corral"])])
+            let recorder = Recorder()
+            var frontend = recorder
+            #expect(throws: SupervisorError.self) { try Supervisor(configuration).run(frontend: &frontend) }
+            #expect(recorder.events.isEmpty)
+            do {
+                _ = try Supervisor(configuration).run(frontend: &frontend)
+            } catch {
+                #expect(error.description == "cannot start no-such-program-corral for slot 2: command not found in PATH")
+            }
+            hygiene.check()
+        }
+
+        @Test("bad configuration values are rejected before anything is spawned")
+        func invalidConfiguration() throws {
+            let hygiene = ProcessHygiene()
+            let cases: [(SupervisorConfiguration, String)] = [
+                (SupervisorConfiguration(workers: 0), "workers"),
+                (SupervisorConfiguration(workers: 1_000_000_000), "workers"),
+                (SupervisorConfiguration(stopSignals: []), "stop signals"),
+                (SupervisorConfiguration(stopSignals: [.kill]), "stop signals"),
+                (SupervisorConfiguration(stopSignals: [.terminate, .terminate]), "stop signals"),
+                (SupervisorConfiguration(waitTimeout: .seconds(-1)), "wait timeout"),
+                (SupervisorConfiguration(initTimeout: .zero), "init timeout"),
+                (SupervisorConfiguration(worker: .command([])), "worker command"),
+                (SupervisorConfiguration(extras: [.command([""])]), "extra process 0 command"),
+            ]
+            for (configuration, field) in cases {
+                do {
+                    _ = try Supervisor(configuration).run()
+                    Issue.record("accepted a bad \(field)")
+                } catch {
+                    guard case .invalidConfiguration(let invalid) = error else {
+                        Issue.record("unexpected \(error)")
+                        continue
+                    }
+                    #expect(invalid.field == field)
+                }
+            }
+            #expect(throws: Never.self) { try SupervisorConfiguration(waitTimeout: nil).validate() }
+            hygiene.check()
+        }
+
+        @Test("a whole server: main init and shutdown run once, the shared value and the socket reach every worker")
+        func wholeServer() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            var replies: [String] = []
+            let recorder = Recorder(steps: [
+                .init(condition: .event { event in
+                    if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
+                    return false
+                }) { _ in [] },
+                // The workers report ready to their own supervisor; give them a moment, then connect.
+                .init(condition: .after(.milliseconds(700))) { recorder in
+                    let line = recorder.output(0).first { $0.hasPrefix("main listening on port ") } ?? ""
+                    let port = UInt16(line.split(separator: " ").last ?? "") ?? 0
+                    for _ in 0..<8 { replies.append(request(port: port)) }
+                    return [.signal(.interrupt, to: .all)]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1,
+                worker: .command([helperExecutable, "server", "--workers", "3", "--record", records.path]),
+                waitTimeout: .seconds(10))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.slots[0].end?.termination == .exited(code: 0))
+            let main = records.lines(1000)
+            #expect(main.count == 2)
+            #expect(main.first?.hasPrefix("main-init") == true)
+            #expect(main.last == "main-shutdown stop=SIGINT status=0")
+            let mainPid = main.first.map { String($0.split(separator: "=").last ?? "") } ?? ""
+            for slot in 0..<3 {
+                #expect(records.value("shared", slot) == "hello from \(mainPid)")
+                #expect(records.value("socket", slot)?.hasPrefix("3 port=") == true)
+                #expect(records.value("stop", slot) == "SIGINT")
+                #expect(records.value("received", slot) == "SIGINT")
+            }
+            #expect(replies.count == 8)
+            #expect(replies.allSatisfy { $0.split(separator: " ").count == 2 }, "\(replies)")
+            hygiene.check()
+        }
+
+        @Test("the supervisor killed with SIGKILL: every worker is gone within a second")
+        func supervisorKilled() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            var workerPids: [pid_t] = []
+            let recorder = Recorder(steps: [
+                .init(condition: .event { event in
+                    if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
+                    return false
+                }) { _ in [] },
+                .init(condition: .after(.milliseconds(700))) { _ in
+                    workerPids = (0..<3).compactMap { records.value("pid", $0).flatMap { pid_t($0) } }
+                    return [.forceKill(.slot(0))]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command([helperExecutable, "server", "--workers", "3", "--record", records.path]),
+                waitTimeout: .seconds(10), failurePolicy: .keepRunning)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(report.slots[0].end?.termination.signal == .kill)
+            #expect(workerPids.count == 3)
+            #expect(waitUntilGone(workerPids, limit: .seconds(1)).isEmpty, "workers outlived their supervisor")
+            hygiene.check()
+        }
+
+        @Test("the caller's signal handlers and mask are restored, also when main init throws")
+        func signalStateRestored() throws {
+            let previous = Glibc.signal(SIGTERM, SIG_IGN)
+            defer { Glibc.signal(SIGTERM, previous) }
+            let hygiene = ProcessHygiene()
+            struct MainInitFailed: Error {}
+            let server = Server(configuration: SupervisorConfiguration(workers: 1))
+            #expect(throws: MainInitFailed.self) {
+                _ = try server.run(sharing: NoSharedValue.self) { (_: Launcher<NoSharedValue>) -> Int in
+                    throw MainInitFailed()
+                } worker: { _, _ in }
+            }
+            hygiene.check()
+        }
+    }
+}
+
+/// Connects to 127.0.0.1:`port` and returns the first line the server sends.
+func request(port: UInt16) -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return "" }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let count = read(fd, &buffer, buffer.count)
+    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+}

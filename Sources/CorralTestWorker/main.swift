@@ -86,7 +86,8 @@ func startGrandchild() -> pid_t {
 func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async throws -> Void {
     return { worker, shared in
         let index = worker.index
-        record(options, index, ["pid=\(getpid())", "index=\(index)", "task-local=\(WorkerContext.current?.index ?? -1)"])
+        record(
+            options, index, ["pid=\(getpid())", "index=\(index)", "task-local=\(WorkerContext.current?.index ?? -1)"])
         if let shared { record(options, index, ["shared=\(shared.greeting) from \(shared.mainPid)"]) }
         if let socket = worker.socket(named: "http") {
             let address = localAddress(socket)
@@ -186,7 +187,8 @@ do {
             FileHandle.standardOutput.write(Data("main listening on port \(localAddress(socket))\n".utf8))
             let report = try launch(Shared(greeting: "hello", mainPid: getpid()), sockets: ["http": socket])
             close(socket)
-            record(options, 1000, ["main-shutdown stop=\(report.stopSignal?.name ?? "none") status=\(report.exitStatus)"])
+            record(
+                options, 1000, ["main-shutdown stop=\(report.stopSignal?.name ?? "none") status=\(report.exitStatus)"])
             return report
         } worker: { worker, shared in
             try await workerBody(options)(worker, shared)
@@ -198,7 +200,8 @@ do {
             worker, _ in try await workerBody(options)(worker, nil)
         }
         // The worker role never returns; reaching here means this was run by hand.
-        FileHandle.standardError.write(Data("corral-test-worker: run me through the engine (CORRAL_ROLE is not set)\n".utf8))
+        FileHandle.standardError.write(
+            Data("corral-test-worker: run me through the engine (CORRAL_ROLE is not set)\n".utf8))
         exit(64)
     }
 } catch {

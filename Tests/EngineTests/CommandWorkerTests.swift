@@ -1,7 +1,8 @@
-@testable import CorralEngine
 import Foundation
 import Glibc
 import Testing
+
+@testable import CorralEngine
 
 /// Command workers and whole-server runs on real processes.
 extension RealProcesses {
@@ -47,7 +48,8 @@ extension RealProcesses {
             ])
             var frontend = recorder
             let configuration = SupervisorConfiguration(
-                workers: 1, worker: .command(Self.notifyScript(delay: 0.4), readiness: .notify), waitTimeout: .seconds(5))
+                workers: 1, worker: .command(Self.notifyScript(delay: 0.4), readiness: .notify),
+                waitTimeout: .seconds(5))
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(!recorder.timedOut)
             #expect(recorder.stateHistory(0).prefix(2) == [.initializing, .running])
@@ -93,9 +95,11 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let print = ["sh", "-c", "echo index=$CORRAL_PROCESS_INDEX notify=${NOTIFY_SOCKET:+set}; exec sleep 1000"]
             let recorder = Recorder(steps: [
-                .init(condition: .event { event in
-                    if case .output(2, _, _) = event { return true } else { return false }
-                }) { _ in [] },
+                .init(
+                    condition: .event { event in
+                        if case .output(2, _, _) = event { return true } else { return false }
+                    }
+                ) { _ in [] },
                 .init(condition: .running(3)) { _ in [.stop] },
             ])
             var frontend = recorder
@@ -114,7 +118,9 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let broken = records.path + "/not-a-program"
-            FileManager.default.createFile(atPath: broken, contents: Data([0, 1, 2, 3]), attributes: [.posixPermissions: 0o755])
+            #expect(
+                FileManager.default.createFile(
+                    atPath: broken, contents: Data([0, 1, 2, 3]), attributes: [.posixPermissions: 0o755]))
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["sleep", "1000"]),
                 extras: [.command(["sleep", "1000"]), .command([broken])], waitTimeout: .seconds(5))
@@ -152,7 +158,8 @@ extension RealProcesses {
             do {
                 _ = try Supervisor(configuration).run(frontend: &frontend)
             } catch {
-                #expect(error.description == "cannot start no-such-program-corral for slot 2: command not found in PATH")
+                #expect(
+                    error.description == "cannot start no-such-program-corral for slot 2: command not found in PATH")
             }
             hygiene.check()
         }
@@ -193,10 +200,12 @@ extension RealProcesses {
             let records = try RecordDirectory()
             var replies: [String] = []
             let recorder = Recorder(steps: [
-                .init(condition: .event { event in
-                    if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
-                    return false
-                }) { _ in [] },
+                .init(
+                    condition: .event { event in
+                        if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
+                        return false
+                    }
+                ) { _ in [] },
                 // The workers report ready to their own supervisor; give them a moment, then connect.
                 .init(condition: .after(.milliseconds(700))) { recorder in
                     let line = recorder.output(0).first { $0.hasPrefix("main listening on port ") } ?? ""
@@ -229,16 +238,39 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a worker failing its init: main shutdown still runs, and the server exits with status 1")
+        func mainShutdownAfterInitFailure() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let recorder = Recorder()
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1,
+                worker: .command([
+                    helperExecutable, "server", "--workers", "3", "--fail-init", "1", "--record", records.path,
+                ]),
+                waitTimeout: .seconds(10), failurePolicy: .keepRunning)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.slots[0].end?.termination == .exited(code: 1))
+            #expect(records.lines(1000).last == "main-shutdown stop=SIGTERM status=1")
+            for slot in [0, 2] { #expect(records.value("stop", slot) == "SIGTERM") }
+            #expect(recorder.output(0).contains { $0.contains("init failed") })
+            hygiene.check()
+        }
+
         @Test("the supervisor killed with SIGKILL: every worker is gone within a second")
         func supervisorKilled() throws {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             var workerPids: [pid_t] = []
             let recorder = Recorder(steps: [
-                .init(condition: .event { event in
-                    if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
-                    return false
-                }) { _ in [] },
+                .init(
+                    condition: .event { event in
+                        if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
+                        return false
+                    }
+                ) { _ in [] },
                 .init(condition: .after(.milliseconds(700))) { _ in
                     workerPids = (0..<3).compactMap { records.value("pid", $0).flatMap { pid_t($0) } }
                     return [.forceKill(.slot(0))]
@@ -265,7 +297,8 @@ extension RealProcesses {
             #expect(throws: MainInitFailed.self) {
                 _ = try server.run(sharing: NoSharedValue.self) { (_: Launcher<NoSharedValue>) -> Int in
                     throw MainInitFailed()
-                } worker: { _, _ in }
+                } worker: { _, _ in
+                }
             }
             hygiene.check()
         }
@@ -282,10 +315,13 @@ func request(port: UInt16) -> String {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = port.bigEndian
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { return "" }
     var buffer = [UInt8](repeating: 0, count: 128)
     let count = read(fd, &buffer, buffer.count)
-    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+    return count > 0
+        ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
 }

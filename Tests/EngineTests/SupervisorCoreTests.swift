@@ -10,7 +10,8 @@ struct SupervisorCoreTests {
 
     func core(
         workers: Int = 2, extras: Int = 0, readyOnExec: Bool = false, waitTimeout: Duration? = .seconds(10),
-        initTimeout: Duration? = nil, policy: FailurePolicy = .stopAll, stopSignals: [Signal] = [.interrupt, .terminate]
+        initTimeout: Duration? = nil, policy: FailurePolicy = .stopAll,
+        stopSignals: [Signal] = [.interrupt, .terminate]
     ) -> SupervisorCore {
         let plans =
             Array(repeating: SupervisorCore.SlotPlan(kind: .worker, readyOnExec: readyOnExec), count: workers)
@@ -125,7 +126,9 @@ struct SupervisorCoreTests {
         let actions = failFast.exited(slot: 1, .signaled(.segmentationFault, coreDumped: true), now: t0)
         #expect(signals(actions) == [0: [.terminate]])
         #expect(failFast.report.slots[1].end?.origin == .external)
-        #expect(failFast.report.slots[1].end?.failure == .exitedUnexpectedly(.signaled(.segmentationFault, coreDumped: true)))
+        #expect(
+            failFast.report.slots[1].end?.failure
+                == .exitedUnexpectedly(.signaled(.segmentationFault, coreDumped: true)))
 
         var tolerant = core(workers: 2, policy: .keepRunning)
         startAll(&tolerant)

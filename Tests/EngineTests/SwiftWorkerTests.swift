@@ -1,7 +1,8 @@
-@testable import CorralEngine
 import Foundation
 import Glibc
 import Testing
+
+@testable import CorralEngine
 
 /// Engine runs on real processes: this test process is the supervisor, `corral-test-worker` the
 /// Swift worker.
@@ -14,11 +15,13 @@ extension RealProcesses {
         ) -> SupervisorConfiguration {
             SupervisorConfiguration(
                 workers: workers,
-                worker: .swiftWorker(executable: helperExecutable, arguments: ["worker", "--record", records.path] + options),
+                worker: .swiftWorker(
+                    executable: helperExecutable, arguments: ["worker", "--record", records.path] + options),
                 extras: extras, stopSignals: stopSignals, waitTimeout: waitTimeout)
         }
 
-        @Test("a stop signal reaches every worker exactly once; shutdown runs; all exit 0", arguments: [SIGINT, SIGTERM])
+        @Test(
+            "a stop signal reaches every worker exactly once; shutdown runs; all exit 0", arguments: [SIGINT, SIGTERM])
         func forwardsStopSignal(signal: CInt) throws {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
@@ -103,8 +106,10 @@ extension RealProcesses {
             let records = try RecordDirectory()
             let recorder = Recorder()
             var frontend = recorder
-            let report = try Supervisor(configuration(workers: 3, ["--fail-init", "1", "--init-ms", "200"], records: records))
-                .run(frontend: &frontend)
+            let report = try Supervisor(
+                configuration(workers: 3, ["--fail-init", "1", "--init-ms", "200"], records: records)
+            )
+            .run(frontend: &frontend)
             #expect(!recorder.timedOut)
             #expect(report.cause == .failure(slot: 1))
             #expect(report.slots[1].end?.failure == .initFailed(.exited(code: WorkerExitCode.initFailure)))
@@ -130,8 +135,10 @@ extension RealProcesses {
                 .run(frontend: &frontend)
             #expect(!recorder.timedOut)
             #expect(report.cause == .failure(slot: 0))
-            let stopAt = try #require(recorder.firstIndex { if case .stopping = $0 { return true } else { return false } })
-            let lastSpawn = recorder.events.lastIndex { if case .spawned = $0 { return true } else { return false } } ?? 0
+            let stopAt = try #require(
+                recorder.firstIndex { if case .stopping = $0 { return true } else { return false } })
+            let lastSpawn =
+                recorder.events.lastIndex { if case .spawned = $0 { return true } else { return false } } ?? 0
             #expect(lastSpawn < stopAt, "a worker was spawned after the stop began")
             let started = report.slots.filter { $0.pid != nil }
             // Worker 0 fails within milliseconds, long before 64 Swift processes are started
@@ -204,12 +211,52 @@ extension RealProcesses {
             #expect(end.failure == .killedAfterTimeout(.milliseconds(1000)))
             #expect(report.slots[0].end?.isClean == true)
             #expect(report.exitStatus == SupervisorReport.exitChildrenKilled)
-            let stoppingAt = try #require(recorder.timeline.first { if case .stopping = $0.1 { true } else { false } }?.0)
+            let stoppingAt = try #require(
+                recorder.timeline.first { if case .stopping = $0.1 { true } else { false } }?.0)
             let stoppedAt = try #require(recorder.timeline.first { if case .stopped = $0.1 { true } else { false } }?.0)
             let waited = stoppingAt.duration(to: stoppedAt)
             #expect(waited >= .milliseconds(950) && waited < .milliseconds(1600), "waited \(waited)")
             let grandchild = try #require(records.value("grandchild", 1).flatMap { pid_t($0) })
             #expect(waitUntilGone([grandchild]).isEmpty, "the grandchild survived the group SIGKILL")
+            hygiene.check()
+        }
+
+        @Test("keep-running policy: a worker that dies is reported and the others keep serving")
+        func keepRunning() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            var othersWhenItDied: Int?
+            let recorder = Recorder(steps: [
+                .init(condition: .event { if case .exited(1, _, _) = $0 { true } else { false } }) { _ in [] },
+                .init(condition: .after(.milliseconds(300))) { recorder in
+                    othersWhenItDied = recorder.runningCount
+                    return [.stop]
+                },
+            ])
+            var frontend = recorder
+            var config = configuration(workers: 3, ["--crash", "1:exit7:200"], records: records)
+            config.failurePolicy = .keepRunning
+            let report = try Supervisor(config).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(othersWhenItDied == 2)
+            #expect(recorder.signalsSent[1] == nil)
+            #expect(report.slots[1].end?.failure == .exitedUnexpectedly(.exited(code: 7)))
+            #expect(report.cause == .command(.terminate))
+            #expect(report.exitStatus == SupervisorReport.exitChildFailed)
+            hygiene.check()
+        }
+
+        @Test("one worker still runs in a process of its own")
+        func singleWorker() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let recorder = Recorder(steps: [.init(condition: .running(1)) { _ in [.stop] }])
+            var frontend = recorder
+            let report = try Supervisor(configuration(workers: 1, [], records: records)).run(frontend: &frontend)
+            let pid = try #require(recorder.pids[0])
+            #expect(pid != getpid())
+            #expect(records.value("pid", 0) == "\(pid)")
+            #expect(report.exitStatus == 0)
             hygiene.check()
         }
 

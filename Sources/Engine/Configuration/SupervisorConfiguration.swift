@@ -85,7 +85,8 @@ public struct SupervisorConfiguration: Sendable {
             throw ConfigurationError(field: "stop signals", problem: "a signal is listed twice")
         }
         if let waitTimeout, waitTimeout < .zero {
-            throw ConfigurationError(field: "wait timeout", problem: "\(waitTimeout) is negative; use 0 or more, or none")
+            throw ConfigurationError(
+                field: "wait timeout", problem: "\(waitTimeout) is negative; use 0 or more, or none")
         }
         if let initTimeout, initTimeout <= .zero {
             throw ConfigurationError(field: "init timeout", problem: "\(initTimeout) must be positive, or none")

@@ -10,7 +10,8 @@ enum ExecutableLookup {
     /// `name` in `PATH` (default `/usr/local/bin:/usr/bin:/bin`), or nil.
     static func resolve(_ name: String, path: String? = Environment.value(of: "PATH")) -> String? {
         if name.contains("/") { return name }
-        let directories = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false)
+        let directories = (path ?? "/usr/local/bin:/usr/bin:/bin").split(
+            separator: ":", omittingEmptySubsequences: false)
         for directory in directories {
             let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + name
             var info = stat()

@@ -22,7 +22,8 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
         case .initTimedOut(let limit): return "init timed out after \(limit.secondsText)"
         case .exitedUnexpectedly(let termination): return "\(termination) while running, without being asked"
         case .shutdownFailed(let termination): return "shutdown failed (\(termination))"
-        case .killedAfterTimeout(let limit): return "SIGKILL sent by the supervisor after the \(limit.secondsText) wait timeout"
+        case .killedAfterTimeout(let limit):
+            return "SIGKILL sent by the supervisor after the \(limit.secondsText) wait timeout"
         case .forceKilled: return "force-killed by command"
         case .spawnFailed(let reason): return "spawn failed: \(reason)"
         }

@@ -213,7 +213,8 @@ struct SupervisorCore {
     mutating func command(_ command: SupervisorCommand, now: ContinuousClock.Instant) -> [Action] {
         switch command {
         case .stop:
-            return beginStop(signal: defaultStopSignal, cause: .command(defaultStopSignal), reason: .stopCommand, now: now)
+            return beginStop(
+                signal: defaultStopSignal, cause: .command(defaultStopSignal), reason: .stopCommand, now: now)
         case .signal(let signal, .all):
             if stopSignals.contains(signal), !isStoppingOrStopped {
                 return beginStop(signal: signal, cause: .command(signal), reason: .command, now: now)
@@ -309,7 +310,9 @@ struct SupervisorCore {
         {
             slots[index].endRequested = true
         }
-        var actions: [Action] = [.signal(slot: index, signal), .emit(.signalSent(slot: index, pid: pid, signal, reason))]
+        var actions: [Action] = [
+            .signal(slot: index, signal), .emit(.signalSent(slot: index, pid: pid, signal, reason)),
+        ]
         if slots[index].endRequested, slots[index].state == .initializing || slots[index].state == .running {
             actions += setState(index, .stopping)
         }
@@ -375,7 +378,8 @@ struct SupervisorCore {
             case .exited(0): failure = nil
             case .exited(WorkerExitCode.initFailure) where slot.state != .running && slot.state != .stopping:
                 failure = .initFailed(termination)
-            case .exited: failure = slot.state == .initializing ? .initFailed(termination) : .shutdownFailed(termination)
+            case .exited:
+                failure = slot.state == .initializing ? .initFailed(termination) : .shutdownFailed(termination)
             case .signaled:
                 failure = origin == .external ? .shutdownFailed(termination) : nil
             }

@@ -178,7 +178,8 @@ final class SupervisorDriver<F: Frontend> {
         switch configuration.worker {
         case .swiftWorker(let executable, let arguments):
             swiftExecutable = executable ?? "/proc/self/exe"
-            swiftArguments = [executable ?? CommandLine.arguments.first ?? "/proc/self/exe"]
+            swiftArguments =
+                [executable ?? CommandLine.arguments.first ?? "/proc/self/exe"]
                 + (arguments ?? Array(CommandLine.arguments.dropFirst()))
         case .command:
             swiftExecutable = "/proc/self/exe"
@@ -186,14 +187,16 @@ final class SupervisorDriver<F: Frontend> {
         }
         func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Program {
             guard let resolved = ExecutableLookup.resolve(arguments[0]) else {
-                throw .spawnFailed(SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
+                throw .spawnFailed(
+                    SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
             }
             return Program(executable: resolved, arguments: arguments, role: nil)
         }
         var programs: [Program] = []
         let workerProgram: Program
         switch configuration.worker {
-        case .swiftWorker: workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
+        case .swiftWorker:
+            workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
         case .command(let arguments, _): workerProgram = try command(arguments, slot: 0)
         }
         programs += Array(repeating: workerProgram, count: configuration.workers)
@@ -241,7 +244,8 @@ final class SupervisorDriver<F: Frontend> {
         let environment = ChildEnvironment.build(
             inherited: inheritedEnvironment, additions: configuration.environment, slot: slot, role: program.role,
             workerCount: configuration.workers, stopSignals: configuration.stopSignals,
-            notifyAddress: notify.address, payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
+            notifyAddress: notify.address,
+            payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
             supervisorPid: Syscalls.processID)
         let request = SpawnRequest(
             executable: program.executable, arguments: program.arguments, environment: environment,

@@ -86,7 +86,7 @@ enum Syscalls {
                 corral_pidfd_send_signal(pidfd, signal)
             }
             return true
-        } catch where error.errno == .noSuchProcess {
+        } catch  where error.errno == .noSuchProcess {
             return false
         }
     }
@@ -96,7 +96,7 @@ enum Syscalls {
         do {
             try retrying("kill", context: "process group \(group), signal \(signal)") { Glibc.kill(-group, signal) }
             return true
-        } catch where error.errno == .noSuchProcess {
+        } catch  where error.errno == .noSuchProcess {
             return false
         }
     }

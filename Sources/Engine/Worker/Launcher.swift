@@ -25,7 +25,8 @@ public struct Launcher<Shared: Encodable> {
         do {
             json = String(decoding: try JSONEncoder().encode(shared), as: UTF8.self)
         } catch {
-            throw .invalidConfiguration(ConfigurationError(field: "shared value", problem: "cannot be encoded: \(error)"))
+            throw .invalidConfiguration(
+                ConfigurationError(field: "shared value", problem: "cannot be encoded: \(error)"))
         }
         let payload = LaunchPayload(
             sharedJSON: json, sockets: sockets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })

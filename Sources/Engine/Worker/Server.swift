@@ -33,7 +33,8 @@ public struct Server: Sendable {
                 WorkerRuntime.runWorker(role, sharing: Shared.self, worker)
             case .extra:
                 let offset = role.index - role.workerCount
-                guard configuration.extras.indices.contains(offset), case .swift(let body) = configuration.extras[offset].body
+                guard configuration.extras.indices.contains(offset),
+                    case .swift(let body) = configuration.extras[offset].body
                 else {
                     throw SupervisorError.badWorkerEnvironment("no Swift extra process at index \(role.index)")
                 }

@@ -19,7 +19,10 @@ public final class WorkerContext: Sendable {
     let latch: StopLatch
     private let awaitedStop = Atomic(false)
 
-    init(index: Int, workerCount: Int, stopSignals: [Signal], sockets: [String: CInt], notify: NotifyClient?, latch: StopLatch) {
+    init(
+        index: Int, workerCount: Int, stopSignals: [Signal], sockets: [String: CInt], notify: NotifyClient?,
+        latch: StopLatch
+    ) {
         self.index = index
         self.workerCount = workerCount
         self.stopSignals = stopSignals

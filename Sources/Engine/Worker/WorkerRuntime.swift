@@ -76,7 +76,8 @@ enum WorkerRuntime {
         do {
             return (try StopSignalSource(signals: role.stopSignals), StopLatch())
         } catch {
-            fail(role, phase: "init", "cannot install stop-signal handlers: \(error)", code: WorkerExitCode.setupFailure)
+            fail(
+                role, phase: "init", "cannot install stop-signal handlers: \(error)", code: WorkerExitCode.setupFailure)
         }
     }
 

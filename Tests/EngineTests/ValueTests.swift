@@ -1,0 +1,68 @@
+import Glibc
+import Testing
+
+@testable import CorralEngine
+
+@Suite("Values: signals, notify messages, output lines")
+struct ValueTests {
+    @Test("signals print as SIGTERM and parse from TERM, SIGTERM, sigterm and 15")
+    func signalNames() {
+        #expect(Signal.terminate.description == "SIGTERM")
+        #expect(Signal(parsing: "TERM") == .terminate)
+        #expect(Signal(parsing: "SIGTERM") == .terminate)
+        #expect(Signal(parsing: " sigint ") == .interrupt)
+        #expect(Signal(parsing: "15") == .terminate)
+        #expect(Signal(parsing: "RTMIN+1")?.rawValue == Signal(parsing: "RTMIN")!.rawValue + 1)
+        for bad in ["", "TERMINATE", "0", "-1", "65", "SIG", "1e3", "RTMIN+99"] {
+            #expect(Signal(parsing: bad) == nil, "accepted \(bad)")
+        }
+    }
+
+    @Test("notify datagrams: READY, STOPPING, STATUS; junk ignored; status cleaned and cut")
+    func notifyParsing() {
+        let message = NotifyMessage(bytes: Array("READY=1\nSTATUS=serving\tnow\nBOGUS\nMAINPID=1".utf8))
+        #expect(message.ready)
+        #expect(!message.stopping)
+        #expect(message.status == "serving now")
+        #expect(!NotifyMessage(bytes: Array("READY=0".utf8)).ready)
+        let long = NotifyMessage(bytes: Array(("STATUS=" + String(repeating: "x", count: 5000)).utf8))
+        #expect(long.status?.count == NotifyMessage.maximumStatusLength)
+        let cut = NotifyMessage(bytes: Array("READY=1\nSTATUS=par".utf8), truncated: true)
+        #expect(cut.ready && cut.status == nil)
+        #expect(NotifyMessage(bytes: [0xFF, 0xFE, 0x0A]).status == nil)
+        #expect(
+            NotifyMessage(bytes: NotifyMessage(ready: true, status: "a\nb").encoded)
+                == NotifyMessage(ready: true, status: "a b"))
+    }
+
+    @Test("output is split into lines; long lines are cut; invalid UTF-8 is replaced; the last line is kept")
+    func outputLines() {
+        var buffer = OutputLineBuffer()
+        #expect(buffer.append(Array("one\ntw".utf8)) == ["one"])
+        #expect(buffer.append(Array("o\r\n".utf8)) == ["two"])
+        #expect(buffer.append([0x66, 0xFF, 0x0A]) == ["f\u{FFFD}"])
+        let long = buffer.append([UInt8](repeating: UInt8(ascii: "a"), count: OutputLineBuffer.maximumLineLength + 5))
+        #expect(long.count == 1 && long[0].utf8.count == OutputLineBuffer.maximumLineLength)
+        #expect(buffer.finish() == "aaaaa")
+        #expect(buffer.finish() == nil)
+    }
+
+    @Test("commands are looked up in PATH like a shell does")
+    func lookup() {
+        #expect(ExecutableLookup.resolve("sh", path: "/nonexistent:/bin") == "/bin/sh")
+        #expect(ExecutableLookup.resolve("./relative/prog") == "./relative/prog")
+        #expect(ExecutableLookup.resolve("no-such-program-corral", path: "/bin:/usr/bin") == nil)
+    }
+
+    @Test("termination decodes from waitid codes and reads as a sentence")
+    func terminations() {
+        #expect(Termination(siginfoCode: CInt(CLD_EXITED), status: 3) == .exited(code: 3))
+        #expect(
+            Termination(siginfoCode: CInt(CLD_DUMPED), status: SIGSEGV)
+                == .signaled(.segmentationFault, coreDumped: true))
+        #expect(Termination(siginfoCode: 0, status: 0) == nil)
+        #expect(Termination.signaled(.kill, coreDumped: false).description == "killed by SIGKILL")
+        #expect(Duration.milliseconds(1500).secondsText == "1.5 s")
+        #expect(Duration.seconds(10).secondsText == "10 s")
+    }
+}

@@ -35,11 +35,12 @@ int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *p
     return 0;
 }
 
-static volatile sig_atomic_t corral_signal_pipe_fd = -1;
+/* The pipe each signal's handler writes to; -1 for none. Indexed by signal number. */
+static volatile sig_atomic_t corral_signal_pipes[_NSIG];
 
 static void corral_signal_handler(int signal) {
     int saved = errno;
-    int fd = corral_signal_pipe_fd;
+    int fd = (signal > 0 && signal < _NSIG) ? corral_signal_pipes[signal] - 1 : -1;
     if (fd >= 0) {
         unsigned char byte = (unsigned char)signal;
         ssize_t ignored = write(fd, &byte, 1);
@@ -48,21 +49,27 @@ static void corral_signal_handler(int signal) {
     errno = saved;
 }
 
-void corral_signal_set_pipe(int fd) {
-    corral_signal_pipe_fd = fd;
-}
-
-int corral_signal_install(int signal, struct sigaction *previous) {
+int corral_signal_install(int signal, int fd, struct sigaction *previous) {
+    if (signal <= 0 || signal >= _NSIG) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Stored as fd + 1 so the zero-initialised table means "no pipe". */
+    corral_signal_pipes[signal] = fd + 1;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = corral_signal_handler;
     sigfillset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    return sigaction(signal, &action, previous);
+    int result = sigaction(signal, &action, previous);
+    if (result != 0) corral_signal_pipes[signal] = 0;
+    return result;
 }
 
 int corral_signal_restore(int signal, const struct sigaction *previous) {
-    return sigaction(signal, previous, NULL);
+    int result = sigaction(signal, previous, NULL);
+    if (signal > 0 && signal < _NSIG) corral_signal_pipes[signal] = 0;
+    return result;
 }
 
 static socklen_t corral_unix_address(const char *name, struct sockaddr_un *address) {

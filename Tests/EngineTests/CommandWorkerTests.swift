@@ -95,17 +95,15 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let print = ["sh", "-c", "echo index=$CORRAL_PROCESS_INDEX notify=${NOTIFY_SOCKET:+set}; exec sleep 1000"]
             let recorder = Recorder(steps: [
-                .init(
-                    condition: .event { event in
-                        if case .output(2, _, _) = event { return true } else { return false }
-                    }
-                ) { _ in [] },
-                .init(condition: .running(3)) { _ in [.stop] },
+                .init(condition: .when { recorder in (0..<3).allSatisfy { !recorder.output($0).isEmpty } }) { _ in
+                    [.stop]
+                }
             ])
             var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(print), extras: [.command(print)], waitTimeout: .seconds(5))
             let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
             for slot in 0..<3 {
                 #expect(recorder.output(slot) == ["index=\(slot) notify=set"])
             }

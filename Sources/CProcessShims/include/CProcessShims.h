@@ -45,13 +45,12 @@ int corral_pidfd_send_signal(int pidfd, int signal);
 /// (0 when WNOHANG found nothing) and *status the exit code or signal number.
 int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *pid);
 
-/// Installs the process-wide handler for `signal` that writes the signal number (one byte) to the
-/// descriptor set by corral_signal_set_pipe. The previous action is stored in *previous.
-int corral_signal_install(int signal, struct sigaction *previous);
-/// Restores an action saved by corral_signal_install.
+/// Installs the process-wide handler for `signal`: it writes the signal number (one byte) to
+/// `fd`, a non-blocking pipe. Each signal has its own pipe, so separate parts of a program can
+/// each watch their own signals. The previous action is stored in *previous.
+int corral_signal_install(int signal, int fd, struct sigaction *previous);
+/// Restores an action saved by corral_signal_install and stops writing for `signal`.
 int corral_signal_restore(int signal, const struct sigaction *previous);
-/// Sets the (non-blocking) write end the handler writes to; -1 turns writing off.
-void corral_signal_set_pipe(int fd);
 
 /// Binds an AF_UNIX datagram socket to `name`; a leading '@' means the abstract namespace.
 int corral_unix_bind(int fd, const char *name);

@@ -27,18 +27,18 @@ public struct Supervisor: Sendable {
     }
 
     func run<F: Frontend>(
-        payload: LaunchPayload, signals: StopSignalSource?, frontend: inout F
+        payload: LaunchPayload, signals: SignalPipe?, frontend: inout F
     ) throws(SupervisorError) -> SupervisorReport {
         do {
             try configuration.validate()
         } catch {
             throw .invalidConfiguration(error)
         }
-        let source: StopSignalSource
+        let source: SignalPipe
         if let signals {
             source = signals
         } else {
-            source = try StopSignalSource(signals: configuration.stopSignals)
+            source = try SignalPipe.forSupervisor(configuration.stopSignals)
         }
         defer { if signals == nil { source.restore() } }
         let driver = try SupervisorDriver(

@@ -28,7 +28,7 @@ final class SupervisorDriver<F: Frontend> {
 
     private let configuration: SupervisorConfiguration
     private let payload: LaunchPayload
-    private let signals: StopSignalSource
+    private let signals: SignalPipe
     private var frontend: F
     private var core: SupervisorCore
     private let notify: NotifySocket
@@ -43,7 +43,7 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Prepares a run; nothing is spawned until ``run()``.
     init(
-        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: StopSignalSource, frontend: F
+        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: SignalPipe, frontend: F
     ) throws(SupervisorError) {
         self.configuration = configuration
         self.payload = payload

@@ -189,10 +189,11 @@ enum Syscalls {
         return set
     }
 
-    /// Installs the engine's self-pipe handler for `signal`, returning the previous action.
-    static func installSignalHandler(_ signal: Signal) throws(SystemCallError) -> sigaction {
+    /// Installs the engine's self-pipe handler for `signal`, writing to `pipe`; returns the
+    /// previous action.
+    static func installSignalHandler(_ signal: Signal, pipe: CInt) throws(SystemCallError) -> sigaction {
         var previous = sigaction()
-        try retrying("sigaction", context: signal.name) { corral_signal_install(signal.rawValue, &previous) }
+        try retrying("sigaction", context: signal.name) { corral_signal_install(signal.rawValue, pipe, &previous) }
         return previous
     }
 

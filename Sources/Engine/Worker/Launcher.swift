@@ -4,7 +4,7 @@ import FoundationEssentials
 /// is the main init; code after it, the main shutdown. It returns when every child has ended.
 public struct Launcher<Shared: Encodable> {
     let configuration: SupervisorConfiguration
-    let signals: StopSignalSource
+    let signals: SignalPipe
 
     /// Starts the workers and extras, passing `shared` (as JSON) and `sockets` (as inherited
     /// descriptors 3, 4, … named in `LISTEN_FDNAMES`, in name order), and supervises them with

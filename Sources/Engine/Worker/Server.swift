@@ -46,7 +46,7 @@ public struct Server: Sendable {
         } catch {
             throw SupervisorError.invalidConfiguration(error)
         }
-        let signals = try StopSignalSource(signals: configuration.stopSignals)
+        let signals = try SignalPipe.forSupervisor(configuration.stopSignals)
         defer { signals.restore() }
         return try main(Launcher(configuration: configuration, signals: signals))
     }

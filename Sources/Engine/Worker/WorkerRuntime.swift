@@ -72,9 +72,9 @@ enum WorkerRuntime {
         exit(WorkerExitCode.success)
     }
 
-    private static func installStopSignals(_ role: ChildRole) -> (StopSignalSource, StopLatch) {
+    private static func installStopSignals(_ role: ChildRole) -> (SignalPipe, StopLatch) {
         do {
-            return (try StopSignalSource(signals: role.stopSignals), StopLatch())
+            return (try SignalPipe.forSupervisor(role.stopSignals), StopLatch())
         } catch {
             fail(
                 role, phase: "init", "cannot install stop-signal handlers: \(error)", code: WorkerExitCode.setupFailure)

@@ -14,6 +14,8 @@ final class Recorder: Frontend {
         case after(Duration)
         /// When an event matching the predicate has been recorded.
         case event((EngineEvent) -> Bool)
+        /// When the predicate holds for the recorder.
+        case when((Recorder) -> Bool)
     }
 
     struct Step {
@@ -70,6 +72,7 @@ final class Recorder: Frontend {
         case .running(let count): return runningCount >= count
         case .after(let delay): return now >= lastStepAt + delay
         case .event(let predicate): return events.contains(where: predicate)
+        case .when(let predicate): return predicate(self)
         }
     }
 

@@ -1,0 +1,117 @@
+import CProcessShims
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Turns signals into bytes on a non-blocking self-pipe, reliably in a process with any number
+/// of threads: a process-wide `sigaction` handler (C, async-signal-safe) writes the signal
+/// number, and the installing thread unblocks the signals. ``restore()`` puts back the previous
+/// handlers and the thread's signal mask. A signal is watched by at most one pipe at a time.
+public final class SignalPipe {
+    /// Why a pipe could not be set up.
+    public enum SetupError: Error, Sendable, CustomStringConvertible {
+        /// Another ``SignalPipe`` in this process already watches this signal.
+        case alreadyWatched(Signal)
+        /// A system call failed.
+        case system(SystemCallError)
+
+        public var description: String {
+            switch self {
+            case .alreadyWatched(let signal): return "\(signal) is already watched in this process"
+            case .system(let error): return error.description
+            }
+        }
+    }
+
+    private static let claimed = Mutex(Set<CInt>())
+
+    /// The descriptor to poll; each byte read is one delivered signal.
+    public let readDescriptor: CInt
+    private let writeDescriptor: CInt
+    private let signals: [Signal]
+    private var previousActions: [(Signal, sigaction)] = []
+    private let previousMask: sigset_t
+    private var restored = false
+
+    /// Installs handlers for `signals` and unblocks them in the calling thread.
+    public init(signals: [Signal]) throws(SetupError) {
+        let conflict: Signal? = Self.claimed.withLock { claimed in
+            if let taken = signals.first(where: { claimed.contains($0.rawValue) }) { return taken }
+            claimed.formUnion(signals.map(\.rawValue))
+            return nil
+        }
+        if let conflict { throw .alreadyWatched(conflict) }
+        self.signals = signals
+        let fds: (read: CInt, write: CInt)
+        do {
+            fds = try Syscalls.pipe(nonBlocking: true)
+        } catch {
+            Self.release(signals)
+            throw .system(error)
+        }
+        readDescriptor = fds.read
+        writeDescriptor = fds.write
+        var installedActions: [(Signal, sigaction)] = []
+        do {
+            for signal in signals {
+                installedActions.append((signal, try Syscalls.installSignalHandler(signal, pipe: fds.write)))
+            }
+            previousActions = installedActions
+            previousMask = try Syscalls.threadSignalMask(SIG_UNBLOCK, Syscalls.signalSet(signals))
+        } catch {
+            for (signal, action) in installedActions.reversed() { Syscalls.restoreSignalHandler(signal, action) }
+            Syscalls.close(fds.read)
+            Syscalls.close(fds.write)
+            Self.release(signals)
+            throw .system(error)
+        }
+    }
+
+    private static func release(_ signals: [Signal]) {
+        claimed.withLock { $0.subtract(signals.map(\.rawValue)) }
+    }
+
+    /// The signals delivered since the last call, in order (a burst of one signal may coalesce).
+    public func drain() -> [Signal] {
+        var signals: [Signal] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { try? Syscalls.read(readDescriptor, into: $0) }
+            guard let count = count ?? nil, count > 0 else { break }
+            signals += buffer[0..<count].map { Signal(rawValue: CInt($0)) }
+        }
+        return signals
+    }
+
+    /// Puts back the previous handlers and mask and closes the pipe. Idempotent.
+    public func restore() {
+        guard !restored else { return }
+        restored = true
+        Syscalls.restoreThreadSignalMask(previousMask)
+        for (signal, action) in previousActions.reversed() { Syscalls.restoreSignalHandler(signal, action) }
+        Syscalls.close(readDescriptor)
+        Syscalls.close(writeDescriptor)
+        Self.release(signals)
+    }
+
+    deinit { restore() }
+}
+
+extension SignalPipe {
+    /// A pipe for a supervisor's stop signals; a signal already watched means another
+    /// supervisor runs in this process.
+    static func forSupervisor(_ signals: [Signal]) throws(SupervisorError) -> SignalPipe {
+        do {
+            return try SignalPipe(signals: signals)
+        } catch {
+            switch error {
+            case .alreadyWatched: throw .alreadyRunning
+            case .system(let system): throw .system(system)
+            }
+        }
+    }
+}

@@ -9,6 +9,13 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     /// a stop was asked of it; or an extra process that finished with exit 0 by itself.
     public var failure: SlotFailure?
 
+    /// Creates an end record (the engine makes these; front-end tests may too).
+    public init(termination: Termination, origin: SignalOrigin?, failure: SlotFailure?) {
+        self.termination = termination
+        self.origin = origin
+        self.failure = failure
+    }
+
     /// Whether the slot ended cleanly.
     public var isClean: Bool { failure == nil }
 

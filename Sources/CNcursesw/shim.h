@@ -1,0 +1,46 @@
+#ifndef CORRAL_NCURSESW_SHIM_H
+#define CORRAL_NCURSESW_SHIM_H
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <locale.h>
+#include <ncursesw/curses.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Static inline wrappers for what curses defines as macros, which Swift cannot call. */
+
+static inline int corral_curses_lines(void) { return LINES; }
+static inline int corral_curses_columns(void) { return COLS; }
+static inline int corral_curses_attribute_bold(void) { return (int)A_BOLD; }
+static inline int corral_curses_attribute_reverse(void) { return (int)A_REVERSE; }
+static inline int corral_curses_attribute_dim(void) { return (int)A_DIM; }
+static inline int corral_curses_key_resize(void) { return KEY_RESIZE; }
+static inline int corral_curses_key_up(void) { return KEY_UP; }
+static inline int corral_curses_key_down(void) { return KEY_DOWN; }
+static inline int corral_curses_key_enter(void) { return KEY_ENTER; }
+static inline int corral_curses_error(void) { return ERR; }
+static inline WINDOW *corral_curses_stdscr(void) { return stdscr; }
+
+/* newterm on the process's standard output and input (Swift cannot name stdin/stdout safely). */
+static inline SCREEN *corral_curses_newterm(void) { return newterm(NULL, stdout, stdin); }
+
+/* Writes one wide character with attributes and colour pair at (row, column). */
+static inline int corral_curses_put(int row, int column, wchar_t character, int attributes, int pair) {
+    cchar_t cell;
+    wchar_t text[2] = {character, L'\0'};
+    if (setcchar(&cell, text, (attr_t)attributes, (short)pair, NULL) != OK) return ERR;
+    return mvadd_wch(row, column, &cell);
+}
+
+/* The terminal's size from the kernel (after SIGWINCH). Returns 0 on success. */
+static inline int corral_terminal_size(int fd, int *rows, int *columns) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,190 @@
+import CorralEngine
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Everything the dashboard shows, folded from engine events (``apply(_:now:)``) and changed by
+/// keys (``KeyBindings``). Pure data: no terminal, no clock of its own.
+public struct DashboardState: Sendable {
+    /// One process row.
+    public struct Row: Sendable, Equatable {
+        /// Slot index.
+        public var index: Int
+        /// Worker or extra.
+        public var kind: ChildKind
+        /// Pid once spawned.
+        public var pid: pid_t?
+        /// Lifecycle state.
+        public var state: ProcessState = .pending
+        /// When it was spawned.
+        public var spawnedAt: ContinuousClock.Instant?
+        /// When it ended.
+        public var endedAt: ContinuousClock.Instant?
+        /// Last `STATUS=` text.
+        public var status: String?
+        /// The last signal the supervisor sent it, why, and when.
+        public var lastSignal: SentSignal?
+        /// How it ended.
+        public var end: SlotEnd?
+        /// A failure reported before or without an end (spawn failure, init timeout).
+        public var failure: SlotFailure?
+
+        /// `worker.2`, `extra.4`.
+        public var name: String { "\(kind).\(index)" }
+    }
+
+    /// A signal the supervisor sent.
+    public struct SentSignal: Sendable, Equatable {
+        /// The signal.
+        public var signal: Signal
+        /// Why.
+        public var reason: SignalReason
+        /// When.
+        public var at: ContinuousClock.Instant
+    }
+
+    /// The stop under way.
+    public struct Stopping: Sendable, Equatable {
+        /// The signal sent to every child.
+        public var signal: Signal
+        /// Why the server stops.
+        public var cause: StopCause
+        /// When the remaining children get `SIGKILL`, or nil (waiting forever, or already killed).
+        public var deadline: ContinuousClock.Instant?
+        /// When the stop began.
+        public var at: ContinuousClock.Instant
+    }
+
+    /// One line of a child's output.
+    public struct LogLine: Sendable, Equatable {
+        /// Slot it came from.
+        public var slot: Int
+        /// `worker.2`.
+        public var source: String
+        /// Which stream.
+        public var stream: OutputStream
+        /// The text.
+        public var text: String
+    }
+
+    /// Which screen or overlay has the keyboard.
+    public enum Mode: Sendable, Equatable {
+        /// The table; keys act on processes.
+        case normal
+        /// The help screen.
+        case help
+        /// The signal menu for the selected process, with the highlighted entry.
+        case signalMenu(selection: Int)
+        /// "Force-kill everything?" waiting for y/n.
+        case confirmForceKill
+    }
+
+    /// Signals the per-process menu offers.
+    public static let menuSignals: [Signal] = [.interrupt, .terminate, .kill, .hangup, .user1, .user2]
+    /// Lines of output kept for the log pane.
+    public static let logCapacity = 500
+
+    /// Program name in the header.
+    public var program: String
+    /// The supervisor's pid.
+    public var supervisorPid: pid_t
+    /// When the dashboard started.
+    public var startedAt: ContinuousClock.Instant
+    /// The server's state.
+    public var serverState: ServerState = .starting
+    /// One row per slot, by index.
+    public var rows: [Row]
+    /// The configured grace before `SIGKILL` (nil: forever).
+    public var waitTimeout: Duration?
+    /// The configured stop signals; the first is what `q` sends.
+    public var stopSignals: [Signal]
+    /// The stop under way, if any.
+    public var stopping: Stopping?
+    /// The latest output lines, oldest first.
+    public private(set) var log: [LogLine] = []
+    /// The selected row.
+    public var selected = 0
+    /// What has the keyboard.
+    public var mode: Mode = .normal
+    /// `q` was pressed once: the next `q` force-kills.
+    public var quitPressed = false
+    /// A one-line message for the operator (e.g. what the last key did).
+    public var message: String?
+    /// The final report, once stopped.
+    public var report: SupervisorReport?
+    /// Whether colour is used (off with `NO_COLOR`).
+    public var colors: Bool
+
+    /// A dashboard for `workers` workers and `extras` extras.
+    public init(
+        program: String = "corral", supervisorPid: pid_t, workers: Int, extras: Int, waitTimeout: Duration?,
+        stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant
+    ) {
+        self.program = program
+        self.supervisorPid = supervisorPid
+        self.startedAt = startedAt
+        self.waitTimeout = waitTimeout
+        self.stopSignals = stopSignals
+        self.colors = colors
+        rows = (0..<(workers + extras)).map { Row(index: $0, kind: $0 < workers ? .worker : .extra) }
+    }
+
+    /// Folds one engine event into the state.
+    public mutating func apply(_ event: EngineEvent, now: ContinuousClock.Instant) {
+        switch event {
+        case .spawned(let slot, let pid, let kind):
+            ensureRow(slot, kind: kind)
+            rows[slot].pid = pid
+            rows[slot].spawnedAt = now
+        case .stateChanged(let slot, let state):
+            ensureRow(slot, kind: nil)
+            rows[slot].state = state
+        case .serverStateChanged(let state):
+            serverState = state
+        case .status(let slot, let text):
+            ensureRow(slot, kind: nil)
+            rows[slot].status = text
+        case .signalSent(let slot, _, let signal, let reason):
+            ensureRow(slot, kind: nil)
+            rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
+            if signal == .kill && reason == .timeout { stopping?.deadline = nil }
+        case .output(let slot, let stream, let line):
+            let source = rows.indices.contains(slot) ? rows[slot].name : "slot.\(slot)"
+            log.append(LogLine(slot: slot, source: source, stream: stream, text: line))
+            if log.count > 2 * Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
+        case .exited(let slot, _, let end):
+            ensureRow(slot, kind: nil)
+            rows[slot].end = end
+            rows[slot].endedAt = now
+        case .failed(let slot, let failure):
+            ensureRow(slot, kind: nil)
+            rows[slot].failure = failure
+        case .stopping(let signal, let cause, let deadline):
+            stopping = Stopping(signal: signal, cause: cause, deadline: deadline, at: now)
+        case .stopped(let report):
+            self.report = report
+            stopping?.deadline = nil
+        }
+    }
+
+    /// Running processes over the total, e.g. `(4, 4)`.
+    public var runningCount: (running: Int, total: Int) {
+        (rows.filter { $0.state == .running }.count, rows.count)
+    }
+
+    /// Processes still alive while stopping: the ones holding the shutdown up.
+    public var holdingUp: [Row] {
+        guard stopping != nil else { return [] }
+        return rows.filter { $0.pid != nil && $0.end == nil }
+    }
+
+    /// The log lines, newest last, capped at ``logCapacity``.
+    public var recentLog: ArraySlice<LogLine> { log.suffix(Self.logCapacity) }
+
+    private mutating func ensureRow(_ slot: Int, kind: ChildKind?) {
+        while rows.count <= slot { rows.append(Row(index: rows.count, kind: kind ?? .worker)) }
+    }
+}

@@ -1,0 +1,104 @@
+import CorralEngine
+
+/// A key the dashboard understands, decoded from the terminal by the backend.
+public enum Key: Equatable, Sendable {
+    /// A printable character.
+    case character(Character)
+    /// Arrow up / `k`.
+    case up
+    /// Arrow down / `j`.
+    case down
+    /// Enter / Return.
+    case enter
+    /// Escape.
+    case escape
+}
+
+/// `key + state -> commands`: what a key does to the view state and which engine commands it
+/// sends. Pure; tested without a terminal.
+public enum KeyBindings {
+    /// The legend line's content.
+    public static let legend = "i INT all  t TERM all  K kill all  ↑↓ select  s signal  q quit  ? help"
+
+    /// Applies `key` to `state` and returns the commands for the engine.
+    public static func handle(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
+        switch state.mode {
+        case .help:
+            state.mode = .normal
+            return []
+        case .confirmForceKill:
+            state.mode = .normal
+            if key == .character("y") || key == .character("Y") {
+                state.message = "force-killing every process"
+                return [.forceKill(.all)]
+            }
+            state.message = "force-kill cancelled"
+            return []
+        case .signalMenu(let selection):
+            return handleMenu(key, selection: selection, state: &state)
+        case .normal:
+            return handleNormal(key, state: &state)
+        }
+    }
+
+    private static func handleNormal(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
+        state.message = nil
+        switch key {
+        case .up, .character("k"):
+            state.selected = max(0, state.selected - 1)
+        case .down, .character("j"):
+            state.selected = min(max(0, state.rows.count - 1), state.selected + 1)
+        case .character("i"):
+            state.message = "SIGINT to every process"
+            return [.signal(.interrupt, to: .all)]
+        case .character("t"):
+            state.message = "SIGTERM to every process"
+            return [.signal(.terminate, to: .all)]
+        case .character("K"):
+            state.mode = .confirmForceKill
+        case .character("s"), .enter:
+            if state.rows.indices.contains(state.selected), state.rows[state.selected].pid != nil,
+                state.rows[state.selected].end == nil
+            {
+                state.mode = .signalMenu(selection: 0)
+            } else {
+                state.message = "no live process selected"
+            }
+        case .character("?"), .character("h"):
+            state.mode = .help
+        case .character("q"):
+            if state.quitPressed {
+                state.message = "force-killing every process"
+                return [.forceKill(.all)]
+            }
+            state.quitPressed = true
+            let signal = state.stopSignals.first ?? .terminate
+            state.message = "stopping with \(signal); press q again to force-kill"
+            return [.signal(signal, to: .all)]
+        default:
+            break
+        }
+        return []
+    }
+
+    private static func handleMenu(_ key: Key, selection: Int, state: inout DashboardState) -> [SupervisorCommand] {
+        let count = DashboardState.menuSignals.count
+        switch key {
+        case .up, .character("k"):
+            state.mode = .signalMenu(selection: (selection + count - 1) % count)
+        case .down, .character("j"):
+            state.mode = .signalMenu(selection: (selection + 1) % count)
+        case .enter, .character(" "):
+            state.mode = .normal
+            let signal = DashboardState.menuSignals[selection]
+            let row = state.rows[state.selected]
+            state.message = "\(signal) to \(row.name)"
+            return signal == .kill ? [.forceKill(.slot(row.index))] : [.signal(signal, to: .slot(row.index))]
+        case .escape, .character("q"):
+            state.mode = .normal
+        default:
+            break
+        }
+        return []
+    }
+}

@@ -1,0 +1,44 @@
+/// What changed between two frames: runs of adjacent cells per row, so a backend writes only
+/// those (a one-row change costs about one row of output).
+public struct ScreenDiff: Equatable, Sendable {
+    /// Adjacent changed cells on one row.
+    public struct Run: Equatable, Sendable {
+        /// The row.
+        public var row: Int
+        /// The first column.
+        public var column: Int
+        /// The new cells, left to right.
+        public var cells: [ScreenBuffer.Cell]
+    }
+
+    /// The runs to write.
+    public var runs: [Run]
+    /// Whether the whole screen must be cleared first (first frame, or a new size).
+    public var clearsScreen: Bool
+
+    /// The changes that turn `old` into `new`; everything when `old` is nil or another size.
+    public init(from old: ScreenBuffer?, to new: ScreenBuffer) {
+        let full = old == nil || old?.width != new.width || old?.height != new.height
+        clearsScreen = full
+        runs = []
+        for row in 0..<new.height {
+            var column = 0
+            while column < new.width {
+                let changed = full ? new[row, column] != .blank : old?[row, column] != new[row, column]
+                guard changed else {
+                    column += 1
+                    continue
+                }
+                var run = Run(row: row, column: column, cells: [])
+                while column < new.width, full ? new[row, column] != .blank : old?[row, column] != new[row, column] {
+                    run.cells.append(new[row, column])
+                    column += 1
+                }
+                runs.append(run)
+            }
+        }
+    }
+
+    /// Number of cells to write.
+    public var cellCount: Int { runs.reduce(0) { $0 + $1.cells.count } }
+}

@@ -1,0 +1,132 @@
+import CNcursesw
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The only code that touches curses: puts a ``ScreenBuffer`` on the terminal (only the cells
+/// that changed since the last frame), reads keys, follows resizes, and restores the terminal.
+public final class NcursesBackend {
+    /// Why the terminal could not be taken over.
+    public struct StartError: Error, CustomStringConvertible {
+        /// What went wrong.
+        public var description: String
+    }
+
+    private let colors: Bool
+    private var screen: OpaquePointer?
+    private var previous: ScreenBuffer?
+    private var active = false
+
+    /// A backend; nothing happens to the terminal until ``start()``.
+    public init(colors: Bool) {
+        self.colors = colors
+    }
+
+    /// Takes over the terminal: alternate screen, no echo, keys one at a time, hidden cursor.
+    public func start() throws {
+        setlocale(LC_ALL, "")
+        guard let term = getenv("TERM"), String(cString: term) != "dumb", String(cString: term) != "" else {
+            throw StartError(description: "TERM is unset or dumb: the dashboard needs a real terminal")
+        }
+        guard let screen = corral_curses_newterm() else {
+            throw StartError(description: "curses cannot drive TERM=\(String(cString: term))")
+        }
+        self.screen = screen
+        _ = set_term(screen)
+        active = true
+        cbreak()
+        noecho()
+        nonl()
+        let window = corral_curses_stdscr()
+        keypad(window, true)
+        nodelay(window, true)
+        set_escdelay(25)
+        curs_set(0)
+        if colors && has_colors() {
+            start_color()
+            use_default_colors()
+            for color in Color.allCases { init_pair(Int16(color.rawValue), Int16(color.rawValue), -1) }
+        }
+    }
+
+    /// The terminal's size in columns and rows.
+    public var size: (width: Int, height: Int) {
+        (Int(corral_curses_columns()), Int(corral_curses_lines()))
+    }
+
+    /// Re-reads the size from the kernel after `SIGWINCH` and tells curses.
+    public func updateSize() {
+        var rows: CInt = 0
+        var columns: CInt = 0
+        guard active, corral_terminal_size(STDOUT_FILENO, &rows, &columns) == 0 else { return }
+        resizeterm(rows, columns)
+        previous = nil
+    }
+
+    /// Draws `buffer`, writing only what changed since the previous frame. Returns the number
+    /// of cells written.
+    @discardableResult
+    public func draw(_ buffer: ScreenBuffer) -> Int {
+        guard active else { return 0 }
+        let diff = ScreenDiff(from: previous, to: buffer)
+        if diff.clearsScreen { erase() }
+        for run in diff.runs {
+            for (offset, cell) in run.cells.enumerated() {
+                _ = corral_curses_put(
+                    CInt(run.row), CInt(run.column + offset), wchar_t(cell.character.value), attributes(cell.style),
+                    CInt(colors ? (cell.style.foreground?.rawValue ?? 0) : 0))
+            }
+        }
+        refresh()
+        previous = buffer
+        return diff.cellCount
+    }
+
+    /// Every key waiting now.
+    public func readKeys() -> [Key] {
+        guard active else { return [] }
+        var keys: [Key] = []
+        while true {
+            let code = getch()
+            if code == corral_curses_error() { break }
+            if let key = Self.decode(code) { keys.append(key) }
+            if code == corral_curses_key_resize() { previous = nil }
+        }
+        return keys
+    }
+
+    /// Gives the terminal back as it was. Safe to call more than once.
+    public func stop() {
+        guard active else { return }
+        active = false
+        curs_set(1)
+        endwin()
+        if let screen { delscreen(screen) }
+        screen = nil
+    }
+
+    deinit { stop() }
+
+    private func attributes(_ style: Style) -> CInt {
+        var value: CInt = 0
+        if style.bold { value |= corral_curses_attribute_bold() }
+        if style.reverse { value |= corral_curses_attribute_reverse() }
+        if style.dim { value |= corral_curses_attribute_dim() }
+        return value
+    }
+
+    /// Maps a curses key code to a ``Key``.
+    static func decode(_ code: CInt) -> Key? {
+        switch code {
+        case corral_curses_key_up(): return .up
+        case corral_curses_key_down(): return .down
+        case corral_curses_key_enter(), 10, 13: return .enter
+        case 27: return .escape
+        case 32...126: return .character(Character(Unicode.Scalar(UInt8(code))))
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import CorralEngine
+
+/// `state + size + now -> screen`: draws the dashboard into a ``ScreenBuffer``. Pure; the time is
+/// passed in so countdowns render the same in tests.
+public enum DashboardView {
+    /// The smallest terminal the layout fits.
+    public static let minimumSize = (width: 64, height: 12)
+
+    private enum Column {
+        static let index = 1
+        static let pid = 6
+        static let kind = 14
+        static let state = 22
+        static let uptime = 35
+        static let detail = 44
+    }
+
+    /// Renders `state` for a terminal of `width` × `height` at time `now`.
+    public static func render(_ state: DashboardState, width: Int, height: Int, now: ContinuousClock.Instant)
+        -> ScreenBuffer
+    {
+        var screen = ScreenBuffer(width: width, height: height)
+        guard width >= minimumSize.width, height >= minimumSize.height else {
+            drawTooSmall(&screen)
+            return screen
+        }
+        let palette = Palette(colors: state.colors)
+        drawHeader(state, &screen, now: now, palette: palette)
+        drawStopLine(state, &screen, now: now, palette: palette)
+        let legendRow = height - 1
+        let messageRow = height - 2
+        // The table gets what it needs, up to two thirds of the space; the log the rest.
+        let available = messageRow - 3
+        let tableRows = min(state.rows.count, max(3, available * 2 / 3), available - 2)
+        drawTable(state, &screen, top: 2, rows: tableRows, now: now, palette: palette)
+        let logTop = 3 + tableRows
+        drawLog(state, &screen, top: logTop, bottom: messageRow - 1, palette: palette)
+        drawScrollHint(state, &screen, tableRows: tableRows, separatorRow: logTop, palette: palette)
+        if let message = state.message {
+            screen.put(" " + message, row: messageRow, column: 0, style: palette.accent)
+        }
+        screen.fill(row: legendRow, style: palette.bar)
+        screen.put(" " + KeyBindings.legend, row: legendRow, column: 0, style: palette.bar)
+        switch state.mode {
+        case .normal: break
+        case .help: drawHelp(&screen, palette: palette)
+        case .signalMenu(let selection): drawSignalMenu(state, selection: selection, &screen, palette: palette)
+        case .confirmForceKill:
+            drawBox(
+                ["Force-kill every process (SIGKILL to each process group)?", "", "y: yes    any other key: no"],
+                title: "confirm", &screen, palette: palette)
+        }
+        return screen
+    }
+
+    // MARK: - Parts
+
+    private static func drawTooSmall(_ screen: inout ScreenBuffer) {
+        let message = "terminal too small: need \(minimumSize.width)×\(minimumSize.height)"
+        guard screen.width > 0, screen.height > 0 else { return }
+        var lines: [String] = []
+        var rest = Substring(message)
+        while !rest.isEmpty {
+            lines.append(String(rest.prefix(screen.width)))
+            rest = rest.dropFirst(screen.width)
+        }
+        let top = max(0, (screen.height - lines.count) / 2)
+        for (offset, line) in lines.enumerated() where top + offset < screen.height {
+            screen.put(line, row: top + offset, column: max(0, (screen.width - line.count) / 2))
+        }
+    }
+
+    private static func drawHeader(
+        _ state: DashboardState, _ screen: inout ScreenBuffer, now: ContinuousClock.Instant, palette: Palette
+    ) {
+        screen.fill(row: 0, style: palette.bar)
+        let (running, total) = state.runningCount
+        let parts = [
+            state.program, "pid \(state.supervisorPid)", "up \(TimeText.uptime(state.startedAt.duration(to: now)))",
+            state.serverState.rawValue, "\(running)/\(total) running",
+            "wait timeout \(TimeText.timeout(state.waitTimeout))",
+        ]
+        screen.put(" " + parts.joined(separator: " · "), row: 0, column: 0, style: palette.bar)
+    }
+
+    private static func drawStopLine(
+        _ state: DashboardState, _ screen: inout ScreenBuffer, now: ContinuousClock.Instant, palette: Palette
+    ) {
+        if state.serverState == .stopped {
+            let cause = state.report?.cause.description ?? state.stopping.map { "\($0.cause)" } ?? ""
+            screen.put(" stopped: \(cause)", row: 1, column: 0, style: palette.warning)
+            return
+        }
+        guard let stopping = state.stopping else {
+            screen.put(
+                " stop signals: " + state.stopSignals.map(\.name).joined(separator: ", "), row: 1, column: 0,
+                style: palette.dim)
+            return
+        }
+        var text = " stopping with \(stopping.signal) (\(stopping.cause))"
+        if let deadline = stopping.deadline {
+            text += " · SIGKILL in \(TimeText.countdown(now.duration(to: deadline)))"
+        } else if stopping.signal != .kill, state.waitTimeout == nil {
+            text += " · waiting without a time limit"
+        }
+        let holding = state.holdingUp.map { String($0.index) }
+        if !holding.isEmpty {
+            text += " · waiting for " + holding.prefix(12).joined(separator: ", ") + (holding.count > 12 ? ", …" : "")
+        }
+        screen.put(text, row: 1, column: 0, style: palette.warning)
+    }
+
+    private static func drawTable(
+        _ state: DashboardState, _ screen: inout ScreenBuffer, top: Int, rows: Int, now: ContinuousClock.Instant,
+        palette: Palette
+    ) {
+        let headings = [
+            (Column.index, "IDX"), (Column.pid, "PID"), (Column.kind, "KIND"), (Column.state, "STATE"),
+            (Column.uptime, "UPTIME"), (Column.detail, "STATUS / EXIT"),
+        ]
+        for (column, heading) in headings { screen.put(heading, row: top, column: column, style: palette.heading) }
+        guard rows > 0 else { return }
+        let first = firstVisibleRow(state, rows: rows)
+
+        for (offset, row) in state.rows.dropFirst(first).prefix(rows).enumerated() {
+            let y = top + 1 + offset
+            drawRow(row, state: state, &screen, y: y, now: now, palette: palette)
+            if row.index == state.selected { screen.restyle(row: y) { $0.reverse = true } }
+        }
+    }
+
+    /// The first row shown when only `rows` fit: scrolled so the selected row is visible.
+    private static func firstVisibleRow(_ state: DashboardState, rows: Int) -> Int {
+        min(max(0, state.selected - rows + 1), max(0, state.rows.count - rows))
+    }
+
+    private static func drawScrollHint(
+        _ state: DashboardState, _ screen: inout ScreenBuffer, tableRows: Int, separatorRow: Int, palette: Palette
+    ) {
+        guard tableRows < state.rows.count else { return }
+        let first = firstVisibleRow(state, rows: tableRows)
+        let range = " processes \(first + 1)-\(first + tableRows) of \(state.rows.count) (↑↓ scrolls) "
+        screen.put(range, row: separatorRow, column: 6, style: palette.dim)
+    }
+
+    private static func drawRow(
+        _ row: DashboardState.Row, state: DashboardState, _ screen: inout ScreenBuffer, y: Int,
+        now: ContinuousClock.Instant, palette: Palette
+    ) {
+        screen.put(String(row.index), row: y, column: Column.index)
+        screen.put(row.pid.map { String($0) } ?? "-", row: y, column: Column.pid)
+        screen.put(row.kind.rawValue, row: y, column: Column.kind)
+        let failed = row.end?.isClean == false || row.failure != nil
+        screen.put(row.state.rawValue, row: y, column: Column.state, style: palette.state(row.state, failed: failed))
+        if let spawnedAt = row.spawnedAt {
+            screen.put(TimeText.uptime(spawnedAt.duration(to: row.endedAt ?? now)), row: y, column: Column.uptime)
+        }
+        let detailStyle = failed ? palette.failure : Style.plain
+        screen.put(
+            detail(row, now: now), row: y, column: Column.detail, style: detailStyle,
+            limit: screen.width - Column.detail - 1)
+    }
+
+    /// The last column: status text while alive, the signal sent while stopping, the end after.
+    static func detail(_ row: DashboardState.Row, now: ContinuousClock.Instant) -> String {
+        if let end = row.end { return endText(end) }
+        if let failure = row.failure, row.pid == nil { return failure.description }
+        var parts: [String] = []
+        if let sent = row.lastSignal {
+            parts.append("\(sent.signal) sent \(TimeText.countdown(sent.at.duration(to: now))) ago (\(sent.reason))")
+        }
+        if let failure = row.failure { parts.append(failure.description) }
+        if let status = row.status { parts.append(status) }
+        if parts.isEmpty, row.pid == nil { return row.state == .pending ? "not started" : "" }
+        return parts.joined(separator: " · ")
+    }
+
+    private static func endText(_ end: SlotEnd) -> String {
+        var text: String
+        switch end.termination {
+        case .exited(let code): text = "exit \(code)"
+        case .signaled(let signal, let dumped):
+            text = signal.name + (dumped ? " (core)" : "")
+            switch end.origin {
+            case .supervisor(let reason)?: text += " sent by corral (\(reason))"
+            case .external?: text += signal == .kill ? " not sent by corral: OOM killer?" : " not sent by corral"
+            case nil: break
+            }
+        }
+        if let failure = end.failure {
+            switch failure {
+            case .killedAfterTimeout: text = "SIGKILL sent by corral after the wait timeout"
+            case .forceKilled: text = "SIGKILL sent by corral (force-kill)"
+            case .initFailed: text += " · init failed"
+            case .initTimedOut: text += " · init timed out"
+            case .exitedUnexpectedly: text += " · ended without being asked"
+            case .shutdownFailed: text += " · shutdown failed"
+            case .spawnFailed(let reason): text += " · " + reason
+            }
+        }
+        return text
+    }
+
+    private static func drawLog(
+        _ state: DashboardState, _ screen: inout ScreenBuffer, top: Int, bottom: Int, palette: Palette
+    ) {
+        guard top <= bottom else { return }
+        screen.put(
+            " log " + String(repeating: "─", count: max(0, screen.width - 6)), row: top, column: 0, style: palette.dim)
+        let lines = state.recentLog.suffix(max(0, bottom - top))
+        for (offset, line) in lines.enumerated() {
+            let y = top + 1 + offset
+            let prefix = "\(line.source) | "
+            let written = screen.put(
+                " " + prefix, row: y, column: 0, style: line.stream == .stderr ? palette.failure : palette.dim)
+            screen.put(line.text, row: y, column: written, limit: screen.width - written)
+        }
+    }
+
+    private static let helpLines = [
+        "i        SIGINT to every process (a graceful stop)",
+        "t        SIGTERM to every process (a quick stop)",
+        "K        force-kill: SIGKILL to every process group (asks first)",
+        "↑ ↓ j k  select a process",
+        "s Enter  signal menu for the selected process",
+        "           (INT, TERM, KILL, HUP, USR1, USR2)",
+        "q        stop with the first stop signal; q again force-kills",
+        "?        this help; any key closes it",
+        "",
+        "After the wait timeout, processes still running are SIGKILLed",
+        "with their whole process group; the countdown shows on line 2.",
+    ]
+
+    private static func drawHelp(_ screen: inout ScreenBuffer, palette: Palette) {
+        drawBox(helpLines, title: "keys", &screen, palette: palette)
+    }
+
+    private static func drawSignalMenu(
+        _ state: DashboardState, selection: Int, _ screen: inout ScreenBuffer, palette: Palette
+    ) {
+        let row = state.rows[state.selected]
+        var lines = ["send to \(row.name) (pid \(row.pid.map { String($0) } ?? "-")):", ""]
+        for (offset, signal) in DashboardState.menuSignals.enumerated() {
+            lines.append((offset == selection ? "> " : "  ") + signal.name)
+        }
+        lines += ["", "↑↓ choose · Enter send · Esc cancel"]
+        let box = drawBox(lines, title: "signal", &screen, palette: palette)
+        screen.restyle(row: box.top + 3 + selection, column: box.left + 2, count: box.width - 4) { $0.reverse = true }
+    }
+
+    /// Draws a framed box centred on the screen; returns where it went.
+    @discardableResult
+    private static func drawBox(_ lines: [String], title: String, _ screen: inout ScreenBuffer, palette: Palette)
+        -> (top: Int, left: Int, width: Int)
+    {
+        let inner = min(screen.width - 4, (lines.map(\.unicodeScalars.count).max() ?? 0) + 2)
+        let width = inner + 2
+        let height = min(screen.height, lines.count + 2)
+        let top = max(0, (screen.height - height) / 2)
+        let left = max(0, (screen.width - width) / 2)
+        let titleText = "┤ \(title) ├"
+        screen.put("┌" + String(repeating: "─", count: inner) + "┐", row: top, column: left, style: palette.box)
+        screen.put(titleText, row: top, column: left + 2, style: palette.box)
+        for offset in 0..<max(0, height - 2) {
+            let y = top + 1 + offset
+            screen.fill(row: y, column: left, count: width, style: .plain)
+            screen.put("│", row: y, column: left, style: palette.box)
+            screen.put(" " + lines[offset], row: y, column: left + 1, limit: inner)
+            screen.put("│", row: y, column: left + width - 1, style: palette.box)
+        }
+        screen.put(
+            "└" + String(repeating: "─", count: inner) + "┘", row: top + height - 1, column: left, style: palette.box)
+        return (top, left, width)
+    }
+}

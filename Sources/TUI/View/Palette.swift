@@ -1,0 +1,30 @@
+import CorralEngine
+
+/// The dashboard's styles, with or without colour.
+struct Palette {
+    let colors: Bool
+
+    private func color(_ color: Color, bold: Bool = false) -> Style {
+        colors ? Style(foreground: color, bold: bold) : Style(bold: bold)
+    }
+
+    var bar: Style { Style(bold: true, reverse: true) }
+    var heading: Style { Style(bold: true) }
+    var dim: Style { Style(dim: true) }
+    var accent: Style { color(.cyan) }
+    var warning: Style { color(.yellow, bold: true) }
+    var failure: Style { color(.red) }
+    var box: Style { color(.cyan, bold: true) }
+
+    /// The colour of a state: yellow while starting, green running, magenta stopping; an ended
+    /// process is dim when clean, red when it failed.
+    func state(_ state: ProcessState, failed: Bool) -> Style {
+        switch state {
+        case .pending: return dim
+        case .initializing: return color(.yellow)
+        case .running: return color(.green, bold: true)
+        case .stopping: return color(.magenta, bold: true)
+        case .exited: return failed ? color(.red, bold: true) : dim
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CorralEngine
+import Testing
+
+@testable import CorralTUI
+
+@Suite("Dashboard rendering (golden screens)")
+struct DashboardViewTests {
+    typealias F = DashboardFixtures
+
+    @Test("all running, at 120×40, 80×24 and the minimum 64×12")
+    func running() {
+        let state = F.running()
+        expectGolden(DashboardView.render(state, width: 120, height: 40, now: F.at(83)), "running-120x40")
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "running-80x24")
+        expectGolden(DashboardView.render(state, width: 64, height: 12, now: F.at(83)), "running-64x12")
+    }
+
+    @Test("stopping: the signal sent to each process, the SIGKILL countdown, who holds the stop up")
+    func stopping() {
+        let screen = DashboardView.render(F.stopping(), width: 120, height: 40, now: F.at(62.6))
+        expectGolden(screen, "stopping-120x40")
+        #expect(screen.text.contains("SIGKILL in 7.4 s"))
+        #expect(screen.text.contains("waiting for 1, 2, 3"))
+    }
+
+    @Test("stopped: who sent each fatal signal")
+    func stopped() {
+        let screen = DashboardView.render(F.stopped(), width: 120, height: 40, now: F.at(71))
+        expectGolden(screen, "stopped-120x40")
+        #expect(screen.text.contains("SIGKILL sent by corral after the wait timeout"))
+        #expect(screen.text.contains("SIGKILL not sent by corral: OOM killer?"))
+    }
+
+    @Test("help, signal menu and force-kill confirmation overlays")
+    func overlays() {
+        var state = F.running()
+        state.mode = .help
+        expectGolden(DashboardView.render(state, width: 120, height: 40, now: F.at(83)), "help-120x40")
+        state.mode = .signalMenu(selection: 1)
+        state.selected = 2
+        expectGolden(DashboardView.render(state, width: 120, height: 40, now: F.at(83)), "signal-menu-120x40")
+        state.mode = .confirmForceKill
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "confirm-80x24")
+    }
+
+    @Test("a terminal too small says so instead of drawing garbage", arguments: [(63, 12), (64, 11), (20, 5), (1, 1)])
+    func tooSmall(width: Int, height: Int) {
+        let screen = DashboardView.render(F.running(), width: width, height: height, now: F.at(83))
+        #expect(screen.width == width && screen.height == height)
+        if width == 20 && height == 5 { expectGolden(screen, "too-small-20x5") }
+        if width >= 40 { #expect(screen.text.contains("terminal too small: need 64×12")) }
+        if width == 1 { #expect(screen.lines == ["t"]) }
+    }
+
+    @Test("a zero-sized terminal renders nothing and does not crash")
+    func zeroSize() {
+        #expect(DashboardView.render(F.running(), width: 0, height: 0, now: F.at(1)).lines.isEmpty)
+    }
+
+    @Test("colour follows the state; NO_COLOR keeps only bold, reverse and dim")
+    func colors() {
+        let colored = DashboardView.render(F.stopped(), width: 120, height: 40, now: F.at(71))
+        let plain = DashboardView.render(F.stopped(colors: false), width: 120, height: 40, now: F.at(71))
+        #expect(colored.text == plain.text)
+        // Row 3 is worker 0 (exited clean: dim); row 6 worker 3 (SIGKILLed: red).
+        #expect(colored[3, 22].style.foreground == nil && colored[3, 22].style.dim)
+        #expect(colored[6, 22].style.foreground == .red)
+        for row in 0..<plain.height {
+            for column in 0..<plain.width { #expect(plain[row, column].style.foreground == nil) }
+        }
+    }
+
+    @Test("the selected row is highlighted and scrolled into view")
+    func selection() {
+        var state = DashboardState(
+            supervisorPid: 1, workers: 40, extras: 0, waitTimeout: .seconds(10), stopSignals: [.terminate],
+            startedAt: F.t0)
+        state.selected = 39
+        let screen = DashboardView.render(state, width: 80, height: 24, now: F.at(1))
+        let row = screen.lines.firstIndex { $0.hasPrefix(" 39 ") }
+        #expect(row != nil)
+        if let row { #expect(screen[row, 1].style.reverse) }
+    }
+}
+
+extension DashboardFixtures {
+    static func stopped(colors: Bool) -> DashboardState {
+        var state = stopped()
+        state.colors = colors
+        return state
+    }
+}

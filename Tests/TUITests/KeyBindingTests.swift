@@ -1,0 +1,121 @@
+import CorralEngine
+import Testing
+
+@testable import CorralTUI
+
+@Suite("Key bindings: key + state -> commands")
+struct KeyBindingTests {
+    typealias F = DashboardFixtures
+
+    @Test("i and t signal every process; K asks first and only y kills")
+    func signalsToAll() {
+        var state = F.running()
+        #expect(KeyBindings.handle(.character("i"), state: &state) == [.signal(.interrupt, to: .all)])
+        #expect(KeyBindings.handle(.character("t"), state: &state) == [.signal(.terminate, to: .all)])
+        #expect(KeyBindings.handle(.character("K"), state: &state).isEmpty)
+        #expect(state.mode == .confirmForceKill)
+        #expect(KeyBindings.handle(.character("n"), state: &state).isEmpty)
+        #expect(state.mode == .normal)
+        _ = KeyBindings.handle(.character("K"), state: &state)
+        #expect(KeyBindings.handle(.character("y"), state: &state) == [.forceKill(.all)])
+    }
+
+    @Test("arrows select within bounds; s opens the menu; the menu sends the chosen signal to that process")
+    func signalMenu() {
+        var state = F.running()
+        _ = KeyBindings.handle(.up, state: &state)
+        #expect(state.selected == 0)
+        for _ in 0..<10 { _ = KeyBindings.handle(.down, state: &state) }
+        #expect(state.selected == 4)
+        _ = KeyBindings.handle(.up, state: &state)
+        #expect(KeyBindings.handle(.character("s"), state: &state).isEmpty)
+        #expect(state.mode == .signalMenu(selection: 0))
+        _ = KeyBindings.handle(.down, state: &state)
+        #expect(KeyBindings.handle(.enter, state: &state) == [.signal(.terminate, to: .slot(3))])
+        #expect(state.mode == .normal)
+        _ = KeyBindings.handle(.enter, state: &state)
+        _ = KeyBindings.handle(.down, state: &state)
+        _ = KeyBindings.handle(.down, state: &state)
+        #expect(KeyBindings.handle(.enter, state: &state) == [.forceKill(.slot(3))])
+        _ = KeyBindings.handle(.character("s"), state: &state)
+        #expect(KeyBindings.handle(.escape, state: &state).isEmpty)
+        #expect(state.mode == .normal)
+    }
+
+    @Test("the menu does not open on a process that has ended")
+    func menuNeedsLiveProcess() {
+        var state = F.stopped()
+        state.selected = 0
+        #expect(KeyBindings.handle(.character("s"), state: &state).isEmpty)
+        #expect(state.mode == .normal)
+        #expect(state.message == "no live process selected")
+    }
+
+    @Test("q stops with the first stop signal; a second q force-kills")
+    func quit() {
+        var state = F.running()
+        state.stopSignals = [.user1, .terminate]
+        #expect(KeyBindings.handle(.character("q"), state: &state) == [.signal(.user1, to: .all)])
+        #expect(KeyBindings.handle(.character("q"), state: &state) == [.forceKill(.all)])
+    }
+
+    @Test("? opens help and any key closes it without acting")
+    func help() {
+        var state = F.running()
+        _ = KeyBindings.handle(.character("?"), state: &state)
+        #expect(state.mode == .help)
+        #expect(KeyBindings.handle(.character("t"), state: &state).isEmpty)
+        #expect(state.mode == .normal)
+    }
+}
+
+@Suite("Dashboard state: events folded in")
+struct DashboardStateTests {
+    typealias F = DashboardFixtures
+
+    @Test("events set pid, state, status, the last signal and the end; the log keeps the latest lines")
+    func fold() {
+        var state = F.stopping()
+        #expect(state.rows[0].pid == 4121)
+        #expect(state.rows[1].state == .stopping)
+        #expect(state.rows[1].lastSignal?.signal == .terminate)
+        #expect(state.rows[0].end?.termination == .exited(code: 0))
+        #expect(state.holdingUp.map(\.index) == [1, 2, 3])
+        #expect(state.stopping?.deadline == F.at(70))
+        state.apply(.signalSent(slot: 1, pid: 4122, .kill, .timeout), now: F.at(70))
+        #expect(state.stopping?.deadline == nil, "the countdown ends once SIGKILL went out")
+        for line in 0..<(3 * DashboardState.logCapacity) {
+            state.apply(.output(slot: 4, .stdout, line: "line \(line)"), now: F.at(80))
+        }
+        #expect(state.recentLog.count == DashboardState.logCapacity)
+        #expect(state.recentLog.last?.text == "line \(3 * DashboardState.logCapacity - 1)")
+    }
+}
+
+@Suite("Screen diff")
+struct ScreenDiffTests {
+    @Test("the first frame writes everything; a one-row change writes only that row's changed cells")
+    func diff() {
+        var old = ScreenBuffer(width: 200, height: 60)
+        for row in 0..<60 { old.put("row \(row) " + String(repeating: "x", count: 150), row: row, column: 0) }
+        #expect(ScreenDiff(from: nil, to: old).clearsScreen)
+        var new = old
+        new.put("row 7 changed", row: 7, column: 0)
+        let diff = ScreenDiff(from: old, to: new)
+        #expect(!diff.clearsScreen)
+        #expect(diff.runs.allSatisfy { $0.row == 7 })
+        #expect(diff.cellCount <= 8)
+        #expect(ScreenDiff(from: new, to: new).runs.isEmpty)
+        #expect(ScreenDiff(from: ScreenBuffer(width: 10, height: 10), to: new).clearsScreen)
+    }
+
+    @Test("text is clipped to the screen; wide and control characters become ?")
+    func put() {
+        var screen = ScreenBuffer(width: 5, height: 1)
+        #expect(screen.put("abcdefgh", row: 0, column: 2) == 3)
+        #expect(screen.lines == ["  abc"])
+        screen.put("\u{1}漢", row: 0, column: 0)
+        #expect(screen.lines == ["??abc"])
+        #expect(screen.put("x", row: 3, column: 0) == 0)
+    }
+}

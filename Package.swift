@@ -48,6 +48,8 @@ let package = Package(
             dependencies: [
                 "CorralEngine", "CorralTUI", "CorralDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(
             name: "corral-test-worker",

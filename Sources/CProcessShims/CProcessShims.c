@@ -286,3 +286,5 @@ int corral_sigrtmin(void) { return SIGRTMIN; }
 int corral_sigrtmax(void) { return SIGRTMAX; }
 
 int corral_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+int corral_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }

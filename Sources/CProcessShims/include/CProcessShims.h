@@ -70,6 +70,9 @@ int corral_set_child_subreaper(int on);
 /// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
 int corral_pipe2(int fds[2], int flags);
 
+/// accept4(2) (a GNU extension Swift's Glibc module does not expose); no peer address.
+int corral_accept4(int fd, int flags);
+
 /// SIGRTMIN and SIGRTMAX (macros calling into libc).
 int corral_sigrtmin(void);
 int corral_sigrtmax(void);

@@ -203,6 +203,28 @@ enum Syscalls {
         _ = corral_signal_restore(signal.rawValue, &previous)
     }
 
+    /// What a non-blocking `accept4` found.
+    enum Accepted {
+        case accepted(CInt)
+        /// Nothing waiting (`EAGAIN`), or the connection was reset before it was taken.
+        case nothing
+        case failed(SystemCallError)
+    }
+
+    /// accept4(2), the new socket non-blocking and close-on-exec.
+    static func acceptNonBlocking(_ socket: CInt) -> Accepted {
+        while true {
+            let fd = corral_accept4(socket, CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue))
+            if fd >= 0 { return .accepted(fd) }
+            let error = Glibc.errno
+            switch error {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return .nothing
+            default: return .failed(SystemCallError("accept4", errno: Errno(rawValue: error), context: "fd \(socket)"))
+            }
+        }
+    }
+
     /// The calling process's pid.
     static var processID: pid_t { getpid() }
 }

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Listening sockets for the main process to bind and hand to its workers (as inherited
+/// descriptors, see ``Launcher``).
+public enum Listener {
+    /// A TCP socket bound to `host` (an IPv4 or IPv6 literal, or `localhost`) and `port`
+    /// (0 picks a free one), listening, non-blocking, close-on-exec. `SO_REUSEADDR` is on.
+    /// - Throws: ``SystemCallError`` naming the address, e.g. `EADDRINUSE` when the port is taken.
+    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SystemCallError) -> CInt {
+        let literal = host == "localhost" ? "127.0.0.1" : host
+        let endpoint = literal.contains(":") ? "[\(literal)]:\(port)" : "\(literal):\(port)"
+        guard (0...65535).contains(port) else {
+            throw SystemCallError("bind", errno: .invalidArgument, context: "\(endpoint): port out of range")
+        }
+        var storage = sockaddr_storage()
+        let length: socklen_t
+        let family: CInt
+        if literal.contains(":") {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(port).bigEndian
+            guard inet_pton(AF_INET6, literal, &address.sin6_addr) == 1 else {
+                throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
+            }
+            withUnsafeBytes(of: address) { bytes in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
+            }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            family = AF_INET6
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            guard inet_pton(AF_INET, literal, &address.sin_addr) == 1 else {
+                throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
+            }
+            withUnsafeBytes(of: address) { bytes in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
+            }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            family = AF_INET
+        }
+        let fd = try Syscalls.retrying("socket", context: endpoint) {
+            socket(family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+        }
+        do {
+            try Syscalls.enableSocketOption(fd, SO_REUSEADDR, name: "SO_REUSEADDR")
+            try Syscalls.retrying("bind", context: endpoint) {
+                withUnsafePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                }
+            }
+            try Syscalls.retrying("listen", context: endpoint) { listen(fd, backlog) }
+        } catch {
+            Syscalls.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// The port a bound socket listens on.
+    public static func port(of socket: CInt) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        switch CInt(storage.ss_family) {
+        case AF_INET:
+            return withUnsafeBytes(of: storage) { Int(UInt16(bigEndian: $0.load(as: sockaddr_in.self).sin_port)) }
+        case AF_INET6:
+            return withUnsafeBytes(of: storage) { Int(UInt16(bigEndian: $0.load(as: sockaddr_in6.self).sin6_port)) }
+        default:
+            return nil
+        }
+    }
+
+    /// Closes a socket the main process no longer needs (after the workers have ended).
+    public static func close(_ socket: CInt) {
+        Syscalls.close(socket)
+    }
+}
+
+extension Listener {
+    /// Waits for a connection on a listening `socket` and accepts it (non-blocking and
+    /// close-on-exec), or returns nil when `wakeup` becomes readable. With a socket shared by
+    /// several workers, another worker may take the connection first: then it waits again.
+    public static func accept(from socket: CInt, wakeup: Wakeup) throws(SystemCallError) -> CInt? {
+        // Shared with other workers, the socket must not block when another took the connection.
+        try Syscalls.setNonBlocking(socket)
+        while true {
+            var fds = [
+                pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeup.readDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = try Syscalls.poll(&fds, timeoutMilliseconds: -1)
+            if fds[1].revents != 0 { return nil }
+            let connection = Syscalls.acceptNonBlocking(socket)
+            switch connection {
+            case .accepted(let fd): return fd
+            case .nothing: continue
+            case .failed(let error): throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CorralEngine
+import CorralTUI
+
+/// The front end corral runs: the dashboard, the headless log or the JSON lines; plus, when
+/// corral itself runs under systemd (`NOTIFY_SOCKET` set), `READY=1` once every process is
+/// running, `STOPPING=1` when the stop begins, and `STATUS=` lines.
+final class ConsoleFrontend: Frontend {
+    /// Which view is on.
+    enum View {
+        case dashboard(DashboardFrontend)
+        case log(HeadlessLog)
+        case json(JSONLines)
+    }
+
+    let view: View
+    private let systemd: NotifyClient?
+
+    init(view: View, systemd: NotifyClient?) {
+        self.view = view
+        self.systemd = systemd
+    }
+
+    private var primary: any Frontend {
+        switch view {
+        case .dashboard(let dashboard): return dashboard
+        case .log(let log): return log
+        case .json(let json): return json
+        }
+    }
+
+    var descriptors: [CInt] { primary.descriptors }
+
+    var nextDeadline: ContinuousClock.Instant? { primary.nextDeadline }
+
+    func handle(_ event: EngineEvent) {
+        var primary = primary
+        primary.handle(event)
+        guard let systemd else { return }
+        switch event {
+        case .serverStateChanged(.running):
+            try? systemd.ready()
+            try? systemd.status("every process is running")
+        case .stopping(let signal, let cause, _):
+            try? systemd.stopping()
+            try? systemd.status("stopping with \(signal): \(cause)")
+        default:
+            break
+        }
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        var primary = primary
+        return primary.wake(now: now, readable: readable)
+    }
+
+    /// Gives the terminal back (dashboard only).
+    func finish() {
+        if case .dashboard(let dashboard) = view { dashboard.finish() }
+    }
+}

@@ -1,0 +1,126 @@
+import CorralDemo
+import CorralEngine
+import CorralTUI
+import Logging
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Runs the settings: builds the front end, runs the demo server or the command, gives the
+/// terminal back, and turns the outcome into corral's exit status.
+struct ConsoleRun {
+    /// Exit status for a bad command line (argument-parser's validation status too).
+    static let usageStatus: Int32 = 64
+    /// Exit status when corral itself hits a system error.
+    static let systemErrorStatus: Int32 = 71
+
+    let settings: ConsoleSettings
+
+    func run() throws -> Int32 {
+        var engineLogger = Logger(label: "corral")
+        engineLogger.logLevel = .critical
+        var configuration = settings.configuration(
+            demoTicker: isDemo ? .swift(DemoServer.ticker) : nil)
+        configuration.logger = engineLogger
+        let server = Server(configuration: configuration)
+        var frontend: ConsoleFrontend?
+        defer { frontend?.finish() }
+        do {
+            let report: SupervisorReport
+            switch settings.program {
+            case .demo(let port):
+                report = try server.run(sharing: DemoShared.self) { launch in
+                    let socket = try bindDemo(port: port)
+                    defer { Listener.close(socket) }
+                    let console = try makeFrontend(configuration)
+                    frontend = console
+                    var running = console
+                    return try launch(
+                        DemoShared(host: "127.0.0.1", port: port), sockets: [DemoServer.socketName: socket],
+                        frontend: &running)
+                } worker: { worker, shared in
+                    try await DemoServer.worker(worker, shared)
+                }
+            case .command:
+                let console = try makeFrontend(configuration)
+                frontend = console
+                var running = console
+                report = try Supervisor(configuration).run(frontend: &running)
+            }
+            frontend?.finish()
+            if case .dashboard = frontend?.view { print(report) }
+            return report.exitStatus
+        } catch let error as SupervisorError {
+            frontend?.finish()
+            FileError.write("corral: \(error)")
+            return Self.status(for: error)
+        } catch let error as UsageError {
+            frontend?.finish()
+            FileError.write("corral: \(error)")
+            return Self.usageStatus
+        }
+    }
+
+    private var isDemo: Bool {
+        if case .demo = settings.program { return true }
+        return false
+    }
+
+    private func bindDemo(port: Int) throws -> CInt {
+        do {
+            return try Listener.tcp(host: "127.0.0.1", port: port)
+        } catch {
+            if error.errno == .addressInUse {
+                throw UsageError(description: "port \(port) on 127.0.0.1 is in use; choose another with --port")
+            }
+            throw UsageError(description: "cannot listen on 127.0.0.1:\(port): \(error)")
+        }
+    }
+
+    private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
+        let facts = TerminalFacts.current
+        let output = OutputWriter()
+        let view: ConsoleFrontend.View
+        switch settings.display {
+        case .json:
+            view = .json(JSONLines(output: output, workers: configuration.workers))
+        case .log:
+            view = .log(
+                HeadlessLog(
+                    output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
+                    colors: output.isTerminal && !facts.noColor))
+        case .dashboard:
+            let state = DashboardState(
+                supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
+                waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
+                startedAt: .now)
+            view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
+        }
+        return ConsoleFrontend(view: view, systemd: NotifyClient.fromEnvironment())
+    }
+
+    /// corral's exit status for an engine error.
+    static func status(for error: SupervisorError) -> Int32 {
+        switch error {
+        case .invalidConfiguration: return usageStatus
+        case .spawnFailed(let spawn):
+            switch spawn.errno {
+            case .noSuchFileOrDirectory, .permissionDenied, .execFormatError, .notDirectory, .isDirectory:
+                return usageStatus
+            default:
+                return SupervisorReport.exitChildFailed
+            }
+        case .alreadyRunning, .system, .badWorkerEnvironment:
+            return systemErrorStatus
+        }
+    }
+}
+
+/// A mistake in what the operator asked for, found after parsing (a port in use).
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}

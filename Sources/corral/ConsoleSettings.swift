@@ -1,0 +1,43 @@
+import CorralEngine
+
+/// Everything the command line decided, validated: what to run and how to show it.
+struct ConsoleSettings: Equatable {
+    /// What the workers run.
+    enum Program: Equatable {
+        /// The built-in HTTP demo on this port.
+        case demo(port: Int)
+        /// Copies of a command.
+        case command([String], readiness: Readiness)
+    }
+
+    /// How the run is shown.
+    enum Display: Equatable {
+        /// The ncurses dashboard.
+        case dashboard
+        /// One line per event.
+        case log
+        /// One JSON object per line.
+        case json
+    }
+
+    var program: Program
+    var workers: Int
+    var extras: [String]
+    var stopSignals: [Signal]
+    var waitTimeout: Duration?
+    var failurePolicy: FailurePolicy
+    var display: Display
+
+    /// The engine configuration for these settings (the demo's ticker extra comes first).
+    func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
+        let worker: ChildProgram
+        switch program {
+        case .demo: worker = .swiftWorker
+        case .command(let arguments, let readiness): worker = .command(arguments, readiness: readiness)
+        }
+        let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
+        return SupervisorConfiguration(
+            workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
+            stopSignals: stopSignals, waitTimeout: waitTimeout, failurePolicy: failurePolicy)
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import CorralDemo
+import CorralEngine
+import CorralTUI
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The `corral` command line: parses and validates options, then runs the demo or a command.
+@main
+struct CorralCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corral",
+        abstract: "Run a multi-process server and watch it live.",
+        usage: """
+            corral [options]                        the built-in demo server
+              corral [options] -- COMMAND [ARG...]    N copies of any command
+            """,
+        discussion: HelpText.discussion)
+
+    @Option(
+        name: [.short, .long], parsing: .unconditional,
+        help: "Worker processes, 1 to 4096 (default: 4 for the demo, 1 for a command).")
+    var workers: Int?
+
+    @Option(
+        name: .customLong("extra"),
+        help: ArgumentHelp(
+            "An extra process started after the workers, run by /bin/sh -c (repeatable).", valueName: "COMMAND"))
+    var extras: [String] = []
+
+    @Option(
+        name: .customLong("stop-signals"),
+        help: ArgumentHelp("Signals that stop the server, comma-separated, e.g. INT,TERM or TERM.", valueName: "LIST"))
+    var stopSignals = "INT,TERM"
+
+    @Option(
+        name: .customLong("wait-timeout"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Grace in seconds before remaining processes are SIGKILLed; 'none' waits forever.", valueName: "SECONDS"))
+    var waitTimeout = "10"
+
+    @Option(
+        help: ArgumentHelp(
+            "Command workers: ready on READY=1 over NOTIFY_SOCKET (notify), or at exec (exec).",
+            valueName: "notify|exec"))
+    var ready = "exec"
+
+    @Option(help: "Port for the demo server on 127.0.0.1.")
+    var port = 8080
+
+    @Flag(
+        name: .customLong("keep-running"),
+        help: "A process that fails does not stop the others (the default is to stop all).")
+    var keepRunning = false
+
+    @Flag(
+        name: .customLong("no-tui"), help: "Headless: one line per event, children's output prefixed with their name.")
+    var noTUI = false
+
+    @Flag(help: "Headless: one JSON object per line (see the README for the schema).")
+    var json = false
+
+    @Argument(
+        parsing: .postTerminator,
+        help: ArgumentHelp("The command to run as each worker, after --.", valueName: "COMMAND"))
+    var command: [String] = []
+
+    mutating func validate() throws {
+        _ = try settings(terminal: TerminalFacts.current)
+    }
+
+    /// The validated settings; the display falls back to headless when there is no terminal.
+    func settings(terminal: TerminalFacts) throws -> ConsoleSettings {
+        let program: ConsoleSettings.Program
+        if command.isEmpty {
+            guard (1...65535).contains(port) else {
+                throw ValidationError("--port must be between 1 and 65535 (got \(port))")
+            }
+            program = .demo(port: port)
+        } else {
+            guard let readiness = Readiness(rawValue: ready) else {
+                throw ValidationError("--ready must be notify or exec (got '\(ready)')")
+            }
+            program = .command(command, readiness: readiness)
+        }
+        let count = workers ?? (command.isEmpty ? 4 : 1)
+        guard (1...SupervisorConfiguration.maximumWorkers).contains(count) else {
+            throw ValidationError(
+                "--workers must be between 1 and \(SupervisorConfiguration.maximumWorkers) (got \(count))")
+        }
+        for extra in extras where extra.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            throw ValidationError("--extra needs a command, e.g. --extra 'python3 metrics.py'")
+        }
+        return ConsoleSettings(
+            program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
+            waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
+            display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard))
+    }
+
+    static func parseSignals(_ text: String) throws -> [Signal] {
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw ValidationError("--stop-signals needs signal names, e.g. INT,TERM (got '\(text)')")
+        }
+        var signals: [Signal] = []
+        for name in names {
+            guard let signal = Signal(parsing: name) else {
+                throw ValidationError("--stop-signals: unknown signal '\(name)'; use names like INT, TERM, HUP, USR1")
+            }
+            guard signal.isCatchable else {
+                throw ValidationError("--stop-signals: \(signal) cannot be caught, so it cannot be forwarded")
+            }
+            if !signals.contains(signal) { signals.append(signal) }
+        }
+        return signals
+    }
+
+    static func parseTimeout(_ text: String) throws -> Duration? {
+        if text.lowercased() == "none" { return nil }
+        guard let seconds = Double(text), seconds.isFinite else {
+            throw ValidationError("--wait-timeout must be a number of seconds or 'none' (got '\(text)')")
+        }
+        guard seconds >= 0 else {
+            throw ValidationError("--wait-timeout cannot be negative (got \(text)); use 0 for an immediate SIGKILL")
+        }
+        guard seconds <= 7 * 24 * 3600 else {
+            throw ValidationError("--wait-timeout is over a week (\(text) s); use 'none' to wait forever")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// Refuses `corral --` with nothing after it (argument-parser cannot see the bare `--`).
+    static func checkTerminator(_ arguments: [String]) throws {
+        if let terminator = arguments.firstIndex(of: "--"), terminator == arguments.count - 1 {
+            throw ValidationError("nothing after --: give the command to run, e.g. corral -- python3 app.py")
+        }
+    }
+
+    static func main() {
+        do {
+            try checkTerminator(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    func run() throws {
+        let settings = try settings(terminal: TerminalFacts.current)
+        let terminal = TerminalFacts.current
+        if !noTUI, !json, settings.display == .log, terminal.stdoutIsTerminal, let reason = terminal.whyNoDashboard {
+            FileError.write("corral: \(reason): running headless")
+        }
+        let status = try ConsoleRun(settings: settings).run()
+        throw ExitCode(status)
+    }
+}

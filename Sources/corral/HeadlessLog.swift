@@ -1,0 +1,95 @@
+import CorralEngine
+
+/// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
+/// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
+final class HeadlessLog: Frontend {
+    private let output: OutputWriter
+    private let colors: Bool
+    private var names: SlotNames
+    private let waitTimeout: Duration?
+
+    init(output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool) {
+        self.output = output
+        self.names = SlotNames(workers: workers)
+        self.waitTimeout = waitTimeout
+        self.colors = colors
+    }
+
+    func handle(_ event: EngineEvent) {
+        names.observe(event)
+        if case .output(let slot, let stream, let line) = event {
+            let prefix = "\(names.name(slot)) | "
+            output.line((stream == .stderr ? paint(prefix, 31) : prefix) + line)
+            return
+        }
+        guard let text = describe(event) else { return }
+        output.line("\(WallClock.timeOfDay()) \(text)")
+    }
+
+    /// The line for an event (without the time), or nil for events that print nothing.
+    func describe(_ event: EngineEvent) -> String? {
+        switch event {
+        case .spawned(let slot, let pid, _):
+            return "\(names.name(slot)) pid=\(pid) spawned"
+        case .stateChanged(let slot, let state):
+            guard state != .pending else { return nil }
+            return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
+        case .serverStateChanged(let state):
+            return "corral \(state.rawValue)"
+        case .status(let slot, let text):
+            return "\(subject(slot)) status: \(text)"
+        case .signalSent(let slot, let pid, let signal, let reason):
+            let why: String
+            switch reason {
+            case .timeout:
+                let limit = waitTimeout.map { " after \(Self.seconds($0)) timeout" } ?? " after the timeout"
+                why = limit
+            case .forward: why = " (forwarded)"
+            case .failFast: why = " (a process failed: stopping all)"
+            case .stopCommand: why = " (stop requested)"
+            case .command: why = " (by command)"
+            }
+            return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
+        case .output:
+            return nil
+        case .exited(let slot, let pid, let end):
+            let text = "\(names.name(slot)) pid=\(pid) exited: \(end)"
+            return end.isClean ? text : paint(text, 31)
+        case .failed(let slot, let failure):
+            return paint("\(names.name(slot)) failed: \(failure)", 31)
+        case .stopping(let signal, let cause, let deadline):
+            let escalation =
+                deadline == nil
+                ? (signal == .kill ? "" : "; waiting without a time limit")
+                : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
+            return "corral stopping with \(signal): \(cause)\(escalation)"
+        case .stopped(let report):
+            return "corral stopped: \(report.cause); exit status \(report.exitStatus)"
+        }
+    }
+
+    private func subject(_ slot: Int) -> String {
+        names.pid(slot).map { "\(names.name(slot)) pid=\($0)" } ?? names.name(slot)
+    }
+
+    private func color(_ state: ProcessState) -> Int {
+        switch state {
+        case .pending: return 0
+        case .initializing: return 33
+        case .running: return 32
+        case .stopping: return 35
+        case .exited: return 0
+        }
+    }
+
+    private func paint(_ text: String, _ code: Int) -> String {
+        guard colors, code != 0 else { return text }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+
+    /// `10.0 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds / 1000).\(milliseconds % 1000 / 100) s"
+    }
+}

@@ -1,0 +1,49 @@
+/// The part of `corral --help` after the overview: keys, children's environment, exit statuses.
+/// Lines stay under 78 columns: argument-parser wraps longer ones.
+enum HelpText {
+    static let discussion = """
+        Without a command, corral runs its built-in demo: an HTTP server on
+        127.0.0.1:8080 (see --port) whose 4 workers share one listening socket
+        bound by the main process, plus a ticker extra process.
+        `curl http://127.0.0.1:8080/` answers with the worker's index and pid.
+        SIGINT drains open connections; SIGTERM closes them at once.
+
+        The first stop signal corral receives (Ctrl-C is SIGINT) is forwarded
+        once to every process; after --wait-timeout the processes still running
+        are SIGKILLed with their whole process group. A process that fails in
+        init or ends without being asked stops the others (see --keep-running).
+
+        The dashboard shows when standard input and output are a terminal;
+        otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour
+        off.
+
+        KEYS (dashboard)
+          i        SIGINT to every process
+          t        SIGTERM to every process
+          K        force-kill: SIGKILL to every process group (asks first)
+          ↑ ↓ j k  select a process
+          s Enter  signal menu for it: INT TERM KILL HUP USR1 USR2
+          q        stop with the first stop signal; q again force-kills
+          ?        help
+
+        ENVIRONMENT GIVEN TO EVERY PROCESS
+          CORRAL_PROCESS_INDEX  0-based slot; extras continue after the workers
+          CORRAL_WORKER_COUNT   the number of workers
+          NOTIFY_SOCKET         for READY=1, STOPPING=1, STATUS=... (sd_notify)
+          LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID
+                                sockets from the main process, from fd 3 (the
+                                demo's workers get its listener as "http")
+
+        EXIT STATUS
+          0   a stop was requested and every process ended cleanly (exit 0,
+              or the very stop signal it was sent)
+          1   a process failed: init failure, ended without being asked,
+              failed shutdown, killed by a signal corral did not send, or
+              could not be started
+          2   nothing failed, but a process had to be SIGKILLed (after the
+              wait timeout, or force-killed)
+          64  bad command line: invalid option, unknown signal, command not
+              found, port in use
+          71  corral itself hit a system error
+        """
+}

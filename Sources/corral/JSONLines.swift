@@ -1,0 +1,152 @@
+import CorralEngine
+
+/// `--json`: one JSON object per line, each with `"time"` (UTC, ISO 8601) and `"event"`.
+/// The schema is in the README ("Headless output").
+final class JSONLines: Frontend {
+    private let output: OutputWriter
+    private var names: SlotNames
+    private let clock = ContinuousClock()
+
+    init(output: OutputWriter, workers: Int) {
+        self.output = output
+        self.names = SlotNames(workers: workers)
+    }
+
+    func handle(_ event: EngineEvent) {
+        names.observe(event)
+        output.line(encode(event, time: WallClock.iso8601(), now: clock.now))
+    }
+
+    /// The JSON line for an event.
+    func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {
+        var object = JSONObject()
+        object["time"] = .string(time)
+        switch event {
+        case .spawned(let slot, let pid, let kind):
+            object["event"] = .string("spawned")
+            object["index"] = .int(slot)
+            object["pid"] = .int(Int(pid))
+            object["kind"] = .string(kind.rawValue)
+        case .stateChanged(let slot, let state):
+            object["event"] = .string("state")
+            object["index"] = .int(slot)
+            object["pid"] = names.pid(slot).map { .int(Int($0)) } ?? .null
+            object["state"] = .string(state.rawValue)
+        case .serverStateChanged(let state):
+            object["event"] = .string("server")
+            object["state"] = .string(state.rawValue)
+        case .status(let slot, let text):
+            object["event"] = .string("status")
+            object["index"] = .int(slot)
+            object["text"] = .string(text)
+        case .signalSent(let slot, let pid, let signal, let reason):
+            object["event"] = .string("signal")
+            object["index"] = .int(slot)
+            object["pid"] = .int(Int(pid))
+            object["signal"] = .string(signal.name)
+            object["reason"] = .string(reason.rawValue)
+        case .output(let slot, let stream, let line):
+            object["event"] = .string("output")
+            object["index"] = .int(slot)
+            object["stream"] = .string(stream.rawValue)
+            object["line"] = .string(line)
+        case .exited(let slot, let pid, let end):
+            object["event"] = .string("exited")
+            object["index"] = .int(slot)
+            object["pid"] = .int(Int(pid))
+            switch end.termination {
+            case .exited(let code):
+                object["code"] = .int(Int(code))
+            case .signaled(let signal, let dumped):
+                object["signal"] = .string(signal.name)
+                object["core_dumped"] = .bool(dumped)
+                if case .supervisor(let reason)? = end.origin {
+                    object["sent_by_supervisor"] = .bool(true)
+                    object["reason"] = .string(reason.rawValue)
+                } else {
+                    object["sent_by_supervisor"] = .bool(false)
+                }
+            }
+            object["clean"] = .bool(end.isClean)
+            object["failure"] = end.failure.map { .string($0.description) } ?? .null
+        case .failed(let slot, let failure):
+            object["event"] = .string("failed")
+            object["index"] = .int(slot)
+            object["failure"] = .string(failure.description)
+        case .stopping(let signal, let cause, let deadline):
+            object["event"] = .string("stopping")
+            object["signal"] = .string(signal.name)
+            object["cause"] = .string(cause.description)
+            object["deadline_s"] = deadline.map { .seconds(now.duration(to: $0)) } ?? .null
+        case .stopped(let report):
+            object["event"] = .string("stopped")
+            object["exit_status"] = .int(Int(report.exitStatus))
+            object["cause"] = .string(report.cause.description)
+        }
+        return object.encoded
+    }
+}
+
+/// A JSON object that keeps its keys in insertion order (so `time` and `event` come first).
+struct JSONObject {
+    enum Value {
+        case string(String)
+        case int(Int)
+        case bool(Bool)
+        case seconds(Duration)
+        case null
+    }
+
+    private var entries: [(String, Value)] = []
+
+    subscript(key: String) -> Value? {
+        get { entries.first { $0.0 == key }?.1 }
+        set {
+            entries.removeAll { $0.0 == key }
+            if let newValue { entries.append((key, newValue)) }
+        }
+    }
+
+    var encoded: String {
+        "{" + entries.map { "\(Self.quote($0.0)):\(Self.encode($0.1))" }.joined(separator: ",") + "}"
+    }
+
+    private static func encode(_ value: Value) -> String {
+        switch value {
+        case .string(let text): return quote(text)
+        case .int(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return "null"
+        case .seconds(let duration):
+            let milliseconds =
+                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            let sign = milliseconds < 0 ? "-" : ""
+            let magnitude = abs(milliseconds)
+            var fraction = String(magnitude % 1000)
+            while fraction.count < 3 { fraction = "0" + fraction }
+            return "\(sign)\(magnitude / 1000).\(fraction)"
+        }
+    }
+
+    /// A JSON string literal, escaping quotes, backslashes and control characters.
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// What the process knows about its terminal, to decide between dashboard and headless.
+struct TerminalFacts: Equatable {
+    var stdoutIsTerminal: Bool
+    var stdinIsTerminal: Bool
+    var term: String?
+    var noColor: Bool
+
+    static var current: TerminalFacts {
+        TerminalFacts(
+            stdoutIsTerminal: isatty(STDOUT_FILENO) == 1, stdinIsTerminal: isatty(STDIN_FILENO) == 1,
+            term: getenv("TERM").map { String(cString: $0) },
+            noColor: getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+    }
+
+    /// Why the dashboard cannot run here, or nil when it can.
+    var whyNoDashboard: String? {
+        if !stdoutIsTerminal { return "standard output is not a terminal" }
+        if !stdinIsTerminal { return "standard input is not a terminal" }
+        guard let term, !term.isEmpty else { return "TERM is not set" }
+        if term == "dumb" { return "TERM=dumb" }
+        return nil
+    }
+
+    var canShowDashboard: Bool { whyNoDashboard == nil }
+}
+
+/// Messages for the operator on standard error.
+enum FileError {
+    static func write(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Wall-clock timestamps for headless output.
+enum WallClock {
+    /// Local time of day, `12:00:01.234`.
+    static func timeOfDay() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return
+            "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))"
+    }
+
+    /// UTC, ISO 8601 with milliseconds, `2026-11-26T12:00:01.234Z`.
+    static func iso8601() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let date = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))"
+        let time =
+            "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))"
+        return "\(date)T\(time)Z"
+    }
+
+    private static func pad(_ value: Int32, _ width: Int = 2) -> String {
+        var text = String(value)
+        while text.count < width { text = "0" + text }
+        return text
+    }
+}

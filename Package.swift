@@ -63,6 +63,9 @@ let package = Package(
             dependencies: ["CorralTUI"],
             exclude: ["Golden"]),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["corral"]),
+        .testTarget(
             name: "ConsoleTests",
             dependencies: ["corral", "CorralEngine", "CorralTUI"]),
     ],

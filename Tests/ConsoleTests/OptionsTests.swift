@@ -1,0 +1,110 @@
+import ArgumentParser
+import CorralEngine
+import Testing
+
+@testable import corral
+
+@Suite("Command line: parsing and validation")
+struct OptionsTests {
+    let terminal = TerminalFacts(stdoutIsTerminal: true, stdinIsTerminal: true, term: "xterm-256color", noColor: false)
+
+    func settings(_ arguments: [String], terminal: TerminalFacts? = nil) throws -> ConsoleSettings {
+        try CorralCommand.parse(arguments).settings(terminal: terminal ?? self.terminal)
+    }
+
+    @Test("defaults: the demo with 4 workers, INT and TERM, 10 s, the dashboard on a terminal")
+    func defaults() throws {
+        let demo = try settings([])
+        #expect(demo.program == .demo(port: 8080))
+        #expect(demo.workers == 4)
+        #expect(demo.stopSignals == [.interrupt, .terminate])
+        #expect(demo.waitTimeout == .seconds(10))
+        #expect(demo.display == .dashboard)
+        #expect(demo.failurePolicy == .stopAll)
+        let command = try settings(["--", "python3", "app.py"])
+        #expect(command.program == .command(["python3", "app.py"], readiness: .onExec))
+        #expect(command.workers == 1)
+    }
+
+    @Test("options set what they say")
+    func options() throws {
+        let parsed = try settings([
+            "-w", "3", "--extra", "sleep 100", "--stop-signals", "TERM, usr1", "--wait-timeout", "2.5", "--ready",
+            "notify", "--keep-running", "--json", "--", "app", "--flag",
+        ])
+        #expect(parsed.program == .command(["app", "--flag"], readiness: .notify))
+        #expect(parsed.workers == 3)
+        #expect(parsed.extras == ["sleep 100"])
+        #expect(parsed.stopSignals == [.terminate, .user1])
+        #expect(parsed.waitTimeout == .milliseconds(2500))
+        #expect(parsed.failurePolicy == .keepRunning)
+        #expect(parsed.display == .json)
+        #expect(try settings(["--wait-timeout", "none"]).waitTimeout == nil)
+        #expect(try settings(["--wait-timeout", "0"]).waitTimeout == .zero)
+        let configuration = parsed.configuration(demoTicker: nil)
+        #expect(configuration.extras.count == 1)
+        #expect(configuration.workers == 3)
+    }
+
+    @Test("no terminal, TERM unset or dumb: headless; --no-tui always headless")
+    func display() throws {
+        #expect(try settings(["--no-tui"]).display == .log)
+        let pipe = TerminalFacts(stdoutIsTerminal: false, stdinIsTerminal: true, term: "xterm", noColor: false)
+        #expect(try settings([], terminal: pipe).display == .log)
+        #expect(pipe.whyNoDashboard == "standard output is not a terminal")
+        let dumb = TerminalFacts(stdoutIsTerminal: true, stdinIsTerminal: true, term: "dumb", noColor: false)
+        #expect(try settings([], terminal: dumb).display == .log)
+        let unset = TerminalFacts(stdoutIsTerminal: true, stdinIsTerminal: true, term: nil, noColor: false)
+        #expect(unset.whyNoDashboard == "TERM is not set")
+    }
+
+    @Test(
+        "bad values are refused with a message that says what to fix",
+        arguments: [
+            (["-w", "0"], "--workers must be between 1 and 4096 (got 0)"),
+            (["-w", "-1"], "--workers must be between 1 and 4096 (got -1)"),
+            (["-w", "5000"], "--workers must be between 1 and 4096 (got 5000)"),
+            (["--stop-signals", "FOO"], "--stop-signals: unknown signal 'FOO'; use names like INT, TERM, HUP, USR1"),
+            (["--stop-signals", ""], "--stop-signals needs signal names, e.g. INT,TERM (got '')"),
+            (["--stop-signals", "INT,,TERM"], "--stop-signals needs signal names, e.g. INT,TERM (got 'INT,,TERM')"),
+            (["--stop-signals", "STOP"], "--stop-signals: SIGSTOP cannot be caught, so it cannot be forwarded"),
+            (["--wait-timeout", "-1"], "--wait-timeout cannot be negative (got -1); use 0 for an immediate SIGKILL"),
+            (["--wait-timeout", "nan"], "--wait-timeout must be a number of seconds or 'none' (got 'nan')"),
+            (["--wait-timeout", "inf"], "--wait-timeout must be a number of seconds or 'none' (got 'inf')"),
+            (["--wait-timeout", "1e9"], "--wait-timeout is over a week (1e9 s); use 'none' to wait forever"),
+            (["--ready", "soon", "--", "x"], "--ready must be notify or exec (got 'soon')"),
+            (["--port", "70000"], "--port must be between 1 and 65535 (got 70000)"),
+            (["--extra", "  "], "--extra needs a command, e.g. --extra 'python3 metrics.py'"),
+        ])
+    func invalid(arguments: [String], message: String) {
+        do {
+            _ = try settings(arguments)
+            Issue.record("accepted \(arguments)")
+        } catch {
+            #expect(CorralCommand.message(for: error) == message)
+            #expect(CorralCommand.exitCode(for: error).rawValue == 64)
+        }
+    }
+
+    @Test("nothing after -- is refused; a command after it is fine")
+    func terminator() {
+        #expect(throws: ValidationError.self) { try CorralCommand.checkTerminator(["-w", "2", "--"]) }
+        #expect(throws: Never.self) { try CorralCommand.checkTerminator(["--", "true"]) }
+        #expect(throws: Never.self) { try CorralCommand.checkTerminator([]) }
+    }
+
+    @Test("a non-number worker count is a parse error")
+    func notANumber() {
+        #expect(throws: (any Error).self) { _ = try CorralCommand.parse(["-w", "many"]) }
+    }
+
+    @Test("engine errors map to the documented exit statuses")
+    func exitStatuses() {
+        let missing = SpawnError(executable: "x", stage: .lookup, errno: .noSuchFileOrDirectory, slot: 0)
+        #expect(ConsoleRun.status(for: .spawnFailed(missing)) == 64)
+        let limit = SpawnError(executable: "x", stage: .fork, errno: .resourceTemporarilyUnavailable, slot: 3)
+        #expect(ConsoleRun.status(for: .spawnFailed(limit)) == 1)
+        #expect(ConsoleRun.status(for: .invalidConfiguration(ConfigurationError(field: "f", problem: "p"))) == 64)
+        #expect(ConsoleRun.status(for: .alreadyRunning) == 71)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// The real `corral` binary under tmux: the dashboard as a person sees it.
+@Suite("corral under tmux")
+struct DashboardEndToEndTests {
+    /// A tmux session running one command, killed at the end.
+    final class TmuxSession {
+        let name = "corral-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+        init(width: Int, height: Int, command: String) throws {
+            let result = try runProgram(
+                "/usr/bin/tmux",
+                ["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
+            #expect(result.status == 0, "tmux: \(result.stderr)")
+        }
+
+        func screen() -> String {
+            (try? runProgram("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).stdout) ?? ""
+        }
+
+        func press(_ keys: String...) {
+            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+        }
+
+        deinit { _ = try? runProgram("/usr/bin/tmux", ["kill-session", "-t", name]) }
+    }
+
+    @Test("shows every worker running, answers curl, stops on t, exits 0 and gives the terminal back")
+    func dashboard() throws {
+        let port = freePort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let status = directory.appendingPathComponent("status").path
+        let stty = directory.appendingPathComponent("stty").path
+        // The extra process takes 1.5 s to stop, so the stopping state and countdown are visible.
+        let extra = "trap 'sleep 1.5; exit 0' TERM; while :; do sleep 0.1; done"
+        let session = try TmuxSession(
+            width: 120, height: 40,
+            command:
+                "stty -a > \(stty).before; \(corralExecutable) --port \(port) --extra \"\(extra)\"; echo $? > \(status); stty -a > \(stty).after; sleep 60"
+        )
+        let running = eventually(within: .seconds(20)) { session.screen().contains("6/6 running") }
+        #expect(running, "never all running:\n\(session.screen())")
+        let reply = curl(port)
+        #expect(reply.hasPrefix("Hello from worker "), "curl got \(reply)")
+        session.press("t")
+        let stopping = eventually(within: .seconds(5)) {
+            let screen = session.screen()
+            return screen.contains("stopping with SIGTERM") && screen.contains("SIGKILL in")
+        }
+        #expect(stopping, "never showed the stop:\n\(session.screen())")
+        let exited = eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: status) }
+        #expect(exited, "corral did not exit:\n\(session.screen())")
+        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(code == "0")
+        let after = eventually(within: .seconds(5)) { FileManager.default.fileExists(atPath: stty + ".after") }
+        #expect(after)
+        let before = try String(contentsOfFile: stty + ".before", encoding: .utf8)
+        let restored = try String(contentsOfFile: stty + ".after", encoding: .utf8)
+        #expect(before == restored, "terminal modes differ after corral exited")
+        let screen = session.screen()
+        #expect(screen.contains("stopped: stop requested (SIGTERM); exit status 0"), "\(screen)")
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+/// The real `corral` binary headless: JSON lines, exit statuses, bad input.
+@Suite("corral headless")
+struct HeadlessEndToEndTests {
+    @Test("--json: command workers stopped by SIGTERM; every event parses and tells the story")
+    func json() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: corralExecutable)
+        process.arguments = [
+            "--json", "-w", "3", "--", "sh", "-c", "echo hello $CORRAL_PROCESS_INDEX; exec sleep 100",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let reader = LineReader(out.fileHandleForReading)
+        let ready = eventually(within: .seconds(10)) {
+            reader.lines.contains { $0.contains("\"event\":\"server\"") && $0.contains("\"running\"") }
+                && reader.lines.filter { $0.contains("\"event\":\"output\"") }.count == 3
+        }
+        #expect(ready)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let events = reader.finish().compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(events.allSatisfy { $0["time"] is String && $0["event"] is String })
+        func all(_ name: String) -> [[String: Any]] { events.filter { $0["event"] as? String == name } }
+        #expect(all("spawned").count == 3)
+        #expect(Set(all("output").compactMap { $0["line"] as? String }) == ["hello 0", "hello 1", "hello 2"])
+        #expect(all("stopping").first?["signal"] as? String == "SIGTERM")
+        #expect(all("stopping").first?["deadline_s"] is Double)
+        let signals = all("signal")
+        #expect(signals.count == 3)
+        #expect(signals.allSatisfy { $0["reason"] as? String == "forward" && $0["signal"] as? String == "SIGTERM" })
+        let exits = all("exited")
+        #expect(exits.count == 3)
+        #expect(exits.allSatisfy { $0["signal"] as? String == "SIGTERM" && $0["sent_by_supervisor"] as? Bool == true })
+        #expect(all("stopped").first?["exit_status"] as? Int == 0)
+    }
+
+    @Test("--no-tui: one line per event, children's lines prefixed; a failing worker gives status 1")
+    func textLog() throws {
+        let result = try runProgram(
+            corralExecutable, ["--no-tui", "-w", "2", "--", "sh", "-c", "echo up; sleep 0.3; exit 7"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("worker.0 | up"))
+        #expect(
+            result.stdout.range(of: #"\d\d:\d\d:\d\d\.\d\d\d worker\.1 pid=\d+ running"#, options: .regularExpression)
+                != nil)
+        #expect(result.stdout.contains("exited with code 7"))
+        #expect(result.stdout.contains("corral stopped"))
+    }
+
+    @Test(
+        "bad input: a one-line error, usage status 64, nothing spawned",
+        arguments: [
+            ["-w", "0"], ["-w", "-1"], ["-w", "1000000000"], ["-w", "many"], ["--stop-signals", "FOO"],
+            ["--stop-signals", "KILL"], ["--wait-timeout", "-1"], ["--wait-timeout", "nan"],
+            ["--wait-timeout", "1e12"], ["--"], ["--", "no-such-program-corral"], ["--ready", "maybe", "--", "true"],
+            ["--port", "0"],
+        ])
+    func badInput(arguments: [String]) throws {
+        let result = try runProgram(corralExecutable, arguments)
+        #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("Error:") || firstLine.hasPrefix("corral:"), "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"), "\(arguments)")
+    }
+
+    @Test("a port in use is refused with a clear message")
+    func portInUse() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 ? getsockname(fd, $0, &length) : -1
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try runProgram(corralExecutable, ["--no-tui", "--port", "\(port)"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("port \(port) on 127.0.0.1 is in use; choose another with --port"))
+    }
+
+    @Test("--help documents the options, keys, environment and exit statuses")
+    func help() throws {
+        let result = try runProgram(corralExecutable, ["--help"])
+        #expect(result.status == 0)
+        for text in [
+            "--workers", "--stop-signals", "--wait-timeout", "--no-tui", "--json", "KEYS", "CORRAL_PROCESS_INDEX",
+            "NOTIFY_SOCKET", "LISTEN_FDS", "EXIT STATUS",
+        ] {
+            #expect(result.stdout.contains(text), "help lacks \(text)")
+        }
+    }
+}
+
+/// Collects lines from a pipe on a background thread until the writer closes it.
+final class LineReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.lock()
+                buffer.append(data)
+                lock.unlock()
+            }
+            done.signal()
+        }
+    }
+
+    /// The complete lines so far.
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Every line, once the writer has closed the pipe.
+    func finish() -> [String] {
+        done.wait()
+        return lines
+    }
+}

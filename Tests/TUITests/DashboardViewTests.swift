@@ -77,9 +77,10 @@ struct DashboardViewTests {
             startedAt: F.t0)
         state.selected = 39
         let screen = DashboardView.render(state, width: 80, height: 24, now: F.at(1))
-        let row = screen.lines.firstIndex { $0.hasPrefix(" 39 ") }
+        let row = screen.lines.firstIndex { $0.hasPrefix(">39 ") }
         #expect(row != nil)
         if let row { #expect(screen[row, 1].style.reverse) }
+        #expect(screen.lines.filter { $0.hasPrefix(">") }.count == 1, "exactly one row is marked")
     }
 }
 

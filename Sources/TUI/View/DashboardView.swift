@@ -125,7 +125,10 @@ public enum DashboardView {
         for (offset, row) in state.rows.dropFirst(first).prefix(rows).enumerated() {
             let y = top + 1 + offset
             drawRow(row, state: state, &screen, y: y, now: now, palette: palette)
-            if row.index == state.selected { screen.restyle(row: y) { $0.reverse = true } }
+            if row.index == state.selected {
+                screen.put(">", row: y, column: 0, style: palette.heading)
+                screen.restyle(row: y) { $0.reverse = true }
+            }
         }
     }
 

@@ -62,7 +62,7 @@ final class HeadlessLog: Frontend {
                 deadline == nil
                 ? (signal == .kill ? "" : "; waiting without a time limit")
                 : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
-            return "corral stopping with \(signal): \(cause)\(escalation)"
+            return "corral stopping with \(signal): \(cause.summary)\(escalation)"
         case .stopped(let report):
             return "corral stopped: \(report.cause); exit status \(report.exitStatus)"
         }

@@ -19,6 +19,12 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The cause without the signal, for lines that name the signal already.
+    public var summary: String {
+        if case .command = self { return "stop requested" }
+        return description
+    }
+
     public var description: String {
         switch self {
         case .signal(let signal): return "\(signal) received"

@@ -97,7 +97,7 @@ public enum DashboardView {
                 style: palette.dim)
             return
         }
-        var text = " stopping with \(stopping.signal) (\(stopping.cause))"
+        var text = " stopping with \(stopping.signal): \(stopping.cause.summary)"
         if let deadline = stopping.deadline {
             text += " · SIGKILL in \(TimeText.countdown(now.duration(to: deadline)))"
         } else if stopping.signal != .kill, state.waitTimeout == nil {

@@ -73,18 +73,8 @@ struct HeadlessEndToEndTests {
 
     @Test("a port in use is refused with a clear message")
     func portInUse() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = loopbackSocket(listening: true)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 ? getsockname(fd, $0, &length) : -1
-            }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let result = try runProgram(corralExecutable, ["--no-tui", "--port", "\(port)"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("port \(port) on 127.0.0.1 is in use; choose another with --port"))

@@ -9,20 +9,27 @@ let corralExecutable: String = {
     return directory.appendingPathComponent("corral").path
 }()
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-func freePort() -> Int {
+/// A TCP socket on 127.0.0.1 with a port the kernel picked; listening when asked.
+func loopbackSocket(listening: Bool) -> (descriptor: CInt, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 ? getsockname(fd, pointer, &length) : -1
+            guard bind(fd, pointer, length) == 0, !listening || listen(fd, 1) == 0 else { return CInt(-1) }
+            return getsockname(fd, pointer, &length)
         }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
+func freePort() -> Int {
+    let (fd, port) = loopbackSocket(listening: false)
+    close(fd)
+    return port
 }
 
 /// Runs a program to completion (bounded) and returns its exit status and output.

@@ -8,6 +8,12 @@ import Testing
 extension RealProcesses {
     @Suite("Command workers and whole servers")
     struct CommandWorkerTests {
+        /// The helper server's main process has bound its socket (its first line of output).
+        static func mainIsListening(_ event: EngineEvent) -> Bool {
+            if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
+            return false
+        }
+
         /// A python3 program that sends READY=1 over NOTIFY_SOCKET after `delay` seconds, then waits
         /// for SIGTERM. If `fromGrandchild`, a child process of it sends the datagram instead.
         static func notifyScript(delay: Double, fromGrandchild: Bool = false) -> [String] {
@@ -198,12 +204,7 @@ extension RealProcesses {
             let records = try RecordDirectory()
             var replies: [String] = []
             let recorder = Recorder(steps: [
-                .init(
-                    condition: .event { event in
-                        if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
-                        return false
-                    }
-                ) { _ in [] },
+                .init(condition: .event(Self.mainIsListening)) { _ in [] },
                 // The workers report ready to their own supervisor; give them a moment, then connect.
                 .init(condition: .after(.milliseconds(700))) { recorder in
                     let line = recorder.output(0).first { $0.hasPrefix("main listening on port ") } ?? ""
@@ -263,12 +264,7 @@ extension RealProcesses {
             let records = try RecordDirectory()
             var workerPids: [pid_t] = []
             let recorder = Recorder(steps: [
-                .init(
-                    condition: .event { event in
-                        if case .output(0, .stdout, let line) = event { return line.hasPrefix("main listening") }
-                        return false
-                    }
-                ) { _ in [] },
+                .init(condition: .event(Self.mainIsListening)) { _ in [] },
                 .init(condition: .after(.milliseconds(700))) { _ in
                     workerPids = (0..<3).compactMap { records.value("pid", $0).flatMap { pid_t($0) } }
                     return [.forceKill(.slot(0))]

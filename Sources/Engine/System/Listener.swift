@@ -16,41 +16,17 @@ public enum Listener {
         guard (0...65535).contains(port) else {
             throw SystemCallError("bind", errno: .invalidArgument, context: "\(endpoint): port out of range")
         }
-        var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: CInt
-        if literal.contains(":") {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = UInt16(port).bigEndian
-            guard inet_pton(AF_INET6, literal, &address.sin6_addr) == 1 else {
-                throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
-            }
-            withUnsafeBytes(of: address) { bytes in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-            }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            family = AF_INET6
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            guard inet_pton(AF_INET, literal, &address.sin_addr) == 1 else {
-                throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
-            }
-            withUnsafeBytes(of: address) { bytes in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-            }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            family = AF_INET
+        guard let (storage, length, family) = address(literal, port: UInt16(port)) else {
+            throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
         }
+        var bound = storage
         let fd = try Syscalls.retrying("socket", context: endpoint) {
             socket(family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
         }
         do {
             try Syscalls.enableSocketOption(fd, SO_REUSEADDR, name: "SO_REUSEADDR")
             try Syscalls.retrying("bind", context: endpoint) {
-                withUnsafePointer(to: &storage) {
+                withUnsafePointer(to: &bound) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
                 }
             }
@@ -60,6 +36,33 @@ public enum Listener {
             throw error
         }
         return fd
+    }
+
+    /// The socket address for an IPv4 or IPv6 literal, its length and family; nil if `literal`
+    /// is not an IP address.
+    private static func address(_ literal: String, port: UInt16) -> (sockaddr_storage, socklen_t, CInt)? {
+        var storage = sockaddr_storage()
+        let parsed: Bool
+        let length: Int
+        let family = literal.contains(":") ? AF_INET6 : AF_INET
+        if family == AF_INET6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            parsed = inet_pton(AF_INET6, literal, &address.sin6_addr) == 1
+            length = MemoryLayout<sockaddr_in6>.size
+            withUnsafeBytes(of: address) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            parsed = inet_pton(AF_INET, literal, &address.sin_addr) == 1
+            length = MemoryLayout<sockaddr_in>.size
+            withUnsafeBytes(of: address) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
+            }
+        }
+        return parsed ? (storage, socklen_t(length), family) : nil
     }
 
     /// The port a bound socket listens on.

@@ -52,6 +52,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(
+            name: "CorralBench",
+            dependencies: [
+                "CorralEngine", "CorralTUI", "corral-bench-worker",
+            ]),
+        .executableTarget(
+            name: "corral-bench-worker",
+            dependencies: ["CorralEngine"],
+            path: "Sources/CorralBenchWorker",
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"])]),
+        .executableTarget(
             name: "corral-test-worker",
             dependencies: ["CorralEngine"],
             path: "Sources/CorralTestWorker"),

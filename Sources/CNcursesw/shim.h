@@ -23,6 +23,14 @@ static inline int corral_curses_key_enter(void) { return KEY_ENTER; }
 static inline int corral_curses_error(void) { return ERR; }
 static inline WINDOW *corral_curses_stdscr(void) { return stdscr; }
 
+/* newterm writing to out_fd and reading from in_fd, for a terminal of this type (offscreen). */
+static inline SCREEN *corral_curses_newterm_fds(const char *type, int out_fd, int in_fd) {
+    FILE *out = fdopen(out_fd, "w");
+    FILE *in = fdopen(in_fd, "r");
+    if (out == NULL || in == NULL) return NULL;
+    return newterm(type, out, in);
+}
+
 /* newterm on the process's standard output and input (Swift cannot name stdin/stdout safely). */
 static inline SCREEN *corral_curses_newterm(void) { return newterm(NULL, stdout, stdin); }
 

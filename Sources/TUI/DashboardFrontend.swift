@@ -18,12 +18,16 @@ public final class DashboardFrontend: Frontend {
     private var dirty = true
     private var lastDraw: ContinuousClock.Instant
     private let frameInterval = Duration.milliseconds(33)
+    /// Where keys come from; nil once it reached end of file (or for a dashboard without keys).
+    private var input: CInt?
 
     /// Takes over the terminal. `SIGWINCH` (resize) and, unless it is a stop signal, `SIGHUP`
-    /// (the terminal closed: stop gracefully) are watched while the dashboard runs.
-    public init(state: DashboardState, backend: NcursesBackend) throws {
+    /// (the terminal closed: stop gracefully) are watched while the dashboard runs; so is the end
+    /// of `input` (the terminal gone without a SIGHUP). Pass nil for a dashboard without keys.
+    public init(state: DashboardState, backend: NcursesBackend, input: CInt? = STDIN_FILENO) throws {
         self.state = state
         self.backend = backend
+        self.input = input
         let watched: [Signal] = [Signal(rawValue: SIGWINCH)] + (state.stopSignals.contains(.hangup) ? [] : [.hangup])
         signals = try SignalPipe(signals: watched)
         do {
@@ -35,7 +39,7 @@ public final class DashboardFrontend: Frontend {
         lastDraw = clock.now - .seconds(1)
     }
 
-    public var descriptors: [CInt] { [STDIN_FILENO, signals.readDescriptor] }
+    public var descriptors: [CInt] { (input.map { [$0] } ?? []) + [signals.readDescriptor] }
 
     public var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
@@ -62,8 +66,17 @@ public final class DashboardFrontend: Frontend {
             }
             dirty = true
         }
-        if readable.contains(STDIN_FILENO) {
-            for key in backend.readKeys() {
+        if let input, readable.contains(input) {
+            let (keys, readAnything) = backend.readKeys()
+            // Readable with nothing to read: end of file, the terminal is gone (a closed terminal
+            // does not always send SIGHUP to us). Stop polling it, or poll would spin, and stop
+            // the server gracefully, as for SIGHUP.
+            if !readAnything {
+                self.input = nil
+                state.message = "the terminal closed: stopping"
+                commands.append(.stop)
+            }
+            for key in keys {
                 commands += KeyBindings.handle(key, state: &state)
                 dirty = true
             }

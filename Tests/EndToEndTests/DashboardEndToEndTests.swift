@@ -4,26 +4,34 @@ import Testing
 /// The real `corral` binary under tmux: the dashboard as a person sees it.
 @Suite("corral under tmux")
 struct DashboardEndToEndTests {
-    /// A tmux session running one command, killed at the end.
+    /// A tmux session running one command, on a tmux server of its own (its own socket), which
+    /// is ended with the session.
     final class TmuxSession {
-        let name = "corral-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let socket = "corral-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let name = "corral"
 
         init(width: Int, height: Int, command: String) throws {
-            let result = try runProgram(
-                "/usr/bin/tmux",
-                ["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
+            let result = try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
             #expect(result.status == 0, "tmux: \(result.stderr)")
         }
 
+        @discardableResult
+        func tmux(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram("/usr/bin/tmux", ["-L", socket] + arguments)
+        }
+
         func screen() -> String {
-            (try? runProgram("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).stdout) ?? ""
+            (try? tmux(["capture-pane", "-p", "-t", name]).stdout) ?? ""
         }
 
         func press(_ keys: String...) {
-            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+            _ = try? tmux(["send-keys", "-t", name] + keys)
         }
 
-        deinit { _ = try? runProgram("/usr/bin/tmux", ["kill-session", "-t", name]) }
+        deinit {
+            _ = try? tmux(["kill-server"])
+            unlink("/tmp/tmux-\(getuid())/\(socket)")
+        }
     }
 
     @Test("shows every worker running, answers curl, stops on t, exits 0 and gives the terminal back")

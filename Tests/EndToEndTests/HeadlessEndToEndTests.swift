@@ -6,25 +6,18 @@ import Testing
 struct HeadlessEndToEndTests {
     @Test("--json: command workers stopped by SIGTERM; every event parses and tells the story")
     func json() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: corralExecutable)
-        process.arguments = [
-            "--json", "-w", "3", "--", "sh", "-c", "echo hello $CORRAL_PROCESS_INDEX; exec sleep 100",
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let reader = LineReader(out.fileHandleForReading)
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--json", "-w", "3", "--", "sh", "-c", "echo hello $CORRAL_PROCESS_INDEX; exec sleep 100"])
+        var lines: [String] { corral.stdout.split(separator: "\n").map(String.init) }
         let ready = eventually(within: .seconds(10)) {
-            reader.lines.contains { $0.contains("\"event\":\"server\"") && $0.contains("\"running\"") }
-                && reader.lines.filter { $0.contains("\"event\":\"output\"") }.count == 3
+            lines.contains { $0.contains("\"event\":\"server\"") && $0.contains("\"running\"") }
+                && lines.filter { $0.contains("\"event\":\"output\"") }.count == 3
         }
         #expect(ready)
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let events = reader.finish().compactMap {
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+        let events = lines.compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         #expect(events.allSatisfy { $0["time"] is String && $0["event"] is String })
@@ -90,38 +83,5 @@ struct HeadlessEndToEndTests {
         ] {
             #expect(result.stdout.contains(text), "help lacks \(text)")
         }
-    }
-}
-
-/// Collects lines from a pipe on a background thread until the writer closes it.
-final class LineReader: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                lock.lock()
-                buffer.append(data)
-                lock.unlock()
-            }
-            done.signal()
-        }
-    }
-
-    /// The complete lines so far.
-    var lines: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-
-    /// Every line, once the writer has closed the pipe.
-    func finish() -> [String] {
-        done.wait()
-        return lines
     }
 }

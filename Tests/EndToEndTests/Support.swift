@@ -32,31 +32,89 @@ func freePort() -> Int {
     return port
 }
 
+/// A program started for a test, its output going to files.
+///
+/// Not Foundation's `Process`: it hands children the calling thread's signal mask, which on a
+/// test runner's worker thread blocks SIGTERM, SIGHUP and SIGCHLD (a tmux server started that way
+/// never reaps and cannot be stopped). Output goes through files, not pipes, so a program that
+/// leaves a daemon behind (tmux starting its server) cannot keep a reader waiting.
+final class RunningProgram {
+    let pid: pid_t
+    private let outPath: String
+    private let errPath: String
+    private var status: Int32?
+
+    init(_ path: String, _ arguments: [String]) throws {
+        let directory = FileManager.default.temporaryDirectory
+        outPath = directory.appendingPathComponent("corral-e2e-out-\(UUID().uuidString)").path
+        errPath = directory.appendingPathComponent("corral-e2e-err-\(UUID().uuidString)").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        self.pid = pid
+    }
+
+    /// Waits for the exit (bounded: SIGKILL after `timeout`); returns the exit status, or 128 + signal.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(30)) -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        let deadline = ContinuousClock.now + timeout
+        while waitpid(pid, &raw, WNOHANG) == 0 {
+            if ContinuousClock.now >= deadline {
+                Issue.record("pid \(pid) did not finish in \(timeout)")
+                kill(pid, SIGKILL)
+                waitpid(pid, &raw, 0)
+                break
+            }
+            usleep(10_000)
+        }
+        let decoded = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        status = decoded
+        return decoded
+    }
+
+    /// Standard output so far.
+    var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+    /// Standard error so far.
+    var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if status == nil {
+            kill(pid, SIGKILL)
+            wait()
+        }
+        unlink(outPath)
+        unlink(errPath)
+    }
+}
+
 /// Runs a program to completion (bounded) and returns its exit status and output.
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seconds(30)) throws -> (
     status: Int32, stdout: String, stderr: String
 ) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-    if process.isRunning {
-        kill(-process.processIdentifier, SIGKILL)
-        process.terminate()
-        Issue.record("\(path) \(arguments) did not finish in \(timeout)")
-    }
-    process.waitUntilExit()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return (process.terminationStatus, stdout, stderr)
+    let program = try RunningProgram(path, arguments)
+    let status = program.wait(timeout: timeout)
+    return (status, program.stdout, program.stderr)
 }
 
 /// Polls `condition` every 50 ms until it holds or `limit` passes; returns whether it held.

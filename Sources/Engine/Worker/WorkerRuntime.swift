@@ -82,8 +82,9 @@ enum WorkerRuntime {
     }
 
     private static func decode<Shared: Decodable>(_ type: Shared.Type, from json: String?) throws -> Shared {
+        // Nothing shared: no JSON decoding on the worker's start-up path.
+        if let empty = NoSharedValue() as? Shared { return empty }
         guard let json else {
-            if let empty = NoSharedValue() as? Shared { return empty }
             throw SupervisorError.badWorkerEnvironment("\(ChildEnvironment.shared) is missing")
         }
         return try JSONDecoder().decode(Shared.self, from: Data(json.utf8))

@@ -16,6 +16,7 @@ public final class NcursesBackend {
     }
 
     private let colors: Bool
+    private let offscreen: (output: CInt, input: CInt, width: Int, height: Int)?
     private var screen: OpaquePointer?
     private var previous: ScreenBuffer?
     private var active = false
@@ -23,19 +24,37 @@ public final class NcursesBackend {
     /// A backend; nothing happens to the terminal until ``start()``.
     public init(colors: Bool) {
         self.colors = colors
+        self.offscreen = nil
+    }
+
+    /// A backend that draws for an `xterm-256color` of `width` × `height` into `output` (a file
+    /// or pipe) instead of the terminal, reading keys from `input`: for measuring what a frame
+    /// costs. The descriptors stay the caller's until ``stop()``, which closes them.
+    public init(offscreenOutput output: CInt, input: CInt, width: Int, height: Int, colors: Bool) {
+        self.colors = colors
+        self.offscreen = (output, input, width, height)
     }
 
     /// Takes over the terminal: alternate screen, no echo, keys one at a time, hidden cursor.
     public func start() throws {
         setlocale(LC_ALL, "")
-        guard let term = getenv("TERM"), String(cString: term) != "dumb", String(cString: term) != "" else {
-            throw StartError(description: "TERM is unset or dumb: the dashboard needs a real terminal")
+        if let offscreen {
+            guard let screen = corral_curses_newterm_fds("xterm-256color", offscreen.output, offscreen.input) else {
+                throw StartError(description: "curses cannot draw offscreen")
+            }
+            self.screen = screen
+            _ = set_term(screen)
+            resizeterm(CInt(offscreen.height), CInt(offscreen.width))
+        } else {
+            guard let term = getenv("TERM"), String(cString: term) != "dumb", String(cString: term) != "" else {
+                throw StartError(description: "TERM is unset or dumb: the dashboard needs a real terminal")
+            }
+            guard let screen = corral_curses_newterm() else {
+                throw StartError(description: "curses cannot drive TERM=\(String(cString: term))")
+            }
+            self.screen = screen
+            _ = set_term(screen)
         }
-        guard let screen = corral_curses_newterm() else {
-            throw StartError(description: "curses cannot drive TERM=\(String(cString: term))")
-        }
-        self.screen = screen
-        _ = set_term(screen)
         active = true
         cbreak()
         noecho()
@@ -85,17 +104,20 @@ public final class NcursesBackend {
         return diff.cellCount
     }
 
-    /// Every key waiting now.
-    public func readKeys() -> [Key] {
-        guard active else { return [] }
+    /// Every key waiting now, and whether anything at all was read (false after the input was
+    /// reported readable means it is at end of file: the terminal is gone).
+    public func readKeys() -> (keys: [Key], readAnything: Bool) {
+        guard active else { return ([], false) }
         var keys: [Key] = []
+        var readAnything = false
         while true {
             let code = getch()
             if code == corral_curses_error() { break }
+            readAnything = true
             if let key = Self.decode(code) { keys.append(key) }
             if code == corral_curses_key_resize() { previous = nil }
         }
-        return keys
+        return (keys, readAnything)
     }
 
     /// Gives the terminal back as it was. Safe to call more than once.

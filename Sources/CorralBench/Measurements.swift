@@ -1,0 +1,68 @@
+import Foundation
+
+/// Samples of one measurement and their summary.
+struct Samples {
+    var values: [Double] = []
+
+    mutating func add(_ value: Double) { values.append(value) }
+
+    var median: Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    var summary: [String: Any] {
+        ["median": round3(median), "min": round3(values.min() ?? .nan), "max": round3(values.max() ?? .nan)]
+    }
+}
+
+func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+/// Milliseconds between two instants.
+func milliseconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> Double {
+    let duration = from.duration(to: to)
+    return Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+/// Prints one JSON object on its own line (keys sorted, so lines compare across runs).
+func emit(_ object: [String: Any]) {
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+/// Progress on standard error, so standard output stays pure JSON lines.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("corral-bench: \(text)\n".utf8))
+}
+
+/// A sibling executable built with the benchmark.
+func sibling(_ name: String) -> String {
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// Fields of /proc/PID/status, in kB for the memory ones.
+func procStatus(_ pid: String = "self") -> [String: Int] {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [:] }
+    var fields: [String: Int] = [:]
+    for line in text.split(separator: "\n") {
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2 else { continue }
+        let number = parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
+        if let number { fields[String(parts[0])] = number }
+    }
+    return fields
+}
+
+/// This process's user + system CPU time in seconds, from /proc/self/stat.
+func processCPUSeconds() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return .nan }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}

@@ -1,0 +1,50 @@
+// CorralBench: prints one JSON object per scenario (and worker count) on standard output.
+//
+//   swift run -c release CorralBench [--scenarios LIST] [--sizes LIST] [--runs N] [--idle-seconds N]
+//
+// Scenarios: memory, start (start/stop with Swift workers), start-command (with a C command
+// worker), baseline (C fork and posix_spawn floors), idle, render. Default: all.
+import Foundation
+
+var scenarios = ["memory", "baseline", "start", "start-command", "idle", "render"]
+var sizes = [1, 4, 16, 64, 256]
+var runs = 5
+var idleSeconds = 10
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let flag = arguments.next() {
+    guard let value = arguments.next() else { break }
+    switch flag {
+    case "--scenarios": scenarios = value.split(separator: ",").map(String.init)
+    case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
+    case "--runs": runs = max(1, Int(value) ?? runs)
+    case "--idle-seconds": idleSeconds = max(1, Int(value) ?? idleSeconds)
+    default:
+        note("unknown option \(flag)")
+        exit(64)
+    }
+}
+
+do {
+    LifecycleBenchmark.readyFixture = try Fixtures.binary("ready")
+    for scenario in scenarios {
+        note("running \(scenario)")
+        switch scenario {
+        case "memory": try MemoryBenchmark.run()
+        case "baseline":
+            for size in sizes {
+                try BaselineBenchmark.run(mode: "fork", workers: size, runs: runs)
+                try BaselineBenchmark.run(mode: "spawn", workers: size, runs: runs)
+            }
+        case "start": for size in sizes { try LifecycleBenchmark.run(workers: size, runs: runs, command: false) }
+        case "start-command": for size in sizes { try LifecycleBenchmark.run(workers: size, runs: runs, command: true) }
+        case "idle": try IdleBenchmark.run(window: .seconds(idleSeconds))
+        case "render": try RenderBenchmark.run(iterations: 50)
+        default:
+            note("unknown scenario \(scenario)")
+            exit(64)
+        }
+    }
+} catch {
+    note("failed: \(error)")
+    exit(1)
+}

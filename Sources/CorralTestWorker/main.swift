@@ -12,6 +12,7 @@
 //   --crash I:KIND:MS      after MS ms running: abort | segv | exit7 | exit0
 //   --workers N            (server) worker count           --wait-ms N      (server) wait timeout
 //   --extra-swift          (server) add a Swift extra process
+//   --thread-before-run    start a thread before Server.run (the zygote must then refuse)
 import CorralEngine
 import Foundation
 
@@ -87,7 +88,11 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
     return { worker, shared in
         let index = worker.index
         record(
-            options, index, ["pid=\(getpid())", "index=\(index)", "task-local=\(WorkerContext.current?.index ?? -1)"])
+            options, index,
+            [
+                "pid=\(getpid())", "ppid=\(getppid())", "index=\(index)",
+                "task-local=\(WorkerContext.current?.index ?? -1)",
+            ])
         if let shared { record(options, index, ["shared=\(shared.greeting) from \(shared.mainPid)"]) }
         if let socket = worker.socket(named: "http") {
             let address = localAddress(socket)
@@ -177,6 +182,10 @@ if options.extraSwift {
     ]
 }
 let server = Server(configuration: configuration)
+if arguments.contains("--thread-before-run") {
+    // A thread running before Server.run: a zygote must refuse to fork from such a process.
+    Thread.detachNewThread { while true { sleep(1000) } }
+}
 
 do {
     switch mode {

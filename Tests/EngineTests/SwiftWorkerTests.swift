@@ -11,23 +11,30 @@ extension RealProcesses {
     struct SwiftWorkerTests {
         func configuration(
             workers: Int, _ options: [String], records: RecordDirectory, waitTimeout: Duration? = .seconds(5),
-            stopSignals: [Signal] = [.interrupt, .terminate], extras: [ExtraProcess] = []
+            stopSignals: [Signal] = [.interrupt, .terminate], extras: [ExtraProcess] = [],
+            strategy: SpawnStrategy = .zygote
         ) -> SupervisorConfiguration {
             SupervisorConfiguration(
                 workers: workers,
                 worker: .swiftWorker(
                     executable: helperExecutable, arguments: ["worker", "--record", records.path] + options),
-                extras: extras, stopSignals: stopSignals, waitTimeout: waitTimeout)
+                extras: extras, stopSignals: stopSignals, waitTimeout: waitTimeout, spawnStrategy: strategy)
         }
 
         @Test(
-            "a stop signal reaches every worker exactly once; shutdown runs; all exit 0", arguments: [SIGINT, SIGTERM])
-        func forwardsStopSignal(signal: CInt) throws {
+            "a stop signal reaches every worker exactly once; shutdown runs; all exit 0",
+            arguments: [SIGINT, SIGTERM], [SpawnStrategy.zygote, .exec])
+        func forwardsStopSignal(signal: CInt, strategy: SpawnStrategy) throws {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(3), action: Recorder.signalSupervisor(signal))])
             var frontend = recorder
-            let report = try Supervisor(configuration(workers: 3, [], records: records)).run(frontend: &frontend)
+            let report = try Supervisor(configuration(workers: 3, [], records: records, strategy: strategy))
+                .run(frontend: &frontend)
+            // Forked by the zygote (a child of this process), or exec'ed by this process itself.
+            let parents = Set((0..<3).compactMap { records.value("ppid", $0) })
+            #expect(parents.count == 1)
+            #expect((parents.first == "\(getpid())") == (strategy == .exec), "parents \(parents)")
 
             #expect(!recorder.timedOut)
             #expect(report.stopSignal == Signal(rawValue: signal))
@@ -46,6 +53,20 @@ extension RealProcesses {
                 #expect(records.lines(slot).contains("shutdown-done"))
                 #expect(report.slots[slot].end == SlotEnd(termination: .exited(code: 0), origin: nil, failure: nil))
             }
+            hygiene.check()
+        }
+
+        @Test("a zygote that finds another thread running refuses to fork; workers are exec'ed instead")
+        func zygoteFallback() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGTERM))])
+            var frontend = recorder
+            let report = try Supervisor(configuration(workers: 2, ["--thread-before-run"], records: records))
+                .run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.exitStatus == 0)
+            for slot in 0..<2 { #expect(records.value("ppid", slot) == "\(getpid())") }
             hygiene.check()
         }
 

@@ -67,6 +67,40 @@ int corral_close_range(unsigned int first, unsigned int last);
 /// prctl(PR_SET_CHILD_SUBREAPER, on).
 int corral_set_child_subreaper(int on);
 
+/// One message from the zygote to the supervisor.
+typedef struct {
+    int kind;   /* CORRAL_ZYGOTE_READY, _SPAWNED, _SPAWN_FAILED, _EXITED */
+    int slot;   /* spawned, spawn failed */
+    int pid;    /* spawned, exited */
+    int code;   /* exited: CLD_EXITED, CLD_KILLED or CLD_DUMPED */
+    int status; /* exited: exit code or signal number */
+    int error;  /* spawn failed, not ready: errno */
+} corral_zygote_message;
+
+enum {
+    CORRAL_ZYGOTE_READY = 1,
+    CORRAL_ZYGOTE_SPAWNED = 2,
+    CORRAL_ZYGOTE_SPAWN_FAILED = 3,
+    CORRAL_ZYGOTE_EXITED = 4,
+    CORRAL_ZYGOTE_NOT_READY = 5,
+};
+
+/// Supervisor side: asks the zygote on `control` to start `slot` with these output descriptors.
+int corral_zygote_request(int control, int slot, int stdout_fd, int stderr_fd);
+/// Supervisor side: receives one message (blocking unless `dont_wait`); 0 on success, -1 with
+/// errno (EAGAIN: nothing waiting), -2 at end of file (the zygote is gone).
+int corral_zygote_receive(int control, int dont_wait, corral_zygote_message *message);
+
+/// Zygote side: tells the supervisor this process cannot serve as a zygote (not single-threaded).
+int corral_zygote_refuse(int control);
+
+/// Zygote side: serves requests on `control` until it closes, forking one worker per request
+/// (the zygote must be single-threaded). Returns 0 in each new child, with *slot set, its
+/// descriptors 0-2 and 3..3+inherited_count-1 in place, everything else closed, its own process
+/// group, a parent-death SIGKILL and `child_mask` as its signal mask; returns 1 in the zygote
+/// when the supervisor has gone, -1 with errno on failure.
+int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int *slot);
+
 /// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
 int corral_pipe2(int fds[2], int flags);
 

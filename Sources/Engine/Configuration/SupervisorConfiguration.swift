@@ -27,6 +27,8 @@ public struct SupervisorConfiguration: Sendable {
     public var environment: [String: String]
     /// Where the engine logs its decisions (metadata: `slot`, `pid`). It never prints.
     public var logger: Logger
+    /// How Swift workers are started. Default ``SpawnStrategy/zygote``.
+    public var spawnStrategy: SpawnStrategy
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -38,7 +40,8 @@ public struct SupervisorConfiguration: Sendable {
         initTimeout: Duration? = nil,
         failurePolicy: FailurePolicy = .stopAll,
         environment: [String: String] = [:],
-        logger: Logger = Logger(label: "corral")
+        logger: Logger = Logger(label: "corral"),
+        spawnStrategy: SpawnStrategy = .zygote
     ) {
         self.workers = workers
         self.worker = worker
@@ -49,6 +52,7 @@ public struct SupervisorConfiguration: Sendable {
         self.failurePolicy = failurePolicy
         self.environment = environment
         self.logger = logger
+        self.spawnStrategy = spawnStrategy
     }
 
     /// The signal used when the server stops for another reason than a received stop signal

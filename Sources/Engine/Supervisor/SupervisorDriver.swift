@@ -15,6 +15,8 @@ final class SupervisorDriver<F: Frontend> {
         let slot: Int
         let pid: pid_t
         var pidfd: CInt?
+        /// Forked by the zygote: its exit is reported by the zygote, not read with waitid.
+        var viaZygote = false
         var output: [OutputStream: CInt]
         var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
     }
@@ -36,6 +38,8 @@ final class SupervisorDriver<F: Frontend> {
     private var children: [Int: Child] = [:]
     private var programs: [Program] = []
     private var spawnError: SpawnError?
+    private var zygote: Zygote?
+    private var zygoteUnavailable = false
     private var deferredStop: EngineEvent?
     private let clock = ContinuousClock()
     private let inheritedEnvironment = Environment.entries()
@@ -65,6 +69,7 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     deinit {
+        zygote?.finish()
         for child in children.values { close(child) }
         notify.close()
         Syscalls.close(devNull)
@@ -88,6 +93,7 @@ final class SupervisorDriver<F: Frontend> {
             try waitAndHandle(timeout: core.slotToSpawn == nil ? pollTimeout() : 0)
         }
         finishOutput()
+        zygote?.finish()
         if let deferredStop { frontend.handle(deferredStop) }
         if let spawnError { throw .spawnFailed(spawnError) }
         return (core.report, frontend)
@@ -110,6 +116,8 @@ final class SupervisorDriver<F: Frontend> {
             pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: notify.descriptor, events: Int16(POLLIN), revents: 0),
         ]
+        let zygoteControl = zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1
+        fds.append(pollfd(fd: zygoteControl, events: Int16(POLLIN), revents: 0))
         let frontendDescriptors = frontend.descriptors
         for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         var owners: [(slot: Int, stream: OutputStream?)] = []
@@ -120,7 +128,7 @@ final class SupervisorDriver<F: Frontend> {
                     owners.append((child.slot, stream))
                 }
             }
-            if let pidfd = child.pidfd {
+            if let pidfd = child.pidfd, !child.viaZygote || zygote?.isGone != false {
                 fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
                 owners.append((child.slot, nil))
             }
@@ -136,8 +144,9 @@ final class SupervisorDriver<F: Frontend> {
             for signal in signals.drain() { perform(core.stopSignalReceived(signal, now: now)) }
         }
         if isReady(fds[1]) { receiveNotifications(now: now) }
-        let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[2 + $0.offset]) }.map(\.element)
-        let base = 2 + frontendDescriptors.count
+        if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
+        let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[3 + $0.offset]) }.map(\.element)
+        let base = 3 + frontendDescriptors.count
         for (offset, owner) in owners.enumerated() where isReady(fds[base + offset]) {
             if let stream = owner.stream {
                 readOutput(slot: owner.slot, stream: stream, limit: 4)
@@ -253,8 +262,15 @@ final class SupervisorDriver<F: Frontend> {
             inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
             blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot)
         let pid: pid_t
+        let forked = program.role == .worker && usesZygote(request)
         do {
-            pid = try ChildSpawner.spawn(request)
+            if forked, let zygote {
+                pid = try zygote.spawn(
+                    slot: slot, standardOutput: stdout.write, standardError: stderr.write,
+                    executable: program.executable)
+            } else {
+                pid = try ChildSpawner.spawn(request)
+            }
         } catch {
             for fd in [stdout.read, stdout.write, stderr.read, stderr.write] { Syscalls.close(fd) }
             throw error
@@ -262,6 +278,7 @@ final class SupervisorDriver<F: Frontend> {
         Syscalls.close(stdout.write)
         Syscalls.close(stderr.write)
         var child = Child(slot: slot, pid: pid, output: [.stdout: stdout.read, .stderr: stderr.read])
+        child.viaZygote = forked
         do {
             try Syscalls.setNonBlocking(stdout.read)
             try Syscalls.setNonBlocking(stderr.read)
@@ -275,6 +292,21 @@ final class SupervisorDriver<F: Frontend> {
             throw fail(error)
         }
         return child
+    }
+
+    /// Whether Swift workers are forked by a zygote; starts it on first use. A zygote that
+    /// cannot start (another thread was running in it) means exec for the rest of the run.
+    private func usesZygote(_ request: SpawnRequest) -> Bool {
+        guard configuration.spawnStrategy == .zygote, !zygoteUnavailable else { return false }
+        if let zygote { return !zygote.isGone }
+        do {
+            zygote = try Zygote(request: request)
+            return true
+        } catch {
+            zygoteUnavailable = true
+            logger.warning("no zygote, starting each Swift worker by exec: \(error)")
+            return false
+        }
     }
 
     private func readOutput(slot: Int, stream: OutputStream, limit: Int) {
@@ -306,6 +338,12 @@ final class SupervisorDriver<F: Frontend> {
     private func reap(slot: Int, now: ContinuousClock.Instant) {
         guard var child = children[slot], let pidfd = child.pidfd else { return }
         for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
+        if child.viaZygote {
+            // Its zygote died, so it was SIGKILLed (parent-death signal) and nobody can tell
+            // more: report that once its pidfd says it is gone.
+            finishExit(slot: slot, termination: .signaled(.kill, coreDumped: false), now: now)
+            return
+        }
         let termination: Termination?
         do {
             termination = try Syscalls.waitPidfd(pidfd, pid: child.pid, noHang: true)
@@ -316,6 +354,25 @@ final class SupervisorDriver<F: Frontend> {
         guard let termination else { return }
         Syscalls.close(pidfd)
         child = children[slot] ?? child
+        child.pidfd = nil
+        children[slot] = child
+        perform(core.exited(slot: slot, termination, now: now))
+    }
+
+    /// Exits the zygote reported, and the end of the zygote itself.
+    private func reapZygoteChildren(now: ContinuousClock.Instant) {
+        guard let zygote else { return }
+        for exit in zygote.takeExits() {
+            guard let slot = core.slot(forPid: exit.pid) else { continue }
+            for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
+            finishExit(slot: slot, termination: exit.termination, now: now)
+        }
+        if zygote.isGone { logger.error("the zygote ended; its workers are reported when their pidfds say they ended") }
+    }
+
+    private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
+        guard var child = children[slot] else { return }
+        if let pidfd = child.pidfd { Syscalls.close(pidfd) }
         child.pidfd = nil
         children[slot] = child
         perform(core.exited(slot: slot, termination, now: now))

@@ -2,8 +2,10 @@
 /// supervisor (calling `main` once) and, re-executed by it, as each worker (calling `worker`)
 /// and each Swift extra process.
 ///
-/// Code before ``run(sharing:main:worker:)`` runs in every process (as with Python's
-/// multiprocessing "spawn"): keep it to building the configuration, the same way every time.
+/// Code before ``run(sharing:main:worker:)`` runs outside the supervisor too (as with Python's
+/// multiprocessing "spawn"): once in the zygote that forks the workers (``SpawnStrategy/zygote``,
+/// the default) or in every worker (``SpawnStrategy/exec``). Keep it to building the
+/// configuration, the same way every time, and start no threads there.
 public struct Server: Sendable {
     /// The configuration for the supervisor (the worker program defaults to this binary).
     public var configuration: SupervisorConfiguration
@@ -27,6 +29,7 @@ public struct Server: Sendable {
         main: (Launcher<Shared>) throws -> Result,
         worker: @escaping @Sendable (WorkerContext, Shared) async throws -> Void
     ) throws -> Result {
+        ZygoteRuntime.serveIfZygote()
         if let role = try ChildRole.detect() {
             switch role.kind {
             case .worker:

@@ -1,0 +1,131 @@
+import CProcessShims
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The supervisor's handle on a zygote: one copy of the Swift worker executable, started by
+/// exec, that stays single-threaded and never touches concurrency, and forks a worker per
+/// request. A fork costs a fraction of a millisecond where exec'ing a Swift program costs
+/// several: the runtime is loaded once. The workers are the zygote's children, so it reports
+/// their exits over the control socket; the supervisor watches and signals them through pidfds.
+final class Zygote {
+    /// A worker that ended, as the zygote reaped it.
+    struct Exit {
+        var pid: pid_t
+        var termination: Termination
+    }
+
+    /// The zygote's own pid.
+    let pid: pid_t
+    /// The control socket, to poll for exits.
+    let control: CInt
+    private var pidfd: CInt?
+    private var pendingExits: [Exit] = []
+    private(set) var isGone = false
+
+    /// The environment variable naming the zygote's end of the control socket.
+    static let controlVariable = "CORRAL_ZYGOTE_FD"
+
+    /// Starts a zygote from `request` (the first worker's request: its environment and
+    /// inherited sockets are every worker's) and waits until it is ready.
+    init(request: SpawnRequest) throws(SpawnError) {
+        let fail = { (error: SystemCallError) in
+            SpawnError(executable: request.executable, stage: .fork, errno: error.errno, slot: request.slot)
+        }
+        let (mine, theirs): (CInt, CInt)
+        do {
+            (mine, theirs) = try Syscalls.seqpacketPair()
+        } catch {
+            throw fail(error)
+        }
+        var zygoteRequest = request
+        zygoteRequest.inherited.append(theirs)
+        zygoteRequest.environment.append("\(Self.controlVariable)=\(3 + request.inherited.count)")
+        let pid: pid_t
+        do {
+            pid = try ChildSpawner.spawn(zygoteRequest)
+        } catch {
+            Syscalls.close(mine)
+            Syscalls.close(theirs)
+            throw error
+        }
+        Syscalls.close(theirs)
+        self.pid = pid
+        self.control = mine
+        pidfd = try? Syscalls.pidfdOpen(pid)
+        var message = corral_zygote_message()
+        let result = corral_zygote_receive(mine, 0, &message)
+        guard result == 0, message.kind == Int32(CORRAL_ZYGOTE_READY) else {
+            finish()
+            let reason = message.kind == Int32(CORRAL_ZYGOTE_NOT_READY) ? Errno.resourceBusy : Errno.brokenPipe
+            throw SpawnError(executable: request.executable, stage: .exec, errno: reason, slot: request.slot)
+        }
+    }
+
+    /// Asks for a worker in `slot` writing to these descriptors; returns its pid.
+    func spawn(slot: Int, standardOutput: CInt, standardError: CInt, executable: String) throws(SpawnError) -> pid_t {
+        let fail = { (errno: Errno) in SpawnError(executable: executable, stage: .fork, errno: errno, slot: slot) }
+        guard !isGone else { throw fail(.brokenPipe) }
+        guard corral_zygote_request(control, CInt(slot), standardOutput, standardError) == 0 else {
+            throw fail(Errno(rawValue: Glibc.errno))
+        }
+        while true {
+            var message = corral_zygote_message()
+            let result = corral_zygote_receive(control, 0, &message)
+            if result == -2 {
+                isGone = true
+                throw fail(.brokenPipe)
+            }
+            if result != 0 { throw fail(Errno(rawValue: Glibc.errno)) }
+            switch message.kind {
+            case Int32(CORRAL_ZYGOTE_EXITED): record(message)
+            case Int32(CORRAL_ZYGOTE_SPAWNED) where message.slot == slot: return message.pid
+            case Int32(CORRAL_ZYGOTE_SPAWN_FAILED) where message.slot == slot:
+                throw fail(Errno(rawValue: message.error))
+            default: continue
+            }
+        }
+    }
+
+    /// Workers that ended since the last call. Sets ``isGone`` when the zygote has gone.
+    func takeExits() -> [Exit] {
+        while !isGone {
+            var message = corral_zygote_message()
+            let result = corral_zygote_receive(control, 1, &message)
+            if result == -2 { isGone = true }
+            if result != 0 { break }
+            if message.kind == Int32(CORRAL_ZYGOTE_EXITED) { record(message) }
+        }
+        defer { pendingExits.removeAll() }
+        return pendingExits
+    }
+
+    /// Whether exits are waiting without a read (received while spawning).
+    var hasPendingExits: Bool { !pendingExits.isEmpty }
+
+    /// Ends the zygote (closing the control socket makes it exit) and reaps it; SIGKILL if it
+    /// has not gone within a second. Idempotent.
+    func finish() {
+        guard let pidfd else { return }
+        self.pidfd = nil
+        Syscalls.close(control)
+        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        if (try? Syscalls.poll(&fds, timeoutMilliseconds: 1000)) ?? 0 == 0 {
+            _ = try? Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: pid)
+        }
+        _ = try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: false)
+        Syscalls.close(pidfd)
+    }
+
+    deinit { finish() }
+
+    private func record(_ message: corral_zygote_message) {
+        if let termination = Termination(siginfoCode: message.code, status: message.status) {
+            pendingExits.append(Exit(pid: message.pid, termination: termination))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import CProcessShims
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The zygote's side: entered from ``Server/run(sharing:main:worker:)`` when the supervisor
+/// started this process as a zygote. Forks one worker per request; returns only in a worker.
+enum ZygoteRuntime {
+    /// If this process is a zygote, serves until the supervisor's run ends (then exits) and
+    /// returns in each forked worker, with the worker's environment in place for
+    /// ``ChildRole/detect()``. Returns at once in any other process.
+    static func serveIfZygote() {
+        guard let control = Environment.value(of: Zygote.controlVariable).flatMap({ CInt($0) }),
+            Environment.value(of: ChildEnvironment.supervisorPid).flatMap({ pid_t($0) }) == getppid()
+        else { return }
+        Environment.remove(Zygote.controlVariable)
+        // Forking is only safe while no other thread exists (no concurrency, no Dispatch yet).
+        guard Syscalls.threadCount() == 1 else {
+            _ = corral_zygote_refuse(control)
+            exit(WorkerExitCode.setupFailure)
+        }
+        let inherited = Environment.value(of: ChildEnvironment.listenFds).flatMap { Int32($0) } ?? 0
+        let stopSignals = (Environment.value(of: ChildEnvironment.stopSignals) ?? "")
+            .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
+        var mask = Syscalls.signalSet(stopSignals)
+        var slot: CInt = -1
+        switch corral_zygote_serve(control, inherited, &mask, &slot) {
+        case 0:
+            // A new worker: its own slot, pid and parent (this zygote) in the environment.
+            setenv(ChildEnvironment.processIndex, String(slot), 1)
+            setenv(ChildEnvironment.supervisorPid, String(getppid()), 1)
+            if inherited > 0 { setenv(ChildEnvironment.listenPid, String(getpid()), 1) }
+        case 1:
+            exit(0)
+        default:
+            exit(WorkerExitCode.setupFailure)
+        }
+    }
+}

@@ -17,6 +17,34 @@ enum MemoryBenchmark {
         }
     }
 
+    /// The `corral` executable as a supervisor of 256 command workers, headless: its RSS once
+    /// everything runs (its own process, without the benchmark's libraries).
+    static func corralSupervisor() throws {
+        let corral = Process()
+        corral.executableURL = URL(fileURLWithPath: sibling("corral"))
+        corral.arguments = ["--json", "-w", "256", "--", LifecycleBenchmark.readyFixture]
+        let output = Pipe()
+        corral.standardOutput = output
+        corral.standardError = FileHandle.nullDevice
+        try corral.run()
+        var buffer = Data()
+        while !String(decoding: buffer, as: UTF8.self).contains(#""event":"server","state":"running""#) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+        }
+        let status = procStatus(String(corral.processIdentifier))
+        kill(corral.processIdentifier, SIGTERM)
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        corral.waitUntilExit()
+        emit([
+            "scenario": "memory-corral", "workers": 256, "supervisor_rss_kib": status["VmRSS"] ?? -1,
+            "supervisor_peak_rss_kib": status["VmHWM"] ?? -1, "anonymous_kib": status["RssAnon"] ?? -1,
+            "file_backed_kib": status["RssFile"] ?? -1, "exit_status": Int(corral.terminationStatus),
+            "method": "corral --json -w 256 -- ready (a C command worker): /proc/PID/status once every worker runs",
+        ])
+    }
+
     static func run() throws {
         let before = procStatus()["VmHWM"] ?? 0
         let recorder = PidRecorder()

@@ -29,7 +29,9 @@ do {
     for scenario in scenarios {
         note("running \(scenario)")
         switch scenario {
-        case "memory": try MemoryBenchmark.run()
+        case "memory":
+            try MemoryBenchmark.run()
+            try MemoryBenchmark.corralSupervisor()
         case "baseline":
             for size in sizes {
                 try BaselineBenchmark.run(mode: "fork", workers: size, runs: runs)

@@ -53,7 +53,8 @@ struct HeadlessEndToEndTests {
         arguments: [
             ["-w", "0"], ["-w", "-1"], ["-w", "1000000000"], ["-w", "many"], ["--stop-signals", "FOO"],
             ["--stop-signals", "KILL"], ["--wait-timeout", "-1"], ["--wait-timeout", "nan"],
-            ["--wait-timeout", "1e12"], ["--"], ["--", "no-such-program-corral"], ["--ready", "maybe", "--", "true"],
+            ["--wait-timeout", "1e12"], ["--"], ["--", "no-such-program-corral"], ["--", "/etc/hostname"],
+            ["--ready", "maybe", "--", "true"],
             ["--port", "0"],
         ])
     func badInput(arguments: [String]) throws {

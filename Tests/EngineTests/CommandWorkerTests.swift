@@ -117,6 +117,56 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a child sees only descriptors 0, 1, 2 and the inherited sockets")
+        func descriptorHygiene() throws {
+            let hygiene = ProcessHygiene()
+            let socket = try Listener.tcp(host: "127.0.0.1", port: 0)
+            // ls opens /proc/self/fd itself, so it sees one descriptor more than it inherited.
+            let list = ["sh", "-c", "exec ls /proc/self/fd"]
+            let recorder = Recorder()
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(list), failurePolicy: .keepRunning)
+            _ = try Supervisor(configuration).run(
+                payload: LaunchPayload(sockets: [("http", socket)]), signals: nil, frontend: &frontend)
+            for slot in 0..<2 {
+                let descriptors = Set(recorder.output(slot))
+                #expect(descriptors.isSubset(of: ["0", "1", "2", "3", "4"]), "slot \(slot) saw \(descriptors)")
+                #expect(descriptors.isSuperset(of: ["0", "1", "2", "3"]), "slot \(slot) saw \(descriptors)")
+                #expect(descriptors.count == 5, "the inherited socket (3) and ls's own directory (4): \(descriptors)")
+            }
+            Listener.close(socket)
+            hygiene.check()
+        }
+
+        @Test("READY=1 twice and STOPPING=1 before ready are handled: no duplicate state, stopping shown")
+        func notifyOddities() throws {
+            let hygiene = ProcessHygiene()
+            let script = """
+                import os, socket, signal
+                name = os.environ["NOTIFY_SOCKET"]
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                address = "\\0" + name[1:]
+                s.sendto(b"STOPPING=1", address) if os.environ["CORRAL_PROCESS_INDEX"] == "1" else None
+                s.sendto(b"READY=1", address)
+                s.sendto(b"READY=1", address)
+                signal.sigwait([signal.SIGTERM])
+                """
+            let recorder = Recorder(steps: [
+                .init(condition: .running(1)) { _ in [] },
+                .init(condition: .after(.milliseconds(500))) { _ in [.stop] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["python3", "-c", script], readiness: .notify))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
+            #expect(recorder.stateHistory(1) == [.initializing, .stopping, .exited])
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
         @Test("a spawn that fails half-way stops the children already started and names the executable and errno")
         func spawnFailsHalfWay() throws {
             let hygiene = ProcessHygiene()

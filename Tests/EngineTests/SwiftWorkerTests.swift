@@ -189,6 +189,7 @@ extension RealProcesses {
                 ("abort", Termination.signaled(.abort, coreDumped: false)),
                 ("segv", Termination.signaled(.segmentationFault, coreDumped: false)),
                 ("exit7", Termination.exited(code: 7)),
+                ("exit0", Termination.exited(code: 0)),
             ])
         func deathWhileRunning(kind: String, expected: Termination) throws {
             let hygiene = ProcessHygiene()

@@ -308,26 +308,35 @@ extension RealProcesses {
             hygiene.check()
         }
 
-        @Test("the supervisor killed with SIGKILL: every worker is gone within a second")
+        @Test("the supervisor killed with SIGKILL: every worker and grandchild is gone within a second")
         func supervisorKilled() throws {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             var workerPids: [pid_t] = []
+            var grandchildPids: [pid_t] = []
             let recorder = Recorder(steps: [
                 .init(condition: .event(Self.mainIsListening)) { _ in [] },
                 .init(condition: .after(.milliseconds(700))) { _ in
                     workerPids = (0..<3).compactMap { records.value("pid", $0).flatMap { pid_t($0) } }
+                    grandchildPids = (0..<3).compactMap { records.value("grandchild", $0).flatMap { pid_t($0) } }
                     return [.forceKill(.slot(0))]
                 },
             ])
             var frontend = recorder
             let configuration = SupervisorConfiguration(
-                workers: 1, worker: .command([helperExecutable, "server", "--workers", "3", "--record", records.path]),
+                workers: 1,
+                worker: .command([
+                    helperExecutable, "server", "--workers", "3", "--grandchild", "all", "--record", records.path,
+                ]),
                 waitTimeout: .seconds(10), failurePolicy: .keepRunning)
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(report.slots[0].end?.termination.signal == .kill)
             #expect(workerPids.count == 3)
+            #expect(grandchildPids.count == 3)
             #expect(waitUntilGone(workerPids, limit: .seconds(1)).isEmpty, "workers outlived their supervisor")
+            #expect(waitUntilGone(grandchildPids, limit: .seconds(1)).isEmpty, "grandchildren outlived the supervisor")
+            // Clean up even when the check failed: nothing of this test may outlive it.
+            for pid in workerPids + grandchildPids where processExists(pid) { kill(pid, SIGKILL) }
             hygiene.check()
         }
 

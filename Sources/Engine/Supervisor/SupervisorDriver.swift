@@ -39,6 +39,7 @@ final class SupervisorDriver<F: Frontend> {
     private var programs: [Program] = []
     private var spawnError: SpawnError?
     private var zygote: Zygote?
+    private var watchdog: Watchdog?
     private var zygoteUnavailable = false
     private var deferredStop: EngineEvent?
     private let clock = ContinuousClock()
@@ -66,10 +67,16 @@ final class SupervisorDriver<F: Frontend> {
             throw .system(error)
         }
         programs = try resolvePrograms()
+        do {
+            watchdog = try Watchdog()
+        } catch {
+            configuration.logger.warning("no watchdog: grandchildren may outlive a killed supervisor: \(error)")
+        }
     }
 
     deinit {
         zygote?.finish()
+        watchdog?.disarm()
         for child in children.values { close(child) }
         notify.close()
         Syscalls.close(devNull)
@@ -94,6 +101,7 @@ final class SupervisorDriver<F: Frontend> {
         }
         finishOutput()
         zygote?.finish()
+        watchdog?.disarm()
         if let deferredStop { frontend.handle(deferredStop) }
         if let spawnError { throw .spawnFailed(spawnError) }
         return (core.report, frontend)
@@ -277,6 +285,7 @@ final class SupervisorDriver<F: Frontend> {
         }
         Syscalls.close(stdout.write)
         Syscalls.close(stderr.write)
+        watchdog?.watch(group: pid)
         var child = Child(slot: slot, pid: pid, output: [.stdout: stdout.read, .stderr: stderr.read])
         child.viaZygote = forked
         do {
@@ -300,7 +309,9 @@ final class SupervisorDriver<F: Frontend> {
         guard configuration.spawnStrategy == .zygote, !zygoteUnavailable else { return false }
         if let zygote { return !zygote.isGone }
         do {
-            zygote = try Zygote(request: request)
+            let started = try Zygote(request: request)
+            watchdog?.watch(group: started.pid)
+            zygote = started
             return true
         } catch {
             zygoteUnavailable = true

@@ -225,6 +225,12 @@ enum Syscalls {
         }
     }
 
+    /// waitpid(2) for one child, blocking until it has ended.
+    static func reap(_ pid: pid_t) {
+        var status: CInt = 0
+        _ = try? retrying("waitpid", context: "pid \(pid)") { waitpid(pid, &status, 0) }
+    }
+
     /// A connected `AF_UNIX` `SOCK_SEQPACKET` pair, close-on-exec.
     static func seqpacketPair() throws(SystemCallError) -> (CInt, CInt) {
         var fds: [CInt] = [-1, -1]

@@ -1,0 +1,59 @@
+import CProcessShims
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Cleans up after a supervisor that died: a small process of its own (C only) that is told
+/// every child's process group and, if the supervisor goes away without disarming it — killed
+/// with SIGKILL, say — sends SIGKILL to all of them. The children's parent-death signal covers
+/// the children; this covers what they started (grandchildren in their process groups).
+///
+/// Limits: a grandchild that left its process group (`setsid`, `setpgid`) is out of reach; and a
+/// group that emptied long before the supervisor died could, in theory, have had its number
+/// reused by an unrelated process group.
+final class Watchdog {
+    private let pid: pid_t
+    private let pidfd: CInt?
+    private var pipe: CInt?
+
+    /// Starts the watchdog.
+    init() throws(SystemCallError) {
+        var pid: pid_t = 0
+        var pipe: CInt = -1
+        try Syscalls.retrying("fork", context: "watchdog") { corral_watchdog_start(&pid, &pipe) }
+        self.pid = pid
+        self.pipe = pipe
+        pidfd = try? Syscalls.pidfdOpen(pid)
+    }
+
+    /// Adds a process group to kill if the supervisor dies.
+    func watch(group: pid_t) {
+        guard let pipe else { return }
+        var value = CInt(group)
+        withUnsafeBytes(of: &value) { _ = try? Syscalls.writeAll(pipe, $0) }
+    }
+
+    /// The supervisor ends normally: the watchdog exits without killing anything, and is reaped.
+    func disarm() {
+        guard let pipe else { return }
+        self.pipe = nil
+        var zero: CInt = 0
+        withUnsafeBytes(of: &zero) { _ = try? Syscalls.writeAll(pipe, $0) }
+        Syscalls.close(pipe)
+        guard let pidfd else {
+            Syscalls.reap(pid)
+            return
+        }
+        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        if (try? Syscalls.poll(&fds, timeoutMilliseconds: 1000)) ?? 0 == 0 {
+            _ = try? Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: pid)
+        }
+        _ = try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: false)
+        Syscalls.close(pidfd)
+    }
+
+    deinit { disarm() }
+}

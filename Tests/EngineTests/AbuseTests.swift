@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import CorralEngine
+
+/// Abuse: signal storms and output floods, on real processes.
+extension RealProcesses {
+    @Suite("Abuse")
+    struct AbuseTests {
+        /// Counts events without keeping them (a flood must not grow the test's memory either).
+        final class Counter: Frontend {
+            var outputLines = 0
+            var outputBytes = 0
+            var signalsSent: [Int: [Signal]] = [:]
+            var stopping = 0
+            var running = 0
+            var firstRunning: ContinuousClock.Instant?
+            var stoppingAt: ContinuousClock.Instant?
+            var stoppedAt: ContinuousClock.Instant?
+            var onRunning: (() -> Void)?
+            var onSpawned: (() -> Void)?
+            var pendingCommands: [SupervisorCommand] = []
+            let limit = ContinuousClock.now + .seconds(30)
+            var timedOut = false
+
+            var nextDeadline: ContinuousClock.Instant? { limit }
+
+            func handle(_ event: EngineEvent) {
+                switch event {
+                case .output(_, _, let line):
+                    outputLines += 1
+                    outputBytes += line.utf8.count
+                case .signalSent(let slot, _, let signal, _): signalsSent[slot, default: []].append(signal)
+                case .stopping:
+                    stopping += 1
+                    stoppingAt = .now
+                case .stopped: stoppedAt = .now
+                case .spawned:
+                    onSpawned?()
+                    onSpawned = nil
+                case .serverStateChanged(.running):
+                    firstRunning = .now
+                    onRunning?()
+                    onRunning = nil
+                default: break
+                }
+            }
+
+            func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+                if now >= limit && !timedOut {
+                    timedOut = true
+                    pendingCommands.append(.forceKill(.all))
+                }
+                defer { pendingCommands.removeAll() }
+                return pendingCommands
+            }
+        }
+
+        /// Sends `count` signals, alternating SIGTERM and SIGINT, to this process (the supervisor),
+        /// from the driver thread, so all of them arrive while the run's handlers are installed.
+        static func storm(_ count: Int) {
+            for index in 0..<count { kill(getpid(), index % 2 == 0 ? SIGTERM : SIGINT) }
+        }
+
+        @Test("a storm of 1,000 SIGTERMs and SIGINTs during start-up: one shutdown, each worker signalled once")
+        func stormDuringStartUp() throws {
+            let hygiene = ProcessHygiene()
+            let counter = Counter()
+            counter.onSpawned = { Self.storm(1000) }
+            var frontend = counter
+            let configuration = SupervisorConfiguration(
+                workers: 16, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!counter.timedOut)
+            #expect(counter.stopping == 1)
+            #expect(counter.signalsSent.values.allSatisfy { $0.count == 1 })
+            #expect(report.exitStatus == 0)
+            #expect(report.slots.filter { $0.pid != nil }.allSatisfy { $0.end?.isClean == true })
+            hygiene.check()
+        }
+
+        @Test("a storm of 1,000 signals while stopping: no duplicate signal, the deadline holds")
+        func stormWhileStopping() throws {
+            let hygiene = ProcessHygiene()
+            let counter = Counter()
+            // Workers that ignore SIGTERM, so the stop lasts until the 1 s timeout.
+            let ignoring = ["sh", "-c", "trap '' TERM INT; while :; do sleep 0.05; done"]
+            counter.onRunning = {
+                kill(getpid(), SIGTERM)
+                Self.storm(1000)
+            }
+            var frontend = counter
+            let configuration = SupervisorConfiguration(
+                workers: 4, worker: .command(ignoring), waitTimeout: .seconds(1))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(counter.stopping == 1)
+            // Signals pending together are delivered lowest number first, so the stop signal may
+            // be SIGINT or SIGTERM; either way each worker got it once, then the timeout's SIGKILL.
+            let stopSignal = try #require(report.stopSignal)
+            #expect(stopSignal == .terminate || stopSignal == .interrupt)
+            for slot in 0..<4 { #expect(counter.signalsSent[slot] == [stopSignal, .kill]) }
+            let waited = try #require(counter.stoppingAt).duration(to: try #require(counter.stoppedAt))
+            #expect(waited >= .milliseconds(950) && waited < .milliseconds(1800), "waited \(waited)")
+            #expect(report.exitStatus == SupervisorReport.exitChildrenKilled)
+            hygiene.check()
+        }
+
+        @Test("an output flood: the supervisor stays responsive, escalates on time, and its memory stays bounded")
+        func outputFlood() throws {
+            let hygiene = ProcessHygiene()
+            let counter = Counter()
+            // Two workers write as fast as they can, on both streams, long lines and no newline
+            // at all, and ignore SIGTERM: only the timeout's SIGKILL ends them.
+            let flood = [
+                "sh", "-c",
+                "trap '' TERM; (yes 'a line of output' &) ; (yes 'to stderr' >&2 &) ; head -c 100000000 /dev/zero | tr '\\\\0' x",
+            ]
+            counter.onRunning = {
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1) { kill(getpid(), SIGTERM) }
+            }
+            var frontend = counter
+            let before = ProcessInfoSnapshot.residentKiB()
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(flood), waitTimeout: .seconds(1))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let after = ProcessInfoSnapshot.residentKiB()
+            #expect(!counter.timedOut)
+            #expect(counter.outputBytes > 1_000_000, "read only \(counter.outputBytes) bytes")
+            let waited = try #require(counter.stoppingAt).duration(to: try #require(counter.stoppedAt))
+            #expect(waited < .milliseconds(1800), "the stop took \(waited) under the flood")
+            #expect(report.slots.allSatisfy { $0.end?.termination.signal == .kill })
+            #expect(after - before < 64 * 1024, "resident memory grew by \(after - before) KiB")
+            hygiene.check()
+        }
+    }
+}
+
+/// The test process's resident memory.
+enum ProcessInfoSnapshot {
+    static func residentKiB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
+    }
+}

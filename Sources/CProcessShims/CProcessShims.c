@@ -191,7 +191,7 @@ static void corral_write_decimal(char *slot, pid_t value) {
 /* Moves every descriptor the child keeps above the range it will occupy, then places them. */
 static int corral_child_descriptors(const corral_spawn_request *request, int report_fd) {
     int total = 3 + request->inherited_count;
-    int base = total > report_fd ? total : report_fd + 1;
+    int base = total; /* F_DUPFD takes the lowest free number, never report_fd itself */
     int moved[3 + 64];
     if (request->inherited_count > 64) {
         errno = EMFILE;

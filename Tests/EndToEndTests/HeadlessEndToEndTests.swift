@@ -65,6 +65,31 @@ struct HeadlessEndToEndTests {
         #expect(!result.stderr.contains("Fatal error"), "\(arguments)")
     }
 
+    @Test("RLIMIT_NOFILE too low for the workers: an error naming the limit, the started ones stopped")
+    func openFileLimit() throws {
+        // Only 0, 1, 2 open (a test runner may have passed on more), then the limit, then corral.
+        let launcher = """
+            import os, resource, sys
+            os.closerange(3, 65536)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        let result = try runProgram(
+            "/usr/bin/env",
+            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("RLIMIT_NOFILE (24 here) is reached"), "\(result.stderr)")
+        #expect(result.stdout.contains("corral stopped"))
+        let pids = result.stdout.split(separator: "\n").compactMap { line -> pid_t? in
+            guard line.hasSuffix(" spawned"),
+                let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") })
+            else { return nil }
+            return pid_t(field.dropFirst(4))
+        }
+        #expect(!pids.isEmpty)
+        #expect(pids.allSatisfy { kill($0, 0) != 0 }, "a worker outlived corral")
+    }
+
     @Test("a port in use is refused with a clear message")
     func portInUse() throws {
         let (fd, port) = loopbackSocket(listening: true)

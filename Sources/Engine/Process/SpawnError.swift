@@ -43,6 +43,22 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
         if stage == .lookup {
             return "cannot start \(executable) for slot \(slot): command not found in PATH"
         }
-        return "cannot start \(executable) for slot \(slot): \(errno) (errno \(errno.rawValue)) while \(stage.rawValue)"
+        let base = "cannot start \(executable) for slot \(slot): \(errno) (errno \(errno.rawValue)) while \(stage.rawValue)"
+        return limitHint.map { "\(base); \($0)" } ?? base
+    }
+
+    /// For the errors a resource limit causes: which limit, its value, and how to raise it.
+    var limitHint: String? {
+        switch errno {
+        case .tooManyOpenFiles:
+            let limit = ResourceLimits.openFiles.map { " (\($0) here)" } ?? ""
+            return "the open-file limit RLIMIT_NOFILE\(limit) is reached: each process takes 3 descriptors in the "
+                + "supervisor; raise it (ulimit -n) or start fewer workers"
+        case .resourceTemporarilyUnavailable where stage == .fork:
+            let limit = ResourceLimits.processes.map { " (\($0) here)" } ?? ""
+            return "the process limit RLIMIT_NPROC\(limit) is reached; raise it (ulimit -u) or start fewer workers"
+        default:
+            return nil
+        }
     }
 }

@@ -43,7 +43,8 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
         if stage == .lookup {
             return "cannot start \(executable) for slot \(slot): command not found in PATH"
         }
-        let base = "cannot start \(executable) for slot \(slot): \(errno) (errno \(errno.rawValue)) while \(stage.rawValue)"
+        let base =
+            "cannot start \(executable) for slot \(slot): \(errno) (errno \(errno.rawValue)) while \(stage.rawValue)"
         return limitHint.map { "\(base); \($0)" } ?? base
     }
 

@@ -106,6 +106,69 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test(
+            "notify abuse: oversized and malformed datagrams, a STATUS flood, a false MAINPID; the socket goes with the run"
+        )
+        func notifyAbuse() throws {
+            let hygiene = ProcessHygiene()
+            let script = """
+                import os, socket, signal
+                name = os.environ["NOTIFY_SOCKET"]
+                print(name, flush=True)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                address = "\\0" + name[1:]
+                s.sendto(b"STATUS=" + b"y" * 3000, address)
+                s.sendto(b"STATUS=" + b"x" * 60000, address)
+                s.sendto(b"\\xff\\xfe=\\x00\\nREADY\\n=1\\nMAINPID=1", address)
+                for i in range(10000):
+                    try:
+                        s.sendto(b"STATUS=update %d" % i, address)
+                    except BlockingIOError:
+                        pass
+                s.sendto(b"READY=1\\nSTATUS=done", address)
+                signal.sigwait([signal.SIGTERM])
+                """
+            var statuses: [String] = []
+            var address = ""
+            let recorder = Recorder(steps: [
+                .init(condition: .running(1)) { recorder in
+                    address = recorder.output(0).first ?? ""
+                    return [.stop]
+                }
+            ])
+            final class StatusTap: Frontend {
+                let inner: Recorder
+                var onStatus: (String) -> Void
+                init(_ inner: Recorder, onStatus: @escaping (String) -> Void) {
+                    self.inner = inner
+                    self.onStatus = onStatus
+                }
+                var nextDeadline: ContinuousClock.Instant? { inner.nextDeadline }
+                func handle(_ event: EngineEvent) {
+                    if case .status(_, let text) = event { onStatus(text) } else { inner.handle(event) }
+                }
+                func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+                    inner.wake(now: now, readable: readable)
+                }
+            }
+            var frontend = StatusTap(recorder) { statuses.append($0) }
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["python3", "-c", script], readiness: .notify))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.exitStatus == 0)
+            #expect(statuses.allSatisfy { $0.count <= NotifyMessage.maximumStatusLength })
+            // A long status is cut; one in a datagram too big to read whole is dropped with it.
+            #expect(statuses.first == String(repeating: "y", count: NotifyMessage.maximumStatusLength))
+            #expect(!statuses.contains { $0.hasPrefix("x") })
+            #expect(statuses.last == "done")
+            #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
+            // The abstract socket went with the run: nobody receives on that name any more.
+            #expect(address.hasPrefix("@corral/"))
+            #expect(throws: SystemCallError.self) { try Syscalls.sendUnixDatagram(to: address, Array("READY=1".utf8)) }
+            hygiene.check()
+        }
+
         @Test("an output flood: the supervisor stays responsive, escalates on time, and its memory stays bounded")
         func outputFlood() throws {
             let hygiene = ProcessHygiene()

@@ -169,6 +169,22 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("1,000 start/stop cycles in one process leave descriptors and children where they were")
+        func manyCycles() throws {
+            let hygiene = ProcessHygiene()
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["true"]), failurePolicy: .keepRunning)
+            var statuses: [Int32: Int] = [:]
+            for _ in 0..<1000 {
+                var frontend = Recorder(timeLimit: .seconds(10))
+                let report = try Supervisor(configuration).run(frontend: &frontend)
+                statuses[report.exitStatus, default: 0] += 1
+            }
+            // `true` ends by itself every time: each run is "every process ended by itself".
+            #expect(statuses == [SupervisorReport.exitChildFailed: 1000])
+            hygiene.check()
+        }
+
         @Test("an output flood: the supervisor stays responsive, escalates on time, and its memory stays bounded")
         func outputFlood() throws {
             let hygiene = ProcessHygiene()

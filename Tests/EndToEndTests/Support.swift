@@ -131,3 +131,13 @@ func eventually(within limit: Duration, _ condition: () throws -> Bool) rethrows
 func curl(_ port: Int) -> String {
     (try? runProgram("/usr/bin/curl", ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/"]).stdout) ?? ""
 }
+
+/// Whether a process has ended: no such pid, or a zombie nobody reaped yet (a process whose
+/// parent died is re-parented to PID 1, which may be slow to reap, or, in a sandbox, never).
+func hasEnded(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return true }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return true }
+    return stat[stat.index(close, offsetBy: 2)] == "Z"
+}

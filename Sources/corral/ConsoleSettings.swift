@@ -38,6 +38,6 @@ struct ConsoleSettings: Equatable {
         let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
         return SupervisorConfiguration(
             workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
-            stopSignals: stopSignals, waitTimeout: waitTimeout, failurePolicy: failurePolicy)
+            stopSignals: stopSignals, waitTimeout: waitTimeout, failurePolicy: failurePolicy, reapsOrphans: true)
     }
 }

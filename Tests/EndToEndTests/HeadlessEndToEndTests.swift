@@ -90,6 +90,24 @@ struct HeadlessEndToEndTests {
         #expect(pids.allSatisfy(hasEnded), "a worker outlived corral")
     }
 
+    @Test("as PID 1 of a new PID namespace: orphans are reaped, SIGTERM from outside still stops gracefully")
+    func pidOne() throws {
+        // Each worker leaves an orphan that ends after 0.2 s: it is re-parented to corral (PID 1).
+        let worker = "(sleep 0.2 &); exec sleep 1000"
+        let unshare = try RunningProgram(
+            "/usr/bin/unshare",
+            ["--pid", "--fork", "--mount-proc", corralExecutable, "--no-tui", "-w", "2", "--", "sh", "-c", worker])
+        let runningCorral = eventually(within: .seconds(10)) { unshare.stdout.contains("corral running") }
+        #expect(runningCorral, "\(unshare.stdout)\n\(unshare.stderr)")
+        let corral = try #require(childrenOf(unshare.pid).first)
+        usleep(800_000)  // the orphans have ended by now
+        let zombies = childrenOf(corral).filter { !isRunningState($0) }
+        #expect(zombies.isEmpty, "unreaped children of corral: \(zombies)")
+        kill(corral, SIGTERM)
+        #expect(unshare.wait() == 0, "\(unshare.stdout)\n\(unshare.stderr)")
+        #expect(unshare.stdout.contains("corral stopped: SIGTERM received; exit status 0"))
+    }
+
     @Test("a port in use is refused with a clear message")
     func portInUse() throws {
         let (fd, port) = loopbackSocket(listening: true)

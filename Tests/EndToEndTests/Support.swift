@@ -141,3 +141,18 @@ func hasEnded(_ pid: pid_t) -> Bool {
     else { return true }
     return stat[stat.index(close, offsetBy: 2)] == "Z"
 }
+
+/// The pids whose parent is `parent`, from /proc.
+func childrenOf(_ parent: pid_t) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { pid_t($0) }.filter { pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        return fields.count > 1 && pid_t(fields[1]) == parent
+    }
+}
+
+/// Whether a process is alive and not a zombie.
+func isRunningState(_ pid: pid_t) -> Bool { !hasEnded(pid) }

@@ -167,6 +167,33 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("reapsOrphans: descendants the workers orphan are adopted and reaped, none left as zombies")
+        func reapsOrphans() throws {
+            let hygiene = ProcessHygiene()
+            var adoptedParents: [pid_t?] = []
+            let recorder = Recorder(steps: [
+                .init(condition: .when { recorder in (0..<2).allSatisfy { !recorder.output($0).isEmpty } }) { _ in [] },
+                .init(condition: .after(.milliseconds(100))) { recorder in
+                    // Each worker printed the pid of the `sleep 0.3` it orphaned: who is its parent now?
+                    adoptedParents = (0..<2).map { slot in
+                        recorder.output(slot).first.flatMap { pid_t($0) }.flatMap(parentOf)
+                    }
+                    return []
+                },
+                .init(condition: .after(.milliseconds(600))) { _ in [.stop] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["sh", "-c", "(sleep 0.3 & echo $!); exec sleep 1000"]),
+                reapsOrphans: true)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.exitStatus == 0)
+            #expect(adoptedParents == [getpid(), getpid()], "orphans were not adopted: \(adoptedParents)")
+            // They ended during the run: reaped, so hygiene finds no child left, zombie or not.
+            hygiene.check()
+        }
+
         @Test("a spawn that fails half-way stops the children already started and names the executable and errno")
         func spawnFailsHalfWay() throws {
             let hygiene = ProcessHygiene()

@@ -1,5 +1,11 @@
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Everything the supervisor needs to run a server. Checked by ``validate()`` before anything is
 /// spawned; every field has a documented default.
 public struct SupervisorConfiguration: Sendable {
@@ -29,6 +35,11 @@ public struct SupervisorConfiguration: Sendable {
     public var logger: Logger
     /// How Swift workers are started. Default ``SpawnStrategy/zygote``.
     public var spawnStrategy: SpawnStrategy
+    /// Adopt and reap orphaned descendants (`PR_SET_CHILD_SUBREAPER`, and `SIGCHLD` handled for
+    /// the run), so processes the children leave behind do not linger as zombies. Always on
+    /// when the supervisor is PID 1 (a container's init). Default off: a library should not
+    /// take `SIGCHLD` from its host unasked.
+    public var reapsOrphans: Bool
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -41,7 +52,8 @@ public struct SupervisorConfiguration: Sendable {
         failurePolicy: FailurePolicy = .stopAll,
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "corral"),
-        spawnStrategy: SpawnStrategy = .zygote
+        spawnStrategy: SpawnStrategy = .zygote,
+        reapsOrphans: Bool = false
     ) {
         self.workers = workers
         self.worker = worker
@@ -53,6 +65,16 @@ public struct SupervisorConfiguration: Sendable {
         self.environment = environment
         self.logger = logger
         self.spawnStrategy = spawnStrategy
+        self.reapsOrphans = reapsOrphans
+    }
+
+    /// Whether this run adopts orphans: asked for, or this process is PID 1.
+    var adoptsOrphans: Bool { reapsOrphans || Syscalls.processID == 1 }
+
+    /// The signals the supervisor's signal pipe watches: the stop signals, and `SIGCHLD` when
+    /// it adopts orphans.
+    var watchedSignals: [Signal] {
+        adoptsOrphans ? stopSignals + [Signal(rawValue: SIGCHLD)] : stopSignals
     }
 
     /// The signal used when the server stops for another reason than a received stop signal

@@ -15,7 +15,8 @@ import CProcessShims
 /// group that emptied long before the supervisor died could, in theory, have had its number
 /// reused by an unrelated process group.
 final class Watchdog {
-    private let pid: pid_t
+    /// The watchdog's pid (a child of the supervisor).
+    let pid: pid_t
     private let pidfd: CInt?
     private var pipe: CInt?
 

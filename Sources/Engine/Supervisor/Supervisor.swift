@@ -38,7 +38,7 @@ public struct Supervisor: Sendable {
         if let signals {
             source = signals
         } else {
-            source = try SignalPipe.forSupervisor(configuration.stopSignals)
+            source = try SignalPipe.forSupervisor(configuration.watchedSignals)
         }
         defer { if signals == nil { source.restore() } }
         let driver = try SupervisorDriver(

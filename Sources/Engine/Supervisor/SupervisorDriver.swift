@@ -85,12 +85,10 @@ final class SupervisorDriver<F: Frontend> {
     /// Runs until every child has ended; returns the report, or throws the spawn error after the
     /// started children were stopped and reaped.
     func run() throws(SupervisorError) -> (SupervisorReport, F) {
-        var pending = signals.drain()
         let start = clock.now
-        for signal in pending {
-            perform(core.stopSignalReceived(signal, now: start))
-        }
-        pending.removeAll()
+        if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(true) }
+        defer { if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(false) } }
+        handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if let slot = core.slotToSpawn {
                 spawn(slot)
@@ -149,7 +147,7 @@ final class SupervisorDriver<F: Frontend> {
         let now = clock.now
         let isReady: (pollfd) -> Bool = { $0.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 }
         if isReady(fds[0]) {
-            for signal in signals.drain() { perform(core.stopSignalReceived(signal, now: now)) }
+            handleSignals(signals.drain(), now: now)
         }
         if isReady(fds[1]) { receiveNotifications(now: now) }
         if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
@@ -170,6 +168,25 @@ final class SupervisorDriver<F: Frontend> {
     private func wakeFrontend(now: ContinuousClock.Instant, readable: [CInt]) {
         for command in frontend.wake(now: now, readable: readable) {
             perform(core.command(command, now: now))
+        }
+    }
+
+    private func handleSignals(_ received: [Signal], now: ContinuousClock.Instant) {
+        for signal in received where signal.rawValue != SIGCHLD {
+            perform(core.stopSignalReceived(signal, now: now))
+        }
+        if received.contains(where: { $0.rawValue == SIGCHLD }) { reapOrphans() }
+    }
+
+    /// Reaps adopted orphans that ended: every waitable child that is not one of ours (ours are
+    /// reaped through their pidfds). Stops at one of ours that is not reaped yet; the next
+    /// iteration reaps it, and the orphans behind it.
+    private func reapOrphans() {
+        let ours = Set(children.values.filter { $0.pidfd != nil && !$0.viaZygote }.map(\.pid))
+            .union([zygote?.pid, watchdog?.pid].compactMap { $0 })
+        while let pid = Syscalls.peekEndedChild(), !ours.contains(pid) {
+            Syscalls.reap(pid)
+            logger.debug("reaped orphan \(pid)")
         }
     }
 

@@ -225,6 +225,25 @@ enum Syscalls {
         }
     }
 
+    /// The pid of a child that has ended and not been reaped, without reaping it; nil if none.
+    static func peekEndedChild() -> pid_t? {
+        var info = siginfo_t()
+        while true {
+            let result = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)
+            if result == 0 {
+                let pid = info._sifields._sigchld.si_pid
+                return pid == 0 ? nil : pid
+            }
+            if Glibc.errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants are re-parented to this process.
+    static func setChildSubreaper(_ on: Bool) {
+        _ = corral_set_child_subreaper(on ? 1 : 0)
+    }
+
     /// waitpid(2) for one child, blocking until it has ended.
     static func reap(_ pid: pid_t) {
         var status: CInt = 0

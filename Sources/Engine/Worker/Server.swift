@@ -49,7 +49,7 @@ public struct Server: Sendable {
         } catch {
             throw SupervisorError.invalidConfiguration(error)
         }
-        let signals = try SignalPipe.forSupervisor(configuration.stopSignals)
+        let signals = try SignalPipe.forSupervisor(configuration.watchedSignals)
         defer { signals.restore() }
         return try main(Launcher(configuration: configuration, signals: signals))
     }

@@ -111,3 +111,12 @@ final class RecordDirectory {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// The parent pid of a process, from /proc; nil if it is gone.
+func parentOf(_ pid: pid_t) -> pid_t? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return nil }
+    let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+    return fields.count > 1 ? pid_t(fields[1]) : nil
+}

@@ -108,6 +108,44 @@ struct HeadlessEndToEndTests {
         #expect(unshare.stdout.contains("corral stopped: SIGTERM received; exit status 0"))
     }
 
+    @Test(
+        "corral SIGKILLed while starting, running or stopping: within 1 s no process of its tree remains",
+        arguments: ["starting", "running", "stopping"])
+    func supervisorKilled(phase: String) throws {
+        // Each command worker starts a grandchild and prints its pid, then ignores SIGTERM so a
+        // stop lasts until the (long) wait timeout.
+        let worker = "trap '' TERM; sleep 1000 & echo grandchild=$!; while :; do sleep 0.05; done"
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "-w", "16", "--wait-timeout", "60", "--", "sh", "-c", worker])
+        func lines() -> [String] { corral.stdout.split(separator: "\n").map(String.init) }
+        switch phase {
+        case "starting":
+            _ = eventually(within: .seconds(10)) { lines().contains { $0.hasSuffix(" spawned") } }
+        case "running":
+            _ = eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 }
+        default:
+            _ = eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 }
+            kill(corral.pid, SIGTERM)
+            _ = eventually(within: .seconds(5)) { lines().contains { $0.contains("corral stopping") } }
+        }
+        kill(corral.pid, SIGKILL)
+        #expect(corral.wait() == 128 + SIGKILL)
+        usleep(100_000)  // lines already in the pipe reach the output file
+        let pids = lines().compactMap { line -> pid_t? in
+            if let range = line.range(of: #"grandchild=\d+"#, options: .regularExpression) {
+                return pid_t(line[range].dropFirst("grandchild=".count))
+            }
+            guard line.hasSuffix(" spawned"),
+                let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") })
+            else { return nil }
+            return pid_t(field.dropFirst(4))
+        }
+        #expect(!pids.isEmpty)
+        let gone = eventually(within: .seconds(1)) { pids.allSatisfy(hasEnded) }
+        #expect(gone, "\(phase): left behind \(pids.filter { !hasEnded($0) })")
+        for pid in pids where !hasEnded(pid) { kill(pid, SIGKILL) }
+    }
+
     @Test("a port in use is refused with a clear message")
     func portInUse() throws {
         let (fd, port) = loopbackSocket(listening: true)

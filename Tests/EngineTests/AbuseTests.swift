@@ -185,6 +185,70 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a worker ignoring its stop signal, with a grandchild ignoring SIGTERM: the whole group is SIGKILLed")
+        func stubbornGroup() throws {
+            let hygiene = ProcessHygiene()
+            let stubborn = [
+                "sh", "-c",
+                "trap '' TERM INT; sh -c 'trap \"\" TERM INT; echo $$; while :; do sleep 0.05; done' & wait",
+            ]
+            var grandchild: pid_t?
+            let counter = Counter()
+            counter.onRunning = { kill(getpid(), SIGTERM) }
+            final class Tap: Frontend {
+                let counter: Counter
+                var onLine: (String) -> Void
+                init(_ counter: Counter, onLine: @escaping (String) -> Void) {
+                    self.counter = counter
+                    self.onLine = onLine
+                }
+                var nextDeadline: ContinuousClock.Instant? { counter.nextDeadline }
+                func handle(_ event: EngineEvent) {
+                    if case .output(_, _, let line) = event { onLine(line) }
+                    counter.handle(event)
+                }
+                func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+                    counter.wake(now: now, readable: readable)
+                }
+            }
+            var frontend = Tap(counter) { grandchild = pid_t($0) }
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(stubborn), waitTimeout: .milliseconds(500))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let end = try #require(report.slots[0].end)
+            #expect(end.termination.signal == .kill)
+            #expect(end.origin == .supervisor(.timeout))
+            #expect(end.failure == .killedAfterTimeout(.milliseconds(500)))
+            let pid = try #require(grandchild)
+            #expect(waitUntilGone([pid]).isEmpty, "the grandchild ignoring SIGTERM survived")
+            hygiene.check()
+        }
+
+        @Test("a zombie-maker (forks, never reaps): reported truthfully, its zombies reaped once adopted")
+        func zombieMaker() throws {
+            let hygiene = ProcessHygiene()
+            let script = """
+                import os, signal, time
+                for _ in range(20):
+                    if os.fork() == 0:
+                        os._exit(0)
+                print("made zombies", flush=True)
+                signal.sigwait([signal.SIGTERM])
+                """
+            let recorder = Recorder(steps: [
+                .init(condition: .when { !$0.output(0).isEmpty }) { _ in [] },
+                .init(condition: .after(.milliseconds(200))) { _ in [.stop] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["python3", "-c", script]), reapsOrphans: true)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.slots[0].end?.isClean == true)
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
         @Test("an output flood: the supervisor stays responsive, escalates on time, and its memory stays bounded")
         func outputFlood() throws {
             let hygiene = ProcessHygiene()

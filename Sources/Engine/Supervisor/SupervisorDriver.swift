@@ -98,6 +98,9 @@ final class SupervisorDriver<F: Frontend> {
             try waitAndHandle(timeout: core.slotToSpawn == nil ? pollTimeout() : 0)
         }
         finishOutput()
+        // Children of a worker are re-parented to us before its own exit is reported, so the
+        // ones that had already ended are waiting now, whether or not their SIGCHLD came.
+        if configuration.adoptsOrphans { reapOrphans() }
         zygote?.finish()
         watchdog?.disarm()
         if let deferredStop { frontend.handle(deferredStop) }

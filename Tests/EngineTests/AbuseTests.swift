@@ -20,6 +20,7 @@ extension RealProcesses {
             var stoppedAt: ContinuousClock.Instant?
             var onRunning: (() -> Void)?
             var onSpawned: (() -> Void)?
+            var onOutput: (() -> Void)?
             var pendingCommands: [SupervisorCommand] = []
             let limit = ContinuousClock.now + .seconds(30)
             var timedOut = false
@@ -31,6 +32,7 @@ extension RealProcesses {
                 case .output(_, _, let line):
                     outputLines += 1
                     outputBytes += line.utf8.count
+                    onOutput?()
                 case .signalSent(let slot, _, let signal, _): signalsSent[slot, default: []].append(signal)
                 case .stopping:
                     stopping += 1
@@ -85,8 +87,10 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let counter = Counter()
             // Workers that ignore SIGTERM, so the stop lasts until the 1 s timeout.
-            let ignoring = ["sh", "-c", "trap '' TERM INT; while :; do sleep 0.05; done"]
-            counter.onRunning = {
+            // Each prints a line once its trap is set; the storm starts when all four have.
+            let ignoring = ["sh", "-c", "trap '' TERM INT; echo trapped; while :; do sleep 0.05; done"]
+            counter.onOutput = {
+                guard counter.outputLines == 4 else { return }
                 kill(getpid(), SIGTERM)
                 Self.storm(1000)
             }
@@ -194,7 +198,6 @@ extension RealProcesses {
             ]
             var grandchild: pid_t?
             let counter = Counter()
-            counter.onRunning = { kill(getpid(), SIGTERM) }
             final class Tap: Frontend {
                 let counter: Counter
                 var onLine: (String) -> Void
@@ -211,7 +214,11 @@ extension RealProcesses {
                     counter.wake(now: now, readable: readable)
                 }
             }
-            var frontend = Tap(counter) { grandchild = pid_t($0) }
+            // The grandchild prints its pid once both traps are set: only then is the stop sent.
+            var frontend = Tap(counter) { line in
+                grandchild = pid_t(line)
+                kill(getpid(), SIGTERM)
+            }
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(stubborn), waitTimeout: .milliseconds(500))
             let report = try Supervisor(configuration).run(frontend: &frontend)

@@ -135,4 +135,29 @@ struct DashboardEndToEndTests {
         for pid in pids where !hasEnded(pid) { kill(pid, SIGKILL) }
     }
 
+    @Test("an error while the dashboard is up: the terminal is restored and the error shown")
+    func errorUnderDashboard() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-err-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let status = directory.appendingPathComponent("status").path
+        let stty = directory.appendingPathComponent("stty").path
+        // /etc/hostname exists but is not executable: the spawn fails once the dashboard is up.
+        let session = try TmuxSession(
+            width: 100, height: 30,
+            command:
+                "stty -a > \(stty).before; \(corralExecutable) -- /etc/hostname; echo $? > \(status); stty -a > \(stty).after; sleep 60"
+        )
+        let exited = eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: status) }
+        #expect(exited, "corral did not exit:\n\(session.screen())")
+        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(code == "64")
+        #expect(eventually(within: .seconds(5)) { FileManager.default.fileExists(atPath: stty + ".after") })
+        let before = try String(contentsOfFile: stty + ".before", encoding: .utf8)
+        let restored = try String(contentsOfFile: stty + ".after", encoding: .utf8)
+        #expect(before == restored, "terminal modes differ after corral exited")
+        #expect(session.screen().contains("corral: cannot start /etc/hostname"), "\(session.screen())")
+    }
+
 }

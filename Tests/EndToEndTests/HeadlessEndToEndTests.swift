@@ -146,6 +146,31 @@ struct HeadlessEndToEndTests {
         for pid in pids where !hasEnded(pid) { kill(pid, SIGKILL) }
     }
 
+    @Test("an output flood headless: every line intact, escalation on time")
+    func floodLog() throws {
+        let flood = "trap '' TERM; (yes 'a line of output' | head -c 20000000); while :; do sleep 0.1; done"
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood])
+        usleep(1_000_000)
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait(timeout: .seconds(20)) == 2)
+        let text = "a line of output"
+        var children = 0
+        for line in corral.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            if line.hasPrefix("worker.0 | ") || line.hasPrefix("worker.1 | ") {
+                children += 1
+                let content = line.dropFirst("worker.0 | ".count)
+                #expect(text.hasPrefix(content) && !content.isEmpty, "a mangled line: \(line.prefix(80))")
+            } else {
+                #expect(
+                    line.range(of: #"^\d\d:\d\d:\d\d\.\d\d\d "#, options: .regularExpression) != nil,
+                    "a mangled line: \(line.prefix(80))")
+            }
+        }
+        #expect(children > 100_000, "only \(children) lines relayed")
+        #expect(corral.stdout.contains("SIGKILL sent after 1.0 s timeout"))
+    }
+
     @Test("a port in use is refused with a clear message")
     func portInUse() throws {
         let (fd, port) = loopbackSocket(listening: true)

@@ -64,7 +64,12 @@ final class HeadlessLog: Frontend {
                 : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
             return "corral stopping with \(signal): \(cause.summary)\(escalation)"
         case .stopped(let report):
-            return "corral stopped: \(report.cause); exit status \(report.exitStatus)"
+            let left =
+                report.leftBehind.isEmpty
+                ? ""
+                : "; left behind (they left their worker's process group): "
+                    + report.leftBehind.map(\.description).joined(separator: ", ")
+            return "corral stopped: \(report.cause); exit status \(report.exitStatus)\(left)"
         }
     }
 

@@ -82,6 +82,7 @@ final class JSONLines: Frontend {
             object["event"] = .string("stopped")
             object["exit_status"] = .int(Int(report.exitStatus))
             object["cause"] = .string(report.cause.description)
+            object["left_behind"] = .ints(report.leftBehind.map { Int($0.pid) })
         }
         return object.encoded
     }
@@ -94,6 +95,7 @@ struct JSONObject {
         case int(Int)
         case bool(Bool)
         case seconds(Duration)
+        case ints([Int])
         case null
     }
 
@@ -116,6 +118,7 @@ struct JSONObject {
         case .string(let text): return quote(text)
         case .int(let number): return String(number)
         case .bool(let flag): return flag ? "true" : "false"
+        case .ints(let numbers): return "[" + numbers.map(String.init).joined(separator: ",") + "]"
         case .null: return "null"
         case .seconds(let duration):
             let milliseconds =

@@ -194,6 +194,37 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a grandchild that left its process group cannot be stopped: the report names it")
+        func leftBehind() throws {
+            let hygiene = ProcessHygiene()
+            let script = """
+                import os, signal, time
+                pid = os.fork()
+                if pid == 0:
+                    os.setsid()
+                    time.sleep(1000)
+                    os._exit(0)
+                print(pid, flush=True)
+                signal.sigwait([signal.SIGTERM])
+                """
+            let recorder = Recorder(steps: [
+                .init(condition: .when { !$0.output(0).isEmpty }) { _ in [.stop] }
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["python3", "-c", script]), reapsOrphans: true)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let escaped = try #require(recorder.output(0).first.flatMap { pid_t($0) })
+            #expect(report.leftBehind.map(\.pid) == [escaped])
+            #expect(report.leftBehind.first?.command == "python3")
+            #expect(report.description.contains("left behind: pid \(escaped) (python3)"))
+            // It is this process's child now (adopted): end it, as the test must leave nothing.
+            kill(escaped, SIGKILL)
+            var status: Int32 = 0
+            waitpid(escaped, &status, 0)
+            hygiene.check()
+        }
+
         @Test("a spawn that fails half-way stops the children already started and names the executable and errno")
         func spawnFailsHalfWay() throws {
             let hygiene = ProcessHygiene()

@@ -39,11 +39,13 @@ public enum EngineEvent: Sendable, Hashable {
 extension SupervisorReport: Hashable {
     public static func == (lhs: SupervisorReport, rhs: SupervisorReport) -> Bool {
         lhs.cause == rhs.cause && lhs.stopSignal == rhs.stopSignal && lhs.slots == rhs.slots
+            && lhs.leftBehind == rhs.leftBehind
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(cause)
         hasher.combine(stopSignal)
         hasher.combine(slots)
+        hasher.combine(leftBehind)
     }
 }

@@ -100,12 +100,17 @@ final class SupervisorDriver<F: Frontend> {
         finishOutput()
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
-        if configuration.adoptsOrphans { reapOrphans() }
+        var report = core.report
+        if configuration.adoptsOrphans {
+            reapOrphans()
+            let ours = Set([zygote?.pid, watchdog?.pid].compactMap { $0 })
+            report.leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
+        }
         zygote?.finish()
         watchdog?.disarm()
-        if let deferredStop { frontend.handle(deferredStop) }
+        if deferredStop != nil { frontend.handle(.stopped(report)) }
         if let spawnError { throw .spawnFailed(spawnError) }
-        return (core.report, frontend)
+        return (report, frontend)
     }
 
     // MARK: - The loop

@@ -41,6 +41,20 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     public var stopSignal: Signal?
     /// Every slot, by index.
     public var slots: [Slot]
+    /// Descendants still running when the run ended that corral could not stop: they left
+    /// their worker's process group (`setsid`, `setpgid`) and so escaped the group SIGKILL.
+    /// Known only when the supervisor adopts orphans (see `reapsOrphans`); empty otherwise.
+    public var leftBehind: [LeftBehind] = []
+
+    /// A process that outlived the run.
+    public struct LeftBehind: Sendable, Hashable, CustomStringConvertible {
+        /// Its pid.
+        public var pid: pid_t
+        /// Its command name, from /proc.
+        public var command: String
+
+        public var description: String { "pid \(pid) (\(command))" }
+    }
 
     /// The process exit status this run maps to:
     /// - 0 (``exitClean``): the stop was requested and every spawned child ended cleanly
@@ -70,6 +84,9 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     public var description: String {
         var lines = ["stopped: \(cause); exit status \(exitStatus)"]
         lines += slots.map { "  \($0)" }
+        for process in leftBehind {
+            lines.append("  left behind: \(process): it left its worker's process group, so corral could not stop it")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -80,12 +80,7 @@ struct HeadlessEndToEndTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("RLIMIT_NOFILE (24 here) is reached"), "\(result.stderr)")
         #expect(result.stdout.contains("corral stopped"))
-        let pids = result.stdout.split(separator: "\n").compactMap { line -> pid_t? in
-            guard line.hasSuffix(" spawned"),
-                let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") })
-            else { return nil }
-            return pid_t(field.dropFirst(4))
-        }
+        let pids = spawnedPids(result.stdout)
         #expect(!pids.isEmpty)
         #expect(pids.allSatisfy(hasEnded), "a worker outlived corral")
     }
@@ -131,15 +126,11 @@ struct HeadlessEndToEndTests {
         kill(corral.pid, SIGKILL)
         #expect(corral.wait() == 128 + SIGKILL)
         usleep(100_000)  // lines already in the pipe reach the output file
-        let pids = lines().compactMap { line -> pid_t? in
-            if let range = line.range(of: #"grandchild=\d+"#, options: .regularExpression) {
-                return pid_t(line[range].dropFirst("grandchild=".count))
-            }
-            guard line.hasSuffix(" spawned"),
-                let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") })
-            else { return nil }
-            return pid_t(field.dropFirst(4))
+        let grandchildren = lines().compactMap { line -> pid_t? in
+            guard let range = line.range(of: #"grandchild=\d+"#, options: .regularExpression) else { return nil }
+            return pid_t(line[range].dropFirst("grandchild=".count))
         }
+        let pids = spawnedPids(corral.stdout) + grandchildren
         #expect(!pids.isEmpty)
         let gone = eventually(within: .seconds(1)) { pids.allSatisfy(hasEnded) }
         #expect(gone, "\(phase): left behind \(pids.filter { !hasEnded($0) })")
@@ -169,6 +160,28 @@ struct HeadlessEndToEndTests {
         }
         #expect(children > 100_000, "only \(children) lines relayed")
         #expect(corral.stdout.contains("SIGKILL sent after 1.0 s timeout"))
+    }
+
+    @Test(
+        "RLIMIT_NPROC reached mid-spawn: an error naming the limit, the started ones stopped",
+        .enabled(if: getuid() == 0, "the limit is not enforced for root, so the test runs corral as nobody"))
+    func processLimit() throws {
+        let launcher = """
+            import os, resource, sys
+            resource.setrlimit(resource.RLIMIT_NPROC, (12, 12))
+            os.setgroups([]); os.setgid(65534); os.setuid(65534)
+            os.closerange(3, 65536)
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        let result = try runProgram(
+            "/usr/bin/env",
+            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the process limit RLIMIT_NPROC (12 here) is reached"), "\(result.stderr)")
+        #expect(result.stdout.contains("corral stopped"))
+        let pids = spawnedPids(result.stdout)
+        #expect(!pids.isEmpty)
+        #expect(pids.allSatisfy(hasEnded), "a worker outlived corral")
     }
 
     @Test("a port in use is refused with a clear message")

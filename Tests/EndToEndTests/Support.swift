@@ -156,3 +156,12 @@ func childrenOf(_ parent: pid_t) -> [pid_t] {
 
 /// Whether a process is alive and not a zombie.
 func isRunningState(_ pid: pid_t) -> Bool { !hasEnded(pid) }
+
+/// The pids of the `spawned` lines of a `--no-tui` log.
+func spawnedPids(_ log: String) -> [pid_t] {
+    log.split(separator: "\n").compactMap { line -> pid_t? in
+        guard line.hasSuffix(" spawned"), let field = line.split(separator: " ").first(where: { $0.hasPrefix("pid=") })
+        else { return nil }
+        return pid_t(field.dropFirst(4))
+    }
+}

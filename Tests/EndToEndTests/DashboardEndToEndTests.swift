@@ -34,21 +34,50 @@ struct DashboardEndToEndTests {
         }
     }
 
+    /// corral run in a tmux session by a shell that records the terminal's modes before and
+    /// after, and corral's exit status.
+    final class CorralInTmux {
+        let session: TmuxSession
+        private let directory: URL
+
+        init(width: Int, height: Int, arguments: String) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let files = directory.path
+            session = try TmuxSession(
+                width: width, height: height,
+                command:
+                    "stty -a > \(files)/before; \(corralExecutable) \(arguments); echo $? > \(files)/status; stty -a > \(files)/after; sleep 60"
+            )
+        }
+
+        /// corral's exit status once it has exited (waits up to `limit`), or nil.
+        func exitStatus(within limit: Duration = .seconds(15)) -> String? {
+            let path = directory.appendingPathComponent("status").path
+            guard eventually(within: limit, { FileManager.default.fileExists(atPath: path) }) else { return nil }
+            return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// Whether the terminal's modes after corral are those from before it (`stty -a`).
+        func terminalRestored() -> Bool {
+            let after = directory.appendingPathComponent("after").path
+            guard eventually(within: .seconds(5), { FileManager.default.fileExists(atPath: after) }) else {
+                return false
+            }
+            let before = try? String(contentsOfFile: directory.appendingPathComponent("before").path, encoding: .utf8)
+            return before != nil && before == (try? String(contentsOfFile: after, encoding: .utf8))
+        }
+
+        deinit { try? FileManager.default.removeItem(at: directory) }
+    }
+
     @Test("shows every worker running, answers curl, stops on t, exits 0 and gives the terminal back")
     func dashboard() throws {
         let port = freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let status = directory.appendingPathComponent("status").path
-        let stty = directory.appendingPathComponent("stty").path
         // The extra process takes 1.5 s to stop, so the stopping state and countdown are visible.
         let extra = "trap 'sleep 1.5; exit 0' TERM; while :; do sleep 0.1; done"
-        let session = try TmuxSession(
-            width: 120, height: 40,
-            command:
-                "stty -a > \(stty).before; \(corralExecutable) --port \(port) --extra \"\(extra)\"; echo $? > \(status); stty -a > \(stty).after; sleep 60"
-        )
+        let run = try CorralInTmux(width: 120, height: 40, arguments: "--port \(port) --extra \"\(extra)\"")
+        let session = run.session
         let running = eventually(within: .seconds(20)) { session.screen().contains("6/6 running") }
         #expect(running, "never all running:\n\(session.screen())")
         let reply = curl(port)
@@ -59,16 +88,8 @@ struct DashboardEndToEndTests {
             return screen.contains("stopping with SIGTERM") && screen.contains("SIGKILL in")
         }
         #expect(stopping, "never showed the stop:\n\(session.screen())")
-        let exited = eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: status) }
-        #expect(exited, "corral did not exit:\n\(session.screen())")
-        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(
-            in: .whitespacesAndNewlines)
-        #expect(code == "0")
-        let after = eventually(within: .seconds(5)) { FileManager.default.fileExists(atPath: stty + ".after") }
-        #expect(after)
-        let before = try String(contentsOfFile: stty + ".before", encoding: .utf8)
-        let restored = try String(contentsOfFile: stty + ".after", encoding: .utf8)
-        #expect(before == restored, "terminal modes differ after corral exited")
+        #expect(run.exitStatus() == "0", "\(session.screen())")
+        #expect(run.terminalRestored(), "terminal modes differ after corral exited")
         let screen = session.screen()
         #expect(screen.contains("stopped: stop requested (SIGTERM); exit status 0"), "\(screen)")
     }
@@ -77,36 +98,19 @@ struct DashboardEndToEndTests {
         "SIGTERM or SIGINT to corral itself: a graceful stop, exit 0, the terminal restored",
         arguments: [SIGTERM, SIGINT])
     func signalToCorral(signal: Int32) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-sig-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let status = directory.appendingPathComponent("status").path
-        let stty = directory.appendingPathComponent("stty").path
-        let session = try TmuxSession(
-            width: 100, height: 30,
-            command:
-                "stty -a > \(stty).before; \(corralExecutable) -w 2 -- sleep 1000; echo $? > \(status); stty -a > \(stty).after; sleep 60"
-        )
+        let run = try CorralInTmux(width: 100, height: 30, arguments: "-w 2 -- sleep 1000")
         var supervisor: pid_t?
         let running = eventually(within: .seconds(20)) {
-            let header = session.screen().split(separator: "\n").first ?? ""
+            let header = run.session.screen().split(separator: "\n").first ?? ""
             guard header.contains("2/2 running"), let range = header.range(of: #"pid \d+"#, options: .regularExpression)
             else { return false }
             supervisor = pid_t(header[range].dropFirst(4))
             return true
         }
-        #expect(running, "never all running:\n\(session.screen())")
-        let pid = try #require(supervisor)
-        kill(pid, signal)
-        let exited = eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: status) }
-        #expect(exited, "corral did not exit:\n\(session.screen())")
-        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(
-            in: .whitespacesAndNewlines)
-        #expect(code == "0")
-        #expect(eventually(within: .seconds(5)) { FileManager.default.fileExists(atPath: stty + ".after") })
-        let before = try String(contentsOfFile: stty + ".before", encoding: .utf8)
-        let restored = try String(contentsOfFile: stty + ".after", encoding: .utf8)
-        #expect(before == restored, "terminal modes differ after corral exited")
+        #expect(running, "never all running:\n\(run.session.screen())")
+        kill(try #require(supervisor), signal)
+        #expect(run.exitStatus() == "0", "\(run.session.screen())")
+        #expect(run.terminalRestored(), "terminal modes differ after corral exited")
     }
 
     @Test("the terminal closes under corral: it stops its workers and exits, nothing left behind")
@@ -137,27 +141,10 @@ struct DashboardEndToEndTests {
 
     @Test("an error while the dashboard is up: the terminal is restored and the error shown")
     func errorUnderDashboard() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-e2e-err-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let status = directory.appendingPathComponent("status").path
-        let stty = directory.appendingPathComponent("stty").path
         // /etc/hostname exists but is not executable: the spawn fails once the dashboard is up.
-        let session = try TmuxSession(
-            width: 100, height: 30,
-            command:
-                "stty -a > \(stty).before; \(corralExecutable) -- /etc/hostname; echo $? > \(status); stty -a > \(stty).after; sleep 60"
-        )
-        let exited = eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: status) }
-        #expect(exited, "corral did not exit:\n\(session.screen())")
-        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(
-            in: .whitespacesAndNewlines)
-        #expect(code == "64")
-        #expect(eventually(within: .seconds(5)) { FileManager.default.fileExists(atPath: stty + ".after") })
-        let before = try String(contentsOfFile: stty + ".before", encoding: .utf8)
-        let restored = try String(contentsOfFile: stty + ".after", encoding: .utf8)
-        #expect(before == restored, "terminal modes differ after corral exited")
-        #expect(session.screen().contains("corral: cannot start /etc/hostname"), "\(session.screen())")
+        let run = try CorralInTmux(width: 100, height: 30, arguments: "-- /etc/hostname")
+        #expect(run.exitStatus() == "64", "\(run.session.screen())")
+        #expect(run.terminalRestored(), "terminal modes differ after corral exited")
+        #expect(run.session.screen().contains("corral: cannot start /etc/hostname"), "\(run.session.screen())")
     }
-
 }

@@ -67,16 +67,7 @@ struct HeadlessEndToEndTests {
 
     @Test("RLIMIT_NOFILE too low for the workers: an error naming the limit, the started ones stopped")
     func openFileLimit() throws {
-        // Only 0, 1, 2 open (a test runner may have passed on more), then the limit, then corral.
-        let launcher = """
-            import os, resource, sys
-            os.closerange(3, 65536)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
-            os.execv(sys.argv[1], sys.argv[1:])
-            """
-        let result = try runProgram(
-            "/usr/bin/env",
-            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
+        let result = try runLimitedCorral("resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))")
         #expect(result.status == 1)
         #expect(result.stderr.contains("RLIMIT_NOFILE (24 here) is reached"), "\(result.stderr)")
         #expect(result.stdout.contains("corral stopped"))
@@ -166,16 +157,8 @@ struct HeadlessEndToEndTests {
         "RLIMIT_NPROC reached mid-spawn: an error naming the limit, the started ones stopped",
         .enabled(if: getuid() == 0, "the limit is not enforced for root, so the test runs corral as nobody"))
     func processLimit() throws {
-        let launcher = """
-            import os, resource, sys
-            resource.setrlimit(resource.RLIMIT_NPROC, (12, 12))
-            os.setgroups([]); os.setgid(65534); os.setuid(65534)
-            os.closerange(3, 65536)
-            os.execv(sys.argv[1], sys.argv[1:])
-            """
-        let result = try runProgram(
-            "/usr/bin/env",
-            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
+        let result = try runLimitedCorral(
+            "resource.setrlimit(resource.RLIMIT_NPROC, (12, 12)); os.setgroups([]); os.setgid(65534); os.setuid(65534)")
         #expect(result.status == 1)
         #expect(result.stderr.contains("the process limit RLIMIT_NPROC (12 here) is reached"), "\(result.stderr)")
         #expect(result.stdout.contains("corral stopped"))
@@ -203,5 +186,19 @@ struct HeadlessEndToEndTests {
         ] {
             #expect(result.stdout.contains(text), "help lacks \(text)")
         }
+    }
+
+    /// Runs `corral --no-tui -w 16 -- sleep 100` with only descriptors 0, 1, 2 open (a test
+    /// runner may pass on more) after the Python statement `setup` (limits, a user).
+    func runLimitedCorral(_ setup: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let launcher = """
+            import os, resource, sys
+            os.closerange(3, 65536)
+            \(setup)
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        return try runProgram(
+            "/usr/bin/env",
+            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
     }
 }

@@ -140,22 +140,9 @@ extension RealProcesses {
                     return [.stop]
                 }
             ])
-            final class StatusTap: Frontend {
-                let inner: Recorder
-                var onStatus: (String) -> Void
-                init(_ inner: Recorder, onStatus: @escaping (String) -> Void) {
-                    self.inner = inner
-                    self.onStatus = onStatus
-                }
-                var nextDeadline: ContinuousClock.Instant? { inner.nextDeadline }
-                func handle(_ event: EngineEvent) {
-                    if case .status(_, let text) = event { onStatus(text) } else { inner.handle(event) }
-                }
-                func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
-                    inner.wake(now: now, readable: readable)
-                }
+            var frontend = Tap(recorder) { event in
+                if case .status(_, let text) = event { statuses.append(text) }
             }
-            var frontend = StatusTap(recorder) { statuses.append($0) }
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["python3", "-c", script], readiness: .notify))
             let report = try Supervisor(configuration).run(frontend: &frontend)
@@ -198,24 +185,9 @@ extension RealProcesses {
             ]
             var grandchild: pid_t?
             let counter = Counter()
-            final class Tap: Frontend {
-                let counter: Counter
-                var onLine: (String) -> Void
-                init(_ counter: Counter, onLine: @escaping (String) -> Void) {
-                    self.counter = counter
-                    self.onLine = onLine
-                }
-                var nextDeadline: ContinuousClock.Instant? { counter.nextDeadline }
-                func handle(_ event: EngineEvent) {
-                    if case .output(_, _, let line) = event { onLine(line) }
-                    counter.handle(event)
-                }
-                func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
-                    counter.wake(now: now, readable: readable)
-                }
-            }
             // The grandchild prints its pid once both traps are set: only then is the stop sent.
-            var frontend = Tap(counter) { line in
+            var frontend = Tap(counter) { event in
+                guard case .output(_, _, let line) = event else { return }
                 grandchild = pid_t(line)
                 kill(getpid(), SIGTERM)
             }

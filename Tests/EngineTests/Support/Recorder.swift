@@ -44,6 +44,7 @@ final class Recorder: Frontend {
 
     func handle(_ event: EngineEvent) {
         events.append(event)
+        if case .stateChanged(let slot, let state) = event { states[slot] = state }
         timeline.append((.now, event))
         advance(now: .now)
     }
@@ -82,12 +83,8 @@ final class Recorder: Frontend {
     /// Slots currently running, from the recorded state changes.
     var runningCount: Int { states.values.filter { $0 == .running }.count }
 
-    /// The latest state of each slot.
-    var states: [Int: ProcessState] {
-        var states: [Int: ProcessState] = [:]
-        for case .stateChanged(let slot, let state) in events { states[slot] = state }
-        return states
-    }
+    /// The latest state of each slot (kept as events arrive: conditions read it on every event).
+    private(set) var states: [Int: ProcessState] = [:]
 
     /// The state sequence one slot went through.
     func stateHistory(_ slot: Int) -> [ProcessState] {
@@ -128,5 +125,30 @@ final class Recorder: Frontend {
             kill(getpid(), signal)
             return []
         }
+    }
+}
+
+/// A front end that shows every event to a closure before passing it on to `inner`.
+final class Tap<Inner: Frontend & AnyObject>: Frontend {
+    let inner: Inner
+    private let observe: (EngineEvent) -> Void
+
+    init(_ inner: Inner, observe: @escaping (EngineEvent) -> Void) {
+        self.inner = inner
+        self.observe = observe
+    }
+
+    var descriptors: [CInt] { inner.descriptors }
+    var nextDeadline: ContinuousClock.Instant? { inner.nextDeadline }
+
+    func handle(_ event: EngineEvent) {
+        observe(event)
+        var inner = inner
+        inner.handle(event)
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        var inner = inner
+        return inner.wake(now: now, readable: readable)
     }
 }

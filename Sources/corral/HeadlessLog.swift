@@ -24,6 +24,12 @@ final class HeadlessLog: Frontend {
         }
         guard let text = describe(event) else { return }
         output.line("\(WallClock.timeOfDay()) \(text)")
+        if case .stopped = event { output.flush() }
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        output.flush()
+        return []
     }
 
     /// The line for an event (without the time), or nil for events that print nothing.

@@ -15,6 +15,12 @@ final class JSONLines: Frontend {
     func handle(_ event: EngineEvent) {
         names.observe(event)
         output.line(encode(event, time: WallClock.iso8601(), now: clock.now))
+        if case .stopped = event { output.flush() }
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        output.flush()
+        return []
     }
 
     /// The JSON line for an event.

@@ -228,6 +228,11 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
         sigaction(signal, &default_action, NULL);
     }
     if (setpgid(0, 0) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SETPGID);
+    if (request->watchdog_fd >= 0) {
+        int group = (int)getpid();
+        ssize_t ignored = write(request->watchdog_fd, &group, sizeof group);
+        (void)ignored;
+    }
     if (request->parent_death_signal != 0) {
         if (prctl(PR_SET_PDEATHSIG, request->parent_death_signal, 0, 0, 0) != 0)
             corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_PDEATHSIG);
@@ -367,7 +372,7 @@ static void corral_zygote_reap(int control) {
     }
 }
 
-int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int *slot_out) {
+int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int watchdog_fd, int *slot_out) {
     int wake[2];
     if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
     corral_zygote_child_pipe = wake[1];
@@ -436,6 +441,11 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
             sigaction(SIGCHLD, &default_action, NULL);
             corral_zygote_child_pipe = -1;
             if (setpgid(0, 0) != 0) _exit(127);
+            if (watchdog_fd >= 0) {
+                int group = (int)getpid();
+                ssize_t ignored = write(watchdog_fd, &group, sizeof group);
+                (void)ignored;
+            }
             if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != zygote) _exit(127);
             if (dup2(received[0], 1) < 0 || dup2(received[1], 2) < 0) _exit(127);
             if (corral_close_range(3u + (unsigned)inherited_count, ~0U) != 0) _exit(127);

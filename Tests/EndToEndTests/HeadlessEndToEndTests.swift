@@ -100,7 +100,10 @@ struct HeadlessEndToEndTests {
     func supervisorKilled(phase: String) throws {
         // Each command worker starts a grandchild and prints its pid, then ignores SIGTERM so a
         // stop lasts until the (long) wait timeout.
-        let worker = "trap '' TERM; sleep 1000 & echo grandchild=$!; while :; do sleep 0.05; done"
+        // The grandchild's argument is unique to this run, so any that escaped can be found
+        // even when its pid never reached corral's output.
+        let marker = "1000.\(UInt32.random(in: 1...UInt32.max))"
+        let worker = "trap '' TERM; sleep \(marker) & echo grandchild=$!; while :; do sleep 0.05; done"
         let corral = try RunningProgram(
             corralExecutable, ["--no-tui", "-w", "16", "--wait-timeout", "60", "--", "sh", "-c", worker])
         func lines() -> [String] { corral.stdout.split(separator: "\n").map(String.init) }
@@ -123,9 +126,12 @@ struct HeadlessEndToEndTests {
         }
         let pids = spawnedPids(corral.stdout) + grandchildren
         #expect(!pids.isEmpty)
-        let gone = eventually(within: .seconds(1)) { pids.allSatisfy(hasEnded) }
-        #expect(gone, "\(phase): left behind \(pids.filter { !hasEnded($0) })")
-        for pid in pids where !hasEnded(pid) { kill(pid, SIGKILL) }
+        let gone = eventually(within: .seconds(1)) {
+            pids.allSatisfy(hasEnded) && processes(withArgument: marker).isEmpty
+        }
+        let escaped = processes(withArgument: marker)
+        #expect(gone, "\(phase): left behind \(pids.filter { !hasEnded($0) }), unlisted \(escaped)")
+        for pid in pids + escaped where !hasEnded(pid) { kill(pid, SIGKILL) }
     }
 
     @Test("an output flood headless: every line intact, escalation on time")

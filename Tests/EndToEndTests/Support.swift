@@ -165,3 +165,12 @@ func spawnedPids(_ log: String) -> [pid_t] {
         return pid_t(field.dropFirst(4))
     }
 }
+
+/// Running processes (not zombies) with `argument` among their arguments, from /proc.
+func processes(withArgument argument: String) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { pid_t($0) }.filter { pid in
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument } && !hasEnded(pid)
+    }
+}

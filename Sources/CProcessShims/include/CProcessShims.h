@@ -31,6 +31,8 @@ typedef struct {
     sigset_t child_mask;          /* signal mask the program starts with */
     int parent_death_signal;      /* 0 for none */
     pid_t expected_parent;        /* the child exits at once if its parent is no longer this pid */
+    int watchdog_fd;              /* if >= 0: the child writes its pid (its new process group) here
+                                     before exec, so the watchdog knows it before it can fork */
 } corral_spawn_request;
 
 /// Spawns a child: vfork, then only async-signal-safe calls, then execve.
@@ -97,9 +99,10 @@ int corral_zygote_refuse(int control);
 /// Zygote side: serves requests on `control` until it closes, forking one worker per request
 /// (the zygote must be single-threaded). Returns 0 in each new child, with *slot set, its
 /// descriptors 0-2 and 3..3+inherited_count-1 in place, everything else closed, its own process
-/// group, a parent-death SIGKILL and `child_mask` as its signal mask; returns 1 in the zygote
+/// group (reported to the watchdog on `watchdog_fd` first, if >= 0), a parent-death SIGKILL and
+/// `child_mask` as its signal mask; returns 1 in the zygote
 /// when the supervisor has gone, -1 with errno on failure.
-int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int *slot);
+int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int watchdog_fd, int *slot);
 
 /// Starts the watchdog: a forked process (C only, never Swift) in its own process group, with
 /// every signal but SIGKILL blocked, holding the read end of a pipe whose write end (returned,

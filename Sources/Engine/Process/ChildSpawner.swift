@@ -29,6 +29,8 @@ struct SpawnRequest {
     var blockedSignals: [Signal]
     /// The slot, for error messages.
     var slot: Int
+    /// The watchdog's pipe: the child registers its process group there before exec.
+    var watchdog: CInt? = nil
 }
 
 /// Starts children by vfork + exec in C (no Swift runs in the child): own process group,
@@ -66,6 +68,7 @@ enum ChildSpawner {
                     spawnRequest.child_mask = Syscalls.signalSet(request.blockedSignals)
                     spawnRequest.parent_death_signal = SIGKILL
                     spawnRequest.expected_parent = getpid()
+                    spawnRequest.watchdog_fd = request.watchdog ?? -1
                     return corral_spawn(&spawnRequest, &pid, &stage)
                 }
             }

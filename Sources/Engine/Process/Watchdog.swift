@@ -7,8 +7,9 @@ import CProcessShims
 #endif
 
 /// Cleans up after a supervisor that died: a small process of its own (C only) that is told
-/// every child's process group and, if the supervisor goes away without disarming it — killed
-/// with SIGKILL, say — sends SIGKILL to all of them. The children's parent-death signal covers
+/// every child's process group (by the child itself, before it runs its program) and, if the
+/// supervisor goes away without disarming it — killed with SIGKILL, say — sends SIGKILL to all
+/// of them. The children's parent-death signal covers
 /// the children; this covers what they started (grandchildren in their process groups).
 ///
 /// Limits: a grandchild that left its process group (`setsid`, `setpgid`) is out of reach; and a
@@ -30,12 +31,9 @@ final class Watchdog {
         pidfd = try? Syscalls.pidfdOpen(pid)
     }
 
-    /// Adds a process group to kill if the supervisor dies.
-    func watch(group: pid_t) {
-        guard let pipe else { return }
-        var value = CInt(group)
-        withUnsafeBytes(of: &value) { _ = try? Syscalls.writeAll(pipe, $0) }
-    }
+    /// The pipe children write their process group to (each right after `setpgid`, before exec
+    /// or before a zygote's child runs any Swift), so no group can fork before it is watched.
+    var descriptor: CInt? { pipe }
 
     /// The supervisor ends normally: the watchdog exits without killing anything, and is reaped.
     func disarm() {

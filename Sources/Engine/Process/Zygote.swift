@@ -29,6 +29,8 @@ final class Zygote {
 
     /// The environment variable naming the zygote's end of the control socket.
     static let controlVariable = "CORRAL_ZYGOTE_FD"
+    /// The environment variable naming the zygote's copy of the watchdog's pipe.
+    static let watchdogVariable = "CORRAL_ZYGOTE_WATCHDOG_FD"
 
     /// Starts a zygote from `request` (the first worker's request: its environment and
     /// inherited sockets are every worker's) and waits until it is ready.
@@ -45,6 +47,11 @@ final class Zygote {
         var zygoteRequest = request
         zygoteRequest.inherited.append(theirs)
         zygoteRequest.environment.append("\(Self.controlVariable)=\(3 + request.inherited.count)")
+        if let watchdog = request.watchdog {
+            // The zygote's children register themselves with the watchdog, as exec'ed ones do.
+            zygoteRequest.inherited.append(watchdog)
+            zygoteRequest.environment.append("\(Self.watchdogVariable)=\(3 + request.inherited.count + 1)")
+        }
         let pid: pid_t
         do {
             pid = try ChildSpawner.spawn(zygoteRequest)

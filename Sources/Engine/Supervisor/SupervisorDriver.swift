@@ -293,7 +293,8 @@ final class SupervisorDriver<F: Frontend> {
             executable: program.executable, arguments: program.arguments, environment: environment,
             standardInput: devNull, standardOutput: stdout.write, standardError: stderr.write,
             inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
-            blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot)
+            blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
+            watchdog: watchdog?.descriptor)
         let pid: pid_t
         let forked = program.role == .worker && usesZygote(request)
         do {
@@ -310,7 +311,6 @@ final class SupervisorDriver<F: Frontend> {
         }
         Syscalls.close(stdout.write)
         Syscalls.close(stderr.write)
-        watchdog?.watch(group: pid)
         var child = Child(slot: slot, pid: pid, output: [.stdout: stdout.read, .stderr: stderr.read])
         child.viaZygote = forked
         do {
@@ -334,9 +334,7 @@ final class SupervisorDriver<F: Frontend> {
         guard configuration.spawnStrategy == .zygote, !zygoteUnavailable else { return false }
         if let zygote { return !zygote.isGone }
         do {
-            let started = try Zygote(request: request)
-            watchdog?.watch(group: started.pid)
-            zygote = started
+            zygote = try Zygote(request: request)
             return true
         } catch {
             zygoteUnavailable = true

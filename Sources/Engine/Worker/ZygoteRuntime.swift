@@ -17,6 +17,8 @@ enum ZygoteRuntime {
             Environment.value(of: ChildEnvironment.supervisorPid).flatMap({ pid_t($0) }) == getppid()
         else { return }
         Environment.remove(Zygote.controlVariable)
+        let watchdog = Environment.value(of: Zygote.watchdogVariable).flatMap { CInt($0) } ?? -1
+        Environment.remove(Zygote.watchdogVariable)
         // Forking is only safe while no other thread exists (no concurrency, no Dispatch yet).
         guard Syscalls.threadCount() == 1 else {
             _ = corral_zygote_refuse(control)
@@ -27,7 +29,7 @@ enum ZygoteRuntime {
             .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
         var mask = Syscalls.signalSet(stopSignals)
         var slot: CInt = -1
-        switch corral_zygote_serve(control, inherited, &mask, &slot) {
+        switch corral_zygote_serve(control, inherited, &mask, watchdog, &slot) {
         case 0:
             // A new worker: its own slot, pid and parent (this zygote) in the environment.
             setenv(ChildEnvironment.processIndex, String(slot), 1)

@@ -370,8 +370,7 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     private func reap(slot: Int, now: ContinuousClock.Instant) {
-        guard var child = children[slot], let pidfd = child.pidfd else { return }
-        for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
+        guard let child = children[slot], let pidfd = child.pidfd else { return }
         if child.viaZygote {
             // Its zygote died, so it was SIGKILLed (parent-death signal) and nobody can tell
             // more: report that once its pidfd says it is gone.
@@ -386,11 +385,7 @@ final class SupervisorDriver<F: Frontend> {
             return
         }
         guard let termination else { return }
-        Syscalls.close(pidfd)
-        child = children[slot] ?? child
-        child.pidfd = nil
-        children[slot] = child
-        perform(core.exited(slot: slot, termination, now: now))
+        finishExit(slot: slot, termination: termination, now: now)
     }
 
     /// Exits the zygote reported, and the end of the zygote itself.
@@ -398,13 +393,15 @@ final class SupervisorDriver<F: Frontend> {
         guard let zygote else { return }
         for exit in zygote.takeExits() {
             guard let slot = core.slot(forPid: exit.pid) else { continue }
-            for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
             finishExit(slot: slot, termination: exit.termination, now: now)
         }
         if zygote.isGone { logger.error("the zygote ended; its workers are reported when their pidfds say they ended") }
     }
 
+    /// Reads what the ended child left in its pipes (its last lines come before its exit), then
+    /// closes its pidfd and reports the exit.
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
+        for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
         guard var child = children[slot] else { return }
         if let pidfd = child.pidfd { Syscalls.close(pidfd) }
         child.pidfd = nil

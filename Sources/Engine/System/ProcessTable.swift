@@ -4,7 +4,7 @@
     import Musl
 #endif
 
-/// Reads /proc to list processes (for what a subreaper adopted and could not stop).
+/// Reads /proc: what a subreaper adopted and could not stop, and this process's thread count.
 enum ProcessTable {
     /// The running (not zombie) children of `parent`, with their command names.
     static func children(of parent: pid_t) -> [SupervisorReport.LeftBehind] {
@@ -15,21 +15,28 @@ enum ProcessTable {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard let pid = pid_t(name), let stat = read("/proc/\(pid)/stat"),
-                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard let pid = pid_t(name), let (command, fields) = stat(name) else { continue }
             guard fields.count > 1, fields[0] != "Z", pid_t(fields[1]) == parent else { continue }
-            found.append(.init(pid: pid, command: String(stat[stat.index(after: open)..<close])))
+            found.append(.init(pid: pid, command: command))
         }
         return found.sorted { $0.pid < $1.pid }
     }
 
-    private static func read(_ path: String) -> String? {
-        guard let fd = try? Syscalls.open(path, flags: O_RDONLY) else { return nil }
+    /// The number of threads in this process, or nil if /proc cannot tell.
+    static func threadCount() -> Int? {
+        guard let (_, fields) = stat("self"), fields.count > 17 else { return nil }
+        return Int(fields[17])  // num_threads, field 20 of /proc/PID/stat
+    }
+
+    /// /proc/`pid`/stat: the command name, and the fields after it (state first, then ppid, …).
+    private static func stat(_ pid: String) -> (command: String, fields: [Substring])? {
+        guard let fd = try? Syscalls.open("/proc/\(pid)/stat", flags: O_RDONLY) else { return nil }
         defer { Syscalls.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 512)
+        var buffer = [UInt8](repeating: 0, count: 1024)
         guard let count = buffer.withUnsafeMutableBytes({ try? Syscalls.read(fd, into: $0) }) ?? nil else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+        let command = String(text[text.index(after: open)..<close])
+        return (command, text[text.index(after: close)...].split(separator: " "))
     }
 }

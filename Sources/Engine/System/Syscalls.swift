@@ -261,21 +261,6 @@ enum Syscalls {
         return (fds[0], fds[1])
     }
 
-    /// The number of threads in this process (from /proc/self/stat), or nil if unreadable.
-    static func threadCount() -> Int? {
-        guard let fd = try? open("/proc/self/stat", flags: O_RDONLY) else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        guard let count = buffer.withUnsafeMutableBytes({ try? read(fd, into: $0) }) ?? nil, count > 0 else {
-            return nil
-        }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self)
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        // After the command name: state is field 3, num_threads field 20.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 17 ? Int(fields[17]) : nil
-    }
-
     /// The calling process's pid.
     static var processID: pid_t { getpid() }
 }

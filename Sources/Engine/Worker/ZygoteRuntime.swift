@@ -20,7 +20,7 @@ enum ZygoteRuntime {
         let watchdog = Environment.value(of: Zygote.watchdogVariable).flatMap { CInt($0) } ?? -1
         Environment.remove(Zygote.watchdogVariable)
         // Forking is only safe while no other thread exists (no concurrency, no Dispatch yet).
-        guard Syscalls.threadCount() == 1 else {
+        guard ProcessTable.threadCount() == 1 else {
             _ = corral_zygote_refuse(control)
             exit(WorkerExitCode.setupFailure)
         }

@@ -305,28 +305,38 @@ static int corral_zygote_send(int control, const corral_zygote_message *message)
     return sent == (ssize_t)sizeof *message ? 0 : -1;
 }
 
-int corral_zygote_request(int control, int slot, int stdout_fd, int stderr_fd) {
-    int fds[2] = {stdout_fd, stderr_fd};
+/* A zygote request: one int (the slot) and, as SCM_RIGHTS, two descriptors. */
+typedef struct {
+    struct msghdr message;
+    struct iovec vector;
     union {
         struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof fds)];
-    } control_buffer;
-    memset(&control_buffer, 0, sizeof control_buffer);
-    struct iovec vector = {.iov_base = &slot, .iov_len = sizeof slot};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    message.msg_control = control_buffer.bytes;
-    message.msg_controllen = sizeof control_buffer.bytes;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        char bytes[CMSG_SPACE(sizeof(int) * 2)];
+    } control;
+} corral_slot_message;
+
+static void corral_slot_message_init(corral_slot_message *request, int *slot) {
+    memset(request, 0, sizeof *request);
+    request->vector.iov_base = slot;
+    request->vector.iov_len = sizeof *slot;
+    request->message.msg_iov = &request->vector;
+    request->message.msg_iovlen = 1;
+    request->message.msg_control = request->control.bytes;
+    request->message.msg_controllen = sizeof request->control.bytes;
+}
+
+int corral_zygote_request(int control, int slot, int stdout_fd, int stderr_fd) {
+    int fds[2] = {stdout_fd, stderr_fd};
+    corral_slot_message request;
+    corral_slot_message_init(&request, &slot);
+    struct cmsghdr *header = CMSG_FIRSTHDR(&request.message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof fds);
     memcpy(CMSG_DATA(header), fds, sizeof fds);
     ssize_t sent;
     do {
-        sent = sendmsg(control, &message, MSG_NOSIGNAL);
+        sent = sendmsg(control, &request.message, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     return sent == (ssize_t)sizeof slot ? 0 : -1;
 }
@@ -405,24 +415,15 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
 
         int slot = -1;
         int received[2] = {-1, -1};
-        union {
-            struct cmsghdr align;
-            char bytes[CMSG_SPACE(sizeof received)];
-        } control_buffer;
-        struct iovec vector = {.iov_base = &slot, .iov_len = sizeof slot};
-        struct msghdr message;
-        memset(&message, 0, sizeof message);
-        message.msg_iov = &vector;
-        message.msg_iovlen = 1;
-        message.msg_control = control_buffer.bytes;
-        message.msg_controllen = sizeof control_buffer.bytes;
-        ssize_t got = recvmsg(control, &message, MSG_CMSG_CLOEXEC);
+        corral_slot_message request;
+        corral_slot_message_init(&request, &slot);
+        ssize_t got = recvmsg(control, &request.message, MSG_CMSG_CLOEXEC);
         if (got < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
             return -1;
         }
         if (got == 0) return 1; /* the supervisor closed the socket: its run is over */
-        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        struct cmsghdr *header = CMSG_FIRSTHDR(&request.message);
         if (header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof received))
             memcpy(received, CMSG_DATA(header), sizeof received);
         if (got != (ssize_t)sizeof slot || received[0] < 0 || received[1] < 0) {

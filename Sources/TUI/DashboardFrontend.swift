@@ -43,7 +43,7 @@ public final class DashboardFrontend: Frontend {
 
     public var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
-        if state.stopping?.deadline != nil || state.stopping != nil && state.report == nil {
+        if state.stopping != nil && state.report == nil {
             return lastDraw + .milliseconds(100)
         }
         return lastDraw + .seconds(1)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -292,6 +293,8 @@ int corral_sigrtmin(void) { return SIGRTMIN; }
 int corral_sigrtmax(void) { return SIGRTMAX; }
 
 int corral_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+int corral_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 int corral_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 

@@ -114,6 +114,10 @@ int corral_watchdog_start(pid_t *pid, int *write_fd);
 /// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
 int corral_pipe2(int fds[2], int flags);
 
+/// A non-blocking, close-on-exec eventfd(2) counter starting at zero (Swift's Glibc module
+/// does not expose <sys/eventfd.h>).
+int corral_eventfd(void);
+
 /// accept4(2) (a GNU extension Swift's Glibc module does not expose); no peer address.
 int corral_accept4(int fd, int flags);
 

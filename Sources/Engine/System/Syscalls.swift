@@ -74,6 +74,23 @@ enum Syscalls {
         return Int(ready)
     }
 
+    /// A non-blocking, close-on-exec eventfd(2) counter starting at zero.
+    static func eventCounter() throws(SystemCallError) -> CInt {
+        try retrying("eventfd") { corral_eventfd() }
+    }
+
+    /// Adds one to an eventfd counter, making it readable; a full counter is readable already.
+    static func incrementEventCounter(_ fd: CInt) {
+        var one: UInt64 = 1
+        _ = try? retrying("write", context: "eventfd \(fd)") { Glibc.write(fd, &one, 8) }
+    }
+
+    /// Resets an eventfd counter to zero (nothing to read is not an error).
+    static func resetEventCounter(_ fd: CInt) {
+        var value: UInt64 = 0
+        _ = withUnsafeMutableBytes(of: &value) { try? read(fd, into: $0) }
+    }
+
     /// pidfd_open(2).
     static func pidfdOpen(_ pid: pid_t) throws(SystemCallError) -> CInt {
         try retrying("pidfd_open", context: "pid \(pid)") { corral_pidfd_open(pid) }

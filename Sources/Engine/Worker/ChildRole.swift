@@ -17,27 +17,12 @@ struct ChildRole {
 
     /// The role of this process, or nil when it is not a Swift child of a running supervisor
     /// (no `CORRAL_ROLE`, or the named supervisor is not its parent: then it is a supervisor).
+    /// Makes its inherited sockets close-on-exec and removes the supervisor's variables from
+    /// the environment.
     static func detect() throws(SupervisorError) -> ChildRole? {
-        guard let roleName = Environment.value(of: ChildEnvironment.role) else { return nil }
-        guard let supervisor = Environment.value(of: ChildEnvironment.supervisorPid).flatMap({ pid_t($0) }),
-            supervisor == getppid()
-        else { return nil }
-        guard let kind = ChildKind(rawValue: roleName) else {
-            throw .badWorkerEnvironment("\(ChildEnvironment.role)=\(roleName) is neither worker nor extra")
-        }
-        guard let index = Environment.value(of: ChildEnvironment.processIndex).flatMap({ Int($0) }), index >= 0 else {
-            throw .badWorkerEnvironment("\(ChildEnvironment.processIndex) is missing or not a number")
-        }
-        let workerCount = Environment.value(of: ChildEnvironment.workerCount).flatMap { Int($0) } ?? 1
-        let signals = (Environment.value(of: ChildEnvironment.stopSignals) ?? "")
-            .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
-        guard !signals.isEmpty else {
-            throw .badWorkerEnvironment("\(ChildEnvironment.stopSignals) is missing")
-        }
-        let role = ChildRole(
-            kind: kind, index: index, workerCount: workerCount, stopSignals: signals,
-            sharedJSON: Environment.value(of: ChildEnvironment.shared), sockets: Self.inheritedSockets(),
-            notify: NotifyClient.fromEnvironment())
+        guard let role = try parse(Environment.value(of:), process: getpid(), parent: getppid()) else { return nil }
+        // The worker's own children must not inherit the listening sockets.
+        for descriptor in role.sockets.values { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         // Grandchildren must not mistake themselves for workers or talk to the supervisor.
         for name in [
             ChildEnvironment.role, ChildEnvironment.supervisorPid, ChildEnvironment.shared,
@@ -49,19 +34,45 @@ struct ChildRole {
         return role
     }
 
-    /// The sockets passed in systemd's convention, if `LISTEN_PID` names this process; each is
-    /// made close-on-exec so the worker's own children do not inherit it.
-    private static func inheritedSockets() -> [String: CInt] {
-        guard let count = Environment.value(of: ChildEnvironment.listenFds).flatMap({ Int($0) }), count > 0,
-            Environment.value(of: ChildEnvironment.listenPid).flatMap({ pid_t($0) }) == getpid()
+    /// The role the variables `value` describe for the process `process` whose parent is
+    /// `parent`, or nil when they describe none (see ``detect()``).
+    static func parse(
+        _ value: (String) -> String?, process: pid_t, parent: pid_t
+    ) throws(SupervisorError) -> ChildRole? {
+        guard let roleName = value(ChildEnvironment.role) else { return nil }
+        guard let supervisor = value(ChildEnvironment.supervisorPid).flatMap({ pid_t($0) }), supervisor == parent
+        else { return nil }
+        guard let kind = ChildKind(rawValue: roleName) else {
+            throw .badWorkerEnvironment("\(ChildEnvironment.role)=\(roleName) is neither worker nor extra")
+        }
+        guard let index = value(ChildEnvironment.processIndex).flatMap({ Int($0) }), index >= 0 else {
+            throw .badWorkerEnvironment("\(ChildEnvironment.processIndex) is missing or not a number")
+        }
+        let workerCount = value(ChildEnvironment.workerCount).flatMap { Int($0) } ?? 1
+        let signals = (value(ChildEnvironment.stopSignals) ?? "")
+            .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
+        guard !signals.isEmpty else {
+            throw .badWorkerEnvironment("\(ChildEnvironment.stopSignals) is missing")
+        }
+        let notifyAddress = value(ChildEnvironment.notifySocket) ?? ""
+        return ChildRole(
+            kind: kind, index: index, workerCount: workerCount, stopSignals: signals,
+            sharedJSON: value(ChildEnvironment.shared), sockets: inheritedSockets(value, process: process),
+            notify: notifyAddress.isEmpty ? nil : NotifyClient(address: notifyAddress))
+    }
+
+    /// The sockets passed in systemd's convention (descriptors 3, 4, … named by
+    /// `LISTEN_FDNAMES`), if `LISTEN_PID` names `process`.
+    private static func inheritedSockets(_ value: (String) -> String?, process: pid_t) -> [String: CInt] {
+        guard let count = value(ChildEnvironment.listenFds).flatMap({ Int($0) }), count > 0,
+            value(ChildEnvironment.listenPid).flatMap({ pid_t($0) }) == process
         else { return [:] }
-        let names = (Environment.value(of: ChildEnvironment.listenFdNames) ?? "")
+        let names = (value(ChildEnvironment.listenFdNames) ?? "")
             .split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var sockets: [String: CInt] = [:]
         for offset in 0..<count {
-            let fd = CInt(3 + offset)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            sockets[offset < names.count && !names[offset].isEmpty ? names[offset] : "unknown\(offset)"] = fd
+            let name = offset < names.count && !names[offset].isEmpty ? names[offset] : "unknown\(offset)"
+            sockets[name] = CInt(3 + offset)
         }
         return sockets
     }

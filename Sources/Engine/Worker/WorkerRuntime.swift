@@ -1,4 +1,3 @@
-import Dispatch
 import FoundationEssentials
 import Synchronization
 
@@ -23,37 +22,80 @@ enum WorkerRuntime {
         } catch {
             fail(role, phase: "init", "cannot decode the shared value: \(error)", code: WorkerExitCode.setupFailure)
         }
-        let (source, latch) = installStopSignals(role)
-        let watcher = DispatchSource.makeReadSource(fileDescriptor: source.readDescriptor, queue: .global())
-        watcher.setEventHandler {
-            for signal in source.drain() { latch.fire(signal) }
-        }
-        watcher.resume()
+        let (signals, latch) = installStopSignals(role)
         let context = WorkerContext(
             index: role.index, workerCount: role.workerCount, stopSignals: role.stopSignals, sockets: role.sockets,
             notify: role.notify, latch: latch)
-        let outcome = Mutex<Result<Void, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            let result: Result<Void, any Error>
-            do {
-                try await WorkerContext.$current.withValue(context) { try await body(context, shared) }
-                result = .success(())
-            } catch {
-                result = .failure(error)
-            }
-            outcome.withLock { $0 = result }
-            done.signal()
+        let outcome: Result<Void, any Error>
+        do {
+            outcome = try run(context, signals: signals) { try await body(context, shared) }
+        } catch {
+            fail(role, phase: "init", "the worker's event loop failed: \(error)", code: WorkerExitCode.setupFailure)
         }
-        done.wait()
-        switch outcome.withLock({ $0 }) {
+        switch outcome {
         case .failure(let error):
             if context.hasAwaitedStop {
                 fail(role, phase: "shutdown", "\(error)", code: WorkerExitCode.shutdownFailure)
             }
             fail(role, phase: "init", "\(error)", code: WorkerExitCode.initFailure)
-        case .success, nil:
-            exit(WorkerExitCode.success)
+        case .success:
+            end(WorkerExitCode.success)
+        }
+    }
+
+    /// Runs `body` in a task on a new ``WorkerLoop`` driven by this thread, with `context` as
+    /// ``WorkerContext/current`` and the signals read from `signals` fired on its latch;
+    /// returns how the body ended.
+    private static func run(
+        _ context: WorkerContext, signals: SignalPipe, _ body: @escaping @Sendable () async throws -> Void
+    ) throws(SystemCallError) -> Result<Void, any Error> {
+        let loop = try WorkerLoop()
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        Task(executorPreference: loop) {
+            let result: Result<Void, any Error>
+            do {
+                try await WorkerContext.$current.withValue(context) { try await body() }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
+        }
+        try loop.run(
+            signals: signals, onSignals: { for signal in $0 { context.latch.fire(signal) } },
+            until: { outcome.withLock { $0 != nil } })
+        return outcome.withLock { $0 } ?? .success(())
+    }
+
+    /// Goes once through a worker's start-up and shutdown, in the zygote and with no supervisor:
+    /// parses a worker's variables, installs the handlers for `stopSignals`, runs on a
+    /// ``WorkerLoop`` a body that reports ready (to a socket of its own) and is stopped, and
+    /// puts everything back. The Swift runtime builds type metadata and looks up conformances
+    /// on first use; done here, every forked worker inherits the results instead of redoing
+    /// them (they were a quarter of a forked worker's start-up CPU). Starts no thread.
+    static func rehearse(stopSignals: [Signal]) {
+        guard let socket = try? NotifySocket() else { return }
+        defer { socket.close() }
+        let values = [
+            ChildEnvironment.role: ChildKind.worker.rawValue, ChildEnvironment.processIndex: "0",
+            ChildEnvironment.workerCount: "1", ChildEnvironment.supervisorPid: "1",
+            ChildEnvironment.stopSignals: stopSignals.map { String($0.rawValue) }.joined(separator: ","),
+            ChildEnvironment.notifySocket: socket.address,
+        ]
+        guard let role = try? ChildRole.parse({ values[$0] }, process: 2, parent: 1),
+            let signals = try? SignalPipe(signals: role.stopSignals)
+        else { return }
+        defer { signals.restore() }
+        _ = signals.drain()
+        let context = WorkerContext(
+            index: role.index, workerCount: role.workerCount, stopSignals: role.stopSignals, sockets: role.sockets,
+            notify: role.notify, latch: StopLatch())
+        let stopSignal = role.stopSignals[0]
+        _ = try? run(context, signals: signals) {
+            async let stop = context.waitForStop()
+            await Task.yield()
+            context.latch.fire(stopSignal)
+            _ = await stop
         }
     }
 
@@ -69,7 +111,7 @@ enum WorkerRuntime {
         } catch {
             fail(role, phase: "run", "\(error)", code: 1)
         }
-        exit(WorkerExitCode.success)
+        end(WorkerExitCode.success)
     }
 
     private static func installStopSignals(_ role: ChildRole) -> (SignalPipe, StopLatch) {
@@ -96,7 +138,17 @@ enum WorkerRuntime {
         try? role.notify?.status(line)
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBytes { try? Syscalls.writeAll(STDERR_FILENO, $0) }
-        exit(code)
+        end(code)
+    }
+
+    /// Ends the process with `code`. A child the zygote forked flushes stdio and leaves with
+    /// `_exit`, as Python's multiprocessing does in forked children: the exit handlers and
+    /// library destructors `exit` would run belong to the zygote's image (and faulting their
+    /// pages in, in every worker, was most of a worker's stop time).
+    private static func end(_ code: CInt) -> Never {
+        guard ZygoteRuntime.isForkedChild.load(ordering: .relaxed) else { exit(code) }
+        fflush(nil)
+        _exit(code)
     }
 }
 

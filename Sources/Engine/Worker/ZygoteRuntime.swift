@@ -1,4 +1,5 @@
 import CProcessShims
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,6 +10,10 @@ import CProcessShims
 /// The zygote's side: entered from ``Server/run(sharing:main:worker:)`` when the supervisor
 /// started this process as a zygote. Forks one worker per request; returns only in a worker.
 enum ZygoteRuntime {
+    /// Whether this process is a child the zygote forked (set in the child, before any Swift
+    /// worker code runs).
+    static let isForkedChild = Atomic(false)
+
     /// If this process is a zygote, serves until the supervisor's run ends (then exits) and
     /// returns in each forked worker, with the worker's environment in place for
     /// ``ChildRole/detect()``. Returns at once in any other process.
@@ -19,19 +24,21 @@ enum ZygoteRuntime {
         Environment.remove(Zygote.controlVariable)
         let watchdog = Environment.value(of: Zygote.watchdogVariable).flatMap { CInt($0) } ?? -1
         Environment.remove(Zygote.watchdogVariable)
+        let inherited = Environment.value(of: ChildEnvironment.listenFds).flatMap { Int32($0) } ?? 0
+        let stopSignals = (Environment.value(of: ChildEnvironment.stopSignals) ?? "")
+            .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
+        WorkerRuntime.rehearse(stopSignals: stopSignals)
         // Forking is only safe while no other thread exists (no concurrency, no Dispatch yet).
         guard ProcessTable.threadCount() == 1 else {
             _ = corral_zygote_refuse(control)
             exit(WorkerExitCode.setupFailure)
         }
-        let inherited = Environment.value(of: ChildEnvironment.listenFds).flatMap { Int32($0) } ?? 0
-        let stopSignals = (Environment.value(of: ChildEnvironment.stopSignals) ?? "")
-            .split(separator: ",").compactMap { CInt($0) }.map(Signal.init(rawValue:))
         var mask = Syscalls.signalSet(stopSignals)
         var slot: CInt = -1
         switch corral_zygote_serve(control, inherited, &mask, watchdog, &slot) {
         case 0:
             // A new worker: its own slot, pid and parent (this zygote) in the environment.
+            isForkedChild.store(true, ordering: .relaxed)
             setenv(ChildEnvironment.processIndex, String(slot), 1)
             setenv(ChildEnvironment.supervisorPid, String(getppid()), 1)
             if inherited > 0 { setenv(ChildEnvironment.listenPid, String(getpid()), 1) }

@@ -39,17 +39,24 @@ int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *p
 
 /* The pipe each signal's handler writes to; -1 for none. Indexed by signal number. */
 static volatile sig_atomic_t corral_signal_pipes[_NSIG];
+static volatile sig_atomic_t corral_signal_marked_sender;
 
-static void corral_signal_handler(int signal) {
+static void corral_signal_handler(int signal, siginfo_t *info, void *context) {
+    (void)context;
     int saved = errno;
     int fd = (signal > 0 && signal < _NSIG) ? corral_signal_pipes[signal] - 1 : -1;
     if (fd >= 0) {
         unsigned char byte = (unsigned char)signal;
+        pid_t marked = (pid_t)corral_signal_marked_sender;
+        if (marked > 0 && info != NULL && info->si_code == SI_USER && info->si_pid == marked)
+            byte |= CORRAL_SIGNAL_FROM_MARKED_SENDER;
         ssize_t ignored = write(fd, &byte, 1);
         (void)ignored;
     }
     errno = saved;
 }
+
+void corral_signal_mark_sender(pid_t pid) { corral_signal_marked_sender = pid; }
 
 int corral_signal_install(int signal, int fd, struct sigaction *previous) {
     if (signal <= 0 || signal >= _NSIG) {
@@ -60,9 +67,9 @@ int corral_signal_install(int signal, int fd, struct sigaction *previous) {
     corral_signal_pipes[signal] = fd + 1;
     struct sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = corral_signal_handler;
+    action.sa_sigaction = corral_signal_handler;
     sigfillset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
+    action.sa_flags = SA_RESTART | SA_SIGINFO;
     int result = sigaction(signal, &action, previous);
     if (result != 0) corral_signal_pipes[signal] = 0;
     return result;

@@ -9,13 +9,18 @@ enum LifecycleBenchmark {
     final class Stopwatch: Frontend {
         var runningAt: ContinuousClock.Instant?
         var signalledAt: ContinuousClock.Instant?
+        /// The supervisor thread's CPU time when everything ran and when the stop began.
+        var cpuAtRunning = 0.0
+        var cpuAtSignal = 0.0
         /// Called once everything runs, before the SIGTERM (the idle and memory probes).
         var whenRunning: ((Stopwatch) -> Void)?
 
         func handle(_ event: EngineEvent) {
             guard case .serverStateChanged(.running) = event, runningAt == nil else { return }
             runningAt = .now
+            cpuAtRunning = threadCPUMilliseconds()
             whenRunning?(self)
+            cpuAtSignal = threadCPUMilliseconds()
             signalledAt = .now
             kill(getpid(), SIGTERM)
         }
@@ -35,40 +40,59 @@ enum LifecycleBenchmark {
         return configuration
     }
 
-    /// One run: (start ms, stop ms).
-    static func once(workers: Int, command: Bool, whenRunning: ((Stopwatch) -> Void)? = nil) throws -> (Double, Double)
-    {
+    /// One run's wall-clock times and the supervisor thread's CPU time, in milliseconds.
+    struct Timing {
+        var start: Double
+        var stop: Double
+        var startCPU: Double
+        var stopCPU: Double
+    }
+
+    /// One run.
+    static func once(workers: Int, command: Bool, whenRunning: ((Stopwatch) -> Void)? = nil) throws -> Timing {
         let stopwatch = Stopwatch()
         stopwatch.whenRunning = whenRunning
         var frontend = stopwatch
         let clock = ContinuousClock()
         let began = clock.now
+        let cpuAtBegin = threadCPUMilliseconds()
         let report = try Supervisor(configuration(workers: workers, command: command)).run(frontend: &frontend)
+        let cpuAtEnd = threadCPUMilliseconds()
         let ended = clock.now
         guard report.exitStatus == 0, let running = stopwatch.runningAt, let signalled = stopwatch.signalledAt else {
             throw BenchmarkError(description: "run with \(workers) workers did not stop cleanly: \(report)")
         }
-        return (milliseconds(began, running), milliseconds(signalled, ended))
+        return Timing(
+            start: milliseconds(began, running), stop: milliseconds(signalled, ended),
+            startCPU: stopwatch.cpuAtRunning - cpuAtBegin, stopCPU: cpuAtEnd - stopwatch.cpuAtSignal)
     }
 
     static func run(workers: Int, runs: Int, command: Bool) throws {
         var starts = Samples()
         var stops = Samples()
+        var startCPU = Samples()
+        var stopCPU = Samples()
         _ = try once(workers: workers, command: command)  // warm-up: page cache, dynamic loader
         for _ in 0..<runs {
-            let (start, stop) = try once(workers: workers, command: command)
-            starts.add(start)
-            stops.add(stop)
+            let timing = try once(workers: workers, command: command)
+            starts.add(timing.start)
+            stops.add(timing.stop)
+            startCPU.add(timing.startCPU)
+            stopCPU.add(timing.stopCPU)
         }
         let kind =
             command ? "command worker (C program, READY=1 over NOTIFY_SOCKET)" : "Swift worker (corral-bench-worker)"
+        let cpu = "supervisor_cpu_ms: the supervisor thread's own CPU time in that window"
         emit([
             "scenario": command ? "start-command" : "start", "workers": workers, "runs": runs, "ms": starts.summary,
-            "method": "run call -> every \(kind) running (READY=1 received); release build; 1 warm-up run not counted",
+            "supervisor_cpu_ms": startCPU.summary,
+            "method":
+                "run call -> every \(kind) running (READY=1 received); \(cpu); release build; 1 warm-up run not counted",
         ])
         emit([
             "scenario": command ? "stop-command" : "stop", "workers": workers, "runs": runs, "ms": stops.summary,
-            "method": "kill(getpid(), SIGTERM) -> run call returned, every child reaped (trivial shutdown)",
+            "supervisor_cpu_ms": stopCPU.summary,
+            "method": "kill(getpid(), SIGTERM) -> run call returned, every child reaped (trivial shutdown); \(cpu)",
         ])
     }
 }

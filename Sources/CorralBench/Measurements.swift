@@ -26,6 +26,13 @@ func milliseconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant
     return Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
 
+/// The calling thread's CPU time (user + system) in milliseconds.
+func threadCPUMilliseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1e6
+}
+
 /// Prints one JSON object on its own line (keys sorted, so lines compare across runs).
 func emit(_ object: [String: Any]) {
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }

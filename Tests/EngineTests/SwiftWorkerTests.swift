@@ -169,6 +169,27 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a stop while the zygote still forks: workers forked for moot requests are killed, none is left")
+        func stopWhileForking() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            // The zygote is asked for many workers ahead; the stop comes with the first pid.
+            let recorder = Recorder(steps: [
+                .init(
+                    condition: .event { if case .spawned = $0 { return true } else { return false } },
+                    action: Recorder.signalSupervisor(SIGTERM))
+            ])
+            var frontend = recorder
+            let report = try Supervisor(configuration(workers: 48, [], records: records)).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.cause == .signal(.terminate))
+            #expect(report.slots.filter { $0.pid != nil }.allSatisfy { $0.end != nil }, "every started worker ended")
+            // Every worker that got to run, reported or not, is gone.
+            let forked = (0..<48).compactMap { records.value("pid", $0).flatMap { pid_t($0) } }
+            #expect(waitUntilGone(forked).isEmpty, "forked workers left running")
+            hygiene.check()
+        }
+
         @Test("a worker that throws during shutdown is reported with exit code 4")
         func shutdownFailure() throws {
             let hygiene = ProcessHygiene()

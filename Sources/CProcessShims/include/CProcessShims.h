@@ -48,9 +48,15 @@ int corral_pidfd_send_signal(int pidfd, int signal);
 int corral_waitid_pidfd(int pidfd, int options, int *code, int *status, pid_t *pid);
 
 /// Installs the process-wide handler for `signal`: it writes the signal number (one byte) to
-/// `fd`, a non-blocking pipe. Each signal has its own pipe, so separate parts of a program can
-/// each watch their own signals. The previous action is stored in *previous.
+/// `fd`, a non-blocking pipe, with CORRAL_SIGNAL_FROM_MARKED_SENDER added when the process
+/// named by corral_signal_mark_sender sent it (kill, pidfd_send_signal). Each signal has its
+/// own pipe, so separate parts of a program can each watch their own signals. The previous
+/// action is stored in *previous.
 int corral_signal_install(int signal, int fd, struct sigaction *previous);
+/// Signals sent by `pid` (0: nobody) are marked in the byte the handler writes.
+void corral_signal_mark_sender(pid_t pid);
+/// The bit of a written signal byte that says the marked sender sent it.
+#define CORRAL_SIGNAL_FROM_MARKED_SENDER 0x80
 /// Restores an action saved by corral_signal_install and stops writing for `signal`.
 int corral_signal_restore(int signal, const struct sigaction *previous);
 

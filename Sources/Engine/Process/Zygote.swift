@@ -25,10 +25,14 @@ final class Zygote {
     let control: CInt
     private var pidfd: CInt?
     private var pendingExits: [Exit] = []
+    private var unanswered: Set<Int> = []
+    private var answers: [Int: Result<pid_t, Errno>] = [:]
     private(set) var isGone = false
 
     /// The environment variable naming the zygote's end of the control socket.
     static let controlVariable = "CORRAL_ZYGOTE_FD"
+    /// Set when the supervisor added `LD_BIND_NOW` for the zygote (which then removes both).
+    static let bindNowVariable = "CORRAL_ZYGOTE_BIND_NOW"
     /// The environment variable naming the zygote's copy of the watchdog's pipe.
     static let watchdogVariable = "CORRAL_ZYGOTE_WATCHDOG_FD"
 
@@ -45,6 +49,11 @@ final class Zygote {
             throw fail(error)
         }
         var zygoteRequest = request
+        if !request.environment.contains(where: { $0.hasPrefix("LD_BIND_NOW=") }) {
+            // Every lazy symbol binding done once here, not in each worker (the zygote removes
+            // the variable again, so the workers' own children do not inherit it).
+            zygoteRequest.environment += ["LD_BIND_NOW=1", "\(Self.bindNowVariable)=1"]
+        }
         zygoteRequest.inherited.append(theirs)
         zygoteRequest.environment.append("\(Self.controlVariable)=\(3 + request.inherited.count)")
         if let watchdog = request.watchdog {
@@ -73,45 +82,57 @@ final class Zygote {
         }
     }
 
-    /// Asks for a worker in `slot` writing to these descriptors; returns its pid.
-    func spawn(slot: Int, standardOutput: CInt, standardError: CInt, executable: String) throws(SpawnError) -> pid_t {
-        let fail = { (errno: Errno) in SpawnError(executable: executable, stage: .fork, errno: errno, slot: slot) }
-        guard !isGone else { throw fail(.brokenPipe) }
-        guard corral_zygote_request(control, CInt(slot), standardOutput, standardError) == 0 else {
-            throw fail(Errno(rawValue: Glibc.errno))
+    /// Asks for a worker in `slot` writing to these descriptors. They travel with the request,
+    /// so the caller may close its copies at once. The answer comes later: ``takeSpawnResult(slot:)``.
+    /// Requests are answered in order, one fork each, while the supervisor goes on.
+    func request(slot: Int, standardOutput: CInt, standardError: CInt) throws(SystemCallError) {
+        guard !isGone else { throw SystemCallError("zygote request", errno: .brokenPipe, context: "slot \(slot)") }
+        try Syscalls.retrying("sendmsg", context: "zygote request for slot \(slot)") {
+            corral_zygote_request(control, CInt(slot), standardOutput, standardError)
         }
-        while true {
-            var message = corral_zygote_message()
-            let result = corral_zygote_receive(control, 0, &message)
-            if result == -2 {
-                isGone = true
-                throw fail(.brokenPipe)
-            }
-            if result != 0 { throw fail(Errno(rawValue: Glibc.errno)) }
-            switch message.kind {
-            case Int32(CORRAL_ZYGOTE_EXITED): record(message)
-            case Int32(CORRAL_ZYGOTE_SPAWNED) where message.slot == slot: return message.pid
-            case Int32(CORRAL_ZYGOTE_SPAWN_FAILED) where message.slot == slot:
-                throw fail(Errno(rawValue: message.error))
-            default: continue
-            }
-        }
+        unanswered.insert(slot)
+    }
+
+    /// How many requests have no answer yet.
+    var unansweredCount: Int { unanswered.count }
+
+    /// The answer to the request for `slot` once it came (the pid, or why the fork failed),
+    /// else nil; an answer is handed out once. A request the zygote can no longer answer
+    /// (it is gone) fails with `EPIPE`.
+    func takeSpawnResult(slot: Int) -> Result<pid_t, Errno>? {
+        receive()
+        if let answer = answers.removeValue(forKey: slot) { return answer }
+        guard isGone, unanswered.remove(slot) != nil else { return nil }
+        return .failure(.brokenPipe)
     }
 
     /// Workers that ended since the last call. Sets ``isGone`` when the zygote has gone.
     func takeExits() -> [Exit] {
+        receive()
+        defer { pendingExits.removeAll() }
+        return pendingExits
+    }
+
+    /// Reads every message waiting: answers and exits. Sets ``isGone`` at the end of the socket.
+    private func receive() {
         while !isGone {
             var message = corral_zygote_message()
             let result = corral_zygote_receive(control, 1, &message)
             if result == -2 { isGone = true }
             if result != 0 { break }
-            if message.kind == Int32(CORRAL_ZYGOTE_EXITED) { record(message) }
+            let slot = Int(message.slot)
+            switch message.kind {
+            case Int32(CORRAL_ZYGOTE_EXITED): record(message)
+            case Int32(CORRAL_ZYGOTE_SPAWNED) where unanswered.remove(slot) != nil:
+                answers[slot] = .success(message.pid)
+            case Int32(CORRAL_ZYGOTE_SPAWN_FAILED) where unanswered.remove(slot) != nil:
+                answers[slot] = .failure(Errno(rawValue: message.error))
+            default: continue
+            }
         }
-        defer { pendingExits.removeAll() }
-        return pendingExits
     }
 
-    /// Whether exits are waiting without a read (received while spawning).
+    /// Whether exits are waiting without a read (received while taking an answer).
     var hasPendingExits: Bool { !pendingExits.isEmpty }
 
     /// Ends the zygote (closing the control socket makes it exit) and reaps it; SIGKILL if it

@@ -77,14 +77,28 @@ public final class SignalPipe {
 
     /// The signals delivered since the last call, in order (a burst of one signal may coalesce).
     public func drain() -> [Signal] {
-        var signals: [Signal] = []
+        drainDeliveries().map(\.signal)
+    }
+
+    /// Like ``drain()``, with whether each came from the process marked by
+    /// ``markSender(_:)``.
+    func drainDeliveries() -> [(signal: Signal, fromMarkedSender: Bool)] {
+        var deliveries: [(signal: Signal, fromMarkedSender: Bool)] = []
         var buffer = [UInt8](repeating: 0, count: 256)
+        let marked = UInt8(CORRAL_SIGNAL_FROM_MARKED_SENDER)
         while true {
             let count = buffer.withUnsafeMutableBytes { try? Syscalls.read(readDescriptor, into: $0) }
             guard let count = count ?? nil, count > 0 else { break }
-            signals += buffer[0..<count].map { Signal(rawValue: CInt($0)) }
+            for byte in buffer[0..<count] {
+                deliveries.append((Signal(rawValue: CInt(byte & ~marked)), byte & marked != 0))
+            }
         }
-        return signals
+        return deliveries
+    }
+
+    /// Marks the signals `pid` sends from now on (in ``drainDeliveries()``), process-wide.
+    static func markSender(_ pid: pid_t) {
+        corral_signal_mark_sender(pid)
     }
 
     /// Puts back the previous handlers and mask and closes the pipe. Idempotent.

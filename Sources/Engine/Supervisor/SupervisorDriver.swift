@@ -1,4 +1,5 @@
 import Logging
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -21,6 +22,16 @@ final class SupervisorDriver<F: Frontend> {
         var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
     }
 
+    /// The read ends of a child's output pipes.
+    private struct ChildOutput {
+        var stdout: CInt
+        var stderr: CInt
+    }
+
+    /// How many zygote requests may wait for their answer at once: both directions of its
+    /// socket stay far from full, so neither side can block the other.
+    private static var forkWindow: Int { 32 }
+
     /// How to start one slot.
     private struct Program {
         var executable: String
@@ -41,6 +52,15 @@ final class SupervisorDriver<F: Frontend> {
     private var zygote: Zygote?
     private var watchdog: Watchdog?
     private var zygoteUnavailable = false
+    /// Slots the zygote was asked to fork, with the read ends of their pipes, until the answer.
+    private var forksInFlight: [Int: ChildOutput] = [:]
+    /// The next worker slot to ask the zygote for.
+    private var nextForkRequest = 0
+    /// Requests that could not even be sent, reported when their slot's turn comes.
+    private var failedForkRequests: [Int: SpawnError] = [:]
+    /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked
+    /// worker may report before the zygote's answer with its pid has been read.
+    private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
     private var deferredStop: EngineEvent?
     private let clock = ContinuousClock()
     private let inheritedEnvironment = Environment.entries()
@@ -90,13 +110,14 @@ final class SupervisorDriver<F: Frontend> {
         defer { if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(false) } }
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
-            if let slot = core.slotToSpawn {
-                spawn(slot)
-                wakeFrontend(now: clock.now, readable: [])
-            }
+            if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
             if core.isStopped { break }
-            try waitAndHandle(timeout: core.slotToSpawn == nil ? pollTimeout() : 0)
+            let canSpawnNow = core.slotToSpawn.map { forksInFlight[$0] == nil } ?? false
+            // Exits read while taking the zygote's answers are handled without waiting.
+            let exitsWaiting = zygote?.hasPendingExits == true
+            try waitAndHandle(timeout: canSpawnNow || exitsWaiting ? 0 : pollTimeout())
         }
+        abandonForksInFlight()
         finishOutput()
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
@@ -157,6 +178,8 @@ final class SupervisorDriver<F: Frontend> {
         if isReady(fds[0]) {
             handleSignals(signals.drain(), now: now)
         }
+        // Forked workers' pids first, so that their first datagrams find them.
+        if isReady(fds[2]), spawnWhatIsReady() { wakeFrontend(now: now, readable: []) }
         if isReady(fds[1]) { receiveNotifications(now: now) }
         if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
         let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[3 + $0.offset]) }.map(\.element)
@@ -202,7 +225,11 @@ final class SupervisorDriver<F: Frontend> {
         do {
             for (pid, message) in try notify.receiveAll() {
                 guard core.slot(forPid: pid) != nil else {
-                    logger.debug("ignored a notify datagram from pid \(pid), not a child")
+                    if !forksInFlight.isEmpty, earlyNotifications.count < 4096 {
+                        earlyNotifications.append((pid, message))
+                    } else {
+                        logger.debug("ignored a notify datagram from pid \(pid), not a child")
+                    }
                     continue
                 }
                 perform(core.notify(from: pid, message, now: now))
@@ -251,6 +278,144 @@ final class SupervisorDriver<F: Frontend> {
         return programs
     }
 
+    /// Starts what can start now: the next slot by exec, or every worker slot whose pid the
+    /// zygote has sent (asking ahead for the next ones, so that it forks while we go on).
+    /// Returns whether a slot was started or failed.
+    private func spawnWhatIsReady() -> Bool {
+        guard let slot = core.slotToSpawn else {
+            if !forksInFlight.isEmpty { abandonAnsweredForks() }
+            return false
+        }
+        guard forksInFlight[slot] != nil || failedForkRequests[slot] != nil || forkWorker(slot) else {
+            spawn(slot)
+            return true
+        }
+        requestForks(from: slot)
+        var started = false
+        while let next = core.slotToSpawn {
+            if let failure = failedForkRequests.removeValue(forKey: next) {
+                fail(slot: next, failure)
+            } else if let zygote, let answer = zygote.takeSpawnResult(slot: next) {
+                finishFork(slot: next, answer)
+            } else {
+                break
+            }
+            started = true
+        }
+        return started
+    }
+
+    /// Asks the zygote for the worker slots from `slot` on, up to ``forkWindow`` unanswered.
+    private func requestForks(from slot: Int) {
+        guard let zygote else { return }
+        nextForkRequest = max(nextForkRequest, slot)
+        while nextForkRequest < configuration.workers, zygote.unansweredCount < Self.forkWindow,
+            failedForkRequests.isEmpty
+        {
+            let slot = nextForkRequest
+            nextForkRequest += 1
+            do {
+                forksInFlight[slot] = try requestFork(slot, from: zygote)
+            } catch {
+                failedForkRequests[slot] = error
+            }
+        }
+    }
+
+    /// Sends the zygote the request for `slot` with the write ends of new output pipes;
+    /// returns the read ends.
+    private func requestFork(_ slot: Int, from zygote: Zygote) throws(SpawnError) -> ChildOutput {
+        let pipes = try outputPipes(slot)
+        defer {
+            Syscalls.close(pipes.stdout.write)
+            Syscalls.close(pipes.stderr.write)
+        }
+        do {
+            try zygote.request(slot: slot, standardOutput: pipes.stdout.write, standardError: pipes.stderr.write)
+        } catch {
+            Syscalls.close(pipes.stdout.read)
+            Syscalls.close(pipes.stderr.read)
+            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
+        }
+        return ChildOutput(stdout: pipes.stdout.read, stderr: pipes.stderr.read)
+    }
+
+    /// Takes the zygote's answer for `slot`: watches the new worker, or reports the failure.
+    private func finishFork(slot: Int, _ answer: Result<pid_t, Errno>) {
+        guard let output = forksInFlight.removeValue(forKey: slot) else { return }
+        let executable = programs[slot].executable
+        switch answer {
+        case .failure(let errno):
+            Syscalls.close(output.stdout)
+            Syscalls.close(output.stderr)
+            fail(slot: slot, SpawnError(executable: executable, stage: .fork, errno: errno, slot: slot))
+        case .success(let pid):
+            var child = Child(slot: slot, pid: pid, output: [.stdout: output.stdout, .stderr: output.stderr])
+            child.viaZygote = true
+            do throws(SystemCallError) {
+                child.pidfd = try Syscalls.pidfdOpen(pid)
+            } catch {
+                // It runs but cannot be watched: kill it (the zygote reaps it), then report.
+                _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
+                close(child)
+                fail(slot: slot, SpawnError(executable: executable, stage: .fork, errno: error.errno, slot: slot))
+                return
+            }
+            children[slot] = child
+            perform(core.spawned(slot: slot, pid: pid, now: clock.now))
+            replayEarlyNotifications()
+        }
+    }
+
+    /// Hands the datagrams that came before their sender's pid to the core, once it knows them.
+    private func replayEarlyNotifications() {
+        guard !earlyNotifications.isEmpty else { return }
+        let now = clock.now
+        var unknown: [(pid: pid_t, message: NotifyMessage)] = []
+        for (pid, message) in earlyNotifications {
+            if core.slot(forPid: pid) != nil {
+                perform(core.notify(from: pid, message, now: now))
+            } else if !forksInFlight.isEmpty {
+                unknown.append((pid, message))
+            }
+        }
+        earlyNotifications = unknown
+    }
+
+    /// Kills the workers the zygote forked for requests the stop made moot, as their pids come
+    /// (the zygote reaps them). Returns whether requests are still unanswered.
+    @discardableResult
+    private func abandonAnsweredForks() -> Bool {
+        guard let zygote else { return false }
+        for (slot, output) in forksInFlight {
+            guard let answer = zygote.takeSpawnResult(slot: slot) else { continue }
+            forksInFlight[slot] = nil
+            Syscalls.close(output.stdout)
+            Syscalls.close(output.stderr)
+            if case .success(let pid) = answer {
+                // Its own group may not exist yet; the process itself does.
+                _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
+                _ = try? Syscalls.kill(pid, SIGKILL)
+            }
+        }
+        return !forksInFlight.isEmpty
+    }
+
+    /// After the run: waits up to a second for the answers to requests the stop made moot and
+    /// kills those workers; any the zygote forks later die with it (their parent-death signal).
+    private func abandonForksInFlight() {
+        let deadline = clock.now + .seconds(1)
+        while let zygote, abandonAnsweredForks(), !zygote.isGone, clock.now < deadline {
+            var fds = [pollfd(fd: zygote.control, events: Int16(POLLIN), revents: 0)]
+            _ = try? Syscalls.poll(&fds, timeoutMilliseconds: 100)
+        }
+        for output in forksInFlight.values {
+            Syscalls.close(output.stdout)
+            Syscalls.close(output.stderr)
+        }
+        forksInFlight.removeAll()
+    }
+
     private func spawn(_ slot: Int) {
         let now = clock.now
         do {
@@ -258,64 +423,71 @@ final class SupervisorDriver<F: Frontend> {
             children[slot] = child
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
         } catch {
-            spawnError = error
-            logger.error("\(error)", metadata: ["slot": "\(slot)"])
-            perform(core.spawnFailed(slot: slot, reason: error.description, now: now))
+            fail(slot: slot, error)
         }
     }
 
-    private func startChild(_ slot: Int) throws(SpawnError) -> Child {
-        let program = programs[slot]
+    private func fail(slot: Int, _ error: SpawnError) {
+        spawnError = error
+        logger.error("\(error)", metadata: ["slot": "\(slot)"])
+        perform(core.spawnFailed(slot: slot, reason: error.description, now: clock.now))
+    }
+
+    /// Two pipes for a child's standard output and error; the read ends are non-blocking.
+    private func outputPipes(_ slot: Int) throws(SpawnError) -> (
+        stdout: (read: CInt, write: CInt), stderr: (read: CInt, write: CInt)
+    ) {
         let fail = { (error: SystemCallError) in
-            SpawnError(executable: program.executable, stage: .fork, errno: error.errno, slot: slot)
+            SpawnError(executable: self.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
-        let stdout: (read: CInt, write: CInt)
-        let stderr: (read: CInt, write: CInt)
+        var opened: [CInt] = []
         do {
-            stdout = try Syscalls.pipe(nonBlocking: false)
+            let stdout = try Syscalls.pipe(nonBlocking: false)
+            opened += [stdout.read, stdout.write]
+            let stderr = try Syscalls.pipe(nonBlocking: false)
+            opened += [stderr.read, stderr.write]
+            try Syscalls.setNonBlocking(stdout.read)
+            try Syscalls.setNonBlocking(stderr.read)
+            return (stdout, stderr)
         } catch {
+            for fd in opened { Syscalls.close(fd) }
             throw fail(error)
         }
-        do {
-            stderr = try Syscalls.pipe(nonBlocking: false)
-        } catch {
-            Syscalls.close(stdout.read)
-            Syscalls.close(stdout.write)
-            throw fail(error)
-        }
+    }
+
+    /// What exec needs to start `slot` writing to `output`.
+    private func spawnRequest(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
+        let program = programs[slot]
         let environment = ChildEnvironment.build(
             inherited: inheritedEnvironment, additions: configuration.environment, slot: slot, role: program.role,
             workerCount: configuration.workers, stopSignals: configuration.stopSignals,
             notifyAddress: notify.address,
             payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
             supervisorPid: Syscalls.processID)
-        let request = SpawnRequest(
+        return SpawnRequest(
             executable: program.executable, arguments: program.arguments, environment: environment,
-            standardInput: devNull, standardOutput: stdout.write, standardError: stderr.write,
+            standardInput: devNull, standardOutput: output.stdout, standardError: output.stderr,
             inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
             blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
             watchdog: watchdog?.descriptor)
+    }
+
+    /// Starts `slot` by exec.
+    private func startChild(_ slot: Int) throws(SpawnError) -> Child {
+        let pipes = try outputPipes(slot)
         let pid: pid_t
-        let forked = program.role == .worker && usesZygote(request)
         do {
-            if forked, let zygote {
-                pid = try zygote.spawn(
-                    slot: slot, standardOutput: stdout.write, standardError: stderr.write,
-                    executable: program.executable)
-            } else {
-                pid = try ChildSpawner.spawn(request)
-            }
+            pid = try ChildSpawner.spawn(spawnRequest(slot, output: (pipes.stdout.write, pipes.stderr.write)))
         } catch {
-            for fd in [stdout.read, stdout.write, stderr.read, stderr.write] { Syscalls.close(fd) }
+            for fd in [pipes.stdout.read, pipes.stdout.write, pipes.stderr.read, pipes.stderr.write] {
+                Syscalls.close(fd)
+            }
             throw error
         }
-        Syscalls.close(stdout.write)
-        Syscalls.close(stderr.write)
-        var child = Child(slot: slot, pid: pid, output: [.stdout: stdout.read, .stderr: stderr.read])
-        child.viaZygote = forked
+        Syscalls.close(pipes.stdout.write)
+        Syscalls.close(pipes.stderr.write)
+        var child = Child(slot: slot, pid: pid, output: [.stdout: pipes.stdout.read, .stderr: pipes.stderr.read])
         do {
-            try Syscalls.setNonBlocking(stdout.read)
-            try Syscalls.setNonBlocking(stderr.read)
             child.pidfd = try Syscalls.pidfdOpen(pid)
         } catch {
             // The child runs but cannot be watched: kill and reap it, then report.
@@ -323,18 +495,21 @@ final class SupervisorDriver<F: Frontend> {
             var status: CInt = 0
             _ = waitpid(pid, &status, 0)
             close(child)
-            throw fail(error)
+            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
         return child
     }
 
-    /// Whether Swift workers are forked by a zygote; starts it on first use. A zygote that
-    /// cannot start (another thread was running in it) means exec for the rest of the run.
-    private func usesZygote(_ request: SpawnRequest) -> Bool {
-        guard configuration.spawnStrategy == .zygote, !zygoteUnavailable else { return false }
+    /// Whether the worker in `slot` is forked by the zygote; starts the zygote on first use
+    /// (with its output to `/dev/null`). A zygote that cannot start (another thread was
+    /// running in it) means exec for the rest of the run.
+    private func forkWorker(_ slot: Int) -> Bool {
+        guard programs[slot].role == .worker, configuration.spawnStrategy == .zygote, !zygoteUnavailable else {
+            return false
+        }
         if let zygote { return !zygote.isGone }
         do {
-            zygote = try Zygote(request: request)
+            zygote = try Zygote(request: spawnRequest(slot, output: (devNull, devNull)))
             return true
         } catch {
             zygoteUnavailable = true

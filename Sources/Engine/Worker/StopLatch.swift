@@ -5,6 +5,7 @@ import Synchronization
 final class StopLatch: Sendable {
     private struct State {
         var signal: Signal?
+        var fromSupervisor = false
         var received: [Signal] = []
         var waiters: [CheckedContinuation<Signal, Never>] = []
     }
@@ -14,15 +15,20 @@ final class StopLatch: Sendable {
     /// The signal, once one arrived.
     var signal: Signal? { state.withLock { $0.signal } }
 
+    /// Whether the supervisor sent the first signal (so it knows the child is stopping).
+    var firstCameFromSupervisor: Bool { state.withLock { $0.fromSupervisor } }
+
     /// Every delivery so far, in order (the kernel merges deliveries that arrive while one is pending).
     var received: [Signal] { state.withLock { $0.received } }
 
-    /// Records `signal` if it is the first, and resumes every waiter with it.
-    func fire(_ signal: Signal) {
+    /// Records `signal` (sent by the supervisor, or not) if it is the first, and resumes
+    /// every waiter with it.
+    func fire(_ signal: Signal, fromSupervisor: Bool = false) {
         let waiters: [CheckedContinuation<Signal, Never>] = state.withLock { state in
             state.received.append(signal)
             guard state.signal == nil else { return [] }
             state.signal = signal
+            state.fromSupervisor = fromSupervisor
             defer { state.waiters.removeAll() }
             return state.waiters
         }

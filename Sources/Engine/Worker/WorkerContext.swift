@@ -33,12 +33,14 @@ public final class WorkerContext: Sendable {
 
     /// Marks the end of init: reports `READY=1`, then suspends until a stop signal arrives and
     /// returns it. Code before this call is the worker's init, code after it its shutdown.
-    /// A stop signal that arrived during init is returned at once.
+    /// A stop signal that arrived during init is returned at once. A signal that did not come
+    /// from the supervisor (an operator's `kill`) is reported with `STOPPING=1`; one the
+    /// supervisor sent needs no report.
     public func waitForStop() async -> Signal {
         awaitedStop.store(true, ordering: .sequentiallyConsistent)
         try? notify?.ready()
         let signal = await latch.wait()
-        try? notify?.stopping()
+        if !latch.firstCameFromSupervisor { try? notify?.stopping() }
         return signal
     }
 

@@ -38,11 +38,12 @@ final class WorkerLoop: TaskExecutor {
         if mustWake { Syscalls.incrementEventCounter(wakeDescriptor) }
     }
 
-    /// Runs queued jobs on the calling thread, handing the signals read from `signals` to
-    /// `onSignals` (checked between batches of jobs, and waited for when there is nothing to
+    /// Runs queued jobs on the calling thread, handing the signals read from `signals` (and
+    /// whether the supervisor sent them) to `onSignals` (checked between batches of jobs, and waited for when there is nothing to
     /// run), until `isFinished` returns true with no job queued.
     func run(
-        signals: SignalPipe, onSignals: ([Signal]) -> Void, until isFinished: () -> Bool
+        signals: SignalPipe, onSignals: ([(signal: Signal, fromMarkedSender: Bool)]) -> Void,
+        until isFinished: () -> Bool
     ) throws(SystemCallError) {
         var watched = [
             pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
@@ -60,7 +61,7 @@ final class WorkerLoop: TaskExecutor {
             if batch.isEmpty, isFinished() { return }
             _ = try Syscalls.poll(&watched, timeoutMilliseconds: batch.isEmpty ? -1 : 0)
             if watched[1].revents != 0 { Syscalls.resetEventCounter(wakeDescriptor) }
-            if watched[0].revents != 0 { onSignals(signals.drain()) }
+            if watched[0].revents != 0 { onSignals(signals.drainDeliveries()) }
         }
     }
 }

@@ -22,6 +22,7 @@ enum WorkerRuntime {
         } catch {
             fail(role, phase: "init", "cannot decode the shared value: \(error)", code: WorkerExitCode.setupFailure)
         }
+        SignalPipe.markSender(ZygoteRuntime.supervisorPid)
         let (signals, latch) = installStopSignals(role)
         let context = WorkerContext(
             index: role.index, workerCount: role.workerCount, stopSignals: role.stopSignals, sockets: role.sockets,
@@ -62,15 +63,18 @@ enum WorkerRuntime {
             outcome.withLock { $0 = result }
         }
         try loop.run(
-            signals: signals, onSignals: { for signal in $0 { context.latch.fire(signal) } },
+            signals: signals,
+            onSignals: {
+                for delivery in $0 { context.latch.fire(delivery.signal, fromSupervisor: delivery.fromMarkedSender) }
+            },
             until: { outcome.withLock { $0 != nil } })
         return outcome.withLock { $0 } ?? .success(())
     }
 
     /// Goes once through a worker's start-up and shutdown, in the zygote and with no supervisor:
     /// parses a worker's variables, installs the handlers for `stopSignals`, runs on a
-    /// ``WorkerLoop`` a body that reports ready (to a socket of its own) and is stopped, and
-    /// puts everything back. The Swift runtime builds type metadata and looks up conformances
+    /// ``WorkerLoop`` a body that reports ready (to a socket of its own) and is stopped by a
+    /// stop signal it sends itself, and puts everything back. The Swift runtime builds type metadata and looks up conformances
     /// on first use; done here, every forked worker inherits the results instead of redoing
     /// them (they were a quarter of a forked worker's start-up CPU). Starts no thread.
     static func rehearse(stopSignals: [Signal]) {
@@ -94,9 +98,11 @@ enum WorkerRuntime {
         _ = try? run(context, signals: signals) {
             async let stop = context.waitForStop()
             await Task.yield()
-            context.latch.fire(stopSignal)
+            // A real delivery: the handler, the pipe, the loop's drain and the latch.
+            try? Syscalls.kill(getpid(), stopSignal.rawValue)
             _ = await stop
         }
+        fflush(nil)
     }
 
     /// Runs the synchronous body of the extra process `role` with a ``StopToken``, and exits.
@@ -146,7 +152,7 @@ enum WorkerRuntime {
     /// library destructors `exit` would run belong to the zygote's image (and faulting their
     /// pages in, in every worker, was most of a worker's stop time).
     private static func end(_ code: CInt) -> Never {
-        guard ZygoteRuntime.isForkedChild.load(ordering: .relaxed) else { exit(code) }
+        guard ZygoteRuntime.isForkedChild else { exit(code) }
         fflush(nil)
         _exit(code)
     }

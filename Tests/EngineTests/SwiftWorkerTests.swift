@@ -190,6 +190,33 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a stop signal from another process: the worker reports STOPPING=1; the supervisor's needs no report")
+        func stoppingReport() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            // An operator's `kill` of worker 0 (another process: this one is the supervisor);
+            // later the supervisor's own stop of the rest.
+            let recorder = Recorder(steps: [
+                .init(condition: .running(2)) { recorder in
+                    if let pid = recorder.pids[0] { runKill(SIGTERM, pid) }
+                    return []
+                },
+                .init(condition: .when { $0.stateHistory(0).last == .exited }, action: { _ in [.stop] }),
+            ])
+            var frontend = recorder
+            let report = try Supervisor(configuration(workers: 2, [], records: records)).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            // Worker 0 said it was stopping before it exited, though nobody here signalled it.
+            #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
+            #expect(recorder.signalsSent[0] == nil)
+            #expect(records.value("stop", 0) == "SIGTERM")
+            // Worker 1 was stopped by the supervisor, which marked it stopping itself.
+            #expect(recorder.stateHistory(1) == [.initializing, .running, .stopping, .exited])
+            #expect(recorder.signalsSent[1] == [.terminate])
+            #expect(report.slots[1].end?.isClean == true)
+            hygiene.check()
+        }
+
         @Test("a worker that throws during shutdown is reported with exit code 4")
         func shutdownFailure() throws {
             let hygiene = ProcessHygiene()
@@ -329,4 +356,14 @@ extension RealProcesses {
             hygiene.check()
         }
     }
+}
+
+/// Runs the shell's `kill -SIGNAL pid` and waits for it: a signal from another process.
+private func runKill(_ signal: CInt, _ pid: pid_t) {
+    var child: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sh"), strdup("-c"), strdup("kill -\(signal) \(pid)"), nil]
+    defer { for argument in argv { free(argument) } }
+    guard posix_spawn(&child, "/bin/sh", nil, nil, argv, environ) == 0 else { return }
+    var status: CInt = 0
+    waitpid(child, &status, 0)
 }

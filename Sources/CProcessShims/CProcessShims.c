@@ -392,6 +392,22 @@ static void corral_zygote_reap(int control) {
     }
 }
 
+int corral_zygote_close_requests(int control) {
+    int slot = CORRAL_ZYGOTE_NO_MORE_REQUESTS;
+    ssize_t sent;
+    do {
+        sent = send(control, &slot, sizeof slot, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)sizeof slot ? 0 : -1;
+}
+
+/* Whether the calling process has no child left, running or waiting to be reaped. */
+static int corral_has_no_children(void) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD;
+}
+
 int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int watchdog_fd, int *slot_out) {
     int wake[2];
     if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
@@ -410,7 +426,9 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
     corral_zygote_message ready = {.kind = CORRAL_ZYGOTE_READY};
     if (corral_zygote_send(control, &ready) != 0) return -1;
 
+    int closing = 0;
     for (;;) {
+        if (closing && corral_has_no_children()) return 1; /* every worker reported: done */
         struct pollfd fds[2] = {{.fd = control, .events = POLLIN}, {.fd = wake[0], .events = POLLIN}};
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
@@ -432,7 +450,11 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
             if (errno == EINTR || errno == EAGAIN) continue;
             return -1;
         }
-        if (got == 0) return 1; /* the supervisor closed the socket: its run is over */
+        if (got == 0) return 1; /* the supervisor closed the socket: its run is over (or it died) */
+        if (got == (ssize_t)sizeof slot && slot == CORRAL_ZYGOTE_NO_MORE_REQUESTS) {
+            closing = 1;
+            continue;
+        }
         struct cmsghdr *header = CMSG_FIRSTHDR(&request.message);
         if (header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof received))
             memcpy(received, CMSG_DATA(header), sizeof received);

@@ -99,6 +99,11 @@ int corral_zygote_request(int control, int slot, int stdout_fd, int stderr_fd);
 /// errno (EAGAIN: nothing waiting), -2 at end of file (the zygote is gone).
 int corral_zygote_receive(int control, int dont_wait, corral_zygote_message *message);
 
+/// The slot of the message that tells the zygote no request will follow.
+#define CORRAL_ZYGOTE_NO_MORE_REQUESTS (-1)
+/// Supervisor side: no request will follow; the zygote exits once its last worker was reaped
+/// and reported (it still exits at once if the socket closes: the supervisor is gone).
+int corral_zygote_close_requests(int control);
 /// Zygote side: tells the supervisor this process cannot serve as a zygote (not single-threaded).
 int corral_zygote_refuse(int control);
 
@@ -106,8 +111,8 @@ int corral_zygote_refuse(int control);
 /// (the zygote must be single-threaded). Returns 0 in each new child, with *slot set, its
 /// descriptors 0-2 and 3..3+inherited_count-1 in place, everything else closed, its own process
 /// group (reported to the watchdog on `watchdog_fd` first, if >= 0), a parent-death SIGKILL and
-/// `child_mask` as its signal mask; returns 1 in the zygote
-/// when the supervisor has gone, -1 with errno on failure.
+/// `child_mask` as its signal mask; returns 1 in the zygote when the supervisor has gone, or
+/// said no request will follow and every worker has been reported; -1 with errno on failure.
 int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int watchdog_fd, int *slot);
 
 /// Starts the watchdog: a forked process (C only, never Swift) in its own process group, with

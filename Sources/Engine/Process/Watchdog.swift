@@ -20,6 +20,7 @@ final class Watchdog {
     let pid: pid_t
     private let pidfd: CInt?
     private var pipe: CInt?
+    private var reaped = false
 
     /// Starts the watchdog.
     init() throws(SystemCallError) {
@@ -35,13 +36,21 @@ final class Watchdog {
     /// or before a zygote's child runs any Swift), so no group can fork before it is watched.
     var descriptor: CInt? { pipe }
 
-    /// The supervisor ends normally: the watchdog exits without killing anything, and is reaped.
-    func disarm() {
+    /// Tells the watchdog to exit without killing anything; ``disarm()`` then reaps it.
+    func beginDisarm() {
         guard let pipe else { return }
         self.pipe = nil
         var zero: CInt = 0
         withUnsafeBytes(of: &zero) { _ = try? Syscalls.writeAll(pipe, $0) }
         Syscalls.close(pipe)
+    }
+
+    /// The supervisor ends normally: the watchdog exits without killing anything, and is reaped.
+    /// Idempotent.
+    func disarm() {
+        beginDisarm()
+        guard !reaped else { return }
+        reaped = true
         guard let pidfd else {
             Syscalls.reap(pid)
             return

@@ -93,6 +93,16 @@ final class Zygote {
         unanswered.insert(slot)
     }
 
+    /// Tells the zygote no request will follow: it exits by itself once its last worker has
+    /// ended and been reported, so ``finish()`` finds it gone instead of waiting for it.
+    func closeRequests() {
+        guard !isGone, !requestsClosed else { return }
+        requestsClosed = corral_zygote_close_requests(control) == 0
+    }
+
+    /// Whether ``closeRequests()`` was sent.
+    private(set) var requestsClosed = false
+
     /// How many requests have no answer yet.
     var unansweredCount: Int { unanswered.count }
 

@@ -61,6 +61,8 @@ struct SupervisorCore {
     private var phase: Phase = .starting
     private var nextToSpawn = 0
     private var slotByPid: [pid_t: Int] = [:]
+    /// How many slots have a process that has not ended (``Slot/isLive``).
+    private var liveCount = 0
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
@@ -168,6 +170,7 @@ struct SupervisorCore {
         slots[index].pid = pid
         slots[index].spawnedAt = now
         slotByPid[pid] = index
+        liveCount += 1
         var actions: [Action] = [.emit(.spawned(slot: index, pid: pid, kind: slots[index].plan.kind))]
         let state: ProcessState = slots[index].plan.readyOnExec ? .running : .initializing
         actions += setState(index, state)
@@ -244,6 +247,7 @@ struct SupervisorCore {
         let end = classify(index, termination)
         slots[index].end = end
         slotByPid[pid] = nil
+        liveCount -= 1
         var actions = setState(index, .exited)
         actions.append(.emit(.exited(slot: index, pid: pid, end)))
         if let failure = end.failure, !isStoppingOrStopped, failurePolicy == .stopAll {
@@ -345,7 +349,7 @@ struct SupervisorCore {
     }
 
     private mutating func finishIfDone() -> [Action] {
-        guard !isStopped, liveSlots.isEmpty else { return [] }
+        guard !isStopped, liveCount == 0 else { return [] }
         switch phase {
         case .starting, .running:
             // Nothing live and nothing left to spawn: every child ended by itself.

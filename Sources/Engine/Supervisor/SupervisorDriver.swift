@@ -46,7 +46,10 @@ final class SupervisorDriver<F: Frontend> {
     private var core: SupervisorCore
     private let notify: NotifySocket
     private let devNull: CInt
-    private var children: [Int: Child] = [:]
+    /// The started children, by slot.
+    private var children: [Child?] = []
+    /// One read buffer for every pipe.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var programs: [Program] = []
     private var spawnError: SpawnError?
     private var zygote: Zygote?
@@ -87,6 +90,7 @@ final class SupervisorDriver<F: Frontend> {
             throw .system(error)
         }
         programs = try resolvePrograms()
+        children = Array(repeating: nil, count: programs.count)
         do {
             watchdog = try Watchdog()
         } catch {
@@ -97,9 +101,10 @@ final class SupervisorDriver<F: Frontend> {
     deinit {
         zygote?.finish()
         watchdog?.disarm()
-        for child in children.values { close(child) }
+        for case let child? in children { close(child) }
         notify.close()
         Syscalls.close(devNull)
+        readBuffer.deallocate()
     }
 
     /// Runs until every child has ended; returns the report, or throws the spawn error after the
@@ -111,6 +116,7 @@ final class SupervisorDriver<F: Frontend> {
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
+            if core.slotToSpawn == nil, forksInFlight.isEmpty { zygote?.closeRequests() }
             if core.isStopped { break }
             let canSpawnNow = core.slotToSpawn.map { forksInFlight[$0] == nil } ?? false
             // Exits read while taking the zygote's answers are handled without waiting.
@@ -127,6 +133,8 @@ final class SupervisorDriver<F: Frontend> {
             let ours = Set([zygote?.pid, watchdog?.pid].compactMap { $0 })
             report.leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
         }
+        // Both helpers end in parallel: the watchdog is told first, then waited for last.
+        watchdog?.beginDisarm()
         zygote?.finish()
         watchdog?.disarm()
         if deferredStop != nil { frontend.handle(.stopped(report)) }
@@ -156,7 +164,7 @@ final class SupervisorDriver<F: Frontend> {
         let frontendDescriptors = frontend.descriptors
         for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         var owners: [(slot: Int, stream: OutputStream?)] = []
-        for child in children.values.sorted(by: { $0.slot < $1.slot }) {
+        for case let child? in children {
             for stream in [OutputStream.stdout, .stderr] {
                 if let fd = child.output[stream] {
                     fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
@@ -213,7 +221,7 @@ final class SupervisorDriver<F: Frontend> {
     /// reaped through their pidfds). Stops at one of ours that is not reaped yet; the next
     /// iteration reaps it, and the orphans behind it.
     private func reapOrphans() {
-        let ours = Set(children.values.filter { $0.pidfd != nil && !$0.viaZygote }.map(\.pid))
+        let ours = Set(children.compactMap { $0 }.filter { $0.pidfd != nil && !$0.viaZygote }.map(\.pid))
             .union([zygote?.pid, watchdog?.pid].compactMap { $0 })
         while let pid = Syscalls.peekEndedChild(), !ours.contains(pid) {
             Syscalls.reap(pid)
@@ -518,30 +526,29 @@ final class SupervisorDriver<F: Frontend> {
         }
     }
 
+    /// Reads up to `limit` bufferfuls from one of a child's pipes and emits the complete lines;
+    /// at the end of the pipe, emits the unfinished last line and closes it.
     private func readOutput(slot: Int, stream: OutputStream, limit: Int) {
-        guard var child = children[slot], let fd = child.output[stream] else { return }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        guard let fd = children[slot]?.output[stream] else { return }
         for _ in 0..<limit {
             let count: Int?
             do {
-                count = try buffer.withUnsafeMutableBytes { bytes throws(SystemCallError) in
-                    try Syscalls.read(fd, into: bytes)
-                }
+                count = try Syscalls.read(fd, into: readBuffer)
             } catch {
                 count = 0
             }
             guard let count else { break }
             if count == 0 {
-                if let last = child.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
+                if let last = children[slot]?.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
                 Syscalls.close(fd)
-                child.output[stream] = nil
+                children[slot]?.output[stream] = nil
                 break
             }
-            for line in child.lines[stream]?.append(buffer[0..<count]) ?? [] {
+            let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
+            for line in children[slot]?.lines[stream]?.append(bytes) ?? [] {
                 emit(.output(slot: slot, stream, line: line))
             }
         }
-        children[slot] = child
     }
 
     private func reap(slot: Int, now: ContinuousClock.Instant) {
@@ -570,30 +577,32 @@ final class SupervisorDriver<F: Frontend> {
             guard let slot = core.slot(forPid: exit.pid) else { continue }
             finishExit(slot: slot, termination: exit.termination, now: now)
         }
-        if zygote.isGone { logger.error("the zygote ended; its workers are reported when their pidfds say they ended") }
+        if zygote.isGone, children.contains(where: { $0?.viaZygote == true && $0?.pidfd != nil }) {
+            logger.error("the zygote ended; its workers are reported when their pidfds say they ended")
+        }
     }
 
     /// Reads what the ended child left in its pipes (its last lines come before its exit), then
     /// closes its pidfd and reports the exit.
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
         for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
-        guard var child = children[slot] else { return }
-        if let pidfd = child.pidfd { Syscalls.close(pidfd) }
-        child.pidfd = nil
-        children[slot] = child
+        guard let pidfd = children[slot]?.pidfd else { return }
+        Syscalls.close(pidfd)
+        children[slot]?.pidfd = nil
         perform(core.exited(slot: slot, termination, now: now))
     }
 
     /// Reads what is left in every pipe, emits the unfinished last lines, closes everything.
     private func finishOutput() {
-        for slot in children.keys.sorted() {
+        for slot in children.indices where children[slot] != nil {
             for stream in [OutputStream.stdout, .stderr] {
                 readOutput(slot: slot, stream: stream, limit: 16)
-                if var child = children[slot], let fd = child.output[stream] {
-                    if let last = child.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
+                if let fd = children[slot]?.output[stream] {
+                    if let last = children[slot]?.lines[stream]?.finish() {
+                        emit(.output(slot: slot, stream, line: last))
+                    }
                     Syscalls.close(fd)
-                    child.output[stream] = nil
-                    children[slot] = child
+                    children[slot]?.output[stream] = nil
                 }
             }
         }

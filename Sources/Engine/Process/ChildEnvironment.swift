@@ -26,17 +26,24 @@ enum ChildEnvironment {
         listenPid,
     ]
 
-    /// The environment for one child: the supervisor's own (less the variables above), the
-    /// configured additions, then this slot's variables.
-    static func build(
-        inherited: [String], additions: [String: String], slot: Int, role: ChildKind?, workerCount: Int,
-        stopSignals: [Signal], notifyAddress: String, payload: LaunchPayload, supervisorPid: Int32
-    ) -> [String] {
+    /// What every child's environment starts with: the supervisor's own (less the variables
+    /// above and those `additions` replace), then the configured additions.
+    static func base(inherited: [String], additions: [String: String]) -> [String] {
         var entries = inherited.filter { entry in
             let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
             return !owned.contains(name) && additions[name] == nil
         }
         entries += additions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return entries
+    }
+
+    /// The environment for one child: `base` (see ``base(inherited:additions:)``), then this
+    /// slot's variables.
+    static func build(
+        base: [String], slot: Int, role: ChildKind?, workerCount: Int,
+        stopSignals: [Signal], notifyAddress: String, payload: LaunchPayload, supervisorPid: Int32
+    ) -> [String] {
+        var entries = base
         entries.append("\(processIndex)=\(slot)")
         entries.append("\(Self.workerCount)=\(workerCount)")
         entries.append("\(notifySocket)=\(notifyAddress)")

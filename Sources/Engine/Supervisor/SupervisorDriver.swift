@@ -66,7 +66,8 @@ final class SupervisorDriver<F: Frontend> {
     private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
     private var deferredStop: EngineEvent?
     private let clock = ContinuousClock()
-    private let inheritedEnvironment = Environment.entries()
+    /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
+    private let baseEnvironment: [String]
     private var logger: Logger { configuration.logger }
 
     /// Prepares a run; nothing is spawned until ``run()``.
@@ -78,6 +79,8 @@ final class SupervisorDriver<F: Frontend> {
         self.signals = signals
         self.frontend = frontend
         self.core = SupervisorCore(configuration: configuration)
+        self.baseEnvironment = ChildEnvironment.base(
+            inherited: Environment.entries(), additions: configuration.environment)
         do {
             notify = try NotifySocket()
         } catch {
@@ -467,7 +470,7 @@ final class SupervisorDriver<F: Frontend> {
     private func spawnRequest(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
         let program = programs[slot]
         let environment = ChildEnvironment.build(
-            inherited: inheritedEnvironment, additions: configuration.environment, slot: slot, role: program.role,
+            base: baseEnvironment, slot: slot, role: program.role,
             workerCount: configuration.workers, stopSignals: configuration.stopSignals,
             notifyAddress: notify.address,
             payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,

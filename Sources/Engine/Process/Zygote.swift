@@ -31,8 +31,6 @@ final class Zygote {
 
     /// The environment variable naming the zygote's end of the control socket.
     static let controlVariable = "CORRAL_ZYGOTE_FD"
-    /// Set when the supervisor added `LD_BIND_NOW` for the zygote (which then removes both).
-    static let bindNowVariable = "CORRAL_ZYGOTE_BIND_NOW"
     /// The environment variable naming the zygote's copy of the watchdog's pipe.
     static let watchdogVariable = "CORRAL_ZYGOTE_WATCHDOG_FD"
 
@@ -49,11 +47,6 @@ final class Zygote {
             throw fail(error)
         }
         var zygoteRequest = request
-        if !request.environment.contains(where: { $0.hasPrefix("LD_BIND_NOW=") }) {
-            // Every lazy symbol binding done once here, not in each worker (the zygote removes
-            // the variable again, so the workers' own children do not inherit it).
-            zygoteRequest.environment += ["LD_BIND_NOW=1", "\(Self.bindNowVariable)=1"]
-        }
         zygoteRequest.inherited.append(theirs)
         zygoteRequest.environment.append("\(Self.controlVariable)=\(3 + request.inherited.count)")
         if let watchdog = request.watchdog {

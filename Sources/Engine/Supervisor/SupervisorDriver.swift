@@ -1,5 +1,4 @@
 import Logging
-import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -21,16 +20,6 @@ final class SupervisorDriver<F: Frontend> {
         var output: [OutputStream: CInt]
         var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
     }
-
-    /// The read ends of a child's output pipes.
-    private struct ChildOutput {
-        var stdout: CInt
-        var stderr: CInt
-    }
-
-    /// How many zygote requests may wait for their answer at once: both directions of its
-    /// socket stay far from full, so neither side can block the other.
-    private static var forkWindow: Int { 32 }
 
     /// How to start one slot.
     private struct Program {
@@ -55,12 +44,8 @@ final class SupervisorDriver<F: Frontend> {
     private var zygote: Zygote?
     private var watchdog: Watchdog?
     private var zygoteUnavailable = false
-    /// Slots the zygote was asked to fork, with the read ends of their pipes, until the answer.
-    private var forksInFlight: [Int: ChildOutput] = [:]
-    /// The next worker slot to ask the zygote for.
-    private var nextForkRequest = 0
-    /// Requests that could not even be sent, reported when their slot's turn comes.
-    private var failedForkRequests: [Int: SpawnError] = [:]
+    /// The workers asked of the zygote ahead of their turn.
+    private var forks: ZygoteForks?
     /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked
     /// worker may report before the zygote's answer with its pid has been read.
     private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
@@ -119,14 +104,14 @@ final class SupervisorDriver<F: Frontend> {
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
-            if core.slotToSpawn == nil, forksInFlight.isEmpty { zygote?.closeRequests() }
+            if core.slotToSpawn == nil, forks?.isEmpty != false { zygote?.closeRequests() }
             if core.isStopped { break }
-            let canSpawnNow = core.slotToSpawn.map { forksInFlight[$0] == nil } ?? false
+            let canSpawnNow = core.slotToSpawn.map { forks?.isRequested($0) != true } ?? false
             // Exits read while taking the zygote's answers are handled without waiting.
             let exitsWaiting = zygote?.hasPendingExits == true
             try waitAndHandle(timeout: canSpawnNow || exitsWaiting ? 0 : pollTimeout())
         }
-        abandonForksInFlight()
+        forks?.abandonAll(within: .seconds(1))
         finishOutput()
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
@@ -236,7 +221,7 @@ final class SupervisorDriver<F: Frontend> {
         do {
             for (pid, message) in try notify.receiveAll() {
                 guard core.slot(forPid: pid) != nil else {
-                    if !forksInFlight.isEmpty, earlyNotifications.count < 4096 {
+                    if forks?.isEmpty == false, earlyNotifications.count < 4096 {
                         earlyNotifications.append((pid, message))
                     } else {
                         logger.debug("ignored a notify datagram from pid \(pid), not a child")
@@ -294,88 +279,43 @@ final class SupervisorDriver<F: Frontend> {
     /// Returns whether a slot was started or failed.
     private func spawnWhatIsReady() -> Bool {
         guard let slot = core.slotToSpawn else {
-            if !forksInFlight.isEmpty { abandonAnsweredForks() }
+            if let forks, !forks.isEmpty { forks.abandonAnswered() }
             return false
         }
-        guard forksInFlight[slot] != nil || failedForkRequests[slot] != nil || forkWorker(slot) else {
+        guard forks?.isRequested(slot) == true || forkWorker(slot), let forks else {
             spawn(slot)
             return true
         }
-        requestForks(from: slot)
+        forks.request(from: slot, upTo: configuration.workers)
         var started = false
-        while let next = core.slotToSpawn {
-            if let failure = failedForkRequests.removeValue(forKey: next) {
-                fail(slot: next, failure)
-            } else if let zygote, let answer = zygote.takeSpawnResult(slot: next) {
-                finishFork(slot: next, answer)
-            } else {
-                break
+        while let next = core.slotToSpawn, let outcome = forks.take(next) {
+            switch outcome {
+            case .success(let forked): adopt(forked, slot: next)
+            case .failure(let error): fail(slot: next, error)
             }
             started = true
         }
         return started
     }
 
-    /// Asks the zygote for the worker slots from `slot` on, up to ``forkWindow`` unanswered.
-    private func requestForks(from slot: Int) {
-        guard let zygote else { return }
-        nextForkRequest = max(nextForkRequest, slot)
-        while nextForkRequest < configuration.workers, zygote.unansweredCount < Self.forkWindow,
-            failedForkRequests.isEmpty
-        {
-            let slot = nextForkRequest
-            nextForkRequest += 1
-            do {
-                forksInFlight[slot] = try requestFork(slot, from: zygote)
-            } catch {
-                failedForkRequests[slot] = error
-            }
-        }
-    }
-
-    /// Sends the zygote the request for `slot` with the write ends of new output pipes;
-    /// returns the read ends.
-    private func requestFork(_ slot: Int, from zygote: Zygote) throws(SpawnError) -> ChildOutput {
-        let pipes = try outputPipes(slot)
-        defer {
-            Syscalls.close(pipes.stdout.write)
-            Syscalls.close(pipes.stderr.write)
-        }
-        do {
-            try zygote.request(slot: slot, standardOutput: pipes.stdout.write, standardError: pipes.stderr.write)
+    /// Watches a worker the zygote forked for `slot`, or kills it if it cannot be watched.
+    private func adopt(_ forked: ZygoteForks.Forked, slot: Int) {
+        var child = Child(slot: slot, pid: forked.pid, output: [.stdout: forked.stdout, .stderr: forked.stderr])
+        child.viaZygote = true
+        do throws(SystemCallError) {
+            child.pidfd = try Syscalls.pidfdOpen(forked.pid)
         } catch {
-            Syscalls.close(pipes.stdout.read)
-            Syscalls.close(pipes.stderr.read)
-            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
+            // It runs but cannot be watched: kill it (the zygote reaps it), then report.
+            _ = try? Syscalls.killProcessGroup(forked.pid, SIGKILL)
+            close(child)
+            fail(
+                slot: slot,
+                SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+            return
         }
-        return ChildOutput(stdout: pipes.stdout.read, stderr: pipes.stderr.read)
-    }
-
-    /// Takes the zygote's answer for `slot`: watches the new worker, or reports the failure.
-    private func finishFork(slot: Int, _ answer: Result<pid_t, Errno>) {
-        guard let output = forksInFlight.removeValue(forKey: slot) else { return }
-        let executable = programs[slot].executable
-        switch answer {
-        case .failure(let errno):
-            Syscalls.close(output.stdout)
-            Syscalls.close(output.stderr)
-            fail(slot: slot, SpawnError(executable: executable, stage: .fork, errno: errno, slot: slot))
-        case .success(let pid):
-            var child = Child(slot: slot, pid: pid, output: [.stdout: output.stdout, .stderr: output.stderr])
-            child.viaZygote = true
-            do throws(SystemCallError) {
-                child.pidfd = try Syscalls.pidfdOpen(pid)
-            } catch {
-                // It runs but cannot be watched: kill it (the zygote reaps it), then report.
-                _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
-                close(child)
-                fail(slot: slot, SpawnError(executable: executable, stage: .fork, errno: error.errno, slot: slot))
-                return
-            }
-            children[slot] = child
-            perform(core.spawned(slot: slot, pid: pid, now: clock.now))
-            replayEarlyNotifications()
-        }
+        children[slot] = child
+        perform(core.spawned(slot: slot, pid: forked.pid, now: clock.now))
+        replayEarlyNotifications()
     }
 
     /// Hands the datagrams that came before their sender's pid to the core, once it knows them.
@@ -386,45 +326,11 @@ final class SupervisorDriver<F: Frontend> {
         for (pid, message) in earlyNotifications {
             if core.slot(forPid: pid) != nil {
                 perform(core.notify(from: pid, message, now: now))
-            } else if !forksInFlight.isEmpty {
+            } else if forks?.isEmpty == false {
                 unknown.append((pid, message))
             }
         }
         earlyNotifications = unknown
-    }
-
-    /// Kills the workers the zygote forked for requests the stop made moot, as their pids come
-    /// (the zygote reaps them). Returns whether requests are still unanswered.
-    @discardableResult
-    private func abandonAnsweredForks() -> Bool {
-        guard let zygote else { return false }
-        for (slot, output) in forksInFlight {
-            guard let answer = zygote.takeSpawnResult(slot: slot) else { continue }
-            forksInFlight[slot] = nil
-            Syscalls.close(output.stdout)
-            Syscalls.close(output.stderr)
-            if case .success(let pid) = answer {
-                // Its own group may not exist yet; the process itself does.
-                _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
-                _ = try? Syscalls.kill(pid, SIGKILL)
-            }
-        }
-        return !forksInFlight.isEmpty
-    }
-
-    /// After the run: waits up to a second for the answers to requests the stop made moot and
-    /// kills those workers; any the zygote forks later die with it (their parent-death signal).
-    private func abandonForksInFlight() {
-        let deadline = clock.now + .seconds(1)
-        while let zygote, abandonAnsweredForks(), !zygote.isGone, clock.now < deadline {
-            var fds = [pollfd(fd: zygote.control, events: Int16(POLLIN), revents: 0)]
-            _ = try? Syscalls.poll(&fds, timeoutMilliseconds: 100)
-        }
-        for output in forksInFlight.values {
-            Syscalls.close(output.stdout)
-            Syscalls.close(output.stderr)
-        }
-        forksInFlight.removeAll()
     }
 
     private func spawn(_ slot: Int) {
@@ -442,28 +348,6 @@ final class SupervisorDriver<F: Frontend> {
         spawnError = error
         logger.error("\(error)", metadata: ["slot": "\(slot)"])
         perform(core.spawnFailed(slot: slot, reason: error.description, now: clock.now))
-    }
-
-    /// Two pipes for a child's standard output and error; the read ends are non-blocking.
-    private func outputPipes(_ slot: Int) throws(SpawnError) -> (
-        stdout: (read: CInt, write: CInt), stderr: (read: CInt, write: CInt)
-    ) {
-        let fail = { (error: SystemCallError) in
-            SpawnError(executable: self.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
-        }
-        var opened: [CInt] = []
-        do {
-            let stdout = try Syscalls.pipe(nonBlocking: false)
-            opened += [stdout.read, stdout.write]
-            let stderr = try Syscalls.pipe(nonBlocking: false)
-            opened += [stderr.read, stderr.write]
-            try Syscalls.setNonBlocking(stdout.read)
-            try Syscalls.setNonBlocking(stderr.read)
-            return (stdout, stderr)
-        } catch {
-            for fd in opened { Syscalls.close(fd) }
-            throw fail(error)
-        }
     }
 
     /// What exec needs to start `slot` writing to `output`.
@@ -485,18 +369,21 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Starts `slot` by exec.
     private func startChild(_ slot: Int) throws(SpawnError) -> Child {
-        let pipes = try outputPipes(slot)
+        let pipes: OutputPipes
+        do {
+            pipes = try OutputPipes.make()
+        } catch {
+            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
+        }
         let pid: pid_t
         do {
             pid = try ChildSpawner.spawn(spawnRequest(slot, output: (pipes.stdout.write, pipes.stderr.write)))
         } catch {
-            for fd in [pipes.stdout.read, pipes.stdout.write, pipes.stderr.read, pipes.stderr.write] {
-                Syscalls.close(fd)
-            }
+            pipes.closeWriteEnds()
+            pipes.closeReadEnds()
             throw error
         }
-        Syscalls.close(pipes.stdout.write)
-        Syscalls.close(pipes.stderr.write)
+        pipes.closeWriteEnds()
         var child = Child(slot: slot, pid: pid, output: [.stdout: pipes.stdout.read, .stderr: pipes.stderr.read])
         do {
             child.pidfd = try Syscalls.pidfdOpen(pid)
@@ -520,7 +407,9 @@ final class SupervisorDriver<F: Frontend> {
         }
         if let zygote { return !zygote.isGone }
         do {
-            zygote = try Zygote(request: spawnRequest(slot, output: (devNull, devNull)))
+            let zygote = try Zygote(request: spawnRequest(slot, output: (devNull, devNull)))
+            self.zygote = zygote
+            forks = ZygoteForks(zygote: zygote, executable: programs[slot].executable)
             return true
         } catch {
             zygoteUnavailable = true

@@ -23,7 +23,8 @@ public struct Server: Sendable {
     /// exits the process; never returns. The body initializes, calls
     /// ``WorkerContext/waitForStop()`` (reporting ready) and shuts down according to the signal
     /// it returns. Throwing before that call is an init failure (exit code 3), after it a
-    /// shutdown failure (exit code 4).
+    /// shutdown failure (exit code 4). The body runs on the worker's main thread, which is its
+    /// event loop (child tasks included; `Task.detached` and other executors remain available).
     public func run<Shared: Codable & Sendable, Result>(
         sharing: Shared.Type,
         main: (Launcher<Shared>) throws -> Result,

@@ -32,10 +32,6 @@ enum ZygoteRuntime {
             Environment.value(of: ChildEnvironment.supervisorPid).flatMap({ pid_t($0) }) == supervisor
         else { return }
         Environment.remove(Zygote.controlVariable)
-        if Environment.value(of: Zygote.bindNowVariable) != nil {
-            Environment.remove(Zygote.bindNowVariable)
-            Environment.remove("LD_BIND_NOW")
-        }
         let watchdog = Environment.value(of: Zygote.watchdogVariable).flatMap { CInt($0) } ?? -1
         Environment.remove(Zygote.watchdogVariable)
         let inherited = Environment.value(of: ChildEnvironment.listenFds).flatMap { Int32($0) } ?? 0

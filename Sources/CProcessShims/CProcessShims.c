@@ -307,12 +307,17 @@ int corral_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 
 /* ---- zygote: a single-threaded, pre-initialised worker process that forks workers ---- */
 
-static int corral_zygote_send(int control, const corral_zygote_message *message) {
+/* Sends one whole message on the zygote's control socket; 0, or -1 with errno. */
+static int corral_zygote_send_bytes(int control, const void *bytes, size_t length) {
     ssize_t sent;
     do {
-        sent = send(control, message, sizeof *message, MSG_NOSIGNAL);
+        sent = send(control, bytes, length, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
-    return sent == (ssize_t)sizeof *message ? 0 : -1;
+    return sent == (ssize_t)length ? 0 : -1;
+}
+
+static int corral_zygote_send(int control, const corral_zygote_message *message) {
+    return corral_zygote_send_bytes(control, message, sizeof *message);
 }
 
 /* A zygote request: one int (the slot) and, as SCM_RIGHTS, two descriptors. */
@@ -394,11 +399,7 @@ static void corral_zygote_reap(int control) {
 
 int corral_zygote_close_requests(int control) {
     int slot = CORRAL_ZYGOTE_NO_MORE_REQUESTS;
-    ssize_t sent;
-    do {
-        sent = send(control, &slot, sizeof slot, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    return sent == (ssize_t)sizeof slot ? 0 : -1;
+    return corral_zygote_send_bytes(control, &slot, sizeof slot);
 }
 
 /* Whether the calling process has no child left, running or waiting to be reaped. */

@@ -39,8 +39,9 @@ final class WorkerLoop: TaskExecutor {
     }
 
     /// Runs queued jobs on the calling thread, handing the signals read from `signals` (and
-    /// whether the supervisor sent them) to `onSignals` (checked between batches of jobs, and waited for when there is nothing to
-    /// run), until `isFinished` returns true with no job queued.
+    /// whether the supervisor sent them) to `onSignals` (checked between batches of jobs, and
+    /// waited for when there is nothing to run), until `isFinished` returns true with no job
+    /// queued.
     func run(
         signals: SignalPipe, onSignals: ([(signal: Signal, fromMarkedSender: Bool)]) -> Void,
         until isFinished: () -> Bool

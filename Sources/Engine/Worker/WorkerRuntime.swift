@@ -74,9 +74,10 @@ enum WorkerRuntime {
     /// Goes once through a worker's start-up and shutdown, in the zygote and with no supervisor:
     /// parses a worker's variables, installs the handlers for `stopSignals`, runs on a
     /// ``WorkerLoop`` a body that reports ready (to a socket of its own) and is stopped by a
-    /// stop signal it sends itself, and puts everything back. The Swift runtime builds type metadata and looks up conformances
-    /// on first use; done here, every forked worker inherits the results instead of redoing
-    /// them (they were a quarter of a forked worker's start-up CPU). Starts no thread.
+    /// stop signal it sends itself, and puts everything back. The Swift runtime builds type
+    /// metadata and looks up conformances on first use; done here, every forked worker
+    /// inherits the results instead of redoing them (they were a quarter of a forked worker's
+    /// start-up CPU). Starts no thread.
     static func rehearse(stopSignals: [Signal]) {
         guard let socket = try? NotifySocket() else { return }
         defer { socket.close() }
@@ -90,7 +91,6 @@ enum WorkerRuntime {
             let signals = try? SignalPipe(signals: role.stopSignals)
         else { return }
         defer { signals.restore() }
-        _ = signals.drain()
         let context = WorkerContext(
             index: role.index, workerCount: role.workerCount, stopSignals: role.stopSignals, sockets: role.sockets,
             notify: role.notify, latch: StopLatch())

@@ -93,6 +93,9 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
                 "pid=\(getpid())", "ppid=\(getppid())", "index=\(index)",
                 "task-local=\(WorkerContext.current?.index ?? -1)",
             ])
+        // The body and its child tasks run on the worker's main thread (its event loop).
+        async let childOnMain = onMainThread()
+        record(options, index, ["body-on-main-thread=\(onMainThread())", "child-on-main-thread=\(await childOnMain)"])
         if let shared { record(options, index, ["shared=\(shared.greeting) from \(shared.mainPid)"]) }
         if let socket = worker.socket(named: "http") {
             let address = localAddress(socket)
@@ -132,6 +135,11 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
         }
         record(options, index, ["shutdown-done"])
     }
+}
+
+/// Whether the caller runs on the process's main thread.
+func onMainThread() -> Bool {
+    Thread.isMainThread
 }
 
 func localAddress(_ socket: CInt) -> Int {

@@ -47,6 +47,8 @@ extension RealProcesses {
                 #expect(recorder.signalsSent[slot] == [Signal(rawValue: signal)])
                 #expect(records.value("index", slot) == "\(slot)")
                 #expect(records.value("task-local", slot) == "\(slot)")
+                #expect(records.value("body-on-main-thread", slot) == "true")
+                #expect(records.value("child-on-main-thread", slot) == "true")
                 #expect(records.value("pid", slot) == pids[slot].map { "\($0)" })
                 #expect(records.value("stop", slot) == Signal(rawValue: signal).name)
                 #expect(records.value("received", slot) == Signal(rawValue: signal).name)

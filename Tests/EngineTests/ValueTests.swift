@@ -47,6 +47,36 @@ struct ValueTests {
         #expect(buffer.finish() == nil)
     }
 
+    @Test("output lines do not depend on how the bytes arrive: whole, byte by byte, or in odd chunks")
+    func outputLinesInChunks() {
+        let limit = OutputLineBuffer.maximumLineLength
+        var input: [UInt8] = []
+        input += Array("short\r\n\n".utf8)
+        input += [UInt8](repeating: UInt8(ascii: "x"), count: limit) + [UInt8(ascii: "\n")]  // exactly the limit
+        input += [UInt8](repeating: UInt8(ascii: "y"), count: limit - 1) + [UInt8(ascii: "\n")]
+        input += [UInt8](repeating: UInt8(ascii: "z"), count: 2 * limit + 3)
+        input += Array("\ntail".utf8)
+        func lines(chunkSizes: [Int]) -> [String] {
+            var buffer = OutputLineBuffer()
+            var result: [String] = []
+            var offset = 0
+            var turn = 0
+            while offset < input.count {
+                let size = min(chunkSizes[turn % chunkSizes.count], input.count - offset)
+                result += buffer.append(input[offset..<offset + size])
+                offset += size
+                turn += 1
+            }
+            return result + [buffer.finish()].compactMap { $0 }
+        }
+        let whole = lines(chunkSizes: [input.count])
+        #expect(whole.count == 9)
+        #expect(whole.prefix(4) == ["short", "", String(repeating: "x", count: limit), ""])
+        #expect(whole.last == "tail")
+        #expect(lines(chunkSizes: [1]) == whole)
+        #expect(lines(chunkSizes: [7, 4096, 1, 16_383, 3]) == whole)
+    }
+
     @Test("commands are looked up in PATH like a shell does")
     func lookup() {
         #expect(ExecutableLookup.resolve("sh", path: "/nonexistent:/bin") == "/bin/sh")

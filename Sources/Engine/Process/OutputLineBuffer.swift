@@ -7,14 +7,22 @@ struct OutputLineBuffer {
 
     private var pending: [UInt8] = []
 
-    /// Adds bytes; returns the lines they completed.
-    mutating func append(_ bytes: some Collection<UInt8>) -> [String] {
+    /// Adds bytes; returns the lines they completed. Copies runs of bytes between newlines at
+    /// once rather than byte by byte.
+    mutating func append<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [String] {
         var lines: [String] = []
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            // At most what fits before the line must be cut.
+            let room = Self.maximumLineLength - pending.count
+            let end = bytes.index(start, offsetBy: room, limitedBy: bytes.endIndex) ?? bytes.endIndex
+            if let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) {
+                pending.append(contentsOf: bytes[start..<newline])
                 lines.append(takeLine())
+                start = bytes.index(after: newline)
             } else {
-                pending.append(byte)
+                pending.append(contentsOf: bytes[start..<end])
+                start = end
                 if pending.count >= Self.maximumLineLength { lines.append(takeLine()) }
             }
         }

@@ -3,10 +3,11 @@
 //   swift run -c release CorralBench [--scenarios LIST] [--sizes LIST] [--runs N] [--idle-seconds N]
 //
 // Scenarios: memory, start (start/stop with Swift workers), start-command (with a C command
-// worker), baseline (C fork and posix_spawn floors), idle, render. Default: all.
+// worker), baseline (C fork and posix_spawn floors), idle, render, output (relaying children's
+// output). Default: all.
 import Foundation
 
-var scenarios = ["memory", "baseline", "start", "start-command", "idle", "render"]
+var scenarios = ["memory", "baseline", "start", "start-command", "idle", "render", "output"]
 var sizes = [1, 4, 16, 64, 256]
 var runs = 5
 var idleSeconds = 10
@@ -41,6 +42,7 @@ do {
         case "start-command": for size in sizes { try LifecycleBenchmark.run(workers: size, runs: runs, command: true) }
         case "idle": try IdleBenchmark.run(window: .seconds(idleSeconds))
         case "render": try RenderBenchmark.run(iterations: 50)
+        case "output": try OutputBenchmark.run(megabytes: 50, runs: runs)
         default:
             note("unknown scenario \(scenario)")
             exit(64)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Splits a child's output stream into lines. A line longer than ``maximumLineLength`` bytes is
 /// cut into pieces of that size, so memory stays bounded whatever the child writes; invalid
 /// UTF-8 becomes U+FFFD.
@@ -7,22 +13,30 @@ struct OutputLineBuffer {
 
     private var pending: [UInt8] = []
 
-    /// Adds bytes; returns the lines they completed. Copies runs of bytes between newlines at
-    /// once rather than byte by byte.
-    mutating func append<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [String] {
+    /// Adds bytes; returns the lines they completed.
+    mutating func append(_ bytes: some Collection<UInt8>) -> [String] {
+        if let lines = bytes.withContiguousStorageIfAvailable({ append(contiguous: UnsafeRawBufferPointer($0)) }) {
+            return lines
+        }
+        return Array(bytes).withUnsafeBytes { append(contiguous: $0) }
+    }
+
+    /// Copies each run of bytes up to a newline at once (found with `memchr`), not byte by byte.
+    private mutating func append(contiguous bytes: UnsafeRawBufferPointer) -> [String] {
+        guard let base = bytes.baseAddress else { return [] }
         var lines: [String] = []
-        var start = bytes.startIndex
-        while start != bytes.endIndex {
+        var offset = 0
+        while offset < bytes.count {
             // At most what fits before the line must be cut.
-            let room = Self.maximumLineLength - pending.count
-            let end = bytes.index(start, offsetBy: room, limitedBy: bytes.endIndex) ?? bytes.endIndex
-            if let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) {
-                pending.append(contentsOf: bytes[start..<newline])
+            let length = min(bytes.count - offset, Self.maximumLineLength - pending.count)
+            if let found = memchr(base + offset, CInt(UInt8(ascii: "\n")), length) {
+                let newline = base.distance(to: UnsafeRawPointer(found))
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<newline]))
                 lines.append(takeLine())
-                start = bytes.index(after: newline)
+                offset = newline + 1
             } else {
-                pending.append(contentsOf: bytes[start..<end])
-                start = end
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
+                offset += length
                 if pending.count >= Self.maximumLineLength { lines.append(takeLine()) }
             }
         }

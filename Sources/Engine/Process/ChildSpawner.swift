@@ -101,10 +101,9 @@ private struct CStringStorage {
     private var owned: [UnsafeMutablePointer<CChar>] = []
 
     mutating func string(_ value: String) -> UnsafeMutablePointer<CChar> {
-        let bytes = Array(value.utf8)
-        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-        for (offset, byte) in bytes.enumerated() { copy[offset] = CChar(bitPattern: byte) }
-        copy[bytes.count] = 0
+        let count = value.utf8.count
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: count + 1)
+        value.withCString { copy.initialize(from: $0, count: count + 1) }
         owned.append(copy)
         return copy
     }

@@ -77,9 +77,7 @@ final class ZygoteForks {
         failed.removeAll()
         for slot in inFlight.keys {
             guard case .success(let forked)? = take(slot) else { continue }
-            // Its own process group may not exist yet; the process itself does.
-            _ = try? Syscalls.killProcessGroup(forked.pid, SIGKILL)
-            _ = try? Syscalls.kill(forked.pid, SIGKILL)
+            Self.kill(forked.pid)
             Syscalls.close(forked.stdout)
             Syscalls.close(forked.stderr)
         }
@@ -96,6 +94,13 @@ final class ZygoteForks {
         }
         for pipes in inFlight.values { pipes.closeReadEnds() }
         inFlight.removeAll()
+    }
+
+    /// SIGKILLs a worker the zygote forked (which reaps it): its process group, which may not
+    /// exist yet, and the process itself.
+    static func kill(_ pid: pid_t) {
+        _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
+        _ = try? Syscalls.kill(pid, SIGKILL)
     }
 
     /// Sends the request for `slot` with the write ends of new pipes; returns the pipes (the

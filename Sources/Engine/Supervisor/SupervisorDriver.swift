@@ -306,7 +306,7 @@ final class SupervisorDriver<F: Frontend> {
             child.pidfd = try Syscalls.pidfdOpen(forked.pid)
         } catch {
             // It runs but cannot be watched: kill it (the zygote reaps it), then report.
-            _ = try? Syscalls.killProcessGroup(forked.pid, SIGKILL)
+            ZygoteForks.kill(forked.pid)
             close(child)
             fail(
                 slot: slot,

@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <ncursesw/curses.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Static inline wrappers for what curses defines as macros, which Swift cannot call. */
@@ -49,6 +50,17 @@ static inline int corral_terminal_size(int fd, int *rows, int *columns) {
     *rows = size.ws_row;
     *columns = size.ws_col;
     return 0;
+}
+
+/* Turns off XON/XOFF flow control on the terminal (Ctrl-S would stop curses' writes, and with
+   them the supervisor) and makes that part of the mode curses restores after a suspend; endwin
+   gives the shell its own mode back. */
+static inline void corral_terminal_disable_flow_control(int fd) {
+    struct termios mode;
+    if (tcgetattr(fd, &mode) != 0) return;
+    mode.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+    if (tcsetattr(fd, TCSANOW, &mode) != 0) return;
+    def_prog_mode();
 }
 
 #endif

@@ -30,6 +30,8 @@ final class ConsoleFrontend: Frontend {
 
     var descriptors: [CInt] { primary.descriptors }
 
+    var writeDescriptors: [CInt] { primary.writeDescriptors }
+
     var nextDeadline: ContinuousClock.Instant? { primary.nextDeadline }
 
     func handle(_ event: EngineEvent) {
@@ -53,8 +55,13 @@ final class ConsoleFrontend: Frontend {
         return primary.wake(now: now, readable: readable)
     }
 
-    /// Gives the terminal back (dashboard only).
+    /// Gives the terminal back (dashboard), or writes what is still waiting, giving a stalled
+    /// reader at most a second (headless).
     func finish() {
-        if case .dashboard(let dashboard) = view { dashboard.finish() }
+        switch view {
+        case .dashboard(let dashboard): dashboard.finish()
+        case .log(let log): log.finish()
+        case .json(let json): json.finish()
+        }
     }
 }

@@ -144,6 +144,9 @@ struct CorralCommand: ParsableCommand {
     }
 
     static func main() {
+        // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
+        // gracefully; it must never kill corral. Children get every disposition reset.
+        signal(SIGPIPE, SIG_IGN)
         do {
             try checkTerminator(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()

@@ -4,6 +4,7 @@ import CorralEngine
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
 final class HeadlessLog: Frontend {
     private let output: OutputWriter
+    private var consumer = OutputConsumer()
     private let colors: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
@@ -13,24 +14,32 @@ final class HeadlessLog: Frontend {
         self.names = SlotNames(workers: workers)
         self.waitTimeout = waitTimeout
         self.colors = colors
+        output.dropNotice = {
+            "\(WallClock.timeOfDay()) corral dropped \($0) lines: the reader of its output did not keep up"
+        }
     }
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
         if case .output(let slot, let stream, let line) = event {
             let prefix = "\(names.name(slot)) | "
-            output.line((stream == .stderr ? paint(prefix, 31) : prefix) + line)
+            output.output((stream == .stderr ? paint(prefix, 31) : prefix) + line)
             return
         }
         guard let text = describe(event) else { return }
-        output.line("\(WallClock.timeOfDay()) \(text)")
+        output.event("\(WallClock.timeOfDay()) \(text)")
         if case .stopped = event { output.flush() }
     }
 
+    var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
+
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         output.flush()
-        return []
+        return consumer.check(output)
     }
+
+    /// Writes what is still waiting (a stalled reader gets at most a second).
+    func finish() { consumer.finish(output) }
 
     /// The line for an event (without the time), or nil for events that print nothing.
     func describe(_ event: EngineEvent) -> String? {
@@ -54,6 +63,7 @@ final class HeadlessLog: Frontend {
             case .failFast: why = " (a process failed: stopping all)"
             case .stopCommand: why = " (stop requested)"
             case .command: why = " (by command)"
+            case .cleanup: why = " (to what remained of its process group)"
             }
             return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
         case .output:

@@ -4,24 +4,38 @@ import CorralEngine
 /// The schema is in the README ("Headless output").
 final class JSONLines: Frontend {
     private let output: OutputWriter
+    private var consumer = OutputConsumer()
     private var names: SlotNames
     private let clock = ContinuousClock()
 
     init(output: OutputWriter, workers: Int) {
         self.output = output
         self.names = SlotNames(workers: workers)
+        output.dropNotice = { count in
+            var object = JSONObject()
+            object["time"] = .string(WallClock.iso8601())
+            object["event"] = .string("output_dropped")
+            object["lines"] = .int(count)
+            return object.encoded
+        }
     }
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
-        output.line(encode(event, time: WallClock.iso8601(), now: clock.now))
+        let line = encode(event, time: WallClock.iso8601(), now: clock.now)
+        if case .output = event { output.output(line) } else { output.event(line) }
         if case .stopped = event { output.flush() }
     }
 
+    var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
+
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         output.flush()
-        return []
+        return consumer.check(output)
     }
+
+    /// Writes what is still waiting (a stalled reader gets at most a second).
+    func finish() { consumer.finish(output) }
 
     /// The JSON line for an event.
     func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {

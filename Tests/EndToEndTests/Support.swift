@@ -44,7 +44,9 @@ final class RunningProgram {
     private let errPath: String
     private var status: Int32?
 
-    init(_ path: String, _ arguments: [String]) throws {
+    /// Starts `path`; its standard output goes to `output` (a FIFO the test reads, say) when
+    /// given, else to a file.
+    init(_ path: String, _ arguments: [String], output: String? = nil) throws {
         let directory = FileManager.default.temporaryDirectory
         outPath = directory.appendingPathComponent("corral-e2e-out-\(UUID().uuidString)").path
         errPath = directory.appendingPathComponent("corral-e2e-err-\(UUID().uuidString)").path
@@ -52,7 +54,7 @@ final class RunningProgram {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, output ?? outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -172,5 +174,52 @@ func processes(withArgument argument: String) -> [pid_t] {
     return entries.compactMap { pid_t($0) }.filter { pid in
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument } && !hasEnded(pid)
+    }
+}
+
+/// A FIFO in a fresh temporary directory, opened for reading (without blocking) by the test,
+/// so a program can write into it while the test reads slowly, stops reading, or closes it.
+final class Pipeline {
+    let directory: String
+    let path: String
+    private(set) var reader: CInt
+
+    init() throws {
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("corral-fifo-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        path = directory + "/out"
+        guard mkfifo(path, 0o600) == 0 else { throw POSIXError(.EIO) }
+        reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard reader >= 0 else { throw POSIXError(.EIO) }
+    }
+
+    /// Reads until a first newline has arrived (bounded), like `head -1`; returns that line.
+    func firstLine(within limit: Duration) -> String? {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + limit
+        var byte: UInt8 = 0
+        while ContinuousClock.now < deadline {
+            let count = read(reader, &byte, 1)
+            if count == 1 {
+                if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+                bytes.append(byte)
+            } else {
+                usleep(5_000)
+            }
+        }
+        return nil
+    }
+
+    /// Closes the reading end: the writer gets EPIPE from now on.
+    func closeReader() {
+        if reader >= 0 { close(reader) }
+        reader = -1
+    }
+
+    deinit {
+        closeReader()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }

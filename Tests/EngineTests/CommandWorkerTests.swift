@@ -194,17 +194,73 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("the program behind sh -c gets the stop signal exactly once, and nothing of the group outlives the run")
+        func shellCommandGetsOneStopSignal() throws {
+            let hygiene = ProcessHygiene()
+            let directory = try RecordDirectory()
+            let log = directory.path + "/signals"
+            // The shell does not exec the program (a command follows it); the program counts
+            // the SIGTERMs it receives and stays a while, so a second one would be seen.
+            let program = """
+                import signal, sys, time
+                def term(number, frame):
+                    open("\(log)", "a").write("TERM\\n")
+                signal.signal(signal.SIGTERM, term)
+                print("ready", flush=True)
+                time.sleep(1000)
+                """
+            let recorder = Recorder(steps: [
+                .init(condition: .when { $0.output(0).contains("ready") }) { _ in [.stop] }
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["sh", "-c", "python3 -c '\(program)'; echo done"]),
+                waitTimeout: .milliseconds(800), reapsOrphans: true)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            let received = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(received == "TERM\n", "the program got \(received.split(separator: "\n").count) SIGTERMs")
+            #expect(report.leftBehind.isEmpty, "left behind: \(report.leftBehind)")
+            // The program ignored its SIGTERM: its group was SIGKILLed at the deadline.
+            #expect(report.slots[0].failure == .groupKilledAfterTimeout(.milliseconds(800)))
+            #expect(report.exitStatus == SupervisorReport.exitChildrenKilled)
+            #expect(!recorder.output(0).contains("done"))
+            hygiene.check()
+        }
+
+        @Test("a worker that forks many sleepers and exits: its group is stopped, none survives, none is 'left behind'")
+        func forkedSleepersAreStopped() throws {
+            let hygiene = ProcessHygiene()
+            let recorder = Recorder(steps: [])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1,
+                worker: .command([
+                    "sh", "-c", "for i in $(seq 200); do sleep 1000 & done; echo forked",
+                ]),
+                waitTimeout: .seconds(5), reapsOrphans: true)
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(recorder.output(0) == ["forked"])
+            #expect(report.leftBehind.isEmpty, "left behind: \(report.leftBehind.prefix(3))")
+            // Its exit was a failure, so the fail-fast stop's SIGTERM reached what remained of it.
+            #expect(
+                recorder.events.contains(.signalSent(slot: 0, pid: report.slots[0].pid ?? 0, .terminate, .failFast)))
+            let group = try #require(report.slots[0].pid)
+            #expect(runningMembers(ofGroup: group).isEmpty, "sleepers outlived the run")
+            hygiene.check()
+        }
+
         @Test("a grandchild that left its process group cannot be stopped: the report names it")
         func leftBehind() throws {
             let hygiene = ProcessHygiene()
             let script = """
                 import os, signal, time
-                pid = os.fork()
-                if pid == 0:
+                if os.fork() == 0:
                     os.setsid()
+                    print(os.getpid(), flush=True)
                     time.sleep(1000)
                     os._exit(0)
-                print(pid, flush=True)
                 signal.sigwait([signal.SIGTERM])
                 """
             let recorder = Recorder(steps: [

@@ -159,6 +159,55 @@ struct SupervisorCoreTests {
         #expect(report.exitStatus == SupervisorReport.exitChildrenKilled)
     }
 
+    @Test("a group that outlives its process during a stop gets no second stop signal, then SIGKILL at the deadline")
+    func lingeringGroupDuringStop() {
+        var core = core(workers: 2, waitTimeout: .seconds(2))
+        startAll(&core)
+        let stop = core.stopSignalReceived(.terminate, now: t0)
+        #expect(signals(stop) == [0: [.terminate], 1: [.terminate]])
+        let ended = core.exited(slot: 0, .signaled(.terminate, coreDumped: false), groupRemains: true, now: t0)
+        #expect(signals(ended).isEmpty, "the group already got the stop signal")
+        _ = core.exited(slot: 1, .exited(code: 0), now: t0)
+        #expect(!core.isStopped, "slot 0's group still runs")
+        #expect(core.nextDeadline == t0 + .seconds(2))
+        let kill = core.tick(now: t0 + .seconds(2))
+        #expect(kill.contains(.killGroup(slot: 0)))
+        #expect(!kill.contains(.killGroup(slot: 1)))
+        let done = core.groupEnded(slot: 0)
+        #expect(done.contains(.emit(.serverStateChanged(.stopped))))
+        #expect(core.report.slots[0].failure == .groupKilledAfterTimeout(.seconds(2)))
+        #expect(core.report.exitStatus == SupervisorReport.exitChildrenKilled)
+    }
+
+    @Test("what remains of a group whose process ended while running gets the stop signal once, then SIGKILL")
+    func lingeringGroupWhileRunning() {
+        var core = core(workers: 2, waitTimeout: .seconds(3), policy: .keepRunning)
+        startAll(&core)
+        let ended = core.exited(slot: 0, .exited(code: 1), groupRemains: true, now: t0)
+        #expect(signals(ended) == [0: [.terminate]])
+        #expect(ended.contains(.emit(.signalSent(slot: 0, pid: 100, .terminate, .cleanup))))
+        #expect(core.nextDeadline == t0 + .seconds(3))
+        // The server's stop later does not signal that group again.
+        let stop = core.stopSignalReceived(.interrupt, now: t0 + .seconds(1))
+        #expect(signals(stop) == [1: [.interrupt]])
+        _ = core.exited(slot: 1, .signaled(.interrupt, coreDumped: false), now: t0 + .seconds(1))
+        #expect(!core.isStopped)
+        #expect(core.groupEnded(slot: 0).contains(.emit(.serverStateChanged(.stopped))))
+        #expect(core.report.exitStatus == SupervisorReport.exitChildFailed)
+    }
+
+    @Test("a group lingering outside a stop is SIGKILLed at its own deadline")
+    func lingeringGroupDeadline() {
+        var core = core(workers: 1, extras: 1, waitTimeout: .seconds(1), policy: .keepRunning)
+        startAll(&core)
+        _ = core.exited(slot: 1, .exited(code: 0), groupRemains: true, now: t0)
+        #expect(core.tick(now: t0 + .milliseconds(999)).isEmpty)
+        #expect(core.tick(now: t0 + .seconds(1)).contains(.killGroup(slot: 1)))
+        #expect(core.nextDeadline == nil)
+        _ = core.groupEnded(slot: 1)
+        #expect(core.serverState == .running)
+    }
+
     @Test("a SIGKILL the supervisor did not send is reported as external")
     func externalKill() {
         var core = core(workers: 1)

@@ -8,6 +8,9 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     case stopCommand = "stop"
     /// An explicit "send this signal" command from a front end (a key in the dashboard).
     case command
+    /// A slot's process ended and other processes of its group remained: they get the stop
+    /// signal once (and `SIGKILL` at the deadline), as systemd stops a unit's leftovers.
+    case cleanup
     /// The wait timeout ran out: `SIGKILL` to the child's whole process group.
     case timeout
 

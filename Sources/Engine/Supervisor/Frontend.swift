@@ -9,6 +9,9 @@
 public protocol Frontend {
     /// Descriptors the driver should poll for this front end (e.g. the terminal). Default none.
     var descriptors: [CInt] { get }
+    /// Descriptors the front end waits to be writable (its output is backed up); the driver
+    /// polls them for `POLLOUT` and wakes the front end when one is. Default none.
+    var writeDescriptors: [CInt] { get }
     /// The earliest time the front end wants to be woken (a redraw, a countdown). Default nil.
     var nextDeadline: ContinuousClock.Instant? { get }
     /// Called for every engine event, in order.
@@ -20,6 +23,7 @@ public protocol Frontend {
 
 extension Frontend {
     public var descriptors: [CInt] { [] }
+    public var writeDescriptors: [CInt] { [] }
     public var nextDeadline: ContinuousClock.Instant? { nil }
     public mutating func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] { [] }
 }

@@ -11,6 +11,9 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     case shutdownFailed(Termination)
     /// It outlived the wait timeout; its process group was sent `SIGKILL`.
     case killedAfterTimeout(Duration)
+    /// It ended, but what remained of its process group outlived the wait timeout and was sent
+    /// `SIGKILL`.
+    case groupKilledAfterTimeout(Duration)
     /// An operator force-killed it.
     case forceKilled
     /// It could not be started.
@@ -24,6 +27,8 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
         case .shutdownFailed(let termination): return "shutdown failed (\(termination))"
         case .killedAfterTimeout(let limit):
             return "SIGKILL sent by the supervisor after the \(limit.secondsText) wait timeout"
+        case .groupKilledAfterTimeout(let limit):
+            return "what remained of its process group was SIGKILLed after the \(limit.secondsText) wait timeout"
         case .forceKilled: return "force-killed by command"
         case .spawnFailed(let reason): return "spawn failed: \(reason)"
         }

@@ -10,9 +10,10 @@
 struct SupervisorCore {
     /// What the driver must do.
     enum Action: Hashable, Sendable {
-        /// `pidfd_send_signal` to the slot's process.
+        /// The signal to the slot's process group (what its process started gets it too, as
+        /// from a terminal), and to the process itself if it left that group.
         case signal(slot: Int, Signal)
-        /// `SIGKILL` to the slot's whole process group.
+        /// `SIGKILL` to the slot's whole process group (and to the process if it left it).
         case killGroup(slot: Int)
         /// Hand this event to the front end.
         case emit(EngineEvent)
@@ -41,8 +42,19 @@ struct SupervisorCore {
         var endRequested = false
         var end: SlotEnd?
         var failure: SlotFailure?
+        /// Its process ended but others of its process group remain (until ``groupEnded``).
+        var groupLingers = false
+        /// Its group was sent a stop signal: it is never sent another (one stop signal each).
+        var groupStopSignalled = false
+        /// When a group that lingers outside a stop is `SIGKILL`ed.
+        var groupDeadline: ContinuousClock.Instant?
+        /// Its group was sent `SIGKILL`: nothing more is sent to it.
+        var groupKilled = false
 
+        /// Its process runs (spawned, not ended).
         var isLive: Bool { pid != nil && end == nil }
+        /// Its process runs, or what it started does: the run cannot end yet.
+        var holdsRun: Bool { isLive || groupLingers }
     }
 
     private enum Phase {
@@ -61,7 +73,7 @@ struct SupervisorCore {
     private var phase: Phase = .starting
     private var nextToSpawn = 0
     private var slotByPid: [pid_t: Int] = [:]
-    /// How many slots have a process that has not ended (``Slot/isLive``).
+    /// How many slots hold the run up (``Slot/holdsRun``).
     private var liveCount = 0
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
@@ -126,6 +138,11 @@ struct SupervisorCore {
     var nextDeadline: ContinuousClock.Instant? {
         var earliest: ContinuousClock.Instant?
         if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
+        if !isStoppingOrStopped {
+            for slot in slots where slot.groupLingers {
+                if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
+            }
+        }
         if let initTimeout {
             for slot in slots where slot.state == .initializing && slot.failure == nil {
                 if let spawnedAt = slot.spawnedAt {
@@ -241,20 +258,33 @@ struct SupervisorCore {
         }
     }
 
-    /// The child in `slot` ended and was reaped.
-    mutating func exited(slot index: Int, _ termination: Termination, now: ContinuousClock.Instant) -> [Action] {
+    /// The child in `slot` ended and was reaped. `groupRemains`: other processes of its
+    /// process group still run; they are stopped like it (the stop signal once, `SIGKILL` at
+    /// the deadline), and the slot holds the run until ``groupEnded(slot:)``.
+    mutating func exited(
+        slot index: Int, _ termination: Termination, groupRemains: Bool = false, now: ContinuousClock.Instant
+    ) -> [Action] {
         guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
         let end = classify(index, termination)
         slots[index].end = end
+        slots[index].groupLingers = groupRemains
         slotByPid[pid] = nil
-        liveCount -= 1
+        if !groupRemains { liveCount -= 1 }
         var actions = setState(index, .exited)
         actions.append(.emit(.exited(slot: index, pid: pid, end)))
-        if let failure = end.failure, !isStoppingOrStopped, failurePolicy == .stopAll {
+        if end.failure != nil, !isStoppingOrStopped, failurePolicy == .stopAll {
             actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
-            _ = failure
         }
+        if groupRemains { actions += stopLingeringGroup(index, now: now) }
         return actions + finishIfDone()
+    }
+
+    /// The last process of `slot`'s process group has ended (after its own process did).
+    mutating func groupEnded(slot index: Int) -> [Action] {
+        guard slots[index].groupLingers else { return [] }
+        slots[index].groupLingers = false
+        liveCount -= 1
+        return finishIfDone()
     }
 
     /// Time passed: escalate after the wait timeout, fail slots past the init timeout.
@@ -263,6 +293,13 @@ struct SupervisorCore {
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
             actions += liveSlots.flatMap { killGroup($0, reason: .timeout) }
+        }
+        if !isStoppingOrStopped {
+            for index in slots.indices where slots[index].groupLingers {
+                guard let due = slots[index].groupDeadline, now >= due else { continue }
+                slots[index].groupDeadline = nil
+                actions += killGroup(index, reason: .timeout)
+            }
         }
         if let initTimeout {
             for index in slots.indices where slots[index].state == .initializing && slots[index].failure == nil {
@@ -289,7 +326,26 @@ struct SupervisorCore {
         }
     }
 
-    private var liveSlots: [Int] { slots.indices.filter { slots[$0].isLive } }
+    /// The slots whose process or process group still runs.
+    private var liveSlots: [Int] { slots.indices.filter { slots[$0].holdsRun } }
+
+    /// What remains of an ended slot's group gets a stop signal once: the stop's (at once, or
+    /// `SIGKILL` if the stop already escalated), or outside a stop the default stop signal with
+    /// a deadline of its own.
+    private mutating func stopLingeringGroup(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+        switch phase {
+        case .stopping(let signal, _, _, let escalated):
+            if escalated { return slots[index].groupKilled ? [] : killGroup(index, reason: .timeout) }
+            if slots[index].groupStopSignalled { return [] }
+            return send(signal, to: index, reason: .cleanup)
+        case .starting, .running:
+            slots[index].groupDeadline = waitTimeout.map { now + $0 }
+            if slots[index].groupStopSignalled { return [] }
+            return send(defaultStopSignal, to: index, reason: .cleanup)
+        case .stopped:
+            return []
+        }
+    }
 
     private mutating func beginStop(
         signal: Signal, cause: StopCause, reason: SignalReason, now: ContinuousClock.Instant
@@ -300,7 +356,9 @@ struct SupervisorCore {
         var actions: [Action] = [
             .emit(.serverStateChanged(.stopping)), .emit(.stopping(signal, cause: cause, deadline: deadline)),
         ]
-        for index in liveSlots {
+        // A group already sent a stop signal (by a command, or after its process ended) is not
+        // sent another: one stop signal per process.
+        for index in liveSlots where !slots[index].groupStopSignalled {
             actions += send(signal, to: index, reason: reason)
         }
         return actions + finishIfDone()
@@ -314,6 +372,7 @@ struct SupervisorCore {
         {
             slots[index].endRequested = true
         }
+        if stopSignals.contains(signal) || signal == defaultStopSignal { slots[index].groupStopSignalled = true }
         var actions: [Action] = [
             .signal(slot: index, signal), .emit(.signalSent(slot: index, pid: pid, signal, reason)),
         ]
@@ -325,8 +384,14 @@ struct SupervisorCore {
 
     private mutating func killGroup(_ index: Int, reason: SignalReason) -> [Action] {
         guard let pid = slots[index].pid else { return [] }
+        if slots[index].groupLingers, reason == .timeout, slots[index].end?.failure == nil,
+            slots[index].failure == nil
+        {
+            slots[index].failure = .groupKilledAfterTimeout(waitTimeout ?? .zero)
+        }
         slots[index].sent.append(SentSignal(signal: .kill, reason: reason))
         slots[index].endRequested = true
+        slots[index].groupKilled = true
         var actions: [Action] = [.killGroup(slot: index), .emit(.signalSent(slot: index, pid: pid, .kill, reason))]
         if slots[index].state == .initializing || slots[index].state == .running {
             actions += setState(index, .stopping)

@@ -50,6 +50,11 @@ final class SupervisorDriver<F: Frontend> {
     /// worker may report before the zygote's answer with its pid has been read.
     private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
     private var deferredStop: EngineEvent?
+    /// Slots whose process ended while others of its process group still run, and when to
+    /// look at /proc again for whether they still do.
+    private var lingering: Set<Int> = []
+    private var lingeringCheckDue: ContinuousClock.Instant?
+    private static var lingeringCheckInterval: Duration { .milliseconds(50) }
     private let clock = ContinuousClock()
     /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
     private let baseEnvironment: [String]
@@ -133,7 +138,7 @@ final class SupervisorDriver<F: Frontend> {
     // MARK: - The loop
 
     private func pollTimeout() -> CInt {
-        let deadlines = [core.nextDeadline, frontend.nextDeadline].compactMap { $0 }
+        let deadlines = [core.nextDeadline, frontend.nextDeadline, lingeringCheckDue].compactMap { $0 }
         guard let nearest = deadlines.min() else { return -1 }
         let remaining = clock.now.duration(to: nearest)
         if remaining <= .zero { return 0 }
@@ -151,6 +156,8 @@ final class SupervisorDriver<F: Frontend> {
         fds.append(pollfd(fd: zygoteControl, events: Int16(POLLIN), revents: 0))
         let frontendDescriptors = frontend.descriptors
         for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        let writeDescriptors = frontend.writeDescriptors
+        for fd in writeDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
         var owners: [(slot: Int, stream: OutputStream?)] = []
         for case let child? in children {
             for stream in [OutputStream.stdout, .stderr] {
@@ -179,7 +186,7 @@ final class SupervisorDriver<F: Frontend> {
         if isReady(fds[1]) { receiveNotifications(now: now) }
         if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
         let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[3 + $0.offset]) }.map(\.element)
-        let base = 3 + frontendDescriptors.count
+        let base = 3 + frontendDescriptors.count + writeDescriptors.count
         for (offset, owner) in owners.enumerated() where isReady(fds[base + offset]) {
             if let stream = owner.stream {
                 readOutput(slot: owner.slot, stream: stream, limit: 4)
@@ -187,6 +194,7 @@ final class SupervisorDriver<F: Frontend> {
                 reap(slot: owner.slot, now: now)
             }
         }
+        if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
         perform(core.tick(now: now))
         wakeFrontend(now: now, readable: readableFrontend)
     }
@@ -202,7 +210,22 @@ final class SupervisorDriver<F: Frontend> {
         for signal in received where signal.rawValue != SIGCHLD {
             perform(core.stopSignalReceived(signal, now: now))
         }
-        if received.contains(where: { $0.rawValue == SIGCHLD }) { reapOrphans() }
+        if received.contains(where: { $0.rawValue == SIGCHLD }) {
+            reapOrphans()
+            if !lingering.isEmpty { checkLingeringGroups() }
+        }
+    }
+
+    /// Tells the core about every lingering group that has no running (non-zombie) process
+    /// left; checks again soon while some remain.
+    private func checkLingeringGroups() {
+        let running = ProcessTable.runningGroups()
+        for slot in lingering.sorted() {
+            guard let group = children[slot]?.pid, !running.contains(group) else { continue }
+            lingering.remove(slot)
+            perform(core.groupEnded(slot: slot))
+        }
+        lingeringCheckDue = lingering.isEmpty ? nil : clock.now + Self.lingeringCheckInterval
     }
 
     /// Reaps adopted orphans that ended: every waitable child that is not one of ours (ours are
@@ -478,10 +501,16 @@ final class SupervisorDriver<F: Frontend> {
     /// closes its pidfd and reports the exit.
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
         for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
-        guard let pidfd = children[slot]?.pidfd else { return }
+        guard let child = children[slot], let pidfd = child.pidfd else { return }
         Syscalls.close(pidfd)
         children[slot]?.pidfd = nil
-        perform(core.exited(slot: slot, termination, now: now))
+        // Its group id stays reserved while any member lives, so the group can still be signalled.
+        let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
+        if groupRemains {
+            lingering.insert(slot)
+            lingeringCheckDue = lingeringCheckDue ?? now + Self.lingeringCheckInterval
+        }
+        perform(core.exited(slot: slot, termination, groupRemains: groupRemains, now: now))
     }
 
     /// Reads what is left in every pipe, emits the unfinished last lines, closes everything.
@@ -511,21 +540,9 @@ final class SupervisorDriver<F: Frontend> {
         for action in actions {
             switch action {
             case .signal(let slot, let signal):
-                guard let child = children[slot], let pidfd = child.pidfd else { continue }
-                do {
-                    _ = try Syscalls.pidfdSendSignal(pidfd, signal.rawValue, pid: child.pid)
-                } catch {
-                    logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(child.pid)"])
-                }
+                signalGroup(slot: slot, signal.rawValue)
             case .killGroup(let slot):
-                guard let child = children[slot] else { continue }
-                do {
-                    // The group first (grandchildren), then the child itself in case it left it.
-                    if child.pidfd != nil { _ = try Syscalls.killProcessGroup(child.pid, SIGKILL) }
-                    if let pidfd = child.pidfd { _ = try Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: child.pid) }
-                } catch {
-                    logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(child.pid)"])
-                }
+                signalGroup(slot: slot, SIGKILL)
             case .emit(let event):
                 if case .stopped = event {
                     deferredStop = event
@@ -533,6 +550,27 @@ final class SupervisorDriver<F: Frontend> {
                     emit(event)
                 }
             }
+        }
+    }
+
+    /// Sends `signal` to the slot's process group, as a terminal sends Ctrl-C to its foreground
+    /// group: the program behind `sh -c` gets it too, once. The process itself gets it through
+    /// its pidfd only if it is not in that group (it left it, or a forked worker has not made
+    /// it yet). After the process was reaped, only a lingering group is signalled: its id stays
+    /// reserved while a member lives.
+    private func signalGroup(slot: Int, _ signal: CInt) {
+        guard let child = children[slot] else { return }
+        do {
+            if let pidfd = child.pidfd {
+                let reachedGroup = try Syscalls.killProcessGroup(child.pid, signal)
+                if !reachedGroup || Syscalls.processGroup(of: child.pid) != child.pid {
+                    _ = try Syscalls.pidfdSendSignal(pidfd, signal, pid: child.pid)
+                }
+            } else if lingering.contains(slot) {
+                _ = try Syscalls.killProcessGroup(child.pid, signal)
+            }
+        } catch {
+            logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(child.pid)"])
         }
     }
 

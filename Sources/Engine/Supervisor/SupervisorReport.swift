@@ -67,7 +67,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         let failures = slots.compactMap { $0.end?.failure ?? $0.failure }
         let hardFailures = failures.filter {
             switch $0 {
-            case .killedAfterTimeout, .forceKilled: return false
+            case .killedAfterTimeout, .groupKilledAfterTimeout, .forceKilled: return false
             default: return true
             }
         }

@@ -22,6 +22,22 @@ enum ProcessTable {
         return found.sorted { $0.pid < $1.pid }
     }
 
+    /// The process groups that have a running (not zombie) member.
+    static func runningGroups() -> Set<pid_t> {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var groups: Set<pid_t> = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard pid_t(name) != nil, let (_, fields) = stat(name) else { continue }
+            guard fields.count > 2, fields[0] != "Z", let group = pid_t(fields[2]) else { continue }
+            groups.insert(group)
+        }
+        return groups
+    }
+
     /// The number of threads in this process, or nil if /proc cannot tell.
     static func threadCount() -> Int? {
         guard let (_, fields) = stat("self"), fields.count > 17 else { return nil }

@@ -118,6 +118,12 @@ enum Syscalls {
         }
     }
 
+    /// getpgid(2): the process group of `pid`, or nil if it cannot be told (it is gone).
+    static func processGroup(of pid: pid_t) -> pid_t? {
+        let group = getpgid(pid)
+        return group < 0 ? nil : group
+    }
+
     /// kill(2) to one process.
     static func kill(_ pid: pid_t, _ signal: CInt) throws(SystemCallError) {
         try retrying("kill", context: "pid \(pid), signal \(signal)") { Glibc.kill(pid, signal) }

@@ -62,6 +62,7 @@ public final class NcursesBackend {
         let window = corral_curses_stdscr()
         keypad(window, true)
         nodelay(window, true)
+        if offscreen == nil { corral_terminal_disable_flow_control(STDIN_FILENO) }
         set_escdelay(25)
         curs_set(0)
         if colors && has_colors() {

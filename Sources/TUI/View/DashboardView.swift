@@ -194,6 +194,7 @@ public enum DashboardView {
             switch failure {
             case .killedAfterTimeout: text = "SIGKILL sent by corral after the wait timeout"
             case .forceKilled: text = "SIGKILL sent by corral (force-kill)"
+            case .groupKilledAfterTimeout: text += " · its group SIGKILLed after the wait timeout"
             case .initFailed: text += " · init failed"
             case .initTimedOut: text += " · init timed out"
             case .exitedUnexpectedly: text += " · ended without being asked"

@@ -120,3 +120,16 @@ func parentOf(_ pid: pid_t) -> pid_t? {
     let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
     return fields.count > 1 ? pid_t(fields[1]) : nil
 }
+
+/// The running (not zombie) processes whose process group is `group`, from /proc.
+func runningMembers(ofGroup group: pid_t) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> pid_t? in
+        guard let pid = pid_t(name),
+            let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        return fields.count > 2 && fields[0] != "Z" && pid_t(fields[2]) == group ? pid : nil
+    }
+}

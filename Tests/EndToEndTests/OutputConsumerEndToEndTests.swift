@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// The reader of corral's output goes away or stops reading: corral never dies of it and never
+/// blocks on it.
+@Suite("corral and the reader of its output")
+struct OutputConsumerEndToEndTests {
+    /// Workers that tick until SIGTERM, then record a graceful shutdown in `directory`.
+    static func tickers(recordingIn directory: String) -> [String] {
+        [
+            "sh", "-c",
+            "trap 'echo graceful > \(directory)/w$CORRAL_PROCESS_INDEX; exit 0' TERM; "
+                + "while :; do echo tick; sleep 0.02; done",
+        ]
+    }
+
+    @Test("| head -1: the reader goes away, corral stops its workers gracefully and exits 0, not of SIGPIPE")
+    func readerGone() throws {
+        let pipeline = try Pipeline()
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "-w", "2", "--"] + Self.tickers(recordingIn: pipeline.directory),
+            output: pipeline.path)
+        #expect(pipeline.firstLine(within: .seconds(10)) != nil)
+        // Once both workers have their trap set (they tick), the reader leaves.
+        usleep(300_000)
+        pipeline.closeReader()
+        #expect(corral.wait(timeout: .seconds(15)) == 0, "stderr: \(corral.stderr)")
+        for index in 0..<2 {
+            let record = try? String(contentsOfFile: "\(pipeline.directory)/w\(index)", encoding: .utf8)
+            #expect(record == "graceful\n", "worker \(index) was not stopped gracefully")
+        }
+    }
+
+    @Test("a reader that stops reading: SIGTERM is still forwarded and SIGKILL comes on time")
+    func stalledReader() throws {
+        let pipeline = try Pipeline()
+        let flood = "trap '' TERM; while :; do echo 'a line of output that fills the pipe'; done"
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood],
+            output: pipeline.path)
+        #expect(pipeline.firstLine(within: .seconds(10)) != nil)
+        // The test reads no more: the pipe fills at once.
+        usleep(500_000)
+        let sent = ContinuousClock.now
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait(timeout: .seconds(15)) == 2, "stderr: \(corral.stderr)")
+        // The 1 s wait timeout, then at most 1 s for the stalled reader at the end.
+        let took = sent.duration(to: .now)
+        #expect(took < .milliseconds(3500), "corral took \(took) to stop")
+        #expect(corral.stderr.contains("the reader of corral's output did not keep up"), "\(corral.stderr)")
+    }
+}

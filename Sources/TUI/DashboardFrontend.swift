@@ -21,15 +21,14 @@ public final class DashboardFrontend: Frontend {
     /// Where keys come from; nil once it reached end of file (or for a dashboard without keys).
     private var input: CInt?
 
-    /// Takes over the terminal. `SIGWINCH` (resize) and, unless it is a stop signal, `SIGHUP`
-    /// (the terminal closed: stop gracefully) are watched while the dashboard runs; so is the end
-    /// of `input` (the terminal gone without a SIGHUP). Pass nil for a dashboard without keys.
+    /// Takes over the terminal. `SIGWINCH` (resize) is watched while the dashboard runs, and so
+    /// is the end of `input` (the terminal gone without a `SIGHUP`; the engine stops on
+    /// `SIGHUP`, a terminating signal). Pass nil for a dashboard without keys.
     public init(state: DashboardState, backend: NcursesBackend, input: CInt? = STDIN_FILENO) throws {
         self.state = state
         self.backend = backend
         self.input = input
-        let watched: [Signal] = [Signal(rawValue: SIGWINCH)] + (state.stopSignals.contains(.hangup) ? [] : [.hangup])
-        signals = try SignalPipe(signals: watched)
+        signals = try SignalPipe(signals: [Signal(rawValue: SIGWINCH)])
         do {
             try backend.start()
         } catch {
@@ -57,13 +56,7 @@ public final class DashboardFrontend: Frontend {
     public func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
         if readable.contains(signals.readDescriptor) {
-            for signal in signals.drain() {
-                if signal == .hangup {
-                    commands.append(.stop)
-                } else {
-                    backend.updateSize()
-                }
-            }
+            if !signals.drain().isEmpty { backend.updateSize() }
             dirty = true
         }
         if let input, readable.contains(input) {

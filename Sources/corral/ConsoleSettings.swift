@@ -1,5 +1,9 @@
 import CorralEngine
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Everything the command line decided, validated: what to run and how to show it.
 struct ConsoleSettings: Equatable {
     /// What the workers run.
@@ -28,6 +32,14 @@ struct ConsoleSettings: Equatable {
     var failurePolicy: FailurePolicy
     var display: Display
 
+    /// The signals whose default action would end corral: the first one that is not a stop
+    /// signal stops the server gracefully with the first stop signal, so corral never dies of a
+    /// signal it can catch.
+    static let terminatingSignals: [Signal] = [
+        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+        SIGPWR, SIGIO, SIGSTKFLT,
+    ].map { Signal(rawValue: $0) }
+
     /// The engine configuration for these settings (the demo's ticker extra comes first).
     func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
         let worker: ChildProgram
@@ -38,6 +50,8 @@ struct ConsoleSettings: Equatable {
         let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
         return SupervisorConfiguration(
             workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
-            stopSignals: stopSignals, waitTimeout: waitTimeout, failurePolicy: failurePolicy, reapsOrphans: true)
+            stopSignals: stopSignals, terminatingSignals: Self.terminatingSignals,
+            ignoredSignals: [Signal(rawValue: SIGTSTP)], waitTimeout: waitTimeout, failurePolicy: failurePolicy,
+            reapsOrphans: true)
     }
 }

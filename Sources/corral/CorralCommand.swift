@@ -147,6 +147,10 @@ struct CorralCommand: ParsableCommand {
         // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
         // gracefully; it must never kill corral. Children get every disposition reset.
         signal(SIGPIPE, SIG_IGN)
+        // Keys are read only in the foreground; in the background a read of the terminal fails
+        // (EIO) instead of stopping corral, and so does nothing else stop it behind its back.
+        signal(SIGTTIN, SIG_IGN)
+        signal(SIGTTOU, SIG_IGN)
         do {
             try checkTerminator(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()

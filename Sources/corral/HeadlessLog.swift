@@ -1,10 +1,15 @@
 import CorralEngine
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
 final class HeadlessLog: Frontend {
     private let output: OutputWriter
     private var consumer = OutputConsumer()
+    private var keys = HeadlessKeys()
     private let colors: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
@@ -21,6 +26,7 @@ final class HeadlessLog: Frontend {
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
+        keys.observe(event)
         if case .output(let slot, let stream, let line) = event {
             let prefix = "\(names.name(slot)) | "
             output.output((stream == .stderr ? paint(prefix, 31) : prefix) + line)
@@ -33,9 +39,14 @@ final class HeadlessLog: Frontend {
 
     var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
 
+    var descriptors: [CInt] { keys.input.map { [$0] } ?? [] }
+
+    /// At once while lines wait that came after the last flush (events of a typed command).
+    var nextDeadline: ContinuousClock.Instant? { output.hasUnflushedLines ? .now : nil }
+
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         output.flush()
-        return consumer.check(output)
+        return consumer.check(output) + keys.commands(readable: readable)
     }
 
     /// Writes what is still waiting (a stalled reader gets at most a second).
@@ -79,6 +90,16 @@ final class HeadlessLog: Frontend {
                 ? (signal == .kill ? "" : "; waiting without a time limit")
                 : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
             return "corral stopping with \(signal): \(cause.summary)\(escalation)"
+        case .stopRepeated(let signal, let deadline):
+            let left =
+                deadline.map { "SIGKILL in \(Self.seconds(ContinuousClock.now.duration(to: $0)))" } ?? "no time limit"
+            let hint = keys.isActive ? "; type k and Enter to force-kill" : ""
+            return "corral already stopping (\(signal) again): nothing sent twice; \(left)\(hint)"
+        case .signalIgnored(let signal):
+            if signal.rawValue == SIGTSTP {
+                return "corral ignores Ctrl-Z (SIGTSTP): suspended, it would leave its workers unsupervised"
+            }
+            return "corral ignores \(signal)"
         case .stopped(let report):
             let left =
                 report.leftBehind.isEmpty

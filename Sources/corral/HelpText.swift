@@ -9,9 +9,13 @@ enum HelpText {
         SIGINT drains open connections; SIGTERM closes them at once.
 
         The first stop signal corral receives (Ctrl-C is SIGINT) is forwarded
-        once to every process; after --wait-timeout the processes still running
-        are SIGKILLed with their whole process group. A process that fails in
-        init or ends without being asked stops the others (see --keep-running).
+        once to every process group (the program behind `sh -c` gets it too);
+        after --wait-timeout what still runs is SIGKILLed. Another signal that
+        would end corral (SIGHUP, SIGTERM when only INT stops, SIGQUIT...)
+        stops the server the same way, with the first stop signal; a signal
+        while stopping is only acknowledged. Ctrl-Z is refused. A process that
+        fails in init or ends without being asked stops the others (see
+        --keep-running); what remains of its process group is stopped too.
 
         The dashboard shows when standard input and output are a terminal;
         otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour
@@ -25,6 +29,10 @@ enum HelpText {
           s Enter  signal menu for it: INT TERM KILL HUP USR1 USR2
           q        stop with the first stop signal; q again force-kills
           ?        help
+
+        KEYS (headless, standard input a terminal; each followed by Enter)
+          q        stop with the first stop signal; q again force-kills
+          k        force-kill: SIGKILL to every process group
 
         ENVIRONMENT GIVEN TO EVERY PROCESS
           CORRAL_PROCESS_INDEX  0-based slot; extras continue after the workers

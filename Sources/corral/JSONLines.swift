@@ -5,6 +5,7 @@ import CorralEngine
 final class JSONLines: Frontend {
     private let output: OutputWriter
     private var consumer = OutputConsumer()
+    private var keys = HeadlessKeys()
     private var names: SlotNames
     private let clock = ContinuousClock()
 
@@ -22,6 +23,7 @@ final class JSONLines: Frontend {
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
+        keys.observe(event)
         let line = encode(event, time: WallClock.iso8601(), now: clock.now)
         if case .output = event { output.output(line) } else { output.event(line) }
         if case .stopped = event { output.flush() }
@@ -29,9 +31,14 @@ final class JSONLines: Frontend {
 
     var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
 
+    var descriptors: [CInt] { keys.input.map { [$0] } ?? [] }
+
+    /// At once while lines wait that came after the last flush (events of a typed command).
+    var nextDeadline: ContinuousClock.Instant? { output.hasUnflushedLines ? .now : nil }
+
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         output.flush()
-        return consumer.check(output)
+        return consumer.check(output) + keys.commands(readable: readable)
     }
 
     /// Writes what is still waiting (a stalled reader gets at most a second).
@@ -98,6 +105,13 @@ final class JSONLines: Frontend {
             object["signal"] = .string(signal.name)
             object["cause"] = .string(cause.description)
             object["deadline_s"] = deadline.map { .seconds(now.duration(to: $0)) } ?? .null
+        case .stopRepeated(let signal, let deadline):
+            object["event"] = .string("stop_repeated")
+            object["signal"] = .string(signal.name)
+            object["deadline_s"] = deadline.map { .seconds(now.duration(to: $0)) } ?? .null
+        case .signalIgnored(let signal):
+            object["event"] = .string("signal_ignored")
+            object["signal"] = .string(signal.name)
         case .stopped(let report):
             object["event"] = .string("stopped")
             object["exit_status"] = .int(Int(report.exitStatus))

@@ -66,6 +66,9 @@ final class OutputWriter {
     /// Whether the descriptor is a terminal (colour is only used then).
     var isTerminal: Bool { isatty(descriptor) == 1 }
 
+    /// Lines wait that a flush could write now (they came after this iteration's flush).
+    var hasUnflushedLines: Bool { !isBlocked && !consumerGone && written < pending.count }
+
     /// The descriptor to poll for `POLLOUT` while lines wait, or nil.
     var blockedDescriptor: CInt? { isBlocked && !consumerGone ? target.descriptor : nil }
 

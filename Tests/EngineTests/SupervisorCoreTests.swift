@@ -11,7 +11,8 @@ struct SupervisorCoreTests {
     func core(
         workers: Int = 2, extras: Int = 0, readyOnExec: Bool = false, waitTimeout: Duration? = .seconds(10),
         initTimeout: Duration? = nil, policy: FailurePolicy = .stopAll,
-        stopSignals: [Signal] = [.interrupt, .terminate]
+        stopSignals: [Signal] = [.interrupt, .terminate], terminatingSignals: [Signal] = [],
+        ignoredSignals: [Signal] = []
     ) -> SupervisorCore {
         let plans =
             Array(repeating: SupervisorCore.SlotPlan(kind: .worker, readyOnExec: readyOnExec), count: workers)
@@ -19,7 +20,33 @@ struct SupervisorCoreTests {
         return SupervisorCore(
             plans: plans, stopSignals: stopSignals,
             defaultStopSignal: stopSignals.contains(.terminate) ? .terminate : stopSignals[0],
-            waitTimeout: waitTimeout, initTimeout: initTimeout, failurePolicy: policy)
+            waitTimeout: waitTimeout, initTimeout: initTimeout, failurePolicy: policy,
+            terminatingSignals: terminatingSignals, ignoredSignals: ignoredSignals)
+    }
+
+    @Test("a terminating signal that is not a stop signal stops with the default stop signal; repeats are acknowledged")
+    func terminatingSignal() {
+        var core = core(
+            workers: 2, waitTimeout: .seconds(5), stopSignals: [.interrupt], terminatingSignals: [.terminate, .hangup],
+            ignoredSignals: [Signal(rawValue: SIGTSTP)])
+        startAll(&core)
+        #expect(
+            core.stopSignalReceived(Signal(rawValue: SIGTSTP), now: t0) == [
+                .emit(.signalIgnored(Signal(rawValue: SIGTSTP)))
+            ])
+        #expect(core.stopSignalReceived(.user1, now: t0).isEmpty)
+        let stop = core.stopSignalReceived(.terminate, now: t0)
+        #expect(signals(stop) == [0: [.interrupt], 1: [.interrupt]])
+        #expect(stop.contains(.emit(.stopping(.interrupt, cause: .signal(.terminate), deadline: t0 + .seconds(5)))))
+        let again = core.stopSignalReceived(.interrupt, now: t0 + .seconds(1))
+        #expect(again == [.emit(.stopRepeated(.interrupt, deadline: t0 + .seconds(5)))])
+        _ = core.tick(now: t0 + .seconds(5))
+        #expect(
+            core.stopSignalReceived(.hangup, now: t0 + .seconds(6)) == [.emit(.stopRepeated(.hangup, deadline: nil))])
+        _ = core.exited(slot: 0, .signaled(.kill, coreDumped: false), now: t0 + .seconds(6))
+        _ = core.exited(slot: 1, .signaled(.kill, coreDumped: false), now: t0 + .seconds(6))
+        #expect(core.report.cause == .signal(.terminate))
+        #expect(core.report.exitStatus == SupervisorReport.exitChildrenKilled)
     }
 
     /// Spawns every slot as pid 100 + index and reports each worker ready.
@@ -72,8 +99,15 @@ struct SupervisorCoreTests {
         #expect(signals(first) == [0: [.interrupt], 1: [.interrupt], 2: [.interrupt]])
         #expect(first.contains(.emit(.stopping(.interrupt, cause: .signal(.interrupt), deadline: t0 + .seconds(10)))))
         #expect(core.nextDeadline == t0 + .seconds(10))
-        #expect(core.stopSignalReceived(.terminate, now: t0 + .seconds(3)).isEmpty)
-        #expect(core.stopSignalReceived(.interrupt, now: t0 + .seconds(4)).isEmpty)
+        let deadline = t0 + .seconds(10)
+        #expect(
+            core.stopSignalReceived(.terminate, now: t0 + .seconds(3)) == [
+                .emit(.stopRepeated(.terminate, deadline: deadline))
+            ])
+        #expect(
+            core.stopSignalReceived(.interrupt, now: t0 + .seconds(4)) == [
+                .emit(.stopRepeated(.interrupt, deadline: deadline))
+            ])
         #expect(core.nextDeadline == t0 + .seconds(10))
     }
 

@@ -21,6 +21,15 @@ public struct SupervisorConfiguration: Sendable {
     /// Signals that stop the server; the supervisor forwards the first one it receives to every
     /// child. Default `[SIGINT, SIGTERM]`. Must not be empty, nor hold `SIGKILL`/`SIGSTOP`.
     public var stopSignals: [Signal]
+    /// Signals that would end the supervisor's process but are not stop signals: caught for the
+    /// run, the first one stops the server gracefully with ``defaultStopSignal`` (a `SIGHUP`
+    /// from a closed terminal, a `SIGTERM` from `docker stop` when only `INT` stops). Default
+    /// `[SIGINT, SIGTERM, SIGHUP]`; stop signals listed here count as stop signals.
+    public var terminatingSignals: [Signal]
+    /// Signals caught for the run and only reported (``EngineEvent/signalIgnored(_:)``), e.g.
+    /// `SIGTSTP`, so that Ctrl-Z cannot suspend the supervisor while its workers run on.
+    /// Default none.
+    public var ignoredSignals: [Signal]
     /// How long the children get to end after the stop signal before their process groups are
     /// sent `SIGKILL`; nil waits forever (as aiotools' `wait_timeout=None`). Default 10 s.
     public var waitTimeout: Duration?
@@ -47,6 +56,8 @@ public struct SupervisorConfiguration: Sendable {
         worker: ChildProgram = .swiftWorker,
         extras: [ExtraProcess] = [],
         stopSignals: [Signal] = [.interrupt, .terminate],
+        terminatingSignals: [Signal] = [.interrupt, .terminate, .hangup],
+        ignoredSignals: [Signal] = [],
         waitTimeout: Duration? = .seconds(10),
         initTimeout: Duration? = nil,
         failurePolicy: FailurePolicy = .stopAll,
@@ -59,6 +70,8 @@ public struct SupervisorConfiguration: Sendable {
         self.worker = worker
         self.extras = extras
         self.stopSignals = stopSignals
+        self.terminatingSignals = terminatingSignals
+        self.ignoredSignals = ignoredSignals
         self.waitTimeout = waitTimeout
         self.initTimeout = initTimeout
         self.failurePolicy = failurePolicy
@@ -71,10 +84,12 @@ public struct SupervisorConfiguration: Sendable {
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
     var adoptsOrphans: Bool { reapsOrphans || Syscalls.processID == 1 }
 
-    /// The signals the supervisor's signal pipe watches: the stop signals, and `SIGCHLD` when
-    /// it adopts orphans.
+    /// The signals the supervisor's signal pipe watches: the stop, terminating and ignored
+    /// signals, and `SIGCHLD` when it adopts orphans.
     var watchedSignals: [Signal] {
-        adoptsOrphans ? stopSignals + [Signal(rawValue: SIGCHLD)] : stopSignals
+        var watched = stopSignals
+        for signal in terminatingSignals + ignoredSignals where !watched.contains(signal) { watched.append(signal) }
+        return adoptsOrphans ? watched + [Signal(rawValue: SIGCHLD)] : watched
     }
 
     /// The signal used when the server stops for another reason than a received stop signal
@@ -105,6 +120,13 @@ public struct SupervisorConfiguration: Sendable {
             }
             guard signal != .brokenPipe && signal.rawValue != 17 else {
                 throw ConfigurationError(field: "stop signals", problem: "\(signal) is not usable as a stop signal")
+            }
+        }
+        for signal in terminatingSignals + ignoredSignals {
+            guard signal.rawValue >= 1 && signal.rawValue <= Signal.maximum, signal.isCatchable,
+                signal.rawValue != SIGCHLD
+            else {
+                throw ConfigurationError(field: "terminating or ignored signals", problem: "\(signal) cannot be caught")
             }
         }
         guard Set(stopSignals).count == stopSignals.count else {

@@ -32,6 +32,11 @@ public enum EngineEvent: Sendable, Hashable {
     case failed(slot: Int, SlotFailure)
     /// The stop began: the signal sent to every child and the `SIGKILL` deadline (nil: none).
     case stopping(Signal, cause: StopCause, deadline: ContinuousClock.Instant?)
+    /// A stop signal (or terminating signal) arrived while the stop was under way: nothing is
+    /// sent again; the `SIGKILL` deadline stands (nil: none, or already passed).
+    case stopRepeated(Signal, deadline: ContinuousClock.Instant?)
+    /// A signal the configuration ignores arrived (``SupervisorConfiguration/ignoredSignals``).
+    case signalIgnored(Signal)
     /// Every child has ended; the run is about to return this report.
     case stopped(SupervisorReport)
 }

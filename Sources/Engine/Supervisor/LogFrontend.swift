@@ -29,6 +29,10 @@ public struct LogFrontend: Frontend {
             logger.error("\(failure)", metadata: ["slot": "\(slot)"])
         case .stopping(let signal, let cause, _):
             logger.info("stopping with \(signal): \(cause)")
+        case .stopRepeated(let signal, _):
+            logger.info("\(signal) received while stopping: nothing sent again")
+        case .signalIgnored(let signal):
+            logger.notice("\(signal) received and ignored")
         case .stopped(let report):
             logger.info("stopped: \(report.cause), exit status \(report.exitStatus)")
         }

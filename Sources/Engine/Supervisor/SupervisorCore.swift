@@ -67,6 +67,8 @@ struct SupervisorCore {
     private let waitTimeout: Duration?
     private let initTimeout: Duration?
     private let stopSignals: [Signal]
+    private let terminatingSignals: [Signal]
+    private let ignoredSignals: [Signal]
     private let defaultStopSignal: Signal
     private let failurePolicy: FailurePolicy
     private var slots: [Slot]
@@ -79,10 +81,13 @@ struct SupervisorCore {
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
         plans: [SlotPlan], stopSignals: [Signal], defaultStopSignal: Signal,
-        waitTimeout: Duration?, initTimeout: Duration?, failurePolicy: FailurePolicy
+        waitTimeout: Duration?, initTimeout: Duration?, failurePolicy: FailurePolicy,
+        terminatingSignals: [Signal] = [], ignoredSignals: [Signal] = []
     ) {
         self.slots = plans.map { Slot(plan: $0) }
         self.stopSignals = stopSignals
+        self.terminatingSignals = terminatingSignals
+        self.ignoredSignals = ignoredSignals
         self.defaultStopSignal = defaultStopSignal
         self.waitTimeout = waitTimeout
         self.initTimeout = initTimeout
@@ -102,7 +107,8 @@ struct SupervisorCore {
         self.init(
             plans: plans, stopSignals: configuration.stopSignals,
             defaultStopSignal: configuration.defaultStopSignal, waitTimeout: configuration.waitTimeout,
-            initTimeout: configuration.initTimeout, failurePolicy: configuration.failurePolicy)
+            initTimeout: configuration.initTimeout, failurePolicy: configuration.failurePolicy,
+            terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals)
     }
 
     // MARK: - Queries
@@ -222,11 +228,24 @@ struct SupervisorCore {
         return actions
     }
 
-    /// A stop signal reached the supervisor. The first one starts the stop; later ones change
-    /// nothing (no duplicate signals, no new deadline).
+    /// A signal reached the supervisor. The first stop signal starts the stop and is forwarded;
+    /// the first terminating signal that is not a stop signal starts it with the default stop
+    /// signal. Later ones send nothing and keep the deadline; they are acknowledged
+    /// (``EngineEvent/stopRepeated(_:deadline:)``). Ignored signals are reported.
     mutating func stopSignalReceived(_ signal: Signal, now: ContinuousClock.Instant) -> [Action] {
-        guard stopSignals.contains(signal) else { return [] }
-        return beginStop(signal: signal, cause: .signal(signal), reason: .forward, now: now)
+        let stops = stopSignals.contains(signal)
+        guard stops || terminatingSignals.contains(signal) else {
+            return ignoredSignals.contains(signal) ? [.emit(.signalIgnored(signal))] : []
+        }
+        switch phase {
+        case .stopping(_, _, let deadline, let escalated):
+            return [.emit(.stopRepeated(signal, deadline: escalated ? nil : deadline))]
+        case .stopped:
+            return []
+        case .starting, .running:
+            if stops { return beginStop(signal: signal, cause: .signal(signal), reason: .forward, now: now) }
+            return beginStop(signal: defaultStopSignal, cause: .signal(signal), reason: .stopCommand, now: now)
+        }
     }
 
     /// A front end's command.

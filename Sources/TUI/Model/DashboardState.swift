@@ -164,6 +164,13 @@ public struct DashboardState: Sendable {
             rows[slot].failure = failure
         case .stopping(let signal, let cause, let deadline):
             stopping = Stopping(signal: signal, cause: cause, deadline: deadline, at: now)
+        case .stopRepeated(let signal, _):
+            message = "\(signal) again: already stopping, nothing sent twice; press q to force-kill"
+        case .signalIgnored(let signal):
+            message =
+                signal.rawValue == SIGTSTP
+                ? "Ctrl-Z ignored: a suspended corral would leave its workers unsupervised; q stops"
+                : "\(signal) ignored"
         case .stopped(let report):
             self.report = report
             stopping?.deadline = nil

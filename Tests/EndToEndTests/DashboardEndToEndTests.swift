@@ -113,6 +113,23 @@ struct DashboardEndToEndTests {
         #expect(run.terminalRestored(), "terminal modes differ after corral exited")
     }
 
+    @Test("SIGHUP and SIGKILL to one process from the menu: intended, the server runs on, exit status 0")
+    func operatorSignals() throws {
+        let run = try CorralInTmux(width: 120, height: 40, arguments: "-w 3 -- sleep 1000")
+        let session = run.session
+        #expect(eventually(within: .seconds(20)) { session.screen().contains("3/3 running") })
+        // The menu lists INT TERM KILL HUP USR1 USR2: HUP to worker.0, then KILL (confirmed) to worker.1.
+        session.press("s", "Down", "Down", "Down", "Enter")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("stopped by operator (SIGHUP)") })
+        session.press("Down", "s", "Down", "Down", "Enter")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("SIGKILL worker.1") })
+        session.press("y")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("stopped by operator (SIGKILL)") })
+        #expect(session.screen().contains("1/3 running"), "\(session.screen())")
+        session.press("q")
+        #expect(run.exitStatus() == "0", "\(session.screen())")
+    }
+
     @Test("the terminal closes under corral: it stops its workers and exits, nothing left behind")
     func terminalClosed() throws {
         let session = try TmuxSession(

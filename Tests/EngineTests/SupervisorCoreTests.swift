@@ -242,6 +242,31 @@ struct SupervisorCoreTests {
         #expect(core.serverState == .running)
     }
 
+    @Test("a process that dies of a signal an operator sent to it alone is not a failure: the others run on")
+    func operatorSignal() {
+        var core = core(workers: 3)
+        startAll(&core)
+        _ = core.command(.signal(.hangup, to: .slot(0)), now: t0)
+        let hup = core.exited(slot: 0, .signaled(.hangup, coreDumped: false), now: t0)
+        #expect(signals(hup).isEmpty, "fail-fast must not start")
+        #expect(core.serverState == .running)
+        _ = core.command(.forceKill(.slot(1)), now: t0)
+        _ = core.exited(slot: 1, .signaled(.kill, coreDumped: false), now: t0)
+        #expect(core.serverState == .running)
+        let end = core.report.slots[1].end
+        #expect(end?.isStoppedByOperator == true)
+        #expect(end?.description == "stopped by operator (SIGKILL)")
+        _ = core.stopSignalReceived(.terminate, now: t0)
+        _ = core.exited(slot: 2, .signaled(.terminate, coreDumped: false), now: t0)
+        #expect(core.report.exitStatus == SupervisorReport.exitClean)
+    }
+
+    @Test("an end's text names its termination once")
+    func endWording() {
+        let end = SlotEnd(termination: .exited(code: 1), origin: nil, failure: .exitedUnexpectedly(.exited(code: 1)))
+        #expect(end.description == "exited with code 1: ended while running, without being asked")
+    }
+
     @Test("a SIGKILL the supervisor did not send is reported as external")
     func externalKill() {
         var core = core(workers: 1)

@@ -19,7 +19,14 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     /// Whether the slot ended cleanly.
     public var isClean: Bool { failure == nil }
 
+    /// It died of a signal an operator sent to it alone (a key, a command): intended, so not a
+    /// failure.
+    public var isStoppedByOperator: Bool {
+        failure == nil && termination.signal != nil && origin == .supervisor(.command)
+    }
+
     public var description: String {
+        if isStoppedByOperator, let signal = termination.signal { return "stopped by operator (\(signal))" }
         var text = termination.description
         if let signal = termination.signal, let origin {
             switch origin {
@@ -28,7 +35,7 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
                 text += signal == .kill ? " (SIGKILL not sent by us: OOM killer?)" : " (not sent by the supervisor)"
             }
         }
-        if let failure { text += ": \(failure)" }
+        if let failure { text += ": \(failure.reason)" }
         return text
     }
 }

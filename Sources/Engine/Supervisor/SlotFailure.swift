@@ -19,6 +19,18 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     /// It could not be started.
     case spawnFailed(String)
 
+    /// The failure without the termination it carries, for a line that names it already.
+    public var reason: String {
+        switch self {
+        case .initFailed: return "init failed"
+        case .exitedUnexpectedly: return "ended while running, without being asked"
+        case .shutdownFailed: return "shutdown failed"
+        case .killedAfterTimeout(let limit): return "the \(limit.secondsText) wait timeout ran out"
+        case .forceKilled: return "force-killed"
+        default: return description
+        }
+    }
+
     public var description: String {
         switch self {
         case .initFailed(let termination): return "init failed (\(termination))"

@@ -50,6 +50,8 @@ struct SupervisorCore {
         var groupDeadline: ContinuousClock.Instant?
         /// Its group was sent `SIGKILL`: nothing more is sent to it.
         var groupKilled = false
+        /// Signals an operator sent to this slot alone: dying of one is intended, not a failure.
+        var operatorSignals: Set<Signal> = []
 
         /// Its process runs (spawned, not ended).
         var isLive: Bool { pid != nil && end == nil }
@@ -261,6 +263,7 @@ struct SupervisorCore {
             return liveSlots.flatMap { send(signal, to: $0, reason: .command) }
         case .signal(let signal, .slot(let index)):
             guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            slots[index].operatorSignals.insert(signal)
             return send(signal, to: index, reason: .command)
         case .forceKill(.all):
             var actions: [Action] = []
@@ -273,6 +276,7 @@ struct SupervisorCore {
             return actions + finishIfDone()
         case .forceKill(.slot(let index)):
             guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            slots[index].operatorSignals.insert(.kill)
             return killGroup(index, reason: .command)
         }
     }
@@ -458,6 +462,9 @@ struct SupervisorCore {
             origin = slot.sent.last(where: { $0.signal == signal }).map { .supervisor($0.reason) } ?? .external
         }
         if let failure = slot.failure { return SlotEnd(termination: termination, origin: origin, failure: failure) }
+        if let signal = termination.signal, slot.operatorSignals.contains(signal), origin == .supervisor(.command) {
+            return SlotEnd(termination: termination, origin: origin, failure: nil)
+        }
         let failure: SlotFailure?
         if case .supervisor(let reason)? = origin, termination.signal == .kill {
             failure = reason == .timeout ? .killedAfterTimeout(waitTimeout ?? .zero) : .forceKilled

@@ -80,6 +80,8 @@ public struct DashboardState: Sendable {
         case signalMenu(selection: Int)
         /// "Force-kill everything?" waiting for y/n.
         case confirmForceKill
+        /// "SIGKILL this process?" (from the signal menu) waiting for y/n.
+        case confirmKill(slot: Int)
     }
 
     /// Signals the per-process menu offers.

@@ -34,6 +34,14 @@ public enum KeyBindings {
             }
             state.message = "force-kill cancelled"
             return []
+        case .confirmKill(let slot):
+            state.mode = .normal
+            guard key == .character("y") || key == .character("Y"), state.rows.indices.contains(slot) else {
+                state.message = "SIGKILL cancelled"
+                return []
+            }
+            state.message = "SIGKILL to \(state.rows[slot].name)"
+            return [.forceKill(.slot(slot))]
         case .signalMenu(let selection):
             return handleMenu(key, selection: selection, state: &state)
         case .normal:
@@ -92,8 +100,12 @@ public enum KeyBindings {
             state.mode = .normal
             let signal = DashboardState.menuSignals[selection]
             let row = state.rows[state.selected]
+            if signal == .kill {
+                state.mode = .confirmKill(slot: row.index)
+                return []
+            }
             state.message = "\(signal) to \(row.name)"
-            return signal == .kill ? [.forceKill(.slot(row.index))] : [.signal(signal, to: .slot(row.index))]
+            return [.signal(signal, to: .slot(row.index))]
         case .escape, .character("q"):
             state.mode = .normal
         default:

@@ -49,6 +49,11 @@ public enum DashboardView {
             drawBox(
                 ["Force-kill every process (SIGKILL to each process group)?", "", "y: yes    any other key: no"],
                 title: "confirm", &screen, palette: palette)
+        case .confirmKill(let slot):
+            let name = state.rows.indices.contains(slot) ? state.rows[slot].name : "slot \(slot)"
+            drawBox(
+                ["SIGKILL \(name) and its process group?", "", "y: yes    any other key: no"],
+                title: "confirm", &screen, palette: palette)
         }
         return screen
     }
@@ -179,6 +184,7 @@ public enum DashboardView {
     }
 
     private static func endText(_ end: SlotEnd) -> String {
+        if end.isStoppedByOperator, let signal = end.termination.signal { return "stopped by operator (\(signal))" }
         var text: String
         switch end.termination {
         case .exited(let code): text = "exit \(code)"

@@ -70,8 +70,15 @@ struct CorralCommand: ParsableCommand {
         help: ArgumentHelp("The command to run as each worker, after --.", valueName: "COMMAND"))
     var command: [String] = []
 
-    mutating func validate() throws {
-        _ = try settings(terminal: TerminalFacts.current)
+    /// Parses `arguments` (without the program name): the options before the first `--` by
+    /// argument-parser, the command after it taken as it is, so that a command with 100,000
+    /// arguments costs no more than copying them. Validates the whole.
+    static func parse(splitting arguments: [String]) throws -> CorralCommand {
+        let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
+        var command = try parse(Array(arguments[..<terminator]))
+        if terminator < arguments.endIndex { command.command = Array(arguments[(terminator + 1)...]) }
+        _ = try command.settings(terminal: TerminalFacts.current)
+        return command
     }
 
     /// The validated settings; the display falls back to headless when there is no terminal.
@@ -144,6 +151,11 @@ struct CorralCommand: ParsableCommand {
     }
 
     static func main() {
+        // Started with 0, 1 or 2 closed, corral's own descriptors (the signal pipe) would land
+        // there and be read or written as standard streams: put /dev/null in their place first.
+        for fd in STDIN_FILENO...STDERR_FILENO where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            _ = open("/dev/null", O_RDWR)
+        }
         // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
         // gracefully; it must never kill corral. Children get every disposition reset.
         signal(SIGPIPE, SIG_IGN)
@@ -152,8 +164,9 @@ struct CorralCommand: ParsableCommand {
         signal(SIGTTIN, SIG_IGN)
         signal(SIGTTOU, SIG_IGN)
         do {
-            try checkTerminator(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot()
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            try checkTerminator(arguments)
+            var command = try parse(splitting: arguments)
             try command.run()
         } catch {
             exit(withError: error)

@@ -9,7 +9,18 @@ struct OptionsTests {
     let terminal = TerminalFacts(stdoutIsTerminal: true, stdinIsTerminal: true, term: "xterm-256color", noColor: false)
 
     func settings(_ arguments: [String], terminal: TerminalFacts? = nil) throws -> ConsoleSettings {
-        try CorralCommand.parse(arguments).settings(terminal: terminal ?? self.terminal)
+        try CorralCommand.parse(splitting: arguments).settings(terminal: terminal ?? self.terminal)
+    }
+
+    @Test(
+        "the command after -- is taken as it is, however long, options before it still parsed", .timeLimit(.minutes(1)))
+    func longCommand() throws {
+        let arguments = (1...100_000).map(String.init)
+        let parsed = try settings(["-w", "2", "--", "sh", "-c", "echo $#", "sh"] + arguments + ["--", "-w"])
+        #expect(
+            parsed.program == .command(["sh", "-c", "echo $#", "sh"] + arguments + ["--", "-w"], readiness: .onExec))
+        #expect(parsed.workers == 2)
+        #expect(throws: (any Error).self) { _ = try settings(["--ready", "bogus", "--", "true"]) }
     }
 
     @Test("defaults: the demo with 4 workers, INT and TERM, 10 s, the dashboard on a terminal")

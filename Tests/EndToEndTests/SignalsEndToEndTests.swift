@@ -99,3 +99,16 @@ struct SignalsEndToEndTests {
         #expect(corral.session.screen().contains("SIGKILL sent (by command)"))
     }
 }
+
+/// Standard descriptors corral may be started without.
+@Suite("corral started with standard descriptors closed")
+struct ClosedDescriptorsEndToEndTests {
+    @Test("0, 1 and 2 closed: corral's own descriptors do not take their place (a child's byte 0x0F is output)")
+    func closedStandardDescriptors() throws {
+        // Before /dev/null took their place, the signal pipe landed on 0 and 1: the worker's
+        // byte 15 was read back as SIGTERM and stopped the server with status 0.
+        let script = "\(corralExecutable) --no-tui -- sh -c 'printf \"\\017\\n\"; sleep 0.3; exit 0' <&- >&- 2>&-"
+        let result = try runProgram("/bin/sh", ["-c", script + "; echo $? > /dev/stderr"])
+        #expect(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(result.stderr)")
+    }
+}

@@ -97,6 +97,14 @@ static socklen_t corral_unix_address(const char *name, struct sockaddr_un *addre
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + 1);
 }
 
+int corral_so_passrights(void) {
+#ifdef SO_PASSRIGHTS
+    return SO_PASSRIGHTS;
+#else
+    return 83;
+#endif
+}
+
 int corral_unix_bind(int fd, const char *name) {
     struct sockaddr_un address;
     socklen_t length = corral_unix_address(name, &address);
@@ -123,7 +131,9 @@ int corral_unix_send(const char *name, const void *bytes, size_t length) {
 ssize_t corral_recv_with_credentials(int fd, void *buffer, size_t capacity, pid_t *pid, int *truncated) {
     union {
         struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+        /* Room for the credentials only: descriptors passed with SCM_RIGHTS are not installed
+           (MSG_CTRUNC), so none is ever received, and none has to be closed here. */
+        char bytes[CMSG_SPACE(sizeof(struct ucred))];
     } control;
     struct iovec vector = {.iov_base = buffer, .iov_len = capacity};
     struct msghdr message;
@@ -142,13 +152,6 @@ ssize_t corral_recv_with_credentials(int fd, void *buffer, size_t capacity, pid_
             struct ucred credentials;
             memcpy(&credentials, CMSG_DATA(header), sizeof credentials);
             *pid = credentials.pid;
-        } else if (header->cmsg_type == SCM_RIGHTS) {
-            size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; i++) {
-                int passed;
-                memcpy(&passed, CMSG_DATA(header) + i * sizeof(int), sizeof passed);
-                close(passed);
-            }
         }
     }
     return received;

@@ -120,7 +120,7 @@ extension RealProcesses {
                 name = os.environ["NOTIFY_SOCKET"]
                 print(name, flush=True)
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                address = "\\0" + name[1:]
+                address = "\\0" + name[1:] if name.startswith("@") else name
                 s.sendto(b"STATUS=" + b"y" * 3000, address)
                 s.sendto(b"STATUS=" + b"x" * 60000, address)
                 s.sendto(b"\\xff\\xfe=\\x00\\nREADY\\n=1\\nMAINPID=1", address)
@@ -154,9 +154,119 @@ extension RealProcesses {
             #expect(!statuses.contains { $0.hasPrefix("x") })
             #expect(statuses.last == "done")
             #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
-            // The abstract socket went with the run: nobody receives on that name any more.
-            #expect(address.hasPrefix("@corral/"))
+            // The socket went with the run, and its private directory too.
+            #expect(address.hasSuffix("/notify"))
+            #expect(!FileManager.default.fileExists(atPath: address))
+            #expect(!FileManager.default.fileExists(atPath: (address as NSString).deletingLastPathComponent))
             #expect(throws: SystemCallError.self) { try Syscalls.sendUnixDatagram(to: address, Array("READY=1".utf8)) }
+            hygiene.check()
+        }
+
+        @Test("the notify socket is a file in a private 0700 directory of ours: another user cannot send to it")
+        func notifySocketIsPrivate() throws {
+            let hygiene = ProcessHygiene()
+            var address = ""
+            var directoryMode: mode_t = 0
+            var directoryOwner: uid_t = 0
+            var strangerStatus: Int32 = -1
+            let recorder = Recorder(steps: [
+                .init(condition: .when { !$0.output(0).isEmpty }) { recorder in
+                    address = recorder.output(0)[0]
+                    var info = stat()
+                    stat((address as NSString).deletingLastPathComponent, &info)
+                    directoryMode = info.st_mode & 0o777
+                    directoryOwner = info.st_uid
+                    if getuid() == 0 {
+                        // As nobody, the datagram cannot even reach the socket (EACCES).
+                        strangerStatus = system(
+                            "python3 -c 'import os, socket; os.setgid(65534); os.setuid(65534); "
+                                + "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"READY=1\", \"\(address)\")' "
+                                + "2>/dev/null")
+                    }
+                    return [.stop]
+                }
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["sh", "-c", "echo $NOTIFY_SOCKET; exec sleep 100"]))
+            _ = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(address.hasPrefix("/") && address.hasSuffix("/notify"), "\(address)")
+            #expect(directoryMode == 0o700)
+            #expect(directoryOwner == getuid())
+            if getuid() == 0 { #expect(strangerStatus != 0 && strangerStatus != -1, "nobody could send") }
+            hygiene.check()
+        }
+
+        @Test("descriptors passed with SCM_RIGHTS are never received; the sender's READY=1 still counts")
+        func passedDescriptorsRefused() throws {
+            let hygiene = ProcessHygiene()
+            let script = """
+                import array, os, socket, signal
+                name = os.environ["NOTIFY_SOCKET"]
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                r, w = os.pipe()
+                rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r, w, r, w]))]
+                try:
+                    s.sendmsg([b"STATUS=with descriptors"], rights, 0, name)
+                    print("sent", flush=True)
+                except PermissionError:
+                    print("refused", flush=True)
+                s.sendto(b"READY=1", name)
+                signal.sigwait([signal.SIGTERM])
+                """
+            let recorder = Recorder(steps: [.init(condition: .running(1)) { _ in [.stop] }])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["python3", "-c", script], readiness: .notify))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.exitStatus == 0)
+            // Linux 6.16 and later refuse them at the sender (SO_PASSRIGHTS off); older kernels
+            // take the datagram and drop the descriptors unread.
+            var names = utsname()
+            uname(&names)
+            let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+            let refuses = version.count == 2 && (version[0], version[1]) >= (6, 16)
+            #expect(recorder.output(0).first == (refuses ? "refused" : "sent"), "\(recorder.output(0)) on \(release)")
+            // hygiene compares this process's descriptors: none of the passed ones arrived.
+            hygiene.check()
+        }
+
+        @Test("a datagram flood from a sibling does not starve the workers' READY=1")
+        func notifyFlood() throws {
+            let hygiene = ProcessHygiene()
+            let flood = """
+                import os, socket
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.setblocking(False)
+                while True:
+                    try:
+                        s.sendto(b"STATUS=flood", os.environ["NOTIFY_SOCKET"])
+                    except BlockingIOError:
+                        pass
+                """
+            // Non-blocking senders that retry for at most 2 s, as a careful sd_notify user does.
+            let worker = """
+                import os, socket, signal, time
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.setblocking(False)
+                for attempt in range(200):
+                    try:
+                        s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+                        break
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                signal.sigwait([signal.SIGTERM])
+                """
+            let recorder = Recorder(timeLimit: .seconds(20), steps: [.init(condition: .running(5)) { _ in [.stop] }])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 4, worker: .command(["python3", "-c", worker], readiness: .notify),
+                extras: [.command(["python3", "-c", flood])], waitTimeout: .seconds(2))
+            _ = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut, "the workers never all ran under the flood")
+            #expect((0..<4).allSatisfy { recorder.stateHistory($0).contains(.running) })
             hygiene.check()
         }
 

@@ -146,7 +146,7 @@ extension RealProcesses {
                 import os, socket, signal
                 name = os.environ["NOTIFY_SOCKET"]
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                address = "\\0" + name[1:]
+                address = "\\0" + name[1:] if name.startswith("@") else name
                 s.sendto(b"STOPPING=1", address) if os.environ["CORRAL_PROCESS_INDEX"] == "1" else None
                 s.sendto(b"READY=1", address)
                 s.sendto(b"READY=1", address)

@@ -62,6 +62,9 @@ int corral_signal_restore(int signal, const struct sigaction *previous);
 
 /// Binds an AF_UNIX datagram socket to `name`; a leading '@' means the abstract namespace.
 int corral_unix_bind(int fd, const char *name);
+
+/* SO_PASSRIGHTS (Linux 6.16), defined here for older headers. */
+int corral_so_passrights(void);
 /// Sends one datagram to the AF_UNIX address `name` ('@' = abstract) from a new socket.
 int corral_unix_send(const char *name, const void *bytes, size_t length);
 /// Receives one datagram with its sender's credentials (SO_PASSCRED must be on).

@@ -4,34 +4,62 @@
     import Musl
 #endif
 
-/// The supervisor's end of the `sd_notify` protocol: an `AF_UNIX` datagram socket in the abstract
-/// namespace (gone with the process, nothing on disk) with `SO_PASSCRED`, so every datagram
-/// carries its sender's pid.
+/// The supervisor's end of the `sd_notify` protocol: an `AF_UNIX` datagram socket with
+/// `SO_PASSCRED`, so every datagram carries its sender's pid. It lives in a private directory
+/// (`mkdtemp`, mode 0700, under `$XDG_RUNTIME_DIR` or `/tmp`), so no other user can reach it
+/// (an abstract name can be found in /proc/net/unix and written by anyone); descriptors passed
+/// with `SCM_RIGHTS` are refused by the kernel where it can (`SO_PASSRIGHTS`) and never
+/// installed otherwise. Only where no directory can be made does it fall back to a random
+/// abstract name.
 final class NotifySocket {
     /// The largest datagram read whole; longer ones are cut (their last line dropped).
     static let maximumDatagram = 4096
 
     /// The socket descriptor to poll.
     let descriptor: CInt
-    /// The value for `NOTIFY_SOCKET` (`@` marks the abstract namespace).
+    /// The value for `NOTIFY_SOCKET`: the socket's path (`@` marks the abstract fallback).
     let address: String
+    /// The private directory holding the socket, removed with it.
+    private let directory: String?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumDatagram, alignment: 8)
     private var closed = false
 
-    /// Creates and binds a socket with a random abstract name.
+    /// Creates and binds a socket in a new private directory.
     init() throws(SystemCallError) {
         let fd = try Syscalls.datagramSocket()
-        var random = SystemRandomNumberGenerator()
-        let name = "@corral/\(Syscalls.processID)/\(String(random.next() as UInt64, radix: 16))"
+        let directory = Self.privateDirectory()
+        let name: String
+        if let directory {
+            name = directory + "/notify"
+        } else {
+            var random = SystemRandomNumberGenerator()
+            name = "@corral/\(Syscalls.processID)/\(String(random.next() as UInt64, radix: 16))"
+        }
         do {
             try Syscalls.enableSocketOption(fd, SO_PASSCRED, name: "SO_PASSCRED")
+            Syscalls.refusePassedDescriptors(fd)
             try Syscalls.bindUnix(fd, name: name)
         } catch {
             Syscalls.close(fd)
+            if let directory { Syscalls.removeDirectory(directory) }
             throw error
         }
         descriptor = fd
         address = name
+        self.directory = directory
+    }
+
+    /// A new 0700 directory for the socket, or nil if none can be made with a short enough path.
+    private static func privateDirectory() -> String? {
+        var bases: [String] = []
+        if let runtime = Environment.value(of: "XDG_RUNTIME_DIR"), runtime.hasPrefix("/") { bases.append(runtime) }
+        bases.append("/tmp")
+        for base in bases where base.utf8.count < 64 {
+            if let directory = try? Syscalls.makePrivateDirectory(base + "/corral-notify-XXXXXX") {
+                return directory
+            }
+        }
+        return nil
     }
 
     /// Every datagram waiting now, with its sender's pid (0 when no credentials came).
@@ -45,11 +73,15 @@ final class NotifySocket {
         return messages
     }
 
-    /// Closes the socket; its abstract name is released with it. Idempotent.
+    /// Closes the socket and removes it and its directory. Idempotent.
     func close() {
         guard !closed else { return }
         closed = true
         Syscalls.close(descriptor)
+        if let directory {
+            Syscalls.unlink(address)
+            Syscalls.removeDirectory(directory)
+        }
     }
 
     deinit {

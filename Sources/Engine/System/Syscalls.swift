@@ -155,6 +155,30 @@ enum Syscalls {
         }
     }
 
+    /// setsockopt(SO_PASSRIGHTS, 0) (Linux 6.16 and later): senders of `SCM_RIGHTS` get `EPERM`.
+    /// Older kernels refuse the option; there passed descriptors are dropped unread (the
+    /// receive buffer has room for credentials only).
+    static func refusePassedDescriptors(_ fd: CInt) {
+        var off: CInt = 0
+        _ = setsockopt(fd, SOL_SOCKET, corral_so_passrights(), &off, socklen_t(MemoryLayout<CInt>.size))
+    }
+
+    /// mkdtemp(3): a new directory, mode 0700, from a template ending in `XXXXXX`.
+    static func makePrivateDirectory(_ template: String) throws(SystemCallError) -> String {
+        var bytes = Array(template.utf8CString)
+        let made = bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) } ?? nil }
+        guard made != nil else {
+            throw SystemCallError("mkdtemp", errno: Errno(rawValue: Glibc.errno), context: template)
+        }
+        return String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// unlink(2), ignoring failure (the file may be gone already).
+    static func unlink(_ path: String) { _ = Glibc.unlink(path) }
+
+    /// rmdir(2), ignoring failure.
+    static func removeDirectory(_ path: String) { _ = rmdir(path) }
+
     /// Binds an `AF_UNIX` socket to `name` (a leading `@` is the abstract namespace).
     static func bindUnix(_ fd: CInt, name: String) throws(SystemCallError) {
         try retrying("bind", context: name) { corral_unix_bind(fd, name) }

@@ -52,7 +52,9 @@ struct ConsoleRun {
                 report = try Supervisor(configuration).run(frontend: &running)
             }
             frontend?.finish()
-            if case .dashboard = frontend?.view { print(report) }
+            if case .dashboard = frontend?.view {
+                print(TerminalText.visible(report.description, keepingNewlines: true))
+            }
             return report.exitStatus
         } catch let error as SupervisorError {
             frontend?.finish()

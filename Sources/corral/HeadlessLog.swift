@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralTUI
 
 #if canImport(Glibc)
     import Glibc
@@ -11,6 +12,7 @@ final class HeadlessLog: Frontend {
     private var consumer = OutputConsumer()
     private var keys = HeadlessKeys()
     private let colors: Bool
+    private let showsControls: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
 
@@ -19,6 +21,7 @@ final class HeadlessLog: Frontend {
         self.names = SlotNames(workers: workers)
         self.waitTimeout = waitTimeout
         self.colors = colors
+        self.showsControls = output.isTerminal
         output.dropNotice = {
             "\(WallClock.timeOfDay()) corral dropped \($0) lines: the reader of its output did not keep up"
         }
@@ -29,7 +32,7 @@ final class HeadlessLog: Frontend {
         keys.observe(event)
         if case .output(let slot, let stream, let line) = event {
             let prefix = "\(names.name(slot)) | "
-            output.output((stream == .stderr ? paint(prefix, 31) : prefix) + line)
+            output.output((stream == .stderr ? paint(prefix, 31) : prefix) + shown(line))
             return
         }
         guard let text = describe(event) else { return }
@@ -63,7 +66,7 @@ final class HeadlessLog: Frontend {
         case .serverStateChanged(let state):
             return "corral \(state.rawValue)"
         case .status(let slot, let text):
-            return "\(subject(slot)) status: \(text)"
+            return "\(subject(slot)) status: \(shown(text))"
         case .signalSent(let slot, let pid, let signal, let reason):
             let why: String
             switch reason {
@@ -105,7 +108,7 @@ final class HeadlessLog: Frontend {
                 report.leftBehind.isEmpty
                 ? ""
                 : "; left behind (they left their worker's process group): "
-                    + report.leftBehind.map(\.description).joined(separator: ", ")
+                    + report.leftBehind.map { shown($0.description) }.joined(separator: ", ")
             return "corral stopped: \(report.cause); exit status \(report.exitStatus)\(left)"
         }
     }
@@ -122,6 +125,12 @@ final class HeadlessLog: Frontend {
         case .stopping: return 35
         case .exited: return 0
         }
+    }
+
+    /// Text a child controls, with its control characters shown visibly (`^[`) when the output
+    /// is a terminal, so that no escape sequence of theirs reaches it; as it is otherwise.
+    private func shown(_ text: String) -> String {
+        showsControls ? TerminalText.visible(text) : text
     }
 
     private func paint(_ text: String, _ code: Int) -> String {

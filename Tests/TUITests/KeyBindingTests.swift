@@ -118,13 +118,13 @@ struct ScreenDiffTests {
         #expect(ScreenDiff(from: ScreenBuffer(width: 10, height: 10), to: new).clearsScreen)
     }
 
-    @Test("text is clipped to the screen; wide and control characters become ?")
+    @Test("text is clipped to the screen; control characters become ?, wide ones take two columns")
     func put() {
         var screen = ScreenBuffer(width: 5, height: 1)
         #expect(screen.put("abcdefgh", row: 0, column: 2) == 3)
         #expect(screen.lines == ["  abc"])
         screen.put("\u{1}漢", row: 0, column: 0)
-        #expect(screen.lines == ["??abc"])
+        #expect(screen.lines == ["?漢bc"])
         #expect(screen.put("x", row: 3, column: 0) == 0)
     }
 }

@@ -7,7 +7,8 @@ struct NotifyMessage: Hashable, Sendable {
     var ready = false
     /// `STOPPING=1` was present.
     var stopping = false
-    /// The `STATUS=` text, cleaned of control characters and cut to ``maximumStatusLength``.
+    /// The `STATUS=` text, cleaned of control characters (C0, DEL and C1) and cut to
+    /// ``maximumStatusLength``.
     var status: String?
 
     /// Parses a datagram. Unknown keys and malformed lines are ignored; a datagram that was cut
@@ -49,7 +50,8 @@ struct NotifyMessage: Hashable, Sendable {
         var cleaned = ""
         for scalar in text.unicodeScalars {
             if cleaned.unicodeScalars.count >= maximumStatusLength { break }
-            cleaned.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? " " : scalar)
+            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            cleaned.unicodeScalars.append(control ? " " : scalar)
         }
         return cleaned
     }

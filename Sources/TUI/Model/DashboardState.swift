@@ -148,14 +148,14 @@ public struct DashboardState: Sendable {
             serverState = state
         case .status(let slot, let text):
             ensureRow(slot, kind: nil)
-            rows[slot].status = text
+            rows[slot].status = TerminalText.forDisplay(text)
         case .signalSent(let slot, _, let signal, let reason):
             ensureRow(slot, kind: nil)
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
         case .output(let slot, let stream, let line):
             let source = rows.indices.contains(slot) ? rows[slot].name : "slot.\(slot)"
-            log.append(LogLine(slot: slot, source: source, stream: stream, text: line))
+            log.append(LogLine(slot: slot, source: source, stream: stream, text: TerminalText.forDisplay(line)))
             if log.count > 2 * Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
         case .exited(let slot, _, let end):
             ensureRow(slot, kind: nil)

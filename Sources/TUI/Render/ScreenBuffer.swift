@@ -1,15 +1,19 @@
-/// An in-memory screen: a grid of cells (one Unicode scalar and a style each). The dashboard
+/// An in-memory screen: a grid of cells (one Unicode scalar and a style each; a character two
+/// columns wide takes its cell and a ``Cell/isContinuation`` cell after it). The dashboard
 /// renders into it; a backend puts it on a terminal; tests compare it as text.
 public struct ScreenBuffer: Equatable, Sendable {
     /// One character position.
     public struct Cell: Hashable, Sendable {
-        /// The character shown (always one column wide).
+        /// The character shown (one or two columns wide; NUL in a continuation cell).
         public var character: Unicode.Scalar
         /// How it is drawn.
         public var style: Style
 
         /// A blank cell.
         public static let blank = Cell(character: " ", style: .plain)
+
+        /// The right half of the wide character in the cell before it: nothing to draw.
+        public var isContinuation: Bool { character == "\u{0}" }
     }
 
     /// Columns.
@@ -31,9 +35,10 @@ public struct ScreenBuffer: Equatable, Sendable {
         set { cells[row * width + column] = newValue }
     }
 
-    /// Writes `text` from (`row`, `column`), clipped to the screen and to `limit` columns.
-    /// Characters wider than one column, and control characters, are shown as `?`.
-    /// Returns the number of columns written.
+    /// Writes `text` from (`row`, `column`), clipped to the screen and to `limit` columns, by
+    /// display width (``TerminalText/width(of:)``): a wide character that does not fit whole is
+    /// left out, zero-width ones are dropped, control characters are shown as `?` (callers show
+    /// children's text through ``TerminalText/forDisplay(_:)`` first). Returns the columns written.
     @discardableResult
     public mutating func put(_ text: String, row: Int, column: Int, style: Style = .plain, limit: Int? = nil) -> Int {
         guard row >= 0, row < height, column < width else { return 0 }
@@ -41,10 +46,31 @@ public struct ScreenBuffer: Equatable, Sendable {
         var x = column
         for scalar in text.unicodeScalars {
             guard x < end else { break }
-            if x >= 0 { self[row, x] = Cell(character: Self.displayable(scalar), style: style) }
-            x += 1
+            let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            let shown: Unicode.Scalar = isControl ? "?" : scalar
+            let columns = isControl ? 1 : TerminalText.width(of: scalar)
+            if columns == 0 { continue }
+            if x + columns > end { break }
+            if x >= 0 {
+                set(row, x, Cell(character: shown, style: style))
+                if columns == 2 { set(row, x + 1, Cell(character: "\u{0}", style: style)) }
+            }
+            x += columns
         }
         return max(0, x - max(column, 0))
+    }
+
+    /// Sets one cell, blanking the other half of a wide character it overwrites.
+    private mutating func set(_ row: Int, _ column: Int, _ cell: Cell) {
+        if self[row, column].isContinuation, column > 0, !cell.isContinuation {
+            self[row, column - 1].character = " "
+        }
+        if column + 1 < width, self[row, column + 1].isContinuation,
+            TerminalText.width(of: self[row, column].character) == 2
+        {
+            self[row, column + 1].character = " "
+        }
+        self[row, column] = cell
     }
 
     /// Paints `count` columns of `row` from `column` with blanks in `style` (a bar, a highlight).
@@ -66,7 +92,9 @@ public struct ScreenBuffer: Equatable, Sendable {
     /// Each row as plain text, trailing spaces removed: what golden files hold.
     public var lines: [String] {
         (0..<height).map { row in
-            var line = String(String.UnicodeScalarView((0..<width).map { self[row, $0].character }))
+            var line = String(
+                String.UnicodeScalarView(
+                    (0..<width).map { self[row, $0] }.filter { !$0.isContinuation }.map(\.character)))
             while line.last == " " { line.removeLast() }
             return line
         }
@@ -75,15 +103,4 @@ public struct ScreenBuffer: Equatable, Sendable {
     /// The whole screen as text, one line per row.
     public var text: String { lines.joined(separator: "\n") }
 
-    private static func displayable(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
-        if scalar.value < 0x20 || scalar.value == 0x7F { return "?" }
-        if scalar.value < 0x7F { return scalar }
-        // Only characters known to be one column wide pass: Latin-1, box drawing, arrows, blocks.
-        switch scalar.value {
-        case 0xA0...0x24F, 0x2190...0x21FF, 0x2500...0x259F, 0x2022, 0x2026, 0x00B7, 0x2013, 0x2014, 0x00D7:
-            return scalar
-        default:
-            return "?"
-        }
-    }
 }

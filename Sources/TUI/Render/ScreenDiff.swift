@@ -30,6 +30,11 @@ public struct ScreenDiff: Equatable, Sendable {
                     continue
                 }
                 var run = Run(row: row, column: column, cells: [])
+                // A changed right half of a wide character is redrawn with its left half.
+                if new[row, column].isContinuation, column > 0 {
+                    run.column -= 1
+                    run.cells.append(new[row, column - 1])
+                }
                 while column < new.width, full ? new[row, column] != .blank : old?[row, column] != new[row, column] {
                     run.cells.append(new[row, column])
                     column += 1

@@ -38,6 +38,11 @@ public final class NcursesBackend {
     /// Takes over the terminal: alternate screen, no echo, keys one at a time, hidden cursor.
     public func start() throws {
         setlocale(LC_ALL, "")
+        // Wide characters need a UTF-8 locale; without one (LANG unset) curses would print `?`
+        // for everything outside ASCII. The terminal is taken to speak UTF-8, as they all do now.
+        if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) != "UTF-8" {
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
         if let offscreen {
             guard let screen = corral_curses_newterm_fds("xterm-256color", offscreen.output, offscreen.input) else {
                 throw StartError(description: "curses cannot draw offscreen")
@@ -94,7 +99,7 @@ public final class NcursesBackend {
         let diff = ScreenDiff(from: previous, to: buffer)
         if diff.clearsScreen { erase() }
         for run in diff.runs {
-            for (offset, cell) in run.cells.enumerated() {
+            for (offset, cell) in run.cells.enumerated() where !cell.isContinuation {
                 _ = corral_curses_put(
                     CInt(run.row), CInt(run.column + offset), wchar_t(cell.character.value), attributes(cell.style),
                     CInt(colors ? (cell.style.foreground?.rawValue ?? 0) : 0))

@@ -54,7 +54,8 @@ public enum DemoServer {
         DemoOutput.line("worker \(index) (pid \(pid)) serving on \(address)")
         let reporter = Task {
             while !Task.isCancelled {
-                worker.setStatus("serving on \(address) · \(requests.value) requests · \(connections.count) open")
+                worker.setStatus(
+                    "serving on \(address) · \(Self.count(requests.value, "request")) · \(connections.count) open")
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -67,7 +68,7 @@ public enum DemoServer {
                 worker.setStatus("SIGINT: draining \(connections.count) open connections")
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            DemoOutput.line("worker \(index) drained (\(requests.value) requests served)")
+            DemoOutput.line("worker \(index) drained (\(Self.count(requests.value, "request")) served)")
         } else {
             DemoOutput.line("worker \(index) closing \(connections.count) connections at once (\(signal))")
         }
@@ -85,4 +86,7 @@ public enum DemoServer {
         }
         DemoOutput.line("ticker stopping (\(extra.stopToken.signal.map(\.name) ?? "stop"))")
     }
+
+    /// `1 request`, `2 requests`.
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 }

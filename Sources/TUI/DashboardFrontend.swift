@@ -78,6 +78,38 @@ public final class DashboardFrontend: Frontend {
         return commands
     }
 
+    /// Keeps the final screen up, with `message`, until a key is pressed, the terminal goes
+    /// away or a terminating signal arrives (the server has stopped: nothing else waits). Returns
+    /// at once for a dashboard without keys.
+    public func hold(_ message: String) {
+        guard let input else { return }
+        state.message = message
+        guard let held = try? SignalPipe(signals: [.interrupt, .terminate, .hangup, Signal(rawValue: SIGQUIT)]) else {
+            return
+        }
+        defer { held.restore() }
+        draw(now: clock.now)
+        while true {
+            var fds = [
+                pollfd(fd: input, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: held.readDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&fds, 3, -1) >= 0 || errno == EINTR else { return }
+            if fds[1].revents != 0 { return }
+            if fds[2].revents != 0, !signals.drain().isEmpty {
+                backend.updateSize()
+                draw(now: clock.now)
+            }
+            if fds[0].revents != 0 {
+                let (keys, readAnything) = backend.readKeys()
+                // A resize arrives as a key too; any other key, or the end of input, ends the hold.
+                if !readAnything || !keys.isEmpty { return }
+                draw(now: clock.now)
+            }
+        }
+    }
+
     /// Draws the final frame and gives the terminal back.
     public func finish() {
         draw(now: clock.now)

@@ -51,6 +51,11 @@ struct ConsoleRun {
                 var running = console
                 report = try Supervisor(configuration).run(frontend: &running)
             }
+            if case .dashboard(let dashboard) = frontend?.view, report.exitStatus == SupervisorReport.exitChildFailed,
+                !settings.exitOnStop
+            {
+                dashboard.hold("stopped after a failure: press any key to exit")
+            }
             frontend?.finish()
             if case .dashboard = frontend?.view {
                 print(TerminalText.visible(report.description, keepingNewlines: true))
@@ -65,6 +70,18 @@ struct ConsoleRun {
             FileError.write("corral: \(error)")
             return Self.usageStatus
         }
+    }
+
+    /// The command the workers run, as the header shows it (nil for the demo).
+    private var commandLine: String? {
+        guard case .command(let arguments, _) = settings.program else { return nil }
+        var line = ""
+        for argument in arguments {
+            if line.count > 200 { return line + " …" }
+            line +=
+                (line.isEmpty ? "" : " ") + (argument.contains(" ") || argument.isEmpty ? "'\(argument)'" : argument)
+        }
+        return line
     }
 
     private var isDemo: Bool {
@@ -99,7 +116,7 @@ struct ConsoleRun {
             let state = DashboardState(
                 supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
                 waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
-                startedAt: .now)
+                startedAt: .now, command: commandLine)
             view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
         }
         return ConsoleFrontend(view: view, systemd: NotifyClient.fromEnvironment())

@@ -31,6 +31,9 @@ struct ConsoleSettings: Equatable {
     var waitTimeout: Duration?
     var failurePolicy: FailurePolicy
     var display: Display
+    /// The dashboard exits as soon as the server has stopped, even after a failure (which it
+    /// otherwise keeps on screen until a key is pressed).
+    var exitOnStop = false
 
     /// The signals whose default action would end corral: the first one that is not a stop
     /// signal stops the server gracefully with the first stop signal, so corral never dies of a

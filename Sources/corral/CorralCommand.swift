@@ -65,6 +65,11 @@ struct CorralCommand: ParsableCommand {
     @Flag(help: "Headless: one JSON object per line (see the README for the schema).")
     var json = false
 
+    @Flag(
+        name: .customLong("exit-on-stop"),
+        help: "The dashboard exits once the server stopped, even after a failure (else it waits for a key).")
+    var exitOnStop = false
+
     @Argument(
         parsing: .postTerminator,
         help: ArgumentHelp("The command to run as each worker, after --.", valueName: "COMMAND"))
@@ -106,7 +111,7 @@ struct CorralCommand: ParsableCommand {
         return ConsoleSettings(
             program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
-            display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard))
+            display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop)
     }
 
     static func parseSignals(_ text: String) throws -> [Signal] {

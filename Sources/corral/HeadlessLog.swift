@@ -83,8 +83,12 @@ final class HeadlessLog: Frontend {
         case .output:
             return nil
         case .exited(let slot, let pid, let end):
-            let text = "\(names.name(slot)) pid=\(pid) exited: \(end)"
-            return end.isClean ? text : paint(text, 31)
+            var text = "\(names.name(slot)) pid=\(pid) exited: \(end)"
+            if end.isClean { return text }
+            if !end.lastLines.isEmpty {
+                text += "; its last lines on stderr:" + end.lastLines.map { "\n    " + shown($0) }.joined()
+            }
+            return paint(text, 31)
         case .failed(let slot, let failure):
             return paint("\(names.name(slot)) failed: \(failure)", 31)
         case .stopping(let signal, let cause, let deadline):
@@ -92,7 +96,7 @@ final class HeadlessLog: Frontend {
                 deadline == nil
                 ? (signal == .kill ? "" : "; waiting without a time limit")
                 : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
-            return "corral stopping with \(signal): \(cause.summary)\(escalation)"
+            return "corral stopping with \(signal): \(cause.summary(naming: names.name))\(escalation)"
         case .stopRepeated(let signal, let deadline):
             let left =
                 deadline.map { "SIGKILL in \(Self.seconds(ContinuousClock.now.duration(to: $0)))" } ?? "no time limit"
@@ -109,7 +113,7 @@ final class HeadlessLog: Frontend {
                 ? ""
                 : "; left behind (they left their worker's process group): "
                     + report.leftBehind.map { shown($0.description) }.joined(separator: ", ")
-            return "corral stopped: \(report.cause); exit status \(report.exitStatus)\(left)"
+            return "corral stopped: \(report.causeDescription); exit status \(report.exitStatus)\(left)"
         }
     }
 

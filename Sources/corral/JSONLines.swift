@@ -96,6 +96,7 @@ final class JSONLines: Frontend {
             }
             object["clean"] = .bool(end.isClean)
             object["failure"] = end.failure.map { .string($0.description) } ?? .null
+            object["last_lines"] = .strings(end.lastLines)
         case .failed(let slot, let failure):
             object["event"] = .string("failed")
             object["index"] = .int(slot)
@@ -103,7 +104,7 @@ final class JSONLines: Frontend {
         case .stopping(let signal, let cause, let deadline):
             object["event"] = .string("stopping")
             object["signal"] = .string(signal.name)
-            object["cause"] = .string(cause.description)
+            object["cause"] = .string(cause.description(naming: names.name))
             object["deadline_s"] = deadline.map { .seconds(now.duration(to: $0)) } ?? .null
         case .stopRepeated(let signal, let deadline):
             object["event"] = .string("stop_repeated")
@@ -115,7 +116,7 @@ final class JSONLines: Frontend {
         case .stopped(let report):
             object["event"] = .string("stopped")
             object["exit_status"] = .int(Int(report.exitStatus))
-            object["cause"] = .string(report.cause.description)
+            object["cause"] = .string(report.causeDescription)
             object["left_behind"] = .ints(report.leftBehind.map { Int($0.pid) })
         }
         return object.encoded
@@ -130,6 +131,7 @@ struct JSONObject {
         case bool(Bool)
         case seconds(Duration)
         case ints([Int])
+        case strings([String])
         case null
     }
 
@@ -153,6 +155,7 @@ struct JSONObject {
         case .int(let number): return String(number)
         case .bool(let flag): return flag ? "true" : "false"
         case .ints(let numbers): return "[" + numbers.map(String.init).joined(separator: ",") + "]"
+        case .strings(let texts): return "[" + texts.map(quote).joined(separator: ",") + "]"
         case .null: return "null"
         case .seconds(let duration):
             let milliseconds =

@@ -47,3 +47,43 @@ struct TextEndToEndTests {
         session.press("q", "Enter")
     }
 }
+
+/// What the operator reads about a failure.
+@Suite("corral explains a failure")
+struct FailureTextEndToEndTests {
+    static let failing = ["sh", "-c", "echo starting; echo 'OSError: [Errno 98] Address already in use' >&2; exit 1"]
+
+    @Test("--no-tui and --json carry the failed process's last stderr lines, and name it worker.N")
+    func lastLines() throws {
+        let text = try runProgram(corralExecutable, ["--no-tui", "--"] + Self.failing)
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("its last lines on stderr:\n    OSError: [Errno 98] Address already in use"))
+        #expect(text.stdout.contains("corral stopped: worker.0 failed; exit status 1"), "\(text.stdout)")
+        let json = try runProgram(corralExecutable, ["--json", "--"] + Self.failing)
+        let exited = json.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["event"] as? String == "exited" }
+        #expect(exited?["last_lines"] as? [String] == ["OSError: [Errno 98] Address already in use"])
+        #expect(json.stdout.contains("\"cause\":\"worker.0 failed\""))
+    }
+
+    @Test("after a failure the dashboard holds its final screen until a key; --exit-on-stop does not wait")
+    func dashboardHolds() throws {
+        let command = Self.failing.dropFirst(2).first ?? ""
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40, arguments: "-w 2 -- sh -c \"\(command)\"")
+        #expect(eventually(within: .seconds(10)) { run.session.screen().contains("press any key to exit") })
+        #expect(run.session.screen().contains("OSError: [Errno 98] Address already in use"))
+        #expect(run.exitStatus(within: .milliseconds(500)) == nil, "the dashboard did not wait for a key")
+        run.session.press("x")
+        #expect(run.exitStatus() == "1")
+        let summary = run.session.screen()
+        #expect(summary.contains("stopped: worker.0 failed") || summary.contains("stopped: worker.1 failed"))
+        #expect(summary.contains("      OSError: [Errno 98] Address already in use"), "\(summary)")
+        #expect(run.terminalRestored())
+
+        let quick = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40, arguments: "--exit-on-stop -- sh -c \"\(command)\"")
+        #expect(quick.exitStatus() == "1")
+    }
+}

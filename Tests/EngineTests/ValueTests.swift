@@ -95,4 +95,22 @@ struct ValueTests {
         #expect(Duration.milliseconds(1500).secondsText == "1.5 s")
         #expect(Duration.seconds(10).secondsText == "10 s")
     }
+
+    @Test("the report gives neighbours that ended the same way one line, and a failure its stderr lines")
+    func reportGroupsIdenticalEnds() {
+        let stopped = SlotEnd(
+            termination: .signaled(.terminate, coreDumped: false), origin: .supervisor(.forward), failure: nil)
+        var slots = (0..<60).map {
+            SupervisorReport.Slot(index: $0, kind: .worker, pid: pid_t(1000 + $0), end: stopped)
+        }
+        slots[59].end = SlotEnd(
+            termination: .exited(code: 1), origin: nil, failure: .shutdownFailed(.exited(code: 1)), lastLines: ["boom"])
+        let report = SupervisorReport(cause: .failure(slot: 59), stopSignal: .terminate, slots: slots)
+        let lines = report.description.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "stopped: worker.59 failed; exit status 1")
+        #expect(lines[1] == "  worker.0–58 (59 processes): killed by SIGTERM (sent by the supervisor: forward)")
+        #expect(lines[2] == "  worker.59 pid 1059: exited with code 1: shutdown failed")
+        #expect(lines[3] == "      boom")
+        #expect(lines.count == 4)
+    }
 }

@@ -20,7 +20,7 @@ struct DashboardViewTests {
         let screen = DashboardView.render(F.stopping(), width: 120, height: 40, now: F.at(62.6))
         expectGolden(screen, "stopping-120x40")
         #expect(screen.text.contains("SIGKILL in 7.4 s"))
-        #expect(screen.text.contains("waiting for 1, 2, 3"))
+        #expect(screen.text.contains("waiting for worker.1, worker.2, worker.3"))
     }
 
     @Test("stopped: who sent each fatal signal")
@@ -41,6 +41,30 @@ struct DashboardViewTests {
         expectGolden(DashboardView.render(state, width: 120, height: 40, now: F.at(83)), "signal-menu-120x40")
         state.mode = .confirmForceKill
         expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "confirm-80x24")
+        state.mode = .confirmKill(slot: 2)
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "confirm-kill-80x24")
+    }
+
+    @Test("the help fits the smallest screen whole: every key, none cut")
+    func smallHelp() {
+        var state = F.running()
+        state.mode = .help
+        let screen = DashboardView.render(state, width: 64, height: 12, now: F.at(83))
+        expectGolden(screen, "help-64x12")
+        for text in ["│ i ", "│ t ", "│ K ", "↑ ↓ j k", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it"] {
+            #expect(screen.text.contains(text), "the help lost \(text)")
+        }
+        #expect(screen.text.contains("└"), "the box is cut")
+    }
+
+    @Test("the header ends with the command being run, clipped to the width")
+    func headerCommand() {
+        var state = F.running()
+        state.command = "python3 -m http.server 8080"
+        let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(83))
+        #expect(screen.lines[0].hasSuffix("wait timeout 10 s · python3 -m http.server 8080"), "\(screen.lines[0])")
+        let narrow = DashboardView.render(state, width: 80, height: 24, now: F.at(83))
+        #expect(narrow.lines[0].count <= 80)
     }
 
     @Test("a terminal too small says so instead of drawing garbage", arguments: [(63, 12), (64, 11), (20, 5), (1, 1)])

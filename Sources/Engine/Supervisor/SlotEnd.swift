@@ -8,12 +8,19 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     /// Nil when the slot ended as it should: exit 0, or the very stop signal it was sent, after
     /// a stop was asked of it; or an extra process that finished with exit 0 by itself.
     public var failure: SlotFailure?
+    /// The last lines (at most ``lastLinesKept``) the process wrote to standard error: what a
+    /// failure usually says about itself ("Address already in use").
+    public var lastLines: [String]
+
+    /// How many of the last standard error lines an end keeps.
+    public static let lastLinesKept = 5
 
     /// Creates an end record (the engine makes these; front-end tests may too).
-    public init(termination: Termination, origin: SignalOrigin?, failure: SlotFailure?) {
+    public init(termination: Termination, origin: SignalOrigin?, failure: SlotFailure?, lastLines: [String] = []) {
         self.termination = termination
         self.origin = origin
         self.failure = failure
+        self.lastLines = lastLines
     }
 
     /// Whether the slot ended cleanly.

@@ -25,14 +25,23 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
         return description
     }
 
-    public var description: String {
+    public var description: String { description { "slot \($0)" } }
+
+    /// The cause with a slot named as the reader knows it (`worker.1 failed`).
+    public func description(naming name: (Int) -> String) -> String {
         switch self {
         case .signal(let signal): return "\(signal) received"
         case .command(let signal): return "stop requested (\(signal))"
-        case .failure(let slot): return "slot \(slot) failed"
-        case .spawnFailed(let slot): return "slot \(slot) could not be spawned"
+        case .failure(let slot): return "\(name(slot)) failed"
+        case .spawnFailed(let slot): return "\(name(slot)) could not be spawned"
         case .allExited: return "every process ended by itself"
         }
+    }
+
+    /// ``summary`` with a slot named as the reader knows it.
+    public func summary(naming name: (Int) -> String) -> String {
+        if case .command = self { return "stop requested" }
+        return description(naming: name)
     }
 }
 

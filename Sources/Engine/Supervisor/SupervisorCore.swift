@@ -285,10 +285,12 @@ struct SupervisorCore {
     /// process group still run; they are stopped like it (the stop signal once, `SIGKILL` at
     /// the deadline), and the slot holds the run until ``groupEnded(slot:)``.
     mutating func exited(
-        slot index: Int, _ termination: Termination, groupRemains: Bool = false, now: ContinuousClock.Instant
+        slot index: Int, _ termination: Termination, groupRemains: Bool = false, lastLines: [String] = [],
+        now: ContinuousClock.Instant
     ) -> [Action] {
         guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
-        let end = classify(index, termination)
+        var end = classify(index, termination)
+        end.lastLines = lastLines
         slots[index].end = end
         slots[index].groupLingers = groupRemains
         slotByPid[pid] = nil

@@ -19,6 +19,13 @@ final class SupervisorDriver<F: Frontend> {
         var viaZygote = false
         var output: [OutputStream: CInt]
         var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
+        /// The last standard error lines, for the report of its end.
+        var lastErrors: [String] = []
+
+        mutating func keepError(_ line: String) {
+            if lastErrors.count == SlotEnd.lastLinesKept { lastErrors.removeFirst() }
+            lastErrors.append(line.count > 512 ? String(line.prefix(512)) + "…" : line)
+        }
     }
 
     /// How to start one slot.
@@ -454,13 +461,17 @@ final class SupervisorDriver<F: Frontend> {
             }
             guard let count else { break }
             if count == 0 {
-                if let last = children[slot]?.lines[stream]?.finish() { emit(.output(slot: slot, stream, line: last)) }
+                if let last = children[slot]?.lines[stream]?.finish() {
+                    if stream == .stderr { children[slot]?.keepError(last) }
+                    emit(.output(slot: slot, stream, line: last))
+                }
                 Syscalls.close(fd)
                 children[slot]?.output[stream] = nil
                 break
             }
             let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
             for line in children[slot]?.lines[stream]?.append(bytes) ?? [] {
+                if stream == .stderr { children[slot]?.keepError(line) }
                 emit(.output(slot: slot, stream, line: line))
             }
         }
@@ -510,7 +521,10 @@ final class SupervisorDriver<F: Frontend> {
             lingering.insert(slot)
             lingeringCheckDue = lingeringCheckDue ?? now + Self.lingeringCheckInterval
         }
-        perform(core.exited(slot: slot, termination, groupRemains: groupRemains, now: now))
+        perform(
+            core.exited(
+                slot: slot, termination, groupRemains: groupRemains, lastLines: children[slot]?.lastErrors ?? [],
+                now: now))
     }
 
     /// Reads what is left in every pipe, emits the unfinished last lines, closes everything.

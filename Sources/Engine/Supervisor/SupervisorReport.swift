@@ -21,6 +21,13 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         /// The last `STATUS=` text it sent.
         public var lastStatus: String?
 
+        /// Ended the same way as `other`, with nothing of its own to show (no stderr lines).
+        func isLike(_ other: Slot) -> Bool {
+            kind == other.kind && pid != nil && other.pid != nil && failure == other.failure
+                && end?.description == other.end?.description && end?.lastLines.isEmpty != false
+                && other.end?.lastLines.isEmpty != false
+        }
+
         public var description: String {
             let name = "\(kind).\(index)"
             guard let pid else { return "\(name): not started\(failure.map { " (\($0))" } ?? "")" }
@@ -76,14 +83,35 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         return Self.exitClean
     }
 
+    /// The cause, its slot named by kind and index (`worker.1 failed`).
+    public var causeDescription: String {
+        cause.description { index in slots.indices.contains(index) ? "\(slots[index].kind).\(index)" : "slot \(index)" }
+    }
+
     /// The slots that failed, with their failure.
     public var failures: [(slot: Int, failure: SlotFailure)] {
         slots.compactMap { slot in (slot.end?.failure ?? slot.failure).map { (slot.index, $0) } }
     }
 
     public var description: String {
-        var lines = ["stopped: \(cause); exit status \(exitStatus)"]
-        lines += slots.map { "  \($0)" }
+        var lines = ["stopped: \(causeDescription); exit status \(exitStatus)"]
+        // Neighbours of one kind that ended the same way share a line: 60 workers stopped by
+        // SIGTERM are one line, not 60.
+        var start = 0
+        while start < slots.count {
+            var end = start + 1
+            while end < slots.count, slots[end].isLike(slots[start]) { end += 1 }
+            if end - start == 1 {
+                lines.append("  \(slots[start])")
+                if let ended = slots[start].end, !ended.isClean { lines += ended.lastLines.map { "      \($0)" } }
+            } else {
+                let first = slots[start]
+                lines.append(
+                    "  \(first.kind).\(first.index)–\(first.index + end - start - 1) (\(end - start) processes): "
+                        + (first.end?.description ?? "did not end"))
+            }
+            start = end
+        }
         for process in leftBehind {
             lines.append("  left behind: \(process): it left its worker's process group, so corral could not stop it")
         }

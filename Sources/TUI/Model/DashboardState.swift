@@ -91,6 +91,8 @@ public struct DashboardState: Sendable {
 
     /// Program name in the header.
     public var program: String
+    /// The command the workers run, shown last in the header (nil for the demo).
+    public var command: String?
     /// The supervisor's pid.
     public var supervisorPid: pid_t
     /// When the dashboard started.
@@ -123,15 +125,21 @@ public struct DashboardState: Sendable {
     /// A dashboard for `workers` workers and `extras` extras.
     public init(
         program: String = "corral", supervisorPid: pid_t, workers: Int, extras: Int, waitTimeout: Duration?,
-        stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant
+        stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant, command: String? = nil
     ) {
         self.program = program
+        self.command = command
         self.supervisorPid = supervisorPid
         self.startedAt = startedAt
         self.waitTimeout = waitTimeout
         self.stopSignals = stopSignals
         self.colors = colors
         rows = (0..<(workers + extras)).map { Row(index: $0, kind: $0 < workers ? .worker : .extra) }
+    }
+
+    /// The name of slot `index` as the table shows it (`worker.2`).
+    public func name(_ index: Int) -> String {
+        rows.indices.contains(index) ? rows[index].name : "slot \(index)"
     }
 
     /// Folds one engine event into the state.

@@ -80,11 +80,12 @@ public enum DashboardView {
     ) {
         screen.fill(row: 0, style: palette.bar)
         let (running, total) = state.runningCount
-        let parts = [
-            state.program, "pid \(state.supervisorPid)", "up \(TimeText.uptime(state.startedAt.duration(to: now)))",
-            state.serverState.rawValue, "\(running)/\(total) running",
-            "wait timeout \(TimeText.timeout(state.waitTimeout))",
-        ]
+        let parts =
+            [
+                state.program, "pid \(state.supervisorPid)", "up \(TimeText.uptime(state.startedAt.duration(to: now)))",
+                state.serverState.rawValue, "\(running)/\(total) running",
+                "wait timeout \(TimeText.timeout(state.waitTimeout))",
+            ] + (state.command.map { [TerminalText.forDisplay($0)] } ?? [])
         screen.put(" " + parts.joined(separator: " · "), row: 0, column: 0, style: palette.bar)
     }
 
@@ -92,7 +93,8 @@ public enum DashboardView {
         _ state: DashboardState, _ screen: inout ScreenBuffer, now: ContinuousClock.Instant, palette: Palette
     ) {
         if state.serverState == .stopped {
-            let cause = state.report?.cause.description ?? state.stopping.map { "\($0.cause)" } ?? ""
+            let cause =
+                state.report?.causeDescription ?? state.stopping.map { $0.cause.description(naming: state.name) } ?? ""
             screen.put(" stopped: \(cause)", row: 1, column: 0, style: palette.warning)
             return
         }
@@ -102,13 +104,13 @@ public enum DashboardView {
                 style: palette.dim)
             return
         }
-        var text = " stopping with \(stopping.signal): \(stopping.cause.summary)"
+        var text = " stopping with \(stopping.signal): \(stopping.cause.summary(naming: state.name))"
         if let deadline = stopping.deadline {
             text += " · SIGKILL in \(TimeText.countdown(now.duration(to: deadline)))"
         } else if stopping.signal != .kill, state.waitTimeout == nil {
             text += " · waiting without a time limit"
         }
-        let holding = state.holdingUp.map { String($0.index) }
+        let holding = state.holdingUp.map(\.name)
         if !holding.isEmpty {
             text += " · waiting for " + holding.prefix(12).joined(separator: ", ") + (holding.count > 12 ? ", …" : "")
         }
@@ -241,8 +243,21 @@ public enum DashboardView {
         "with their whole process group; the countdown shows on line 2.",
     ]
 
+    /// The help for screens too small for ``helpLines`` (64×12): every key, shorter.
+    private static let compactHelpLines = [
+        "i        SIGINT to every process",
+        "t        SIGTERM to every process",
+        "K        SIGKILL to every process group (asks)",
+        "↑ ↓ j k  select a process",
+        "s Enter  signal menu: INT TERM KILL HUP USR1 USR2",
+        "q        stop; q again force-kills",
+        "?        this help; any key closes it",
+    ]
+
     private static func drawHelp(_ screen: inout ScreenBuffer, palette: Palette) {
-        drawBox(helpLines, title: "keys", &screen, palette: palette)
+        let widest = helpLines.map(\.unicodeScalars.count).max() ?? 0
+        let fits = helpLines.count + 2 <= screen.height && widest + 4 <= screen.width
+        drawBox(fits ? helpLines : compactHelpLines, title: "keys", &screen, palette: palette)
     }
 
     private static func drawSignalMenu(

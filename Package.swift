@@ -65,16 +65,19 @@ let package = Package(
             name: "corral-test-worker",
             dependencies: ["CorralEngine"],
             path: "Sources/CorralTestWorker"),
+        .target(
+            name: "CorralTestSupport",
+            path: "Tests/Support"),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["CorralEngine", "corral-test-worker"]),
+            dependencies: ["CorralEngine", "corral-test-worker", "CorralTestSupport"]),
         .testTarget(
             name: "TUITests",
             dependencies: ["CorralTUI"],
             exclude: ["Golden"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["corral"]),
+            dependencies: ["corral", "CorralTestSupport"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["corral", "CorralEngine", "CorralTUI"]),

@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// The real `corral` binary under tmux: the dashboard as a person sees it.
-@Suite("corral under tmux")
+@Suite("corral under tmux", .processExclusive)
 struct DashboardEndToEndTests {
     /// A tmux session running one command, on a tmux server of its own (its own socket), which
     /// is ended with the session.

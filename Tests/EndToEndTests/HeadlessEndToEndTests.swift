@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// The real `corral` binary headless: JSON lines, exit statuses, bad input.
-@Suite("corral headless")
+@Suite("corral headless", .processExclusive)
 struct HeadlessEndToEndTests {
     @Test("--json: command workers stopped by SIGTERM; every event parses and tells the story")
     func json() throws {
@@ -203,8 +204,16 @@ struct HeadlessEndToEndTests {
             \(setup)
             os.execv(sys.argv[1], sys.argv[1:])
             """
+        // corral runs as nobody, who may not enter the checkout (a clone in /root, or under a
+        // 0700 temporary folder): it runs from a copy in a world-readable folder of its own.
+        let folder = "/tmp/corral-nproc-\(UUID())"
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let copy = folder + "/corral"
+        try FileManager.default.copyItem(atPath: corralExecutable, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
         return try runProgram(
-            "/usr/bin/env",
-            ["python3", "-c", launcher, corralExecutable, "--no-tui", "-w", "16", "--", "sleep", "100"])
+            "/usr/bin/env", ["python3", "-c", launcher, copy, "--no-tui", "-w", "16", "--", "sleep", "100"])
     }
 }

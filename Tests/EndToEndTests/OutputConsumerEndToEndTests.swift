@@ -1,9 +1,10 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// The reader of corral's output goes away or stops reading: corral never dies of it and never
 /// blocks on it.
-@Suite("corral and the reader of its output")
+@Suite("corral and the reader of its output", .processExclusive)
 struct OutputConsumerEndToEndTests {
     /// Workers that tick until SIGTERM, then record a graceful shutdown in `directory`.
     static func tickers(recordingIn directory: String) -> [String] {

@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// Signals corral itself receives: it never dies of one it can catch.
-@Suite("corral and the signals it receives")
+@Suite("corral and the signals it receives", .processExclusive)
 struct SignalsEndToEndTests {
     /// Workers that record the signal that stopped them in `directory`, then exit 0; they print
     /// `trapped` once their traps are set.
@@ -101,7 +102,7 @@ struct SignalsEndToEndTests {
 }
 
 /// Standard descriptors corral may be started without.
-@Suite("corral started with standard descriptors closed")
+@Suite("corral started with standard descriptors closed", .processExclusive)
 struct ClosedDescriptorsEndToEndTests {
     @Test("0, 1 and 2 closed: corral's own descriptors do not take their place (a child's byte 0x0F is output)")
     func closedStandardDescriptors() throws {

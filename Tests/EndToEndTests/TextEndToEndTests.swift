@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// Children's text as the operator sees it on a terminal, with no UTF-8 locale set.
-@Suite("children's text on the operator's terminal")
+@Suite("children's text on the operator's terminal", .processExclusive)
 struct TextEndToEndTests {
     /// A worker printing non-Latin text, colours, a tab and escape sequences, then sleeping.
     static func script() throws -> String {
@@ -49,7 +50,7 @@ struct TextEndToEndTests {
 }
 
 /// What the operator reads about a failure.
-@Suite("corral explains a failure")
+@Suite("corral explains a failure", .processExclusive)
 struct FailureTextEndToEndTests {
     static let failing = ["sh", "-c", "echo starting; echo 'OSError: [Errno 98] Address already in use' >&2; exit 1"]
 

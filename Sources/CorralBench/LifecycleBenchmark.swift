@@ -67,7 +67,9 @@ enum LifecycleBenchmark {
             startCPU: stopwatch.cpuAtRunning - cpuAtBegin, stopCPU: cpuAtEnd - stopwatch.cpuAtSignal)
     }
 
-    static func run(workers: Int, runs: Int, command: Bool) throws {
+    /// Runs and prints the start and stop lines; returns their medians in milliseconds.
+    @discardableResult
+    static func run(workers: Int, runs: Int, command: Bool) throws -> (start: Double, stop: Double) {
         var starts = Samples()
         var stops = Samples()
         var startCPU = Samples()
@@ -93,6 +95,22 @@ enum LifecycleBenchmark {
             "scenario": command ? "stop-command" : "stop", "workers": workers, "runs": runs, "ms": stops.summary,
             "supervisor_cpu_ms": stopCPU.summary,
             "method": "kill(getpid(), SIGTERM) -> run call returned, every child reaped (trivial shutdown); \(cpu)",
+        ])
+        return (starts.median, stops.median)
+    }
+
+    /// `scale`: corral with command workers beside the same run's C `posix_spawn` floor, and
+    /// the ratio of their medians (the goal: within 1.5x, growing linearly).
+    static func scale(workers: Int, runs: Int) throws {
+        let floor = try BaselineBenchmark.run(mode: "spawn", workers: workers, runs: runs)
+        let corral = try run(workers: workers, runs: runs, command: true)
+        emit([
+            "scenario": "scale", "workers": workers, "runs": runs,
+            "corral_start_ms": round3(corral.start), "floor_start_ms": round3(floor.start),
+            "start_ratio": round3(corral.start / floor.start),
+            "corral_stop_ms": round3(corral.stop), "floor_stop_ms": round3(floor.stop),
+            "stop_ratio": round3(corral.stop / floor.stop),
+            "method": "medians of start-command/stop-command and baseline-spawn in the same run",
         ])
     }
 }

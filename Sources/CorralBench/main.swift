@@ -4,7 +4,8 @@
 //
 // Scenarios: memory, start (start/stop with Swift workers), start-command (with a C command
 // worker), baseline (C fork and posix_spawn floors), idle, render, output (relaying children's
-// output). Default: all.
+// output), scale (start and stop at 1,024 and 4,096 command workers beside the posix_spawn
+// floor; not in the default set: it needs a few minutes). Default: all but scale.
 import Foundation
 
 var scenarios = ["memory", "baseline", "start", "start-command", "idle", "render", "output"]
@@ -43,6 +44,7 @@ do {
         case "idle": try IdleBenchmark.run(window: .seconds(idleSeconds))
         case "render": try RenderBenchmark.run(iterations: 50)
         case "output": try OutputBenchmark.run(megabytes: 50, runs: runs)
+        case "scale": for size in [1024, 4096] { try LifecycleBenchmark.scale(workers: size, runs: runs) }
         default:
             note("unknown scenario \(scenario)")
             exit(64)

@@ -246,12 +246,12 @@ extension RealProcesses {
                     except BlockingIOError:
                         pass
                 """
-            // Non-blocking senders that retry for at most 2 s, as a careful sd_notify user does.
+            // Non-blocking senders that retry (for at most 15 s), as a careful sd_notify user does.
             let worker = """
                 import os, socket, signal, time
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 s.setblocking(False)
-                for attempt in range(200):
+                for attempt in range(1500):
                     try:
                         s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
                         break

@@ -77,6 +77,8 @@ struct SupervisorCore {
     private var phase: Phase = .starting
     private var nextToSpawn = 0
     private var slotByPid: [pid_t: Int] = [:]
+    /// How many slots are in the running state (so "all running" costs no scan).
+    private var runningCount = 0
     /// How many slots hold the run up (``Slot/holdsRun``).
     private var liveCount = 0
 
@@ -426,14 +428,14 @@ struct SupervisorCore {
 
     private mutating func setState(_ index: Int, _ state: ProcessState) -> [Action] {
         guard slots[index].state != state else { return [] }
+        if slots[index].state == .running { runningCount -= 1 }
+        if state == .running { runningCount += 1 }
         slots[index].state = state
         return [.emit(.stateChanged(slot: index, state))]
     }
 
     private mutating func checkAllRunning() -> [Action] {
-        guard case .starting = phase, nextToSpawn == slots.count,
-            slots.allSatisfy({ $0.state == .running })
-        else { return [] }
+        guard case .starting = phase, nextToSpawn == slots.count, runningCount == slots.count else { return [] }
         phase = .running
         return [.emit(.serverStateChanged(.running))]
     }

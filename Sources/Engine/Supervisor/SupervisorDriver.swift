@@ -42,8 +42,15 @@ final class SupervisorDriver<F: Frontend> {
     private var core: SupervisorCore
     private let notify: NotifySocket
     private let devNull: CInt
-    /// The started children, by slot.
+    /// The started children, by slot. Whatever adds or closes one of their descriptors marks
+    /// the poll set stale.
     private var children: [Child?] = []
+    /// The children's part of the poll set (pipes and pidfds) and who owns each entry, rebuilt
+    /// only when a child or one of its descriptors comes or goes, not on every iteration.
+    private var childPoll: [pollfd] = []
+    private var childPollOwners: [(slot: Int, stream: OutputStream?)] = []
+    private var childPollIsStale = true
+    private var childPollZygoteGone = false
     /// One read buffer for every pipe.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var programs: [Program] = []
@@ -165,19 +172,10 @@ final class SupervisorDriver<F: Frontend> {
         for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         let writeDescriptors = frontend.writeDescriptors
         for fd in writeDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
-        var owners: [(slot: Int, stream: OutputStream?)] = []
-        for case let child? in children {
-            for stream in [OutputStream.stdout, .stderr] {
-                if let fd = child.output[stream] {
-                    fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                    owners.append((child.slot, stream))
-                }
-            }
-            if let pidfd = child.pidfd, !child.viaZygote || zygote?.isGone != false {
-                fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
-                owners.append((child.slot, nil))
-            }
-        }
+        let zygoteGone = zygote?.isGone != false
+        if childPollIsStale || zygoteGone != childPollZygoteGone { rebuildChildPoll(zygoteGone: zygoteGone) }
+        let owners = childPollOwners
+        fds += childPoll
         do {
             _ = try Syscalls.poll(&fds, timeoutMilliseconds: timeout)
         } catch {
@@ -204,6 +202,25 @@ final class SupervisorDriver<F: Frontend> {
         if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
         perform(core.tick(now: now))
         wakeFrontend(now: now, readable: readableFrontend)
+    }
+
+    private func rebuildChildPoll(zygoteGone: Bool) {
+        childPoll.removeAll(keepingCapacity: true)
+        childPollOwners.removeAll(keepingCapacity: true)
+        for case let child? in children {
+            for stream in [OutputStream.stdout, .stderr] {
+                if let fd = child.output[stream] {
+                    childPoll.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                    childPollOwners.append((child.slot, stream))
+                }
+            }
+            if let pidfd = child.pidfd, !child.viaZygote || zygoteGone {
+                childPoll.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
+                childPollOwners.append((child.slot, nil))
+            }
+        }
+        childPollIsStale = false
+        childPollZygoteGone = zygoteGone
     }
 
     /// Lets the front end act on the events it just handled (and its readable descriptors).
@@ -313,7 +330,7 @@ final class SupervisorDriver<F: Frontend> {
             return false
         }
         guard forks?.isRequested(slot) == true || forkWorker(slot), let forks else {
-            spawn(slot)
+            spawnByExec()
             return true
         }
         forks.request(from: slot, upTo: configuration.workers)
@@ -344,6 +361,7 @@ final class SupervisorDriver<F: Frontend> {
             return
         }
         children[slot] = child
+        childPollIsStale = true
         perform(core.spawned(slot: slot, pid: forked.pid, now: clock.now))
         replayEarlyNotifications()
     }
@@ -363,11 +381,23 @@ final class SupervisorDriver<F: Frontend> {
         earlyNotifications = unknown
     }
 
+    /// Starts slots by exec one after another for up to 5 ms: a thousand workers start in a few
+    /// loop iterations (each rebuilds and polls every descriptor), and signals are still read
+    /// every few milliseconds.
+    private func spawnByExec() {
+        let until = clock.now + .milliseconds(5)
+        repeat {
+            guard let slot = core.slotToSpawn, forks?.isRequested(slot) != true, !forkWorker(slot) else { return }
+            spawn(slot)
+        } while clock.now < until
+    }
+
     private func spawn(_ slot: Int) {
         let now = clock.now
         do {
             let child = try startChild(slot)
             children[slot] = child
+            childPollIsStale = true
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
         } catch {
             fail(slot: slot, error)
@@ -467,6 +497,7 @@ final class SupervisorDriver<F: Frontend> {
                 }
                 Syscalls.close(fd)
                 children[slot]?.output[stream] = nil
+                childPollIsStale = true
                 break
             }
             let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
@@ -515,6 +546,7 @@ final class SupervisorDriver<F: Frontend> {
         guard let child = children[slot], let pidfd = child.pidfd else { return }
         Syscalls.close(pidfd)
         children[slot]?.pidfd = nil
+        childPollIsStale = true
         // Its group id stays reserved while any member lives, so the group can still be signalled.
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         if groupRemains {
@@ -538,6 +570,7 @@ final class SupervisorDriver<F: Frontend> {
                     }
                     Syscalls.close(fd)
                     children[slot]?.output[stream] = nil
+                    childPollIsStale = true
                 }
             }
         }

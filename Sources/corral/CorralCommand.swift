@@ -171,7 +171,7 @@ struct CorralCommand: ParsableCommand {
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
             try checkTerminator(arguments)
-            var command = try parse(splitting: arguments)
+            let command = try parse(splitting: arguments)
             try command.run()
         } catch {
             exit(withError: error)

@@ -39,6 +39,18 @@ typedef struct {
 /// Returns 0 and the pid, or -1 with errno set and the failing stage in *stage.
 int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage);
 
+/// A thread with a small descriptor table of its own that spawns children (Spawner.c).
+typedef struct corral_spawner corral_spawner;
+/// Starts the spawner; its table keeps only `keep` (at most 80: /dev/null, the watchdog's pipe,
+/// inherited sockets), which must stay open, under the same numbers, while it runs. NULL with
+/// errno on failure.
+corral_spawner *corral_spawner_start(const int *keep, int keep_count);
+/// corral_spawn from the spawner's table: the request's stdout and stderr descriptors are
+/// passed to it; every other descriptor the request names must be one it keeps.
+int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *stage);
+/// Ends the spawner thread. Children it spawned get their parent-death signal when it ends.
+void corral_spawner_stop(corral_spawner *spawner);
+
 /// pidfd_open(2).
 int corral_pidfd_open(pid_t pid);
 /// pidfd_send_signal(2) with no siginfo.

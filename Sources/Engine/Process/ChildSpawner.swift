@@ -36,8 +36,9 @@ struct SpawnRequest {
 /// Starts children by vfork + exec in C (no Swift runs in the child): own process group,
 /// default signal dispositions, only the intended descriptors, a parent-death `SIGKILL`.
 enum ChildSpawner {
-    /// Spawns `request`, returning the child's pid. On failure nothing is left behind.
-    static func spawn(_ request: SpawnRequest) throws(SpawnError) -> pid_t {
+    /// Spawns `request`, returning the child's pid, from this thread or from `spawner`'s small
+    /// descriptor table. On failure nothing is left behind.
+    static func spawn(_ request: SpawnRequest, via spawner: Spawner? = nil) throws(SpawnError) -> pid_t {
         var storage = CStringStorage()
         let argv = storage.array(request.arguments)
         var environment = request.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
@@ -69,6 +70,7 @@ enum ChildSpawner {
                     spawnRequest.parent_death_signal = SIGKILL
                     spawnRequest.expected_parent = getpid()
                     spawnRequest.watchdog_fd = request.watchdog ?? -1
+                    if let handle = spawner?.handle { return corral_spawner_spawn(handle, &spawnRequest, &pid, &stage) }
                     return corral_spawn(&spawnRequest, &pid, &stage)
                 }
             }

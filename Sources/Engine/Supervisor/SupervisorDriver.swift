@@ -56,6 +56,10 @@ final class SupervisorDriver<F: Frontend> {
     private var programs: [Program] = []
     private var spawnError: SpawnError?
     private var zygote: Zygote?
+    /// Where children started by exec are spawned from (started with the first of them); nil
+    /// after it could not start: then from this thread.
+    private var spawner: Spawner?
+    private var spawnerUnavailable = false
     private var watchdog: Watchdog?
     private var zygoteUnavailable = false
     /// The workers asked of the zygote ahead of their turn.
@@ -106,6 +110,7 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     deinit {
+        spawner?.stop()
         zygote?.finish()
         watchdog?.disarm()
         for case let child? in children { close(child) }
@@ -140,6 +145,8 @@ final class SupervisorDriver<F: Frontend> {
             let ours = Set([zygote?.pid, watchdog?.pid].compactMap { $0 })
             report.leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
         }
+        // Its children have all ended: the spawner thread can go (their parent-death signal).
+        spawner?.stop()
         // Both helpers end in parallel: the watchdog is told first, then waited for last.
         watchdog?.beginDisarm()
         zygote?.finish()
@@ -437,7 +444,8 @@ final class SupervisorDriver<F: Frontend> {
         }
         let pid: pid_t
         do {
-            pid = try ChildSpawner.spawn(spawnRequest(slot, output: (pipes.stdout.write, pipes.stderr.write)))
+            pid = try ChildSpawner.spawn(
+                spawnRequest(slot, output: (pipes.stdout.write, pipes.stderr.write)), via: startSpawner())
         } catch {
             pipes.closeWriteEnds()
             pipes.closeReadEnds()
@@ -456,6 +464,20 @@ final class SupervisorDriver<F: Frontend> {
             throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
         return child
+    }
+
+    /// The spawner thread, started on first use with the descriptors every child may be given.
+    private func startSpawner() -> Spawner? {
+        if let spawner { return spawner }
+        guard !spawnerUnavailable else { return nil }
+        let keep = [devNull] + [watchdog?.descriptor].compactMap { $0 } + payload.sockets.map(\.descriptor)
+        do {
+            spawner = try Spawner(keeping: keep)
+        } catch {
+            spawnerUnavailable = true
+            logger.warning("no spawner thread, spawning from the supervisor's thread: \(error)")
+        }
+        return spawner
     }
 
     /// Whether the worker in `slot` is forked by the zygote; starts the zygote on first use

@@ -1,0 +1,35 @@
+import CProcessShims
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A thread with a small descriptor table of its own, from which commands are spawned: a child
+/// starts with a copy of its parent's table and closes what it must not keep, so spawned from
+/// the supervisor's table (two pipes and a pidfd per running child) each spawn would cost in
+/// proportion to the children already running. Lives for one run; its children get their
+/// parent-death signal when it ends, so it ends after them.
+final class Spawner {
+    let handle: OpaquePointer
+    private var stopped = false
+
+    /// Starts the thread; `keep` are the descriptors children may be given besides their output
+    /// pipes (/dev/null, the watchdog's pipe, inherited sockets), open for the whole run.
+    init(keeping keep: [CInt]) throws(SystemCallError) {
+        guard let handle = keep.withUnsafeBufferPointer({ corral_spawner_start($0.baseAddress, CInt($0.count)) })
+        else {
+            throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keep.count) descriptors")
+        }
+        self.handle = handle
+    }
+
+    /// Ends the thread (once every child it spawned has ended).
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        corral_spawner_stop(handle)
+    }
+
+    deinit { stop() }
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -95,6 +96,26 @@ static socklen_t corral_unix_address(const char *name, struct sockaddr_un *addre
         return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length);
     }
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + 1);
+}
+
+int corral_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int corral_epoll_add(int epoll, int fd, uint64_t token) {
+    struct epoll_event event = {.events = EPOLLIN, .data.u64 = token};
+    return epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
+int corral_epoll_remove(int epoll, int fd) { return epoll_ctl(epoll, EPOLL_CTL_DEL, fd, NULL); }
+
+int corral_epoll_ready(int epoll, uint64_t *tokens, int capacity) {
+    struct epoll_event events[256];
+    if (capacity > 256) capacity = 256;
+    int count;
+    do {
+        count = epoll_wait(epoll, events, capacity, 0);
+    } while (count < 0 && errno == EINTR);
+    for (int i = 0; i < count; i++) tokens[i] = events[i].data.u64;
+    return count;
 }
 
 int corral_so_passrights(void) {

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /// Where in the child's start-up a spawn failed (reported with errno through a CLOEXEC pipe).
@@ -50,6 +51,15 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count);
 int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *stage);
 /// Ends the spawner thread. Children it spawned get their parent-death signal when it ends.
 void corral_spawner_stop(corral_spawner *spawner);
+
+/// epoll_create1(EPOLL_CLOEXEC).
+int corral_epoll_create(void);
+/// epoll_ctl(ADD) for readability (level-triggered), with `token` as the event's data.
+int corral_epoll_add(int epoll, int fd, uint64_t token);
+/// epoll_ctl(DEL).
+int corral_epoll_remove(int epoll, int fd);
+/// epoll_wait without waiting: the tokens of up to `capacity` ready descriptors.
+int corral_epoll_ready(int epoll, uint64_t *tokens, int capacity);
 
 /// pidfd_open(2).
 int corral_pidfd_open(pid_t pid);

@@ -42,15 +42,12 @@ final class SupervisorDriver<F: Frontend> {
     private var core: SupervisorCore
     private let notify: NotifySocket
     private let devNull: CInt
-    /// The started children, by slot. Whatever adds or closes one of their descriptors marks
-    /// the poll set stale.
+    /// The started children, by slot.
     private var children: [Child?] = []
-    /// The children's part of the poll set (pipes and pidfds) and who owns each entry, rebuilt
-    /// only when a child or one of its descriptors comes or goes, not on every iteration.
-    private var childPoll: [pollfd] = []
-    private var childPollOwners: [(slot: Int, stream: OutputStream?)] = []
-    private var childPollIsStale = true
-    private var childPollZygoteGone = false
+    /// Their pipes and pidfds, in one epoll set (the pidfds of zygote-forked workers only once
+    /// the zygote, which reports their exits, is gone).
+    private let watch: ChildWatch
+    private var watchesForkedExits = false
     /// One read buffer for every pipe.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var programs: [Program] = []
@@ -92,6 +89,12 @@ final class SupervisorDriver<F: Frontend> {
         do {
             notify = try NotifySocket()
         } catch {
+            throw .system(error)
+        }
+        do {
+            watch = try ChildWatch()
+        } catch {
+            notify.close()
             throw .system(error)
         }
         do {
@@ -179,10 +182,8 @@ final class SupervisorDriver<F: Frontend> {
         for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         let writeDescriptors = frontend.writeDescriptors
         for fd in writeDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
-        let zygoteGone = zygote?.isGone != false
-        if childPollIsStale || zygoteGone != childPollZygoteGone { rebuildChildPoll(zygoteGone: zygoteGone) }
-        let owners = childPollOwners
-        fds += childPoll
+        if zygote?.isGone != false, !watchesForkedExits { watchForkedExits() }
+        fds.append(pollfd(fd: watch.descriptor, events: Int16(POLLIN), revents: 0))
         do {
             _ = try Syscalls.poll(&fds, timeoutMilliseconds: timeout)
         } catch {
@@ -198,12 +199,13 @@ final class SupervisorDriver<F: Frontend> {
         if isReady(fds[1]) { receiveNotifications(now: now) }
         if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
         let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[3 + $0.offset]) }.map(\.element)
-        let base = 3 + frontendDescriptors.count + writeDescriptors.count
-        for (offset, owner) in owners.enumerated() where isReady(fds[base + offset]) {
-            if let stream = owner.stream {
-                readOutput(slot: owner.slot, stream: stream, limit: 4)
-            } else {
-                reap(slot: owner.slot, now: now)
+        if isReady(fds[fds.count - 1]) {
+            for (slot, role) in watch.ready() {
+                switch role {
+                case .stdout: readOutput(slot: slot, stream: .stdout, limit: 4)
+                case .stderr: readOutput(slot: slot, stream: .stderr, limit: 4)
+                case .exit: reap(slot: slot, now: now)
+                }
             }
         }
         if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
@@ -211,23 +213,21 @@ final class SupervisorDriver<F: Frontend> {
         wakeFrontend(now: now, readable: readableFrontend)
     }
 
-    private func rebuildChildPoll(zygoteGone: Bool) {
-        childPoll.removeAll(keepingCapacity: true)
-        childPollOwners.removeAll(keepingCapacity: true)
-        for case let child? in children {
-            for stream in [OutputStream.stdout, .stderr] {
-                if let fd = child.output[stream] {
-                    childPoll.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                    childPollOwners.append((child.slot, stream))
-                }
-            }
-            if let pidfd = child.pidfd, !child.viaZygote || zygoteGone {
-                childPoll.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
-                childPollOwners.append((child.slot, nil))
-            }
+    /// Watches a new child's pipes, and its pidfd unless the zygote reports its exit.
+    private func watchChild(_ child: Child) {
+        if let fd = child.output[.stdout] { watch.add(fd, slot: child.slot, role: .stdout) }
+        if let fd = child.output[.stderr] { watch.add(fd, slot: child.slot, role: .stderr) }
+        if let pidfd = child.pidfd, !child.viaZygote || watchesForkedExits {
+            watch.add(pidfd, slot: child.slot, role: .exit)
         }
-        childPollIsStale = false
-        childPollZygoteGone = zygoteGone
+    }
+
+    /// The zygote is gone: its workers' ends are seen on their pidfds from now on.
+    private func watchForkedExits() {
+        watchesForkedExits = true
+        for case let child? in children where child.viaZygote {
+            if let pidfd = child.pidfd { watch.add(pidfd, slot: child.slot, role: .exit) }
+        }
     }
 
     /// Lets the front end act on the events it just handled (and its readable descriptors).
@@ -368,7 +368,7 @@ final class SupervisorDriver<F: Frontend> {
             return
         }
         children[slot] = child
-        childPollIsStale = true
+        watchChild(child)
         perform(core.spawned(slot: slot, pid: forked.pid, now: clock.now))
         replayEarlyNotifications()
     }
@@ -404,7 +404,7 @@ final class SupervisorDriver<F: Frontend> {
         do {
             let child = try startChild(slot)
             children[slot] = child
-            childPollIsStale = true
+            watchChild(child)
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
         } catch {
             fail(slot: slot, error)
@@ -517,9 +517,9 @@ final class SupervisorDriver<F: Frontend> {
                     if stream == .stderr { children[slot]?.keepError(last) }
                     emit(.output(slot: slot, stream, line: last))
                 }
+                watch.remove(fd)
                 Syscalls.close(fd)
                 children[slot]?.output[stream] = nil
-                childPollIsStale = true
                 break
             }
             let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
@@ -566,9 +566,9 @@ final class SupervisorDriver<F: Frontend> {
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
         for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
         guard let child = children[slot], let pidfd = child.pidfd else { return }
+        watch.remove(pidfd)
         Syscalls.close(pidfd)
         children[slot]?.pidfd = nil
-        childPollIsStale = true
         // Its group id stays reserved while any member lives, so the group can still be signalled.
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         if groupRemains {
@@ -590,9 +590,9 @@ final class SupervisorDriver<F: Frontend> {
                     if let last = children[slot]?.lines[stream]?.finish() {
                         emit(.output(slot: slot, stream, line: last))
                     }
+                    watch.remove(fd)
                     Syscalls.close(fd)
                     children[slot]?.output[stream] = nil
-                    childPollIsStale = true
                 }
             }
         }

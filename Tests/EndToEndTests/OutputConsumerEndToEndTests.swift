@@ -51,3 +51,31 @@ struct OutputConsumerEndToEndTests {
         #expect(corral.stderr.contains("the reader of corral's output did not keep up"), "\(corral.stderr)")
     }
 }
+
+/// Ctrl-S (XOFF) on the terminal corral writes to.
+@Suite("corral and a terminal stopped with Ctrl-S", .processExclusive)
+struct FlowControlEndToEndTests {
+    @Test("Ctrl-S, headless or dashboard: a SIGTERM still stops the server on time", arguments: ["--no-tui", ""])
+    func stoppedTerminal(mode: String) throws {
+        let flood = "trap '' TERM; while :; do echo tick; sleep 0.001; done"
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40, arguments: "\(mode) --wait-timeout 1 -w 2 -- sh -c \"\(flood)\"")
+        #expect(eventually(within: .seconds(10)) { run.session.screen().contains("tick") })
+        run.session.press("C-s")
+        usleep(300_000)
+        // corral has the worker's command line among its own arguments, after its path.
+        let supervisor = try #require(
+            processes(withArgument: flood).first { pid in
+                let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0)
+                return arguments?.first.map { String(decoding: $0, as: UTF8.self) } == corralExecutable
+            }, "corral not found")
+        let sent = ContinuousClock.now
+        kill(supervisor, SIGTERM)
+        // The 1 s wait timeout, then at most 1 s for the stopped terminal at the end.
+        let ended = eventually(within: .seconds(4)) { hasEnded(supervisor) }
+        #expect(ended, "corral blocked on its stopped terminal")
+        #expect(sent.duration(to: .now) < .milliseconds(3500))
+        run.session.press("C-q")
+        #expect(run.exitStatus() == "2")
+    }
+}

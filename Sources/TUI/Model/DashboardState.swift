@@ -174,8 +174,12 @@ public struct DashboardState: Sendable {
             rows[slot].failure = failure
         case .stopping(let signal, let cause, let deadline):
             stopping = Stopping(signal: signal, cause: cause, deadline: deadline, at: now)
-        case .stopRepeated(let signal, _):
-            message = "\(signal) again: already stopping, nothing sent twice; press q to force-kill"
+        case .stopRepeated(let signal, let deadline):
+            let left = deadline.map { deadline -> String in
+                let (seconds, attoseconds) = max(.zero, now.duration(to: deadline)).components
+                return "SIGKILL in \(seconds).\(attoseconds / 100_000_000_000_000_000) s"
+            }
+            message = "\(signal) again: already stopping, nothing sent twice; \(left ?? "no time limit"); q force-kills"
         case .signalIgnored(let signal):
             message =
                 signal.rawValue == SIGTSTP

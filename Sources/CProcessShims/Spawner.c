@@ -61,25 +61,37 @@ static int corral_spawner_trim(const corral_spawner_setup *setup) {
     return corral_close_range((unsigned int)highest + 1, ~0U);
 }
 
-/* Receives one request: a pointer to it, and its stdout and stderr descriptors (SCM_RIGHTS). */
-static ssize_t corral_spawner_receive(int control, const corral_spawn_request **request, int fds[2]) {
+/* A request on the wire: the pointer to it, and its stdout and stderr descriptors as SCM_RIGHTS. */
+typedef struct {
+    struct msghdr message;
+    struct iovec vector;
     union {
         struct cmsghdr align;
         char bytes[CMSG_SPACE(sizeof(int) * 2)];
     } space;
-    struct iovec vector = {.iov_base = (void *)request, .iov_len = sizeof *request};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    message.msg_control = space.bytes;
-    message.msg_controllen = sizeof space.bytes;
+} corral_spawner_message;
+
+static void corral_spawner_message_init(corral_spawner_message *wire, const corral_spawn_request **request) {
+    memset(wire, 0, sizeof *wire);
+    wire->vector.iov_base = (void *)request;
+    wire->vector.iov_len = sizeof *request;
+    wire->message.msg_iov = &wire->vector;
+    wire->message.msg_iovlen = 1;
+    wire->message.msg_control = wire->space.bytes;
+    wire->message.msg_controllen = sizeof wire->space.bytes;
+}
+
+/* Receives one request: a pointer to it, and its stdout and stderr descriptors. */
+static ssize_t corral_spawner_receive(int control, const corral_spawn_request **request, int fds[2]) {
+    corral_spawner_message wire;
+    corral_spawner_message_init(&wire, request);
+    struct msghdr *message = &wire.message;
     ssize_t got;
     do {
-        got = recvmsg(control, &message, MSG_CMSG_CLOEXEC);
+        got = recvmsg(control, message, MSG_CMSG_CLOEXEC);
     } while (got < 0 && errno == EINTR);
     fds[0] = fds[1] = -1;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    struct cmsghdr *header = CMSG_FIRSTHDR(message);
     if (header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof(int) * 2))
         memcpy(fds, CMSG_DATA(header), sizeof(int) * 2);
     return got;
@@ -183,19 +195,10 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
 
 int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *stage) {
     *stage = CORRAL_SPAWN_STAGE_FORK;
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(int) * 2)];
-    } space;
-    memset(&space, 0, sizeof space);
-    struct iovec vector = {.iov_base = (void *)&request, .iov_len = sizeof request};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    message.msg_control = space.bytes;
-    message.msg_controllen = sizeof space.bytes;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    corral_spawner_message wire;
+    corral_spawner_message_init(&wire, &request);
+    struct msghdr *message = &wire.message;
+    struct cmsghdr *header = CMSG_FIRSTHDR(message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int) * 2);
@@ -203,7 +206,7 @@ int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *re
     memcpy(CMSG_DATA(header), fds, sizeof fds);
     ssize_t sent;
     do {
-        sent = sendmsg(spawner->control, &message, MSG_NOSIGNAL);
+        sent = sendmsg(spawner->control, message, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     if (sent != (ssize_t)sizeof request) return -1;
     corral_spawner_reply reply;

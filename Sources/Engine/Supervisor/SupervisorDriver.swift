@@ -389,8 +389,7 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     /// Starts slots by exec one after another for up to 5 ms: a thousand workers start in a few
-    /// loop iterations (each rebuilds and polls every descriptor), and signals are still read
-    /// every few milliseconds.
+    /// loop iterations, and signals are still read every few milliseconds.
     private func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {

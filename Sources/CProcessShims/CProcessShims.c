@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -281,17 +283,55 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
     corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_EXEC);
 }
 
-int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage) {
+struct corral_child_arguments {
+    const corral_spawn_request *request;
+    int report_fd;
+};
+
+static int corral_child_entry(void *raw) {
+    const struct corral_child_arguments *arguments = raw;
+    corral_child(arguments->request, arguments->report_fd);
+}
+
+/* The child's stack while it shares the parent's memory (CLONE_VM), as glibc's posix_spawn does. */
+#define CORRAL_CHILD_STACK (128 * 1024)
+
+/* vfork with the child's pidfd made with it (CLONE_PIDFD, Linux 5.2): no other reaper in this
+   process can take the child before its pidfd exists. Where the kernel refuses CLONE_PIDFD,
+   plain vfork, and *pidfd stays -1 (the caller opens one from the pid). */
+static pid_t corral_vfork_with_pidfd(const corral_spawn_request *request, int report_fd, int *pidfd) {
+    *pidfd = -1;
+    void *stack = mmap(NULL, CORRAL_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack != MAP_FAILED) {
+        struct corral_child_arguments arguments = {request, report_fd};
+        pid_t child = clone(
+            corral_child_entry, (char *)stack + CORRAL_CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+            &arguments, pidfd);
+        int saved = errno;
+        munmap(stack, CORRAL_CHILD_STACK);
+        if (child >= 0 || saved != EINVAL) {
+            errno = saved;
+            return child;
+        }
+        *pidfd = -1;
+    }
+    pid_t child = vfork();
+    if (child == 0) corral_child(request, report_fd);
+    return child;
+}
+
+int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
     int report[2];
     *stage = CORRAL_SPAWN_STAGE_FORK;
+    *pidfd = -1;
     if (pipe2(report, O_CLOEXEC) != 0) return -1;
 
     /* No handler of the parent may run in the child before its dispositions are reset. */
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t child = vfork();
-    if (child == 0) corral_child(request, report[1]);
+    int child_pidfd = -1;
+    pid_t child = corral_vfork_with_pidfd(request, report[1], &child_pidfd);
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(report[1]);
@@ -312,10 +352,12 @@ int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage) {
         /* The child has exited (127); reap it so no zombie is left. */
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (child_pidfd >= 0) close(child_pidfd);
         *stage = failure.stage;
         errno = failure.error;
         return -1;
     }
+    *pidfd = child_pidfd;
     *stage = CORRAL_SPAWN_STAGE_NONE;
     return 0;
 }

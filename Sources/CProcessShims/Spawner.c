@@ -32,12 +32,56 @@ typedef struct {
     int error;
 } corral_spawner_reply;
 
-static int corral_spawner_send_reply(int control, const corral_spawner_reply *reply) {
+/* Sends a reply and, when `pidfd` is not -1, the child's pidfd with it (SCM_RIGHTS). */
+static int corral_spawner_send_reply(int control, const corral_spawner_reply *reply, int pidfd) {
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } space;
+    memset(&space, 0, sizeof space);
+    struct iovec vector = {.iov_base = (void *)reply, .iov_len = sizeof *reply};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    if (pidfd >= 0) {
+        message.msg_control = space.bytes;
+        message.msg_controllen = sizeof space.bytes;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(header), &pidfd, sizeof pidfd);
+    }
     ssize_t sent;
     do {
-        sent = send(control, reply, sizeof *reply, MSG_NOSIGNAL);
+        sent = sendmsg(control, &message, MSG_NOSIGNAL);
     } while (sent < 0 && errno == EINTR);
     return sent == (ssize_t)sizeof *reply ? 0 : -1;
+}
+
+/* Receives a reply and the pidfd sent with it (-1 when none came). */
+static ssize_t corral_spawner_receive_reply(int control, corral_spawner_reply *reply, int *pidfd) {
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } space;
+    struct iovec vector = {.iov_base = reply, .iov_len = sizeof *reply};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = space.bytes;
+    message.msg_controllen = sizeof space.bytes;
+    ssize_t got;
+    do {
+        got = recvmsg(control, &message, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    *pidfd = -1;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (got > 0 && header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(pidfd, CMSG_DATA(header), sizeof(int));
+    return got;
 }
 
 static int corral_spawner_keeps(const corral_spawner_setup *setup, int fd) {
@@ -104,11 +148,11 @@ static void *corral_spawner_main(void *raw) {
     if (unshare(CLONE_FILES) != 0 || corral_spawner_trim(&setup) != 0) {
         ready.result = -1;
         ready.error = errno;
-        corral_spawner_send_reply(setup.control, &ready);
+        corral_spawner_send_reply(setup.control, &ready, -1);
         close(setup.control);
         return NULL;
     }
-    corral_spawner_send_reply(setup.control, &ready);
+    corral_spawner_send_reply(setup.control, &ready, -1);
     for (;;) {
         const corral_spawn_request *request = NULL;
         int fds[2];
@@ -119,6 +163,7 @@ static void *corral_spawner_main(void *raw) {
             break;
         }
         corral_spawner_reply reply = {0, 0, 0, 0};
+        int pidfd = -1;
         if (got != (ssize_t)sizeof request || fds[0] < 0 || fds[1] < 0) {
             reply.result = -1;
             reply.stage = CORRAL_SPAWN_STAGE_FORK;
@@ -128,13 +173,16 @@ static void *corral_spawner_main(void *raw) {
             local.stdout_fd = fds[0];
             local.stderr_fd = fds[1];
             pid_t pid = 0;
-            reply.result = corral_spawn(&local, &pid, &reply.stage);
+            reply.result = corral_spawn(&local, &pid, &pidfd, &reply.stage);
             reply.error = errno;
             reply.pid = pid;
         }
         if (fds[0] >= 0) close(fds[0]);
         if (fds[1] >= 0) close(fds[1]);
-        if (corral_spawner_send_reply(setup.control, &reply) != 0) break;
+        int sent = corral_spawner_send_reply(setup.control, &reply, pidfd);
+        /* This table's copy goes: the supervisor has its own now. */
+        if (pidfd >= 0) close(pidfd);
+        if (sent != 0) break;
     }
     close(setup.control);
     return NULL;
@@ -193,8 +241,10 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
     return spawner;
 }
 
-int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *stage) {
+int corral_spawner_spawn(
+    corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
     *stage = CORRAL_SPAWN_STAGE_FORK;
+    *pidfd = -1;
     corral_spawner_message wire;
     corral_spawner_message_init(&wire, &request);
     struct msghdr *message = &wire.message;
@@ -210,11 +260,9 @@ int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *re
     } while (sent < 0 && errno == EINTR);
     if (sent != (ssize_t)sizeof request) return -1;
     corral_spawner_reply reply;
-    ssize_t got;
-    do {
-        got = recv(spawner->control, &reply, sizeof reply, 0);
-    } while (got < 0 && errno == EINTR);
-    if (got != (ssize_t)sizeof reply) {
+    if (corral_spawner_receive_reply(spawner->control, &reply, pidfd) != (ssize_t)sizeof reply) {
+        if (*pidfd >= 0) close(*pidfd);
+        *pidfd = -1;
         errno = EPROTO;
         return -1;
     }

@@ -84,6 +84,9 @@ final class JSONLines: Frontend {
             switch end.termination {
             case .exited(let code):
                 object["code"] = .int(Int(code))
+            case .reapedElsewhere:
+                object["code"] = .null
+                object["reaped_elsewhere"] = .bool(true)
             case .signaled(let signal, let dumped):
                 object["signal"] = .string(signal.name)
                 object["core_dumped"] = .bool(dumped)

@@ -55,8 +55,14 @@ struct DashboardEndToEndTests {
         /// corral's exit status once it has exited (waits up to `limit`), or nil.
         func exitStatus(within limit: Duration = .seconds(15)) -> String? {
             let path = directory.appendingPathComponent("status").path
-            guard eventually(within: limit, { FileManager.default.fileExists(atPath: path) }) else { return nil }
-            return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The shell creates the file before it writes the status into it: wait for a line.
+            var status: String?
+            let written = eventually(within: limit) {
+                status = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines)
+                return status?.isEmpty == false
+            }
+            return written ? status : nil
         }
 
         /// Whether the terminal's modes after corral are those from before it (`stty -a`).

@@ -251,6 +251,41 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test(
+            "beside a thread that reaps with waitpid(-1) in a loop, every spawn succeeds and the report says who took an exit"
+        )
+        func competingReaper() throws {
+            let hygiene = ProcessHygiene()
+            let stop = ManagedAtomicFlag()
+            // What the host does: reap any child, all the time (Foundation's Process, a library).
+            let reaper = Thread {
+                while !stop.isSet {
+                    var status: Int32 = 0
+                    _ = waitpid(-1, &status, WNOHANG)
+                    usleep(200)
+                }
+            }
+            reaper.start()
+            defer { stop.set() }
+            // Children that end at once: the window in which a pidfd opened after the spawn
+            // finds its child already reaped by the other thread ("No such process").
+            for _ in 0..<20 {
+                let recorder = Recorder(timeLimit: .seconds(20))
+                var frontend = recorder
+                let report = try Supervisor(
+                    SupervisorConfiguration(workers: 16, worker: .command(["true"]), failurePolicy: .keepRunning)
+                ).run(frontend: &frontend)
+                #expect(!recorder.timedOut, "the run did not end")
+                #expect(report.slots.allSatisfy { $0.end != nil }, "a slot did not end: \(report)")
+                for slot in report.slots where slot.end?.termination == .reapedElsewhere {
+                    #expect(slot.description.contains("another reaper in this process took its exit status"))
+                }
+            }
+            stop.set()
+            while !reaper.isFinished { usleep(1000) }
+            hygiene.check()
+        }
+
         @Test("a grandchild that left its process group cannot be stopped: the report names it")
         func leftBehind() throws {
             let hygiene = ProcessHygiene()

@@ -36,9 +36,10 @@ typedef struct {
                                      before exec, so the watchdog knows it before it can fork */
 } corral_spawn_request;
 
-/// Spawns a child: vfork, then only async-signal-safe calls, then execve.
-/// Returns 0 and the pid, or -1 with errno set and the failing stage in *stage.
-int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *stage);
+/// Spawns a child: vfork (as clone with CLONE_PIDFD, so its pidfd exists from the start), then
+/// only async-signal-safe calls, then execve. Returns 0, the pid and its pidfd (-1 on kernels
+/// without CLONE_PIDFD), or -1 with errno set and the failing stage in *stage.
+int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage);
 
 /// A thread with a small descriptor table of its own that spawns children (Spawner.c).
 typedef struct corral_spawner corral_spawner;
@@ -48,7 +49,8 @@ typedef struct corral_spawner corral_spawner;
 corral_spawner *corral_spawner_start(const int *keep, int keep_count);
 /// corral_spawn from the spawner's table: the request's stdout and stderr descriptors are
 /// passed to it; every other descriptor the request names must be one it keeps.
-int corral_spawner_spawn(corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *stage);
+int corral_spawner_spawn(
+    corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage);
 /// Ends the spawner thread. Children it spawned get their parent-death signal when it ends.
 void corral_spawner_stop(corral_spawner *spawner);
 

@@ -36,9 +36,17 @@ struct SpawnRequest {
 /// Starts children by vfork + exec in C (no Swift runs in the child): own process group,
 /// default signal dispositions, only the intended descriptors, a parent-death `SIGKILL`.
 enum ChildSpawner {
-    /// Spawns `request`, returning the child's pid, from this thread or from `spawner`'s small
-    /// descriptor table. On failure nothing is left behind.
-    static func spawn(_ request: SpawnRequest, via spawner: Spawner? = nil) throws(SpawnError) -> pid_t {
+    /// A started child.
+    struct Spawned {
+        /// Its pid.
+        var pid: pid_t
+        /// Its pidfd, made with it (nil on kernels without `CLONE_PIDFD`: open one from the pid).
+        var pidfd: CInt?
+    }
+
+    /// Spawns `request` from this thread or from `spawner`'s small descriptor table. On failure
+    /// nothing is left behind.
+    static func spawn(_ request: SpawnRequest, via spawner: Spawner? = nil) throws(SpawnError) -> Spawned {
         var storage = CStringStorage()
         let argv = storage.array(request.arguments)
         var environment = request.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
@@ -52,6 +60,7 @@ enum ChildSpawner {
         }
         let path = storage.string(request.executable)
         var pid: pid_t = 0
+        var pidfd: CInt = -1
         var stage: CInt = 0
         let result: CInt = request.inherited.withUnsafeBufferPointer { inherited in
             argv.withUnsafeBufferPointer { argvPointer in
@@ -70,8 +79,10 @@ enum ChildSpawner {
                     spawnRequest.parent_death_signal = SIGKILL
                     spawnRequest.expected_parent = getpid()
                     spawnRequest.watchdog_fd = request.watchdog ?? -1
-                    if let handle = spawner?.handle { return corral_spawner_spawn(handle, &spawnRequest, &pid, &stage) }
-                    return corral_spawn(&spawnRequest, &pid, &stage)
+                    if let handle = spawner?.handle {
+                        return corral_spawner_spawn(handle, &spawnRequest, &pid, &pidfd, &stage)
+                    }
+                    return corral_spawn(&spawnRequest, &pid, &pidfd, &stage)
                 }
             }
         }
@@ -82,7 +93,7 @@ enum ChildSpawner {
                 executable: request.executable, stage: Self.stage(stage), errno: Errno(rawValue: error),
                 slot: request.slot)
         }
-        return pid
+        return Spawned(pid: pid, pidfd: pidfd >= 0 ? pidfd : nil)
     }
 
     private static func stage(_ raw: CInt) -> SpawnError.Stage {

@@ -10,6 +10,9 @@ public enum Termination: Hashable, Sendable, CustomStringConvertible {
     case exited(code: CInt)
     /// The process was ended by this signal; `coreDumped` when the kernel wrote a core.
     case signaled(Signal, coreDumped: Bool)
+    /// It ended, but another reaper in this process (a `waitpid(-1)` outside the engine) took
+    /// its exit status first: how it ended is unknown.
+    case reapedElsewhere
 
     /// Decodes `siginfo_t.si_code` / `si_status` from `waitid`; nil when nothing has ended.
     init?(siginfoCode code: CInt, status: CInt) {
@@ -31,6 +34,8 @@ public enum Termination: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .exited(let code): return "exited with code \(code)"
         case .signaled(let signal, let dumped): return "killed by \(signal)\(dumped ? " (core dumped)" : "")"
+        case .reapedElsewhere:
+            return "ended; another reaper in this process took its exit status (a waitpid(-1) elsewhere)"
         }
     }
 }

@@ -54,18 +54,18 @@ final class Zygote {
             zygoteRequest.inherited.append(watchdog)
             zygoteRequest.environment.append("\(Self.watchdogVariable)=\(3 + request.inherited.count + 1)")
         }
-        let pid: pid_t
+        let spawned: ChildSpawner.Spawned
         do {
-            pid = try ChildSpawner.spawn(zygoteRequest)
+            spawned = try ChildSpawner.spawn(zygoteRequest)
         } catch {
             Syscalls.close(mine)
             Syscalls.close(theirs)
             throw error
         }
         Syscalls.close(theirs)
-        self.pid = pid
+        self.pid = spawned.pid
         self.control = mine
-        pidfd = try? Syscalls.pidfdOpen(pid)
+        pidfd = spawned.pidfd ?? (try? Syscalls.pidfdOpen(spawned.pid))
         var message = corral_zygote_message()
         let result = corral_zygote_receive(mine, 0, &message)
         guard result == 0, message.kind == Int32(CORRAL_ZYGOTE_READY) else {

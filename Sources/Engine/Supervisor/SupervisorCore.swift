@@ -481,6 +481,8 @@ struct SupervisorCore {
                 failure = slot.state == .initializing ? .initFailed(termination) : .shutdownFailed(termination)
             case .signaled:
                 failure = origin == .external ? .shutdownFailed(termination) : nil
+            case .reapedElsewhere:
+                failure = nil
             }
         } else if slot.state == .initializing {
             failure = .initFailed(termination)

@@ -441,9 +441,9 @@ final class SupervisorDriver<F: Frontend> {
         } catch {
             throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
-        let pid: pid_t
+        let spawned: ChildSpawner.Spawned
         do {
-            pid = try ChildSpawner.spawn(
+            spawned = try ChildSpawner.spawn(
                 spawnRequest(slot, output: (pipes.stdout.write, pipes.stderr.write)), via: startSpawner())
         } catch {
             pipes.closeWriteEnds()
@@ -451,7 +451,14 @@ final class SupervisorDriver<F: Frontend> {
             throw error
         }
         pipes.closeWriteEnds()
+        let pid = spawned.pid
         var child = Child(slot: slot, pid: pid, output: [.stdout: pipes.stdout.read, .stderr: pipes.stderr.read])
+        // The pidfd was made with the child, so no other reaper can have taken it; only on a
+        // kernel without CLONE_PIDFD is it opened from the pid, with that risk.
+        if let pidfd = spawned.pidfd {
+            child.pidfd = pidfd
+            return child
+        }
         do {
             child.pidfd = try Syscalls.pidfdOpen(pid)
         } catch {
@@ -540,6 +547,9 @@ final class SupervisorDriver<F: Frontend> {
         let termination: Termination?
         do {
             termination = try Syscalls.waitPidfd(pidfd, pid: child.pid, noHang: true)
+        } catch  where error.errno == .noChildProcess {
+            // Its pidfd says it ended, but someone else's waitpid(-1) reaped it: say so.
+            termination = .reapedElsewhere
         } catch {
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
             return

@@ -190,6 +190,7 @@ public enum DashboardView {
         var text: String
         switch end.termination {
         case .exited(let code): text = "exit \(code)"
+        case .reapedElsewhere: text = "ended, status taken by another reaper"
         case .signaled(let signal, let dumped):
             text = signal.name + (dumped ? " (core)" : "")
             switch end.origin {

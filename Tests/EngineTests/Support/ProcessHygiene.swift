@@ -133,3 +133,13 @@ func runningMembers(ofGroup group: pid_t) -> [pid_t] {
         return fields.count > 2 && fields[0] != "Z" && pid_t(fields[2]) == group ? pid : nil
     }
 }
+
+/// A flag one thread sets and another reads.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
+}

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Writes whole lines straight to standard output (a pipe to the supervisor), unbuffered, so
 /// they show in the log pane at once.

@@ -1,13 +1,8 @@
 import CorralEngine
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The built-in demo: an HTTP server whose workers share one listening socket bound by the main
 /// process, and a ticker extra process. SIGINT drains open connections; SIGTERM closes them at

@@ -1,10 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// The dashboard as an engine front end: folds events into ``DashboardState``, turns keys into
 /// commands, and redraws through ``NcursesBackend`` — at most ~30 times a second while things

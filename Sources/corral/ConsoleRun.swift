@@ -1,14 +1,9 @@
 import CorralDemo
 import CorralEngine
 import CorralTUI
+import Glibc
 import Logging
 import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// Runs the settings: builds the front end, runs the demo server or the command, gives the
 /// terminal back, and turns the outcome into corral's exit status.

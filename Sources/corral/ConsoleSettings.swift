@@ -1,8 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// Everything the command line decided, validated: what to run and how to show it.
 struct ConsoleSettings: Equatable {

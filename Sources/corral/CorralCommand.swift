@@ -2,13 +2,8 @@ import ArgumentParser
 import CorralDemo
 import CorralEngine
 import CorralTUI
+import Glibc
 import Logging
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The `corral` command line: parses and validates options, then runs the demo or a command.
 @main

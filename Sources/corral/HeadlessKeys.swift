@@ -1,8 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// Keys for a headless corral whose standard input is a terminal, read a line at a time (the
 /// terminal keeps its own mode): `q` then Enter stops the server (while stopping: force-kills,

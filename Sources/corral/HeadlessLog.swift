@@ -1,9 +1,6 @@
 import CorralEngine
 import CorralTUI
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.

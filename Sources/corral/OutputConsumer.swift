@@ -1,8 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// What a headless front end does about the reader of its output: a reader that is gone
 /// (`| head -1`, a closed terminal) is a consumer gone, so the server is stopped gracefully,

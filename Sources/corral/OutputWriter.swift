@@ -1,8 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// Writes whole lines to standard output without ever blocking the supervisor's loop: a reader
 /// that stalls (`| sleep 25`), a terminal stopped with Ctrl-S, or a pipe that fills only make

@@ -1,10 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// What headless writers remember about each slot to name it: `worker.2`, and its pid.
 struct SlotNames {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// What the process knows about its terminal, to decide between dashboard and headless.
 struct TerminalFacts: Equatable {

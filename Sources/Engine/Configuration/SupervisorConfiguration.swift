@@ -1,10 +1,5 @@
+import Glibc
 import Logging
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// Everything the supervisor needs to run a server. Checked by ``validate()`` before anything is
 /// spawned; every field has a documented default.

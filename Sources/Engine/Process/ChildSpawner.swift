@@ -1,11 +1,6 @@
 import CProcessShims
+import Glibc
 import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// One child to start: everything decided by the parent before the (vfork) child runs.
 struct SpawnRequest {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Finds the file `execve` should run for a command's `argv[0]`, the way a shell does.
 enum ExecutableLookup {

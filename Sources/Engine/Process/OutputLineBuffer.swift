@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Splits a child's output stream into lines. A line longer than ``maximumLineLength`` bytes is
 /// cut into pieces of that size, so memory stays bounded whatever the child writes; invalid

@@ -1,9 +1,6 @@
 import CProcessShims
+import Glibc
 import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A thread with a small descriptor table of its own, from which commands are spawned: a child
 /// starts with a copy of its parent's table and closes what it must not keep, so spawned from

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// How a child process ended, decoded from its wait status.
 public enum Termination: Hashable, Sendable, CustomStringConvertible {

@@ -1,10 +1,5 @@
 import CProcessShims
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Cleans up after a supervisor that died: a small process of its own (C only) that is told
 /// every child's process group (by the child itself, before it runs its program) and, if the

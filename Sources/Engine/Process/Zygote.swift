@@ -1,11 +1,6 @@
 import CProcessShims
+import Glibc
 import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The supervisor's handle on a zygote: one copy of the Swift worker executable, started by
 /// exec, that stays single-threaded and never touches concurrency, and forks a worker per

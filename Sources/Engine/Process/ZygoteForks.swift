@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Asks a zygote for workers ahead of time, so that it forks while the supervisor goes on: up
 /// to ``window`` requests wait for their answer at once, each carrying its worker's new output

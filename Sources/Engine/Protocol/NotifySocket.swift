@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// The supervisor's end of the `sd_notify` protocol: an `AF_UNIX` datagram socket with
 /// `SO_PASSCRED`, so every datagram carries its sender's pid. It lives in a private directory

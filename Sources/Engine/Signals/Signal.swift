@@ -1,10 +1,5 @@
 import CProcessShims
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// A POSIX signal as a value: prints as `SIGTERM`, parses from `TERM`, `SIGTERM` or `15`.
 public struct Signal: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {

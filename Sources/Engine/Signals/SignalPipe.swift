@@ -1,11 +1,6 @@
 import CProcessShims
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// Turns signals into bytes on a non-blocking self-pipe, reliably in a process with any number
 /// of threads: a process-wide `sigaction` handler (C, async-signal-safe) writes the signal

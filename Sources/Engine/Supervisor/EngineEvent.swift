@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Which output stream of a child a line came from.
 public enum OutputStream: String, Hashable, Sendable, Codable {

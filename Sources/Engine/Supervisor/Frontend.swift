@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// A consumer of engine events that may send commands back: the dashboard, the headless log,
 /// the JSON-lines writer, a test's recorder. All calls come on the driver thread, in order.

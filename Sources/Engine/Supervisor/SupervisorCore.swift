@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// The supervisor's lifecycle as a pure state machine: inputs (spawned, notify message, exit,
 /// stop signal, command, time) in, actions (signal, kill a group, emit an event) out. No I/O:

@@ -1,10 +1,5 @@
+import Glibc
 import Logging
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The one-thread `poll()` loop that performs what ``SupervisorCore`` decides: spawns children,
 /// watches the stop-signal pipe, the notify socket, every pidfd and output pipe and the front

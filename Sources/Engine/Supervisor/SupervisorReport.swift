@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// What a finished run leaves: why it stopped, and how every slot ended.
 public struct SupervisorReport: Sendable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Listening sockets for the main process to bind and hand to its workers (as inherited
 /// descriptors, see ``Launcher``).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Reads /proc: what a subreaper adopted and could not stop, and this process's thread count.
 enum ProcessTable {

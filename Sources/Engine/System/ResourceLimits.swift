@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// The soft resource limits that decide how many children a supervisor can start.
 enum ResourceLimits {

@@ -1,11 +1,6 @@
 import CProcessShims
+import Glibc
 import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// Every raw system call the engine makes, wrapped once: `EINTR` retried (never for `close`),
 /// `errno` read at once and thrown as a ``SystemCallError``.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// What a re-executed Swift child learns from its environment: that it is a worker or extra of
 /// the supervisor that is its parent, its slot, the stop signals, the shared value, its sockets.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// What a synchronous extra process polls or blocks on to learn that the server is stopping.
 public final class StopToken: @unchecked Sendable {

@@ -1,10 +1,5 @@
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// A Swift worker's event loop: a task executor whose jobs run on the thread that calls
 /// ``run(signals:onSignals:until:)`` (the worker's main thread), which between jobs also reads

@@ -1,11 +1,6 @@
 import FoundationEssentials
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// Runs the child side of a Swift worker or extra process, then exits the process with a code
 /// that tells the supervisor what happened (``WorkerExitCode``).

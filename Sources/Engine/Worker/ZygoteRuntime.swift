@@ -1,11 +1,6 @@
 import CProcessShims
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The zygote's side: entered from ``Server/run(sharing:main:worker:)`` when the supervisor
 /// started this process as a zygote. Forks one worker per request; returns only in a worker.

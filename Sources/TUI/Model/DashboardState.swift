@@ -1,10 +1,5 @@
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Everything the dashboard shows, folded from engine events (``apply(_:now:)``) and changed by
 /// keys (``KeyBindings``). Pure data: no terminal, no clock of its own.

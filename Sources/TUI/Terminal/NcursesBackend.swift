@@ -1,10 +1,5 @@
 import CNcursesw
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// The only code that touches curses: puts a ``ScreenBuffer`` on the terminal (only the cells
 /// that changed since the last frame), reads keys, follows resizes, and restores the terminal.

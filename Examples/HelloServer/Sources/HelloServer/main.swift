@@ -2,10 +2,7 @@
 // "hello from worker N" on 127.0.0.1:8081 until a stop signal (Ctrl-C or SIGTERM), then shuts
 // down according to that signal. Run: swift run HelloServer; curl http://127.0.0.1:8081/
 import CorralEngine
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 struct Shared: Codable, Sendable {
     var greeting: String

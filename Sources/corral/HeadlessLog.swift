@@ -68,7 +68,7 @@ final class HeadlessLog: Frontend {
             let why: String
             switch reason {
             case .timeout:
-                let limit = waitTimeout.map { " after \(Self.seconds($0)) timeout" } ?? " after the timeout"
+                let limit = waitTimeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
                 why = limit
             case .forward: why = " (forwarded)"
             case .failFast: why = " (a process failed: stopping all)"
@@ -92,11 +92,11 @@ final class HeadlessLog: Frontend {
             let escalation =
                 deadline == nil
                 ? (signal == .kill ? "" : "; waiting without a time limit")
-                : "; SIGKILL in \(waitTimeout.map(Self.seconds) ?? "?")"
+                : "; SIGKILL in \(waitTimeout?.countdownText ?? "?")"
             return "corral stopping with \(signal): \(cause.summary(naming: names.name))\(escalation)"
         case .stopRepeated(let signal, let deadline):
             let left =
-                deadline.map { "SIGKILL in \(Self.seconds(ContinuousClock.now.duration(to: $0)))" } ?? "no time limit"
+                deadline.map { "SIGKILL in \(ContinuousClock.now.duration(to: $0).countdownText)" } ?? "no time limit"
             let hint = keys.isActive ? "; type k and Enter to force-kill" : ""
             return "corral already stopping (\(signal) again): nothing sent twice; \(left)\(hint)"
         case .signalIgnored(let signal):
@@ -139,9 +139,4 @@ final class HeadlessLog: Frontend {
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 
-    /// `10.0 s`.
-    static func seconds(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return "\(milliseconds / 1000).\(milliseconds % 1000 / 100) s"
-    }
 }

@@ -160,14 +160,7 @@ struct JSONObject {
         case .ints(let numbers): return "[" + numbers.map(String.init).joined(separator: ",") + "]"
         case .strings(let texts): return "[" + texts.map(quote).joined(separator: ",") + "]"
         case .null: return "null"
-        case .seconds(let duration):
-            let milliseconds =
-                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-            let sign = milliseconds < 0 ? "-" : ""
-            let magnitude = abs(milliseconds)
-            var fraction = String(magnitude % 1000)
-            while fraction.count < 3 { fraction = "0" + fraction }
-            return "\(sign)\(magnitude / 1000).\(fraction)"
+        case .seconds(let duration): return duration.decimalSeconds
         }
     }
 

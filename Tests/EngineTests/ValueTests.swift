@@ -113,4 +113,16 @@ struct ValueTests {
         #expect(lines[3] == "      boom")
         #expect(lines.count == 4)
     }
+
+    @Test("durations as milliseconds and text: one rounding rule each")
+    func durationText() {
+        #expect(Duration.microseconds(1500).milliseconds() == 1)
+        #expect(Duration.microseconds(1500).milliseconds(roundingUp: true) == 2)
+        #expect(Duration.seconds(10).secondsText == "10 s")
+        #expect(Duration.milliseconds(1250).secondsText == "1.25 s")
+        #expect(Duration.milliseconds(7310).countdownText == "7.4 s")
+        #expect(Duration.milliseconds(-5).countdownText == "0.0 s")
+        #expect(Duration.milliseconds(1500).decimalSeconds == "1.500")
+        #expect(Duration.milliseconds(-250).decimalSeconds == "-0.250")
+    }
 }

@@ -61,15 +61,3 @@ public enum SignalOrigin: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
-
-extension Duration {
-    /// `10 s`, `0.5 s`: seconds with at most three decimals.
-    var secondsText: String {
-        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
-        var fraction = String(milliseconds % 1000)
-        while fraction.count < 3 { fraction = "0" + fraction }
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(milliseconds / 1000).\(fraction) s"
-    }
-}

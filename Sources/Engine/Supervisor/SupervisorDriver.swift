@@ -161,9 +161,7 @@ final class SupervisorDriver<F: Frontend> {
         guard let nearest = deadlines.min() else { return -1 }
         let remaining = clock.now.duration(to: nearest)
         if remaining <= .zero { return 0 }
-        let (seconds, attoseconds) = remaining.components
-        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return CInt(clamping: milliseconds)
+        return CInt(clamping: remaining.milliseconds(roundingUp: true))
     }
 
     private func waitAndHandle(timeout: CInt) throws(SupervisorError) {

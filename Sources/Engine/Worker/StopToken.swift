@@ -26,8 +26,7 @@ public final class StopToken: @unchecked Sendable {
         if let signal = latch.signal { return signal }
         var milliseconds: CInt = -1
         if let timeout {
-            let (seconds, attoseconds) = timeout.components
-            milliseconds = CInt(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+            milliseconds = CInt(clamping: max(0, timeout.milliseconds()))
         }
         var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
         if (try? Syscalls.poll(&fds, timeoutMilliseconds: milliseconds)) ?? 0 > 0 {

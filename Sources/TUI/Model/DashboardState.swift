@@ -170,10 +170,7 @@ public struct DashboardState: Sendable {
         case .stopping(let signal, let cause, let deadline):
             stopping = Stopping(signal: signal, cause: cause, deadline: deadline, at: now)
         case .stopRepeated(let signal, let deadline):
-            let left = deadline.map { deadline -> String in
-                let (seconds, attoseconds) = max(.zero, now.duration(to: deadline)).components
-                return "SIGKILL in \(seconds).\(attoseconds / 100_000_000_000_000_000) s"
-            }
+            let left = deadline.map { "SIGKILL in \(now.duration(to: $0).countdownText)" }
             message = "\(signal) again: already stopping, nothing sent twice; \(left ?? "no time limit"); q force-kills"
         case .signalIgnored(let signal):
             message =

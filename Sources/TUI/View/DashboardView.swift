@@ -106,7 +106,7 @@ public enum DashboardView {
         }
         var text = " stopping with \(stopping.signal): \(stopping.cause.summary(naming: state.name))"
         if let deadline = stopping.deadline {
-            text += " · SIGKILL in \(TimeText.countdown(now.duration(to: deadline)))"
+            text += " · SIGKILL in \(now.duration(to: deadline).countdownText)"
         } else if stopping.signal != .kill, state.waitTimeout == nil {
             text += " · waiting without a time limit"
         }
@@ -177,7 +177,7 @@ public enum DashboardView {
         if let failure = row.failure, row.pid == nil { return failure.description }
         var parts: [String] = []
         if let sent = row.lastSignal {
-            parts.append("\(sent.signal) sent \(TimeText.countdown(sent.at.duration(to: now))) ago (\(sent.reason))")
+            parts.append("\(sent.signal) sent \(sent.at.duration(to: now).countdownText) ago (\(sent.reason))")
         }
         if let failure = row.failure { parts.append(failure.description) }
         if let status = row.status { parts.append(status) }

@@ -1,22 +1,30 @@
 import CorralEngine
 import Glibc
 
-/// What headless writers remember about each slot to name it: `worker.2`, and its pid.
+/// What headless writers remember about each slot to name it: `worker.2` (from the kind its
+/// `spawned` event carries), and its pid.
 struct SlotNames {
     private let workers: Int
     private var pids: [Int: pid_t] = [:]
+    private var kinds: [Int: ChildKind] = [:]
 
     init(workers: Int) {
         self.workers = workers
     }
 
-    /// Records pids from `spawned` events.
+    /// Records pids and kinds from `spawned` events.
     mutating func observe(_ event: EngineEvent) {
-        if case .spawned(let slot, let pid, _) = event { pids[slot] = pid }
+        if case .spawned(let slot, let pid, let kind) = event {
+            pids[slot] = pid
+            kinds[slot] = kind
+        }
     }
 
-    /// `worker.2` or `extra.4`.
-    func name(_ slot: Int) -> String { "\(slot < workers ? "worker" : "extra").\(slot)" }
+    /// `worker.2` or `extra.4`; a slot never spawned is named by the configuration's layout
+    /// (workers first, then extras).
+    func name(_ slot: Int) -> String {
+        "\((kinds[slot] ?? (slot < workers ? .worker : .extra)).rawValue).\(slot)"
+    }
 
     /// The slot's pid, once spawned.
     func pid(_ slot: Int) -> pid_t? { pids[slot] }

@@ -142,6 +142,7 @@ public struct DashboardState: Sendable {
         switch event {
         case .spawned(let slot, let pid, let kind):
             ensureRow(slot, kind: kind)
+            rows[slot].kind = kind
             rows[slot].pid = pid
             rows[slot].spawnedAt = now
         case .stateChanged(let slot, let state):

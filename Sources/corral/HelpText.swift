@@ -1,6 +1,11 @@
+import CorralTUI
+
 /// The part of `corral --help` after the overview: keys, children's environment, exit statuses.
 /// Lines stay under 78 columns: argument-parser wraps longer ones.
 enum HelpText {
+    /// The dashboard's keys, from ``KeyHelp`` (the short form: `--help` stays narrow).
+    private static let keys = KeyHelp.lines(short: true).map { "  " + $0 }.joined(separator: "\n")
+
     static let discussion = """
         Without a command, corral runs its built-in demo: an HTTP server on
         127.0.0.1:8080 (see --port) whose 4 workers share one listening socket
@@ -22,13 +27,7 @@ enum HelpText {
         off.
 
         KEYS (dashboard)
-          i        SIGINT to every process
-          t        SIGTERM to every process
-          K        force-kill: SIGKILL to every process group (asks first)
-          ↑ ↓ j k  select a process
-          s Enter  signal menu for it: INT TERM KILL HUP USR1 USR2
-          q        stop with the first stop signal; q again force-kills
-          ?        help
+        \(keys)
 
         KEYS (headless, standard input a terminal; each followed by Enter)
           q        stop with the first stop signal; q again force-kills

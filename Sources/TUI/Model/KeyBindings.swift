@@ -17,9 +17,6 @@ public enum Key: Equatable, Sendable {
 /// `key + state -> commands`: what a key does to the view state and which engine commands it
 /// sends. Pure; tested without a terminal.
 public enum KeyBindings {
-    /// The legend line's content.
-    public static let legend = "i INT all  t TERM all  K kill all  ↑↓ select  s signal  q quit  ? help"
-
     /// Applies `key` to `state` and returns the commands for the engine.
     public static func handle(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
         switch state.mode {

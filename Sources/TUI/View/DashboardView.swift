@@ -40,7 +40,7 @@ public enum DashboardView {
             screen.put(" " + message, row: messageRow, column: 0, style: palette.accent)
         }
         screen.fill(row: legendRow, style: palette.bar)
-        screen.put(" " + KeyBindings.legend, row: legendRow, column: 0, style: palette.bar)
+        screen.put(" " + KeyHelp.legend, row: legendRow, column: 0, style: palette.bar)
         switch state.mode {
         case .normal: break
         case .help: drawHelp(&screen, palette: palette)
@@ -230,35 +230,17 @@ public enum DashboardView {
         }
     }
 
-    private static let helpLines = [
-        "i        SIGINT to every process (a graceful stop)",
-        "t        SIGTERM to every process (a quick stop)",
-        "K        force-kill: SIGKILL to every process group (asks first)",
-        "↑ ↓ j k  select a process",
-        "s Enter  signal menu for the selected process",
-        "           (INT, TERM, KILL, HUP, USR1, USR2)",
-        "q        stop with the first stop signal; q again force-kills",
-        "?        this help; any key closes it",
-        "",
-        "After the wait timeout, processes still running are SIGKILLed",
-        "with their whole process group; the countdown shows on line 2.",
-    ]
-
-    /// The help for screens too small for ``helpLines`` (64×12): every key, shorter.
-    private static let compactHelpLines = [
-        "i        SIGINT to every process",
-        "t        SIGTERM to every process",
-        "K        SIGKILL to every process group (asks)",
-        "↑ ↓ j k  select a process",
-        "s Enter  signal menu: INT TERM KILL HUP USR1 USR2",
-        "q        stop; q again force-kills",
-        "?        this help; any key closes it",
-    ]
+    private static let helpLines =
+        KeyHelp.lines() + [
+            "",
+            "After the wait timeout, processes still running are SIGKILLed",
+            "with their whole process group; the countdown shows on line 2.",
+        ]
 
     private static func drawHelp(_ screen: inout ScreenBuffer, palette: Palette) {
         let widest = helpLines.map(\.unicodeScalars.count).max() ?? 0
         let fits = helpLines.count + 2 <= screen.height && widest + 4 <= screen.width
-        drawBox(fits ? helpLines : compactHelpLines, title: "keys", &screen, palette: palette)
+        drawBox(fits ? helpLines : KeyHelp.lines(short: true), title: "keys", &screen, palette: palette)
     }
 
     private static func drawSignalMenu(

@@ -1,0 +1,50 @@
+/// Every key the dashboard understands and what it does: the one source of the legend line,
+/// the help popup, the keys in `corral --help`, and the README's table (a test holds the
+/// README to it).
+public enum KeyHelp {
+    /// One key (or group of keys) and its action.
+    public struct Entry: Sendable {
+        /// The keys as the help shows them, separated by spaces (`s Enter`).
+        public var keys: String
+        /// The keys and action as the legend line shows them (`s signal`).
+        public var legend: String
+        /// What they do, in full.
+        public var action: String
+        /// What they do, for small screens.
+        public var short: String
+    }
+
+    /// The keys, in the order every listing shows them.
+    public static let entries: [Entry] = [
+        Entry(
+            keys: "i", legend: "i INT all", action: "SIGINT to every process (a graceful stop)",
+            short: "SIGINT to every process"),
+        Entry(
+            keys: "t", legend: "t TERM all", action: "SIGTERM to every process (a quick stop)",
+            short: "SIGTERM to every process"),
+        Entry(
+            keys: "K", legend: "K kill all", action: "force-kill: SIGKILL to every process group (asks first)",
+            short: "SIGKILL to every process group (asks)"),
+        Entry(keys: "↑ ↓ j k", legend: "↑↓ select", action: "select a process", short: "select a process"),
+        Entry(
+            keys: "s Enter", legend: "s signal",
+            action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2",
+            short: "signal menu: INT TERM KILL HUP USR1 USR2"),
+        Entry(
+            keys: "q", legend: "q quit", action: "stop with the first stop signal; q again force-kills",
+            short: "stop; q again force-kills"),
+        Entry(
+            keys: "?", legend: "? help", action: "this help; any key closes it", short: "this help; any key closes it"),
+    ]
+
+    /// The legend line: `i INT all  t TERM all  …`.
+    public static var legend: String { entries.map(\.legend).joined(separator: "  ") }
+
+    /// One line per entry, keys in a column of their own: `i        SIGINT to every process`.
+    public static func lines(short: Bool = false) -> [String] {
+        entries.map { entry in
+            entry.keys + String(repeating: " ", count: max(1, 9 - entry.keys.count))
+                + (short ? entry.short : entry.action)
+        }
+    }
+}

@@ -21,6 +21,7 @@ struct HeadlessEndToEndTests {
         let events = lines.compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
+        #expect(events.count == lines.count, "a line is not a JSON object")
         #expect(events.allSatisfy { $0["time"] is String && $0["event"] is String })
         func all(_ name: String) -> [[String: Any]] { events.filter { $0["event"] as? String == name } }
         #expect(all("spawned").count == 3)

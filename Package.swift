@@ -5,7 +5,6 @@ let package = Package(
     name: "Corral",
     products: [
         .library(name: "CorralEngine", targets: ["CorralEngine"]),
-        .library(name: "CorralTUI", targets: ["CorralTUI"]),
         .executable(name: "corral", targets: ["corral"]),
     ],
     dependencies: [

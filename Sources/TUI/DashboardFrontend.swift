@@ -4,9 +4,9 @@ import Glibc
 /// The dashboard as an engine front end: folds events into ``DashboardState``, turns keys into
 /// commands, and redraws through ``NcursesBackend`` — at most ~30 times a second while things
 /// change, once a second when idle (the uptime), ten times a second during a countdown.
-public final class DashboardFrontend: Frontend {
+package final class DashboardFrontend: Frontend {
     /// The state on screen.
-    public private(set) var state: DashboardState
+    package private(set) var state: DashboardState
     private let backend: NcursesBackend
     private let signals: SignalPipe
     private let clock = ContinuousClock()
@@ -19,7 +19,7 @@ public final class DashboardFrontend: Frontend {
     /// Takes over the terminal. `SIGWINCH` (resize) is watched while the dashboard runs, and so
     /// is the end of `input` (the terminal gone without a `SIGHUP`; the engine stops on
     /// `SIGHUP`, a terminating signal). Pass nil for a dashboard without keys.
-    public init(state: DashboardState, backend: NcursesBackend, input: CInt? = STDIN_FILENO) throws {
+    package init(state: DashboardState, backend: NcursesBackend, input: CInt? = STDIN_FILENO) throws {
         self.state = state
         self.backend = backend
         self.input = input
@@ -33,9 +33,9 @@ public final class DashboardFrontend: Frontend {
         lastDraw = clock.now - .seconds(1)
     }
 
-    public var descriptors: [CInt] { (input.map { [$0] } ?? []) + [signals.readDescriptor] }
+    package var descriptors: [CInt] { (input.map { [$0] } ?? []) + [signals.readDescriptor] }
 
-    public var nextDeadline: ContinuousClock.Instant? {
+    package var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
         if state.stopping != nil && state.report == nil {
             return lastDraw + .milliseconds(100)
@@ -43,12 +43,12 @@ public final class DashboardFrontend: Frontend {
         return lastDraw + .seconds(1)
     }
 
-    public func handle(_ event: EngineEvent) {
+    package func handle(_ event: EngineEvent) {
         state.apply(event, now: clock.now)
         dirty = true
     }
 
-    public func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    package func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
         if readable.contains(signals.readDescriptor) {
             if !signals.drain().isEmpty { backend.updateSize() }
@@ -76,7 +76,7 @@ public final class DashboardFrontend: Frontend {
     /// Keeps the final screen up, with `message`, until a key is pressed, the terminal goes
     /// away or a terminating signal arrives (the server has stopped: nothing else waits). Returns
     /// at once for a dashboard without keys.
-    public func hold(_ message: String) {
+    package func hold(_ message: String) {
         guard let input else { return }
         state.message = message
         guard let held = try? SignalPipe(signals: [.interrupt, .terminate, .hangup, Signal(rawValue: SIGQUIT)]) else {
@@ -106,7 +106,7 @@ public final class DashboardFrontend: Frontend {
     }
 
     /// Draws the final frame and gives the terminal back.
-    public func finish() {
+    package func finish() {
         draw(now: clock.now)
         backend.stop()
         signals.restore()

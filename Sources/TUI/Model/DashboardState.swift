@@ -3,70 +3,70 @@ import Glibc
 
 /// Everything the dashboard shows, folded from engine events (``apply(_:now:)``) and changed by
 /// keys (``KeyBindings``). Pure data: no terminal, no clock of its own.
-public struct DashboardState: Sendable {
+package struct DashboardState: Sendable {
     /// One process row.
-    public struct Row: Sendable, Equatable {
+    package struct Row: Sendable, Equatable {
         /// Slot index.
-        public var index: Int
+        package var index: Int
         /// Worker or extra.
-        public var kind: ChildKind
+        package var kind: ChildKind
         /// Pid once spawned.
-        public var pid: pid_t?
+        package var pid: pid_t?
         /// Lifecycle state.
-        public var state: ProcessState = .pending
+        package var state: ProcessState = .pending
         /// When it was spawned.
-        public var spawnedAt: ContinuousClock.Instant?
+        package var spawnedAt: ContinuousClock.Instant?
         /// When it ended.
-        public var endedAt: ContinuousClock.Instant?
+        package var endedAt: ContinuousClock.Instant?
         /// Last `STATUS=` text.
-        public var status: String?
+        package var status: String?
         /// The last signal the supervisor sent it, why, and when.
-        public var lastSignal: SentSignal?
+        package var lastSignal: SentSignal?
         /// How it ended.
-        public var end: SlotEnd?
+        package var end: SlotEnd?
         /// A failure reported before or without an end (spawn failure, init timeout).
-        public var failure: SlotFailure?
+        package var failure: SlotFailure?
 
         /// `worker.2`, `extra.4`.
-        public var name: String { "\(kind).\(index)" }
+        package var name: String { "\(kind).\(index)" }
     }
 
     /// A signal the supervisor sent.
-    public struct SentSignal: Sendable, Equatable {
+    package struct SentSignal: Sendable, Equatable {
         /// The signal.
-        public var signal: Signal
+        package var signal: Signal
         /// Why.
-        public var reason: SignalReason
+        package var reason: SignalReason
         /// When.
-        public var at: ContinuousClock.Instant
+        package var at: ContinuousClock.Instant
     }
 
     /// The stop under way.
-    public struct Stopping: Sendable, Equatable {
+    package struct Stopping: Sendable, Equatable {
         /// The signal sent to every child.
-        public var signal: Signal
+        package var signal: Signal
         /// Why the server stops.
-        public var cause: StopCause
+        package var cause: StopCause
         /// When the remaining children get `SIGKILL`, or nil (waiting forever, or already killed).
-        public var deadline: ContinuousClock.Instant?
+        package var deadline: ContinuousClock.Instant?
         /// When the stop began.
-        public var at: ContinuousClock.Instant
+        package var at: ContinuousClock.Instant
     }
 
     /// One line of a child's output.
-    public struct LogLine: Sendable, Equatable {
+    package struct LogLine: Sendable, Equatable {
         /// Slot it came from.
-        public var slot: Int
+        package var slot: Int
         /// `worker.2`.
-        public var source: String
+        package var source: String
         /// Which stream.
-        public var stream: OutputStream
+        package var stream: OutputStream
         /// The text.
-        public var text: String
+        package var text: String
     }
 
     /// Which screen or overlay has the keyboard.
-    public enum Mode: Sendable, Equatable {
+    package enum Mode: Sendable, Equatable {
         /// The table; keys act on processes.
         case normal
         /// The help screen.
@@ -80,45 +80,45 @@ public struct DashboardState: Sendable {
     }
 
     /// Signals the per-process menu offers.
-    public static let menuSignals: [Signal] = [.interrupt, .terminate, .kill, .hangup, .user1, .user2]
+    package static let menuSignals: [Signal] = [.interrupt, .terminate, .kill, .hangup, .user1, .user2]
     /// Lines of output kept for the log pane.
-    public static let logCapacity = 500
+    package static let logCapacity = 500
 
     /// Program name in the header.
-    public var program: String
+    package var program: String
     /// The command the workers run, shown last in the header (nil for the demo).
-    public var command: String?
+    package var command: String?
     /// The supervisor's pid.
-    public var supervisorPid: pid_t
+    package var supervisorPid: pid_t
     /// When the dashboard started.
-    public var startedAt: ContinuousClock.Instant
+    package var startedAt: ContinuousClock.Instant
     /// The server's state.
-    public var serverState: ServerState = .starting
+    package var serverState: ServerState = .starting
     /// One row per slot, by index.
-    public var rows: [Row]
+    package var rows: [Row]
     /// The configured grace before `SIGKILL` (nil: forever).
-    public var waitTimeout: Duration?
+    package var waitTimeout: Duration?
     /// The configured stop signals; the first is what `q` sends.
-    public var stopSignals: [Signal]
+    package var stopSignals: [Signal]
     /// The stop under way, if any.
-    public var stopping: Stopping?
+    package var stopping: Stopping?
     /// The latest output lines, oldest first.
-    public private(set) var log: [LogLine] = []
+    package private(set) var log: [LogLine] = []
     /// The selected row.
-    public var selected = 0
+    package var selected = 0
     /// What has the keyboard.
-    public var mode: Mode = .normal
+    package var mode: Mode = .normal
     /// `q` was pressed once: the next `q` force-kills.
-    public var quitPressed = false
+    package var quitPressed = false
     /// A one-line message for the operator (e.g. what the last key did).
-    public var message: String?
+    package var message: String?
     /// The final report, once stopped.
-    public var report: SupervisorReport?
+    package var report: SupervisorReport?
     /// Whether colour is used (off with `NO_COLOR`).
-    public var colors: Bool
+    package var colors: Bool
 
     /// A dashboard for `workers` workers and `extras` extras.
-    public init(
+    package init(
         program: String = "corral", supervisorPid: pid_t, workers: Int, extras: Int, waitTimeout: Duration?,
         stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant, command: String? = nil
     ) {
@@ -133,12 +133,12 @@ public struct DashboardState: Sendable {
     }
 
     /// The name of slot `index` as the table shows it (`worker.2`).
-    public func name(_ index: Int) -> String {
+    package func name(_ index: Int) -> String {
         rows.indices.contains(index) ? rows[index].name : "slot \(index)"
     }
 
     /// Folds one engine event into the state.
-    public mutating func apply(_ event: EngineEvent, now: ContinuousClock.Instant) {
+    package mutating func apply(_ event: EngineEvent, now: ContinuousClock.Instant) {
         switch event {
         case .spawned(let slot, let pid, let kind):
             ensureRow(slot, kind: kind)
@@ -185,18 +185,18 @@ public struct DashboardState: Sendable {
     }
 
     /// Running processes over the total, e.g. `(4, 4)`.
-    public var runningCount: (running: Int, total: Int) {
+    package var runningCount: (running: Int, total: Int) {
         (rows.filter { $0.state == .running }.count, rows.count)
     }
 
     /// Processes still alive while stopping: the ones holding the shutdown up.
-    public var holdingUp: [Row] {
+    package var holdingUp: [Row] {
         guard stopping != nil else { return [] }
         return rows.filter { $0.pid != nil && $0.end == nil }
     }
 
     /// The log lines, newest last, capped at ``logCapacity``.
-    public var recentLog: ArraySlice<LogLine> { log.suffix(Self.logCapacity) }
+    package var recentLog: ArraySlice<LogLine> { log.suffix(Self.logCapacity) }
 
     private mutating func ensureRow(_ slot: Int, kind: ChildKind?) {
         while rows.count <= slot { rows.append(Row(index: rows.count, kind: kind ?? .worker)) }

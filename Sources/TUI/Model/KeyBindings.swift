@@ -1,7 +1,7 @@
 import CorralEngine
 
 /// A key the dashboard understands, decoded from the terminal by the backend.
-public enum Key: Equatable, Sendable {
+package enum Key: Equatable, Sendable {
     /// A printable character.
     case character(Character)
     /// Arrow up / `k`.
@@ -16,9 +16,9 @@ public enum Key: Equatable, Sendable {
 
 /// `key + state -> commands`: what a key does to the view state and which engine commands it
 /// sends. Pure; tested without a terminal.
-public enum KeyBindings {
+package enum KeyBindings {
     /// Applies `key` to `state` and returns the commands for the engine.
-    public static func handle(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
+    package static func handle(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
         switch state.mode {
         case .help:
             state.mode = .normal

@@ -1,21 +1,21 @@
 /// Every key the dashboard understands and what it does: the one source of the legend line,
 /// the help popup, the keys in `corral --help`, and the README's table (a test holds the
 /// README to it).
-public enum KeyHelp {
+package enum KeyHelp {
     /// One key (or group of keys) and its action.
-    public struct Entry: Sendable {
+    package struct Entry: Sendable {
         /// The keys as the help shows them, separated by spaces (`s Enter`).
-        public var keys: String
+        package var keys: String
         /// The keys and action as the legend line shows them (`s signal`).
-        public var legend: String
+        package var legend: String
         /// What they do, in full.
-        public var action: String
+        package var action: String
         /// What they do, for small screens.
-        public var short: String
+        package var short: String
     }
 
     /// The keys, in the order every listing shows them.
-    public static let entries: [Entry] = [
+    package static let entries: [Entry] = [
         Entry(
             keys: "i", legend: "i INT all", action: "SIGINT to every process (a graceful stop)",
             short: "SIGINT to every process"),
@@ -38,10 +38,10 @@ public enum KeyHelp {
     ]
 
     /// The legend line: `i INT all  t TERM all  …`.
-    public static var legend: String { entries.map(\.legend).joined(separator: "  ") }
+    package static var legend: String { entries.map(\.legend).joined(separator: "  ") }
 
     /// One line per entry, keys in a column of their own: `i        SIGINT to every process`.
-    public static func lines(short: Bool = false) -> [String] {
+    package static func lines(short: Bool = false) -> [String] {
         entries.map { entry in
             entry.keys + String(repeating: " ", count: max(1, 9 - entry.keys.count))
                 + (short ? entry.short : entry.action)

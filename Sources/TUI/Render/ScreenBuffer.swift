@@ -1,36 +1,36 @@
 /// An in-memory screen: a grid of cells (one Unicode scalar and a style each; a character two
 /// columns wide takes its cell and a ``Cell/isContinuation`` cell after it). The dashboard
 /// renders into it; a backend puts it on a terminal; tests compare it as text.
-public struct ScreenBuffer: Equatable, Sendable {
+package struct ScreenBuffer: Equatable, Sendable {
     /// One character position.
-    public struct Cell: Hashable, Sendable {
+    package struct Cell: Hashable, Sendable {
         /// The character shown (one or two columns wide; NUL in a continuation cell).
-        public var character: Unicode.Scalar
+        package var character: Unicode.Scalar
         /// How it is drawn.
-        public var style: Style
+        package var style: Style
 
         /// A blank cell.
-        public static let blank = Cell(character: " ", style: .plain)
+        package static let blank = Cell(character: " ", style: .plain)
 
         /// The right half of the wide character in the cell before it: nothing to draw.
-        public var isContinuation: Bool { character == "\u{0}" }
+        package var isContinuation: Bool { character == "\u{0}" }
     }
 
     /// Columns.
-    public let width: Int
+    package let width: Int
     /// Rows.
-    public let height: Int
+    package let height: Int
     private var cells: [Cell]
 
     /// A blank screen of `width` × `height` (negative sizes count as 0).
-    public init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         self.width = max(0, width)
         self.height = max(0, height)
         cells = Array(repeating: .blank, count: self.width * self.height)
     }
 
     /// The cell at `row`, `column` (both 0-based, inside the screen).
-    public subscript(row: Int, column: Int) -> Cell {
+    package subscript(row: Int, column: Int) -> Cell {
         get { cells[row * width + column] }
         set { cells[row * width + column] = newValue }
     }
@@ -40,7 +40,7 @@ public struct ScreenBuffer: Equatable, Sendable {
     /// left out, zero-width ones are dropped, control characters are shown as `?` (callers show
     /// children's text through ``TerminalText/forDisplay(_:)`` first). Returns the columns written.
     @discardableResult
-    public mutating func put(_ text: String, row: Int, column: Int, style: Style = .plain, limit: Int? = nil) -> Int {
+    package mutating func put(_ text: String, row: Int, column: Int, style: Style = .plain, limit: Int? = nil) -> Int {
         guard row >= 0, row < height, column < width else { return 0 }
         let end = min(width, column + (limit ?? width))
         var x = column
@@ -74,7 +74,7 @@ public struct ScreenBuffer: Equatable, Sendable {
     }
 
     /// Paints `count` columns of `row` from `column` with blanks in `style` (a bar, a highlight).
-    public mutating func fill(row: Int, column: Int = 0, count: Int? = nil, style: Style) {
+    package mutating func fill(row: Int, column: Int = 0, count: Int? = nil, style: Style) {
         guard row >= 0, row < height else { return }
         let end = min(width, column + (count ?? width))
         for x in max(0, column)..<max(max(0, column), end) {
@@ -83,14 +83,14 @@ public struct ScreenBuffer: Equatable, Sendable {
     }
 
     /// Restyles the existing characters of `row` from `column` over `count` columns.
-    public mutating func restyle(row: Int, column: Int = 0, count: Int? = nil, _ change: (inout Style) -> Void) {
+    package mutating func restyle(row: Int, column: Int = 0, count: Int? = nil, _ change: (inout Style) -> Void) {
         guard row >= 0, row < height else { return }
         let end = min(width, column + (count ?? width))
         for x in max(0, column)..<max(max(0, column), end) { change(&self[row, x].style) }
     }
 
     /// Each row as plain text, trailing spaces removed: what golden files hold.
-    public var lines: [String] {
+    package var lines: [String] {
         (0..<height).map { row in
             var line = String(
                 String.UnicodeScalarView(
@@ -101,6 +101,6 @@ public struct ScreenBuffer: Equatable, Sendable {
     }
 
     /// The whole screen as text, one line per row.
-    public var text: String { lines.joined(separator: "\n") }
+    package var text: String { lines.joined(separator: "\n") }
 
 }

@@ -1,23 +1,23 @@
 /// What changed between two frames: runs of adjacent cells per row, so a backend writes only
 /// those (a one-row change costs about one row of output).
-public struct ScreenDiff: Equatable, Sendable {
+package struct ScreenDiff: Equatable, Sendable {
     /// Adjacent changed cells on one row.
-    public struct Run: Equatable, Sendable {
+    package struct Run: Equatable, Sendable {
         /// The row.
-        public var row: Int
+        package var row: Int
         /// The first column.
-        public var column: Int
+        package var column: Int
         /// The new cells, left to right.
-        public var cells: [ScreenBuffer.Cell]
+        package var cells: [ScreenBuffer.Cell]
     }
 
     /// The runs to write.
-    public var runs: [Run]
+    package var runs: [Run]
     /// Whether the whole screen must be cleared first (first frame, or a new size).
-    public var clearsScreen: Bool
+    package var clearsScreen: Bool
 
     /// The changes that turn `old` into `new`; everything when `old` is nil or another size.
-    public init(from old: ScreenBuffer?, to new: ScreenBuffer) {
+    package init(from old: ScreenBuffer?, to new: ScreenBuffer) {
         let full = old == nil || old?.width != new.width || old?.height != new.height
         clearsScreen = full
         runs = []
@@ -45,5 +45,5 @@ public struct ScreenDiff: Equatable, Sendable {
     }
 
     /// Number of cells to write.
-    public var cellCount: Int { runs.reduce(0) { $0 + $1.cells.count } }
+    package var cellCount: Int { runs.reduce(0) { $0 + $1.cells.count } }
 }

@@ -1,5 +1,5 @@
 /// The colours the dashboard uses (the terminal's basic eight, so they work everywhere).
-public enum Color: UInt8, Hashable, Sendable, CaseIterable {
+package enum Color: UInt8, Hashable, Sendable, CaseIterable {
     case red = 1
     case green = 2
     case yellow = 3
@@ -10,18 +10,18 @@ public enum Color: UInt8, Hashable, Sendable, CaseIterable {
 }
 
 /// How a cell is drawn. With colour off (`NO_COLOR`), only `bold`, `reverse` and `dim` remain.
-public struct Style: Hashable, Sendable {
+package struct Style: Hashable, Sendable {
     /// Foreground colour, or the terminal's default.
-    public var foreground: Color?
+    package var foreground: Color?
     /// Bold text.
-    public var bold: Bool
+    package var bold: Bool
     /// Swapped foreground and background (selection, header bar).
-    public var reverse: Bool
+    package var reverse: Bool
     /// Faint text.
-    public var dim: Bool
+    package var dim: Bool
 
     /// A style; everything off by default.
-    public init(foreground: Color? = nil, bold: Bool = false, reverse: Bool = false, dim: Bool = false) {
+    package init(foreground: Color? = nil, bold: Bool = false, reverse: Bool = false, dim: Bool = false) {
         self.foreground = foreground
         self.bold = bold
         self.reverse = reverse
@@ -29,5 +29,5 @@ public struct Style: Hashable, Sendable {
     }
 
     /// The terminal's default look.
-    public static let plain = Style()
+    package static let plain = Style()
 }

@@ -2,10 +2,10 @@
 /// Nothing a child writes may reach a terminal as a control: escape sequences could set the
 /// window title, write the clipboard (OSC 52), clear the screen, move the cursor over corral's
 /// own lines, or make the terminal type an answer into the operator's shell (`ESC[6n`).
-public enum TerminalText {
+package enum TerminalText {
     /// For the dashboard: escape sequences (colours, cursor moves, titles) removed, tabs expanded
     /// to 8-column stops, other control characters shown as `^X` (C1 as `<9B>`).
-    public static func forDisplay(_ text: String) -> String {
+    package static func forDisplay(_ text: String) -> String {
         var result = String.UnicodeScalarView()
         var column = 0
         var scalars = text.unicodeScalars[...]
@@ -28,7 +28,7 @@ public enum TerminalText {
 
     /// For a headless log on a terminal: every control character shown visibly (`^[` for ESC,
     /// `^?` for DEL, `<9B>` for C1); tabs (and newlines, if kept) and everything else unchanged.
-    public static func visible(_ text: String, keepingNewlines: Bool = false) -> String {
+    package static func visible(_ text: String, keepingNewlines: Bool = false) -> String {
         let shown = { (scalar: Unicode.Scalar) in isControl(scalar) && !(keepingNewlines && scalar == "\n") }
         guard text.unicodeScalars.contains(where: shown) else { return text }
         var result = ""
@@ -38,7 +38,7 @@ public enum TerminalText {
 
     /// The columns `scalar` takes on a terminal: 0 (combining marks, zero-width characters),
     /// 2 (East Asian wide and fullwidth characters, emoji), else 1.
-    public static func width(of scalar: Unicode.Scalar) -> Int {
+    package static func width(of scalar: Unicode.Scalar) -> Int {
         let value = scalar.value
         if value < 0x300 { return 1 }
         switch scalar.properties.generalCategory {

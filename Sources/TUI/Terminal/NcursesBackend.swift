@@ -3,11 +3,11 @@ import Glibc
 
 /// The only code that touches curses: puts a ``ScreenBuffer`` on the terminal (only the cells
 /// that changed since the last frame), reads keys, follows resizes, and restores the terminal.
-public final class NcursesBackend {
+package final class NcursesBackend {
     /// Why the terminal could not be taken over.
-    public struct StartError: Error, CustomStringConvertible {
+    package struct StartError: Error, CustomStringConvertible {
         /// What went wrong.
-        public var description: String
+        package var description: String
     }
 
     private let colors: Bool
@@ -17,7 +17,7 @@ public final class NcursesBackend {
     private var active = false
 
     /// A backend; nothing happens to the terminal until ``start()``.
-    public init(colors: Bool) {
+    package init(colors: Bool) {
         self.colors = colors
         self.offscreen = nil
     }
@@ -25,13 +25,13 @@ public final class NcursesBackend {
     /// A backend that draws for an `xterm-256color` of `width` × `height` into `output` (a file
     /// or pipe) instead of the terminal, reading keys from `input`: for measuring what a frame
     /// costs. The descriptors stay the caller's until ``stop()``, which closes them.
-    public init(offscreenOutput output: CInt, input: CInt, width: Int, height: Int, colors: Bool) {
+    package init(offscreenOutput output: CInt, input: CInt, width: Int, height: Int, colors: Bool) {
         self.colors = colors
         self.offscreen = (output, input, width, height)
     }
 
     /// Takes over the terminal: alternate screen, no echo, keys one at a time, hidden cursor.
-    public func start() throws {
+    package func start() throws {
         setlocale(LC_ALL, "")
         // Wide characters need a UTF-8 locale; without one (LANG unset) curses would print `?`
         // for everything outside ASCII. The terminal is taken to speak UTF-8, as they all do now.
@@ -73,12 +73,12 @@ public final class NcursesBackend {
     }
 
     /// The terminal's size in columns and rows.
-    public var size: (width: Int, height: Int) {
+    package var size: (width: Int, height: Int) {
         (Int(corral_curses_columns()), Int(corral_curses_lines()))
     }
 
     /// Re-reads the size from the kernel after `SIGWINCH` and tells curses.
-    public func updateSize() {
+    package func updateSize() {
         var rows: CInt = 0
         var columns: CInt = 0
         guard active, corral_terminal_size(STDOUT_FILENO, &rows, &columns) == 0 else { return }
@@ -89,7 +89,7 @@ public final class NcursesBackend {
     /// Draws `buffer`, writing only what changed since the previous frame. Returns the number
     /// of cells written.
     @discardableResult
-    public func draw(_ buffer: ScreenBuffer) -> Int {
+    package func draw(_ buffer: ScreenBuffer) -> Int {
         guard active else { return 0 }
         let diff = ScreenDiff(from: previous, to: buffer)
         if diff.clearsScreen { erase() }
@@ -107,7 +107,7 @@ public final class NcursesBackend {
 
     /// Every key waiting now, and whether anything at all was read (false after the input was
     /// reported readable means it is at end of file: the terminal is gone).
-    public func readKeys() -> (keys: [Key], readAnything: Bool) {
+    package func readKeys() -> (keys: [Key], readAnything: Bool) {
         guard active else { return ([], false) }
         var keys: [Key] = []
         var readAnything = false
@@ -122,7 +122,7 @@ public final class NcursesBackend {
     }
 
     /// Gives the terminal back as it was. Safe to call more than once.
-    public func stop() {
+    package func stop() {
         guard active else { return }
         active = false
         curs_set(1)

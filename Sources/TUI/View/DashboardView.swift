@@ -2,9 +2,9 @@ import CorralEngine
 
 /// `state + size + now -> screen`: draws the dashboard into a ``ScreenBuffer``. Pure; the time is
 /// passed in so countdowns render the same in tests.
-public enum DashboardView {
+package enum DashboardView {
     /// The smallest terminal the layout fits.
-    public static let minimumSize = (width: 64, height: 12)
+    package static let minimumSize = (width: 64, height: 12)
 
     private enum Column {
         static let index = 1
@@ -16,7 +16,7 @@ public enum DashboardView {
     }
 
     /// Renders `state` for a terminal of `width` × `height` at time `now`.
-    public static func render(_ state: DashboardState, width: Int, height: Int, now: ContinuousClock.Instant)
+    package static func render(_ state: DashboardState, width: Int, height: Int, now: ContinuousClock.Instant)
         -> ScreenBuffer
     {
         var screen = ScreenBuffer(width: width, height: height)

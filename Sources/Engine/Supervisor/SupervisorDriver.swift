@@ -142,6 +142,7 @@ final class SupervisorDriver<F: Frontend> {
             reapOrphans()
             let ours = Set([zygote?.pid, watchdog?.pid].compactMap { $0 })
             report.leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
+                .map { SupervisorReport.LeftBehind(pid: $0.pid, command: $0.command) }
         }
         // Its children have all ended: the spawner thread can go (their parent-death signal).
         spawner?.stop()

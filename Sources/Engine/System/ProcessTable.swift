@@ -3,17 +3,17 @@ import Glibc
 /// Reads /proc: what a subreaper adopted and could not stop, and this process's thread count.
 enum ProcessTable {
     /// The running (not zombie) children of `parent`, with their command names.
-    static func children(of parent: pid_t) -> [SupervisorReport.LeftBehind] {
+    static func children(of parent: pid_t) -> [(pid: pid_t, command: String)] {
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
-        var found: [SupervisorReport.LeftBehind] = []
+        var found: [(pid: pid_t, command: String)] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let pid = pid_t(name), let (command, fields) = stat(name) else { continue }
             guard fields.count > 1, fields[0] != "Z", pid_t(fields[1]) == parent else { continue }
-            found.append(.init(pid: pid, command: command))
+            found.append((pid, command))
         }
         return found.sorted { $0.pid < $1.pid }
     }

@@ -128,8 +128,14 @@ struct SupervisorCoreTests {
         _ = core.exited(slot: 0, .exited(code: 0), now: t0)
         let last = core.exited(slot: 1, .signaled(.terminate, coreDumped: false), now: t0)
         #expect(core.isStopped)
+        #expect(last.contains(.emit(.serverStateChanged(.stopped))))
+        // The final report waits for what the driver learns last: what outlived the run.
+        let left = [SupervisorReport.LeftBehind(pid: 4242, command: "daemon")]
+        let finish = core.finish(leftBehind: left)
         let report = core.report
-        #expect(last.contains(.emit(.stopped(report))))
+        #expect(report.leftBehind == left)
+        #expect(finish == [.emit(.stopped(report))])
+        #expect(core.finish(leftBehind: []).isEmpty, "the report is final")
         #expect(report.slots[1].end?.origin == .supervisor(.forward))
         #expect(report.slots.allSatisfy { $0.end?.isClean == true })
         #expect(report.exitStatus == 0)
@@ -349,7 +355,8 @@ struct SupervisorCoreTests {
         let actions = core.stopSignalReceived(.interrupt, now: t0)
         #expect(core.isStopped)
         #expect(core.slotToSpawn == nil)
-        #expect(actions.contains(.emit(.stopped(core.report))))
+        #expect(actions.contains(.emit(.serverStateChanged(.stopped))))
+        #expect(core.finish(leftBehind: []) == [.emit(.stopped(core.report))])
         #expect(core.report.exitStatus == 0)
     }
 }

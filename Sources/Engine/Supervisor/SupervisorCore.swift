@@ -178,11 +178,14 @@ struct SupervisorCore {
                 SupervisorReport.Slot(
                     index: index, kind: slot.plan.kind, pid: slot.pid, end: slot.end, failure: slot.failure,
                     lastStatus: slot.lastStatus)
-            })
+            }, leftBehind: leftBehind)
     }
 
     private var finalCause: StopCause?
     private var finalSignal: Signal?
+    /// What outlived the run, learnt by the driver once every child ended (``finish(leftBehind:)``).
+    private var leftBehind: [SupervisorReport.LeftBehind] = []
+    private var finished = false
 
     // MARK: - Inputs
 
@@ -308,6 +311,15 @@ struct SupervisorCore {
         slots[index].groupLingers = false
         liveCount -= 1
         return finishIfDone()
+    }
+
+    /// Every child has ended and the driver has looked for what outlived them (descendants
+    /// that left their process groups): the final report, as the `stopped` event. Once.
+    mutating func finish(leftBehind: [SupervisorReport.LeftBehind]) -> [Action] {
+        guard isStopped, !finished else { return [] }
+        finished = true
+        self.leftBehind = leftBehind
+        return [.emit(.stopped(report))]
     }
 
     /// Time passed: escalate after the wait timeout, fail slots past the init timeout.
@@ -451,7 +463,7 @@ struct SupervisorCore {
             return []
         }
         phase = .stopped
-        return [.emit(.serverStateChanged(.stopped)), .emit(.stopped(report))]
+        return [.emit(.serverStateChanged(.stopped))]
     }
 
     /// Decides whether an ended slot failed, and who sent the signal that ended it.

@@ -59,7 +59,6 @@ final class SupervisorDriver<F: Frontend> {
     /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked
     /// worker may report before the zygote's answer with its pid has been read.
     private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
-    private var deferredStop: EngineEvent?
     /// Slots whose process ended while others of its process group still run, and when to
     /// look at /proc again for whether they still do.
     private var lingering: Set<Int> = []
@@ -137,11 +136,11 @@ final class SupervisorDriver<F: Frontend> {
         finishOutput()
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
-        var report = core.report
+        var leftBehind: [SupervisorReport.LeftBehind] = []
         if configuration.adoptsOrphans {
             reapOrphans()
             let ours = Set([zygote?.pid, watchdog?.pid].compactMap { $0 })
-            report.leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
+            leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
                 .map { SupervisorReport.LeftBehind(pid: $0.pid, command: $0.command) }
         }
         // Its children have all ended: the spawner thread can go (their parent-death signal).
@@ -150,9 +149,9 @@ final class SupervisorDriver<F: Frontend> {
         watchdog?.beginDisarm()
         zygote?.finish()
         watchdog?.disarm()
-        if deferredStop != nil { frontend.handle(.stopped(report)) }
+        perform(core.finish(leftBehind: leftBehind))
         if let spawnError { throw .spawnFailed(spawnError) }
-        return (report, frontend)
+        return (core.report, frontend)
     }
 
     // MARK: - The loop
@@ -616,11 +615,7 @@ final class SupervisorDriver<F: Frontend> {
             case .killGroup(let slot):
                 signalGroup(slot: slot, SIGKILL)
             case .emit(let event):
-                if case .stopped = event {
-                    deferredStop = event
-                } else {
-                    emit(event)
-                }
+                emit(event)
             }
         }
     }

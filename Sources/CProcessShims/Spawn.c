@@ -1,0 +1,174 @@
+#include "CProcessShims.h"
+#include "ChildSetup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- spawn: the child side runs between vfork and execve; async-signal-safe calls only ---- */
+
+struct corral_spawn_failure {
+    int stage;
+    int error;
+};
+
+static void corral_child_fail(int report_fd, int stage) __attribute__((noreturn));
+static void corral_child_fail(int report_fd, int stage) {
+    struct corral_spawn_failure failure = {.stage = stage, .error = errno};
+    ssize_t ignored = write(report_fd, &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+}
+
+static void corral_write_decimal(char *slot, pid_t value) {
+    char digits[20];
+    int count = 0;
+    unsigned long number = (unsigned long)value;
+    do {
+        digits[count++] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number != 0 && count < 20);
+    for (int i = 0; i < count; i++) slot[i] = digits[count - 1 - i];
+    slot[count] = '\0';
+}
+
+/* Moves every descriptor the child keeps above the range it will occupy, then places them. */
+static int corral_child_descriptors(const corral_spawn_request *request, int report_fd) {
+    int total = 3 + request->inherited_count;
+    int base = total; /* F_DUPFD takes the lowest free number, never report_fd itself */
+    int moved[3 + 64];
+    if (request->inherited_count > 64) {
+        errno = EMFILE;
+        return -1;
+    }
+    int sources[3] = {request->stdin_fd, request->stdout_fd, request->stderr_fd};
+    for (int i = 0; i < total; i++) {
+        int source = i < 3 ? sources[i] : request->inherited_fds[i - 3];
+        moved[i] = fcntl(source, F_DUPFD, base);
+        if (moved[i] < 0) return -1;
+    }
+    for (int i = 0; i < total; i++) {
+        if (dup2(moved[i], i) < 0) return -1;
+    }
+    /* Everything from `total` up is closed except the failure report pipe (CLOEXEC). */
+    if (report_fd > total && corral_close_range((unsigned int)total, (unsigned int)report_fd - 1) != 0) return -1;
+    if (corral_close_range((unsigned int)report_fd + 1, ~0U) != 0) return -1;
+    return 0;
+}
+
+static void corral_child(const corral_spawn_request *request, int report_fd) __attribute__((noreturn));
+static void corral_child(const corral_spawn_request *request, int report_fd) {
+    int total = 3 + request->inherited_count;
+    if (report_fd < total) {
+        int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, total);
+        if (moved < 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
+        report_fd = moved;
+    }
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++) {
+        if (signal == SIGKILL || signal == SIGSTOP) continue;
+        sigaction(signal, &default_action, NULL);
+    }
+    int failed = corral_child_setup(request->watchdog_fd, request->parent_death_signal, request->expected_parent);
+    if (failed != 0) corral_child_fail(report_fd, failed);
+    if (corral_child_descriptors(request, report_fd) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
+    if (request->listen_pid_slot != NULL) corral_write_decimal(request->listen_pid_slot, getpid());
+    if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
+        corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
+    execve(request->path, request->argv, request->envp);
+    corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_EXEC);
+}
+
+struct corral_child_arguments {
+    const corral_spawn_request *request;
+    int report_fd;
+};
+
+static int corral_child_entry(void *raw) {
+    const struct corral_child_arguments *arguments = raw;
+    corral_child(arguments->request, arguments->report_fd);
+}
+
+/* The child's stack while it shares the parent's memory (CLONE_VM), as glibc's posix_spawn does. */
+#define CORRAL_CHILD_STACK (128 * 1024)
+
+/* vfork with the child's pidfd made with it (CLONE_PIDFD, Linux 5.2): no other reaper in this
+   process can take the child before its pidfd exists. Where the kernel refuses CLONE_PIDFD,
+   plain vfork, and *pidfd stays -1 (the caller opens one from the pid). */
+static pid_t corral_vfork_with_pidfd(const corral_spawn_request *request, int report_fd, int *pidfd) {
+    *pidfd = -1;
+    void *stack = mmap(NULL, CORRAL_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack != MAP_FAILED) {
+        struct corral_child_arguments arguments = {request, report_fd};
+        pid_t child = clone(
+            corral_child_entry, (char *)stack + CORRAL_CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+            &arguments, pidfd);
+        int saved = errno;
+        munmap(stack, CORRAL_CHILD_STACK);
+        if (child >= 0 || saved != EINVAL) {
+            errno = saved;
+            return child;
+        }
+        *pidfd = -1;
+    }
+    pid_t child = vfork();
+    if (child == 0) corral_child(request, report_fd);
+    return child;
+}
+
+int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
+    int report[2];
+    *stage = CORRAL_SPAWN_STAGE_FORK;
+    *pidfd = -1;
+    if (pipe2(report, O_CLOEXEC) != 0) return -1;
+
+    /* No handler of the parent may run in the child before its dispositions are reset. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int child_pidfd = -1;
+    pid_t child = corral_vfork_with_pidfd(request, report[1], &child_pidfd);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+
+    if (child < 0) {
+        close(report[0]);
+        errno = fork_errno;
+        return -1;
+    }
+    struct corral_spawn_failure failure = {0, 0};
+    ssize_t got;
+    do {
+        got = read(report[0], &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    *pid = child;
+    if (got == (ssize_t)sizeof failure) {
+        /* The child has exited (127); reap it so no zombie is left. */
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (child_pidfd >= 0) close(child_pidfd);
+        *stage = failure.stage;
+        errno = failure.error;
+        return -1;
+    }
+    *pidfd = child_pidfd;
+    *stage = CORRAL_SPAWN_STAGE_NONE;
+    return 0;
+}

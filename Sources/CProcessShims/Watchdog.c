@@ -1,0 +1,73 @@
+#include "CProcessShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- watchdog: kills the process groups of a supervisor that died ---- */
+
+#define CORRAL_WATCHDOG_CAPACITY 16384
+
+static void corral_watchdog_loop(int read_fd) __attribute__((noreturn));
+static void corral_watchdog_loop(int read_fd) {
+    static pid_t groups[CORRAL_WATCHDOG_CAPACITY];
+    int count = 0;
+    for (;;) {
+        int group = 0;
+        ssize_t got = read(read_fd, &group, sizeof group);
+        if (got < 0 && errno == EINTR) continue;
+        if (got == (ssize_t)sizeof group) {
+            if (group == 0) _exit(0); /* disarmed: the supervisor ended normally */
+            if (group > 1 && count < CORRAL_WATCHDOG_CAPACITY) groups[count++] = group;
+            continue;
+        }
+        /* End of file (or an error): the supervisor is gone without disarming. */
+        for (int i = 0; i < count; i++) kill(-groups[i], SIGKILL);
+        _exit(0);
+    }
+}
+
+int corral_watchdog_start(pid_t *pid, int *write_fd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (child == 0) {
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        setpgid(0, 0);
+        if (dup2(fds[0], 3) < 0) _exit(127);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        corral_close_range(4, ~0U);
+        corral_watchdog_loop(3);
+    }
+    close(fds[0]);
+    *pid = child;
+    *write_fd = fds[1];
+    return 0;
+}

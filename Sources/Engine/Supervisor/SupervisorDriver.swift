@@ -23,13 +23,6 @@ final class SupervisorDriver<F: Frontend> {
         }
     }
 
-    /// How to start one slot.
-    private struct Program {
-        var executable: String
-        var arguments: [String]
-        var role: ChildKind?
-    }
-
     private let configuration: SupervisorConfiguration
     private let payload: LaunchPayload
     private let signals: SignalPipe
@@ -45,7 +38,7 @@ final class SupervisorDriver<F: Frontend> {
     private var watchesForkedExits = false
     /// One read buffer for every pipe.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    private var programs: [Program] = []
+    private let plan: LaunchPlan
     private var spawnError: SpawnError?
     private var zygote: Zygote?
     /// Where children started by exec are spawned from (started with the first of them); nil
@@ -65,8 +58,6 @@ final class SupervisorDriver<F: Frontend> {
     private var lingeringCheckDue: ContinuousClock.Instant?
     private static var lingeringCheckInterval: Duration { .milliseconds(50) }
     private let clock = ContinuousClock()
-    /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
-    private let baseEnvironment: [String]
     private var logger: Logger { configuration.logger }
 
     /// Prepares a run; nothing is spawned until ``run()``.
@@ -78,8 +69,8 @@ final class SupervisorDriver<F: Frontend> {
         self.signals = signals
         self.frontend = frontend
         self.core = SupervisorCore(configuration: configuration)
-        self.baseEnvironment = ChildEnvironment.base(
-            inherited: Environment.entries(), additions: configuration.environment)
+        // Programs first: a command that is not found fails before any descriptor is opened.
+        plan = try LaunchPlan(configuration: configuration, payload: payload)
         do {
             notify = try NotifySocket()
         } catch {
@@ -97,8 +88,7 @@ final class SupervisorDriver<F: Frontend> {
             notify.close()
             throw .system(error)
         }
-        programs = try resolvePrograms()
-        children = Array(repeating: nil, count: programs.count)
+        children = Array(repeating: nil, count: plan.programs.count)
         do {
             watchdog = try Watchdog()
         } catch {
@@ -284,43 +274,6 @@ final class SupervisorDriver<F: Frontend> {
 
     // MARK: - Children
 
-    private func resolvePrograms() throws(SupervisorError) -> [Program] {
-        let swiftExecutable: String
-        let swiftArguments: [String]
-        switch configuration.worker {
-        case .swiftWorker(let executable, let arguments):
-            swiftExecutable = executable ?? "/proc/self/exe"
-            swiftArguments =
-                [executable ?? CommandLine.arguments.first ?? "/proc/self/exe"]
-                + (arguments ?? Array(CommandLine.arguments.dropFirst()))
-        case .command:
-            swiftExecutable = "/proc/self/exe"
-            swiftArguments = CommandLine.arguments.isEmpty ? ["/proc/self/exe"] : CommandLine.arguments
-        }
-        func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Program {
-            guard let resolved = ExecutableLookup.resolve(arguments[0]) else {
-                throw .spawnFailed(
-                    SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
-            }
-            return Program(executable: resolved, arguments: arguments, role: nil)
-        }
-        var programs: [Program] = []
-        let workerProgram: Program
-        switch configuration.worker {
-        case .swiftWorker:
-            workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
-        case .command(let arguments, _): workerProgram = try command(arguments, slot: 0)
-        }
-        programs += Array(repeating: workerProgram, count: configuration.workers)
-        for (offset, extra) in configuration.extras.enumerated() {
-            switch extra.body {
-            case .command(let arguments): programs.append(try command(arguments, slot: configuration.workers + offset))
-            case .swift: programs.append(Program(executable: swiftExecutable, arguments: swiftArguments, role: .extra))
-            }
-        }
-        return programs
-    }
-
     /// Starts what can start now: the next slot by exec, or every worker slot whose pid the
     /// zygote has sent (asking ahead for the next ones, so that it forks while we go on).
     /// Returns whether a slot was started or failed.
@@ -357,7 +310,7 @@ final class SupervisorDriver<F: Frontend> {
             close(child)
             fail(
                 slot: slot,
-                SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
             return
         }
         children[slot] = child
@@ -411,19 +364,8 @@ final class SupervisorDriver<F: Frontend> {
 
     /// What exec needs to start `slot` writing to `output`.
     private func spawnRequest(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
-        let program = programs[slot]
-        let environment = ChildEnvironment.build(
-            base: baseEnvironment, slot: slot, role: program.role,
-            workerCount: configuration.workers, stopSignals: configuration.stopSignals,
-            notifyAddress: notify.address,
-            payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
-            supervisorPid: Syscalls.processID)
-        return SpawnRequest(
-            executable: program.executable, arguments: program.arguments, environment: environment,
-            standardInput: devNull, standardOutput: output.stdout, standardError: output.stderr,
-            inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
-            blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
-            watchdog: watchdog?.descriptor)
+        plan.request(
+            slot, output: output, standardInput: devNull, watchdog: watchdog?.descriptor, notifyAddress: notify.address)
     }
 
     /// Starts `slot` by exec.
@@ -432,7 +374,7 @@ final class SupervisorDriver<F: Frontend> {
         do {
             pipes = try OutputPipes.make()
         } catch {
-            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
+            throw SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
         let spawned: ChildSpawner.Spawned
         do {
@@ -460,7 +402,7 @@ final class SupervisorDriver<F: Frontend> {
             var status: CInt = 0
             _ = waitpid(pid, &status, 0)
             close(child)
-            throw SpawnError(executable: programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
+            throw SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot)
         }
         return child
     }
@@ -483,14 +425,14 @@ final class SupervisorDriver<F: Frontend> {
     /// (with its output to `/dev/null`). A zygote that cannot start (another thread was
     /// running in it) means exec for the rest of the run.
     private func forkWorker(_ slot: Int) -> Bool {
-        guard programs[slot].role == .worker, configuration.spawnStrategy == .zygote, !zygoteUnavailable else {
+        guard plan.programs[slot].role == .worker, configuration.spawnStrategy == .zygote, !zygoteUnavailable else {
             return false
         }
         if let zygote { return !zygote.isGone }
         do {
             let zygote = try Zygote(request: spawnRequest(slot, output: (devNull, devNull)))
             self.zygote = zygote
-            forks = ZygoteForks(zygote: zygote, executable: programs[slot].executable)
+            forks = ZygoteForks(zygote: zygote, executable: plan.programs[slot].executable)
             return true
         } catch {
             zygoteUnavailable = true

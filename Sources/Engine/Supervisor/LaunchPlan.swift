@@ -1,0 +1,86 @@
+import Glibc
+
+/// What each slot runs and how a spawn request for it is built: the programs resolved once, up
+/// front (a command that is not found fails the run before anything is spawned), and the
+/// environment, descriptors and signal mask every child gets.
+struct LaunchPlan {
+    /// How to start one slot.
+    struct Program {
+        var executable: String
+        var arguments: [String]
+        /// Worker or extra for Swift children (re-executed binary); nil for commands.
+        var role: ChildKind?
+    }
+
+    /// Every slot's program, by slot.
+    let programs: [Program]
+    private let configuration: SupervisorConfiguration
+    private let payload: LaunchPayload
+    /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
+    private let baseEnvironment: [String]
+
+    /// Resolves every slot's program; throws for a command not found.
+    init(configuration: SupervisorConfiguration, payload: LaunchPayload) throws(SupervisorError) {
+        self.configuration = configuration
+        self.payload = payload
+        baseEnvironment = ChildEnvironment.base(inherited: Environment.entries(), additions: configuration.environment)
+        programs = try Self.resolve(configuration)
+    }
+
+    /// What exec needs to start `slot` writing to `output`, with the supervisor's shared
+    /// descriptors: stdin, the watchdog's pipe, the notify socket's address.
+    func request(
+        _ slot: Int, output: (stdout: CInt, stderr: CInt), standardInput: CInt, watchdog: CInt?, notifyAddress: String
+    ) -> SpawnRequest {
+        let program = programs[slot]
+        let environment = ChildEnvironment.build(
+            base: baseEnvironment, slot: slot, role: program.role,
+            workerCount: configuration.workers, stopSignals: configuration.stopSignals,
+            notifyAddress: notifyAddress,
+            payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
+            supervisorPid: Syscalls.processID)
+        return SpawnRequest(
+            executable: program.executable, arguments: program.arguments, environment: environment,
+            standardInput: standardInput, standardOutput: output.stdout, standardError: output.stderr,
+            inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
+            blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
+            watchdog: watchdog)
+    }
+
+    private static func resolve(_ configuration: SupervisorConfiguration) throws(SupervisorError) -> [Program] {
+        let swiftExecutable: String
+        let swiftArguments: [String]
+        switch configuration.worker {
+        case .swiftWorker(let executable, let arguments):
+            swiftExecutable = executable ?? "/proc/self/exe"
+            swiftArguments =
+                [executable ?? CommandLine.arguments.first ?? "/proc/self/exe"]
+                + (arguments ?? Array(CommandLine.arguments.dropFirst()))
+        case .command:
+            swiftExecutable = "/proc/self/exe"
+            swiftArguments = CommandLine.arguments.isEmpty ? ["/proc/self/exe"] : CommandLine.arguments
+        }
+        func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Program {
+            guard let resolved = ExecutableLookup.resolve(arguments[0]) else {
+                throw .spawnFailed(
+                    SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
+            }
+            return Program(executable: resolved, arguments: arguments, role: nil)
+        }
+        var programs: [Program] = []
+        let workerProgram: Program
+        switch configuration.worker {
+        case .swiftWorker:
+            workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
+        case .command(let arguments, _): workerProgram = try command(arguments, slot: 0)
+        }
+        programs += Array(repeating: workerProgram, count: configuration.workers)
+        for (offset, extra) in configuration.extras.enumerated() {
+            switch extra.body {
+            case .command(let arguments): programs.append(try command(arguments, slot: configuration.workers + offset))
+            case .swift: programs.append(Program(executable: swiftExecutable, arguments: swiftArguments, role: .extra))
+            }
+        }
+        return programs
+    }
+}

@@ -155,34 +155,28 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     private func waitAndHandle(timeout: CInt) throws(SupervisorError) {
-        var fds: [pollfd] = [
-            pollfd(fd: signals.readDescriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: notify.descriptor, events: Int16(POLLIN), revents: 0),
-        ]
-        let zygoteControl = zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1
-        fds.append(pollfd(fd: zygoteControl, events: Int16(POLLIN), revents: 0))
-        let frontendDescriptors = frontend.descriptors
-        for fd in frontendDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-        let writeDescriptors = frontend.writeDescriptors
-        for fd in writeDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
+        var set = PollSet()
+        set.add(.signals, signals.readDescriptor)
+        set.add(.notify, notify.descriptor)
+        set.add(.zygote, zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1)
+        for fd in frontend.descriptors { set.add(.frontend(fd), fd) }
+        for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd, writing: true) }
         if zygote?.isGone != false, !watchesForkedExits { watchForkedExits() }
-        fds.append(pollfd(fd: watch.descriptor, events: Int16(POLLIN), revents: 0))
+        set.add(.children, watch.descriptor)
         do {
-            _ = try Syscalls.poll(&fds, timeoutMilliseconds: timeout)
+            try set.wait(timeoutMilliseconds: timeout)
         } catch {
             throw .system(error)
         }
         let now = clock.now
-        let isReady: (pollfd) -> Bool = { $0.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 }
-        if isReady(fds[0]) {
+        if set.isReady(.signals) {
             handleSignals(signals.drain(), now: now)
         }
         // Forked workers' pids first, so that their first datagrams find them.
-        if isReady(fds[2]), spawnWhatIsReady() { wakeFrontend(now: now, readable: []) }
-        if isReady(fds[1]) { receiveNotifications(now: now) }
-        if isReady(fds[2]) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
-        let readableFrontend = frontendDescriptors.enumerated().filter { isReady(fds[3 + $0.offset]) }.map(\.element)
-        if isReady(fds[fds.count - 1]) {
+        if set.isReady(.zygote), spawnWhatIsReady() { wakeFrontend(now: now, readable: []) }
+        if set.isReady(.notify) { receiveNotifications(now: now) }
+        if set.isReady(.zygote) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
+        if set.isReady(.children) {
             for (slot, role) in watch.ready() {
                 switch role {
                 case .stdout: readOutput(slot: slot, stream: .stdout, limit: 4)
@@ -193,7 +187,7 @@ final class SupervisorDriver<F: Frontend> {
         }
         if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
         perform(core.tick(now: now))
-        wakeFrontend(now: now, readable: readableFrontend)
+        wakeFrontend(now: now, readable: set.readableFrontend)
     }
 
     /// Watches a new child's pipes, and its pidfd unless the zygote reports its exit.

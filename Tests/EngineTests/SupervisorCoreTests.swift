@@ -262,8 +262,11 @@ struct SupervisorCoreTests {
         let end = core.report.slots[1].end
         #expect(end?.isStoppedByOperator == true)
         #expect(end?.description == "stopped by operator (SIGKILL)")
-        _ = core.stopSignalReceived(.terminate, now: t0)
+        // A signal to every process (the q key) is a stop, not an operator's signal to one.
+        _ = core.command(.signal(.terminate, to: .all), now: t0)
         _ = core.exited(slot: 2, .signaled(.terminate, coreDumped: false), now: t0)
+        #expect(core.report.slots[2].end?.isStoppedByOperator == false)
+        #expect(core.report.slots[2].end?.description.hasPrefix("killed by SIGTERM") == true)
         #expect(core.report.exitStatus == SupervisorReport.exitClean)
     }
 

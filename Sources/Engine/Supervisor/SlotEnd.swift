@@ -27,10 +27,8 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     public var isClean: Bool { failure == nil }
 
     /// It died of a signal an operator sent to it alone (a key, a command): intended, so not a
-    /// failure.
-    public var isStoppedByOperator: Bool {
-        failure == nil && termination.signal != nil && origin == .supervisor(.command)
-    }
+    /// failure. (A signal to every process is a stop, not this.)
+    public var isStoppedByOperator: Bool = false
 
     public var description: String {
         if isStoppedByOperator, let signal = termination.signal { return "stopped by operator (\(signal))" }

@@ -475,7 +475,9 @@ struct SupervisorCore {
         }
         if let failure = slot.failure { return SlotEnd(termination: termination, origin: origin, failure: failure) }
         if let signal = termination.signal, slot.operatorSignals.contains(signal), origin == .supervisor(.command) {
-            return SlotEnd(termination: termination, origin: origin, failure: nil)
+            var end = SlotEnd(termination: termination, origin: origin, failure: nil)
+            end.isStoppedByOperator = true
+            return end
         }
         let failure: SlotFailure?
         if case .supervisor(let reason)? = origin, termination.signal == .kill {

@@ -4,6 +4,7 @@
    in proportion to the children already running: 4,096 workers took 17 s. From this table it
    costs the same for the first child and the last. */
 #include "CProcessShims.h"
+#include "Rights.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,56 +33,18 @@ typedef struct {
     int error;
 } corral_spawner_reply;
 
-/* Sends a reply and, when `pidfd` is not -1, the child's pidfd with it (SCM_RIGHTS). */
-static int corral_spawner_send_reply(int control, const corral_spawner_reply *reply, int pidfd) {
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(int))];
-    } space;
-    memset(&space, 0, sizeof space);
-    struct iovec vector = {.iov_base = (void *)reply, .iov_len = sizeof *reply};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    if (pidfd >= 0) {
-        message.msg_control = space.bytes;
-        message.msg_controllen = sizeof space.bytes;
-        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-        header->cmsg_level = SOL_SOCKET;
-        header->cmsg_type = SCM_RIGHTS;
-        header->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(header), &pidfd, sizeof pidfd);
-    }
-    ssize_t sent;
-    do {
-        sent = sendmsg(control, &message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    return sent == (ssize_t)sizeof *reply ? 0 : -1;
+/* Sends a reply and, when `pidfd` is not -1, the child's pidfd with it. */
+static int corral_spawner_send_reply(int control, corral_spawner_reply *reply, int pidfd) {
+    corral_rights_message message;
+    corral_rights_init(&message, reply, sizeof *reply);
+    return corral_rights_send(control, &message, &pidfd, pidfd >= 0 ? 1 : 0);
 }
 
 /* Receives a reply and the pidfd sent with it (-1 when none came). */
 static ssize_t corral_spawner_receive_reply(int control, corral_spawner_reply *reply, int *pidfd) {
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(int))];
-    } space;
-    struct iovec vector = {.iov_base = reply, .iov_len = sizeof *reply};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    message.msg_control = space.bytes;
-    message.msg_controllen = sizeof space.bytes;
-    ssize_t got;
-    do {
-        got = recvmsg(control, &message, MSG_CMSG_CLOEXEC);
-    } while (got < 0 && errno == EINTR);
-    *pidfd = -1;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    if (got > 0 && header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(pidfd, CMSG_DATA(header), sizeof(int));
-    return got;
+    corral_rights_message message;
+    corral_rights_init(&message, reply, sizeof *reply);
+    return corral_rights_receive(control, &message, pidfd, 1);
 }
 
 static int corral_spawner_keeps(const corral_spawner_setup *setup, int fd) {
@@ -105,40 +68,11 @@ static int corral_spawner_trim(const corral_spawner_setup *setup) {
     return corral_close_range((unsigned int)highest + 1, ~0U);
 }
 
-/* A request on the wire: the pointer to it, and its stdout and stderr descriptors as SCM_RIGHTS. */
-typedef struct {
-    struct msghdr message;
-    struct iovec vector;
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(int) * 2)];
-    } space;
-} corral_spawner_message;
-
-static void corral_spawner_message_init(corral_spawner_message *wire, const corral_spawn_request **request) {
-    memset(wire, 0, sizeof *wire);
-    wire->vector.iov_base = (void *)request;
-    wire->vector.iov_len = sizeof *request;
-    wire->message.msg_iov = &wire->vector;
-    wire->message.msg_iovlen = 1;
-    wire->message.msg_control = wire->space.bytes;
-    wire->message.msg_controllen = sizeof wire->space.bytes;
-}
-
 /* Receives one request: a pointer to it, and its stdout and stderr descriptors. */
 static ssize_t corral_spawner_receive(int control, const corral_spawn_request **request, int fds[2]) {
-    corral_spawner_message wire;
-    corral_spawner_message_init(&wire, request);
-    struct msghdr *message = &wire.message;
-    ssize_t got;
-    do {
-        got = recvmsg(control, message, MSG_CMSG_CLOEXEC);
-    } while (got < 0 && errno == EINTR);
-    fds[0] = fds[1] = -1;
-    struct cmsghdr *header = CMSG_FIRSTHDR(message);
-    if (header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof(int) * 2))
-        memcpy(fds, CMSG_DATA(header), sizeof(int) * 2);
-    return got;
+    corral_rights_message message;
+    corral_rights_init(&message, (void *)request, sizeof *request);
+    return corral_rights_receive(control, &message, fds, 2);
 }
 
 static void *corral_spawner_main(void *raw) {
@@ -245,20 +179,10 @@ int corral_spawner_spawn(
     corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
     *stage = CORRAL_SPAWN_STAGE_FORK;
     *pidfd = -1;
-    corral_spawner_message wire;
-    corral_spawner_message_init(&wire, &request);
-    struct msghdr *message = &wire.message;
-    struct cmsghdr *header = CMSG_FIRSTHDR(message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int) * 2);
+    corral_rights_message message;
+    corral_rights_init(&message, (void *)&request, sizeof request);
     int fds[2] = {request->stdout_fd, request->stderr_fd};
-    memcpy(CMSG_DATA(header), fds, sizeof fds);
-    ssize_t sent;
-    do {
-        sent = sendmsg(spawner->control, message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    if (sent != (ssize_t)sizeof request) return -1;
+    if (corral_rights_send(spawner->control, &message, fds, 2) != 0) return -1;
     corral_spawner_reply reply;
     if (corral_spawner_receive_reply(spawner->control, &reply, pidfd) != (ssize_t)sizeof reply) {
         if (*pidfd >= 0) close(*pidfd);

@@ -1,5 +1,6 @@
 #include "CProcessShims.h"
 #include "ChildSetup.h"
+#include "Rights.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,40 +34,12 @@ static int corral_zygote_send(int control, const corral_zygote_message *message)
     return corral_zygote_send_bytes(control, message, sizeof *message);
 }
 
-/* A zygote request: one int (the slot) and, as SCM_RIGHTS, two descriptors. */
-typedef struct {
-    struct msghdr message;
-    struct iovec vector;
-    union {
-        struct cmsghdr align;
-        char bytes[CMSG_SPACE(sizeof(int) * 2)];
-    } control;
-} corral_slot_message;
-
-static void corral_slot_message_init(corral_slot_message *request, int *slot) {
-    memset(request, 0, sizeof *request);
-    request->vector.iov_base = slot;
-    request->vector.iov_len = sizeof *slot;
-    request->message.msg_iov = &request->vector;
-    request->message.msg_iovlen = 1;
-    request->message.msg_control = request->control.bytes;
-    request->message.msg_controllen = sizeof request->control.bytes;
-}
-
+/* A zygote request: one int (the slot) and, as SCM_RIGHTS, its stdout and stderr. */
 int corral_zygote_request(int control, int slot, int stdout_fd, int stderr_fd) {
     int fds[2] = {stdout_fd, stderr_fd};
-    corral_slot_message request;
-    corral_slot_message_init(&request, &slot);
-    struct cmsghdr *header = CMSG_FIRSTHDR(&request.message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(header), fds, sizeof fds);
-    ssize_t sent;
-    do {
-        sent = sendmsg(control, &request.message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    return sent == (ssize_t)sizeof slot ? 0 : -1;
+    corral_rights_message request;
+    corral_rights_init(&request, &slot, sizeof slot);
+    return corral_rights_send(control, &request, fds, 2);
 }
 
 int corral_zygote_receive(int control, int dont_wait, corral_zygote_message *message) {
@@ -157,9 +130,9 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
 
         int slot = -1;
         int received[2] = {-1, -1};
-        corral_slot_message request;
-        corral_slot_message_init(&request, &slot);
-        ssize_t got = recvmsg(control, &request.message, MSG_CMSG_CLOEXEC);
+        corral_rights_message request;
+        corral_rights_init(&request, &slot, sizeof slot);
+        ssize_t got = corral_rights_receive(control, &request, received, 2);
         if (got < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
             return -1;
@@ -169,9 +142,6 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
             closing = 1;
             continue;
         }
-        struct cmsghdr *header = CMSG_FIRSTHDR(&request.message);
-        if (header != NULL && header->cmsg_type == SCM_RIGHTS && header->cmsg_len == CMSG_LEN(sizeof received))
-            memcpy(received, CMSG_DATA(header), sizeof received);
         if (got != (ssize_t)sizeof slot || received[0] < 0 || received[1] < 0) {
             if (received[0] >= 0) close(received[0]);
             if (received[1] >= 0) close(received[1]);

@@ -12,6 +12,8 @@ final class SupervisorDriver<F: Frontend> {
         var pidfd: CInt?
         /// Forked by the zygote: its exit is reported by the zygote, not read with waitid.
         var viaZygote = false
+        /// Its exit was reported to the core.
+        var ended = false
         var output: [OutputStream: CInt]
         var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
         /// The last standard error lines, for the report of its end.
@@ -298,6 +300,9 @@ final class SupervisorDriver<F: Frontend> {
         child.viaZygote = true
         do throws(SystemCallError) {
             child.pidfd = try Syscalls.pidfdOpen(forked.pid)
+        } catch  where error.errno == .noSuchProcess {
+            // It has already ended (a worker failing at once), and the zygote, its parent and
+            // only reaper, reports how: take it without a pidfd; nothing is left to signal.
         } catch {
             // It runs but cannot be watched: kill it (the zygote reaps it), then report.
             ZygoteForks.kill(forked.pid)
@@ -503,10 +508,13 @@ final class SupervisorDriver<F: Frontend> {
     /// closes its pidfd and reports the exit.
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
         for stream in [OutputStream.stdout, .stderr] { readOutput(slot: slot, stream: stream, limit: 16) }
-        guard let child = children[slot], let pidfd = child.pidfd else { return }
-        watch.remove(pidfd)
-        Syscalls.close(pidfd)
-        children[slot]?.pidfd = nil
+        guard let child = children[slot], !child.ended else { return }
+        children[slot]?.ended = true
+        if let pidfd = child.pidfd {
+            watch.remove(pidfd)
+            Syscalls.close(pidfd)
+            children[slot]?.pidfd = nil
+        }
         // Its group id stays reserved while any member lives, so the group can still be signalled.
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         if groupRemains {

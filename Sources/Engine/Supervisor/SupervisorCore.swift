@@ -73,6 +73,8 @@ struct SupervisorCore {
     private var phase: Phase = .starting
     private var nextToSpawn = 0
     private var slotByPid: [pid_t: Int] = [:]
+    /// The slots whose group lingers (so timers look at them, not at every slot).
+    private var lingeringSlots: Set<Int> = []
     /// How many slots are in the running state (so "all running" costs no scan).
     private var runningCount = 0
     /// How many slots hold the run up (``Slot/holdsRun``).
@@ -145,7 +147,7 @@ struct SupervisorCore {
         var earliest: ContinuousClock.Instant?
         if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
         if !isStoppingOrStopped {
-            for slot in slots where slot.groupLingers {
+            for slot in lingeringSlots.map({ slots[$0] }) {
                 if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
             }
         }
@@ -294,6 +296,7 @@ struct SupervisorCore {
         end.lastLines = lastLines
         slots[index].end = end
         slots[index].groupLingers = groupRemains
+        if groupRemains { lingeringSlots.insert(index) }
         slotByPid[pid] = nil
         if !groupRemains { liveCount -= 1 }
         var actions = setState(index, .exited)
@@ -309,6 +312,7 @@ struct SupervisorCore {
     mutating func groupEnded(slot index: Int) -> [Action] {
         guard slots[index].groupLingers else { return [] }
         slots[index].groupLingers = false
+        lingeringSlots.remove(index)
         liveCount -= 1
         return finishIfDone()
     }
@@ -330,7 +334,7 @@ struct SupervisorCore {
             actions += liveSlots.flatMap { killGroup($0, reason: .timeout) }
         }
         if !isStoppingOrStopped {
-            for index in slots.indices where slots[index].groupLingers {
+            for index in lingeringSlots.sorted() {
                 guard let due = slots[index].groupDeadline, now >= due else { continue }
                 slots[index].groupDeadline = nil
                 actions += killGroup(index, reason: .timeout)

@@ -242,9 +242,14 @@ final class SupervisorDriver<F: Frontend> {
     /// reaped through their pidfds). Stops at one of ours that is not reaped yet; the next
     /// iteration reaps it, and the orphans behind it.
     private func reapOrphans() {
-        let ours = Set(children.compactMap { $0 }.filter { $0.pidfd != nil && !$0.viaZygote }.map(\.pid))
-            .union([zygote?.pid, watchdog?.pid].compactMap { $0 })
-        while let pid = Syscalls.peekEndedChild(), !ours.contains(pid) {
+        // Ours: a live slot's process we exec'ed (reaped through its pidfd), the zygote, the
+        // watchdog. Looked up per ended child, not built over every child on each SIGCHLD.
+        func isOurs(_ pid: pid_t) -> Bool {
+            if pid == zygote?.pid || pid == watchdog?.pid { return true }
+            guard let slot = core.slot(forPid: pid), let child = children[slot] else { return false }
+            return child.pidfd != nil && !child.viaZygote
+        }
+        while let pid = Syscalls.peekEndedChild(), !isOurs(pid) {
             Syscalls.reap(pid)
             logger.debug("reaped orphan \(pid)")
         }

@@ -21,9 +21,11 @@ struct OutputConsumerEndToEndTests {
         let corral = try RunningProgram(
             corralExecutable, ["--no-tui", "-w", "2", "--"] + Self.tickers(recordingIn: pipeline.directory),
             output: pipeline.path)
-        #expect(pipeline.firstLine(within: .seconds(10)) != nil)
         // Once both workers have their trap set (they tick), the reader leaves.
-        usleep(300_000)
+        let ticking = pipeline.readLines(within: .seconds(10)) { lines in
+            lines.contains("worker.0 | tick") && lines.contains("worker.1 | tick")
+        }
+        #expect(ticking)
         pipeline.closeReader()
         #expect(corral.wait(timeout: .seconds(15)) == 0, "stderr: \(corral.stderr)")
         for index in 0..<2 {
@@ -40,14 +42,17 @@ struct OutputConsumerEndToEndTests {
             corralExecutable, ["--no-tui", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood],
             output: pipeline.path)
         #expect(pipeline.firstLine(within: .seconds(10)) != nil)
-        // The test reads no more: the pipe fills at once.
-        usleep(500_000)
+        // The test reads no more: once the pipe is full, corral's writes would block.
+        #expect(pipeline.holds(60_000, within: .seconds(10)))
         let sent = ContinuousClock.now
         kill(corral.pid, SIGTERM)
+        // Exit status 2: the SIGKILL after the wait timeout came, which a blocked loop never
+        // sends (it would still be waiting on the reader when wait() gives up after 15 s).
         #expect(corral.wait(timeout: .seconds(15)) == 2, "stderr: \(corral.stderr)")
-        // The 1 s wait timeout, then at most 1 s for the stalled reader at the end.
+        // The 1 s wait timeout, then at most 1 s for the stalled reader at the end: far less
+        // than this bound, which only a loop that waited on its reader would reach.
         let took = sent.duration(to: .now)
-        #expect(took < .milliseconds(3500), "corral took \(took) to stop")
+        #expect(took < .seconds(6), "corral took \(took) to stop")
         #expect(corral.stderr.contains("the reader of corral's output did not keep up"), "\(corral.stderr)")
     }
 }
@@ -72,9 +77,10 @@ struct FlowControlEndToEndTests {
         let sent = ContinuousClock.now
         kill(supervisor, SIGTERM)
         // The 1 s wait timeout, then at most 1 s for the stopped terminal at the end.
-        let ended = eventually(within: .seconds(4)) { hasEnded(supervisor) }
-        #expect(ended, "corral blocked on its stopped terminal")
-        #expect(sent.duration(to: .now) < .milliseconds(3500))
+        // The 1 s wait timeout, then at most 1 s for the stopped terminal: far less than this
+        // bound, which a loop blocked on its terminal (until Ctrl-Q) would never meet.
+        let ended = eventually(within: .seconds(6)) { hasEnded(supervisor) }
+        #expect(ended, "corral blocked on its stopped terminal (stopping took \(sent.duration(to: .now)))")
         run.session.press("C-q")
         #expect(run.exitStatus() == "2")
     }

@@ -212,6 +212,26 @@ final class Pipeline {
         return nil
     }
 
+    /// Reads lines until `done` holds for the lines read so far (bounded); returns whether it did.
+    func readLines(within limit: Duration, until done: ([String]) -> Bool) -> Bool {
+        var lines: [String] = []
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            guard let line = firstLine(within: ContinuousClock.now.duration(to: deadline)) else { return false }
+            lines.append(line)
+            if done(lines) { return true }
+        }
+        return false
+    }
+
+    /// Whether the pipe holds at least `bytes` unread bytes (FIONREAD), waiting up to `limit`.
+    func holds(_ bytes: Int32, within limit: Duration) -> Bool {
+        eventually(within: limit) {
+            var unread: Int32 = 0
+            return ioctl(reader, UInt(FIONREAD), &unread) == 0 && unread >= bytes
+        }
+    }
+
     /// Closes the reading end: the writer gets EPIPE from now on.
     func closeReader() {
         if reader >= 0 { close(reader) }

@@ -5,16 +5,15 @@ import Glibc
 /// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
 final class HeadlessLog: Frontend {
-    private let output: OutputWriter
-    private var consumer = OutputConsumer()
-    private var keys = HeadlessKeys()
+    private let channel: HeadlessChannel
+    private var output: OutputWriter { channel.output }
     private let colors: Bool
     private let showsControls: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
 
     init(output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool) {
-        self.output = output
+        self.channel = HeadlessChannel(output: output)
         self.names = SlotNames(workers: workers)
         self.waitTimeout = waitTimeout
         self.colors = colors
@@ -26,7 +25,7 @@ final class HeadlessLog: Frontend {
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
-        keys.observe(event)
+        channel.observe(event)
         if case .output(let slot, let stream, let line) = event {
             let prefix = "\(names.name(slot)) | "
             output.output((stream == .stderr ? paint(prefix, 31) : prefix) + shown(line))
@@ -37,20 +36,18 @@ final class HeadlessLog: Frontend {
         if case .stopped = event { output.flush() }
     }
 
-    var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
+    var descriptors: [CInt] { channel.descriptors }
 
-    var descriptors: [CInt] { keys.input.map { [$0] } ?? [] }
+    var writeDescriptors: [CInt] { channel.writeDescriptors }
 
-    /// At once while lines wait that came after the last flush (events of a typed command).
-    var nextDeadline: ContinuousClock.Instant? { output.hasUnflushedLines ? .now : nil }
+    var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
 
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
-        output.flush()
-        return consumer.check(output) + keys.commands(readable: readable)
+        channel.wake(readable: readable)
     }
 
     /// Writes what is still waiting (a stalled reader gets at most a second).
-    func finish() { consumer.finish(output) }
+    func finish() { channel.finish() }
 
     /// The line for an event (without the time), or nil for events that print nothing.
     func describe(_ event: EngineEvent) -> String? {
@@ -97,7 +94,7 @@ final class HeadlessLog: Frontend {
         case .stopRepeated(let signal, let deadline):
             let left =
                 deadline.map { "SIGKILL in \(ContinuousClock.now.duration(to: $0).countdownText)" } ?? "no time limit"
-            let hint = keys.isActive ? "; type k and Enter to force-kill" : ""
+            let hint = channel.readsKeys ? "; type k and Enter to force-kill" : ""
             return "corral already stopping (\(signal) again): nothing sent twice; \(left)\(hint)"
         case .signalIgnored(let signal):
             if signal.rawValue == SIGTSTP {

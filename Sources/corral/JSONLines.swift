@@ -3,14 +3,13 @@ import CorralEngine
 /// `--json`: one JSON object per line, each with `"time"` (UTC, ISO 8601) and `"event"`.
 /// The schema is in the README ("Headless output").
 final class JSONLines: Frontend {
-    private let output: OutputWriter
-    private var consumer = OutputConsumer()
-    private var keys = HeadlessKeys()
+    private let channel: HeadlessChannel
+    private var output: OutputWriter { channel.output }
     private var names: SlotNames
     private let clock = ContinuousClock()
 
     init(output: OutputWriter, workers: Int) {
-        self.output = output
+        self.channel = HeadlessChannel(output: output)
         self.names = SlotNames(workers: workers)
         output.dropNotice = { count in
             var object = JSONObject()
@@ -23,26 +22,24 @@ final class JSONLines: Frontend {
 
     func handle(_ event: EngineEvent) {
         names.observe(event)
-        keys.observe(event)
+        channel.observe(event)
         let line = encode(event, time: WallClock.iso8601(), now: clock.now)
         if case .output = event { output.output(line) } else { output.event(line) }
         if case .stopped = event { output.flush() }
     }
 
-    var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
+    var descriptors: [CInt] { channel.descriptors }
 
-    var descriptors: [CInt] { keys.input.map { [$0] } ?? [] }
+    var writeDescriptors: [CInt] { channel.writeDescriptors }
 
-    /// At once while lines wait that came after the last flush (events of a typed command).
-    var nextDeadline: ContinuousClock.Instant? { output.hasUnflushedLines ? .now : nil }
+    var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
 
     func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
-        output.flush()
-        return consumer.check(output) + keys.commands(readable: readable)
+        channel.wake(readable: readable)
     }
 
     /// Writes what is still waiting (a stalled reader gets at most a second).
-    func finish() { consumer.finish(output) }
+    func finish() { channel.finish() }
 
     /// The JSON line for an event.
     func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {

@@ -34,15 +34,10 @@ enum FileError {
     }
 
     /// Writes `line` if standard error takes it at once (a terminal stopped with Ctrl-S, or a
-    /// full pipe, does not), through a non-blocking description of its own.
+    /// full pipe, does not), through a description of its own (``OutputWriter``).
     static func writeWithoutBlocking(_ line: String) {
-        var info = stat()
-        let kind = fstat(STDERR_FILENO, &info) == 0 ? info.st_mode & S_IFMT : 0
-        guard kind == S_IFIFO || kind == S_IFCHR else { return write(line) }
-        let fd = open("/proc/self/fd/\(STDERR_FILENO)", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return write(line) }
-        defer { close(fd) }
-        let bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let writer = OutputWriter(descriptor: STDERR_FILENO)
+        writer.event(line)
+        writer.flush()
     }
 }

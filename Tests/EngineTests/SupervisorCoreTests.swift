@@ -227,9 +227,12 @@ struct SupervisorCoreTests {
         #expect(signals(ended) == [0: [.terminate]])
         #expect(ended.contains(.emit(.signalSent(slot: 0, pid: 100, .terminate, .cleanup))))
         #expect(core.nextDeadline == t0 + .seconds(3))
-        // The server's stop later does not signal that group again.
+        // The server's stop later does not signal that group again, and the group keeps its
+        // own deadline (3 s from its process's end), earlier than the stop's (4 s).
         let stop = core.stopSignalReceived(.interrupt, now: t0 + .seconds(1))
         #expect(signals(stop) == [1: [.interrupt]])
+        #expect(core.nextDeadline == t0 + .seconds(3))
+        #expect(core.tick(now: t0 + .seconds(3)).contains(.killGroup(slot: 0)))
         _ = core.exited(slot: 1, .signaled(.interrupt, coreDumped: false), now: t0 + .seconds(1))
         #expect(!core.isStopped)
         #expect(core.groupEnded(slot: 0).contains(.emit(.serverStateChanged(.stopped))))

@@ -146,10 +146,8 @@ struct SupervisorCore {
     var nextDeadline: ContinuousClock.Instant? {
         var earliest: ContinuousClock.Instant?
         if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
-        if !isStoppingOrStopped {
-            for slot in lingeringSlots.map({ slots[$0] }) {
-                if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
-            }
+        for slot in lingeringSlots.map({ slots[$0] }) where !slot.groupKilled {
+            if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
         }
         if let initTimeout {
             for slot in slots where slot.state == .initializing && slot.failure == nil {
@@ -331,14 +329,14 @@ struct SupervisorCore {
         var actions: [Action] = []
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
-            actions += liveSlots.flatMap { killGroup($0, reason: .timeout) }
+            actions += liveSlots.filter { !slots[$0].groupKilled }.flatMap { killGroup($0, reason: .timeout) }
         }
-        if !isStoppingOrStopped {
-            for index in lingeringSlots.sorted() {
-                guard let due = slots[index].groupDeadline, now >= due else { continue }
-                slots[index].groupDeadline = nil
-                actions += killGroup(index, reason: .timeout)
-            }
+        // A group that lingers since its process ended has a deadline of its own, also when a
+        // stop began after it (the stop's may be later).
+        for index in lingeringSlots.sorted() where !slots[index].groupKilled {
+            guard let due = slots[index].groupDeadline, now >= due else { continue }
+            slots[index].groupDeadline = nil
+            actions += killGroup(index, reason: .timeout)
         }
         if let initTimeout {
             for index in slots.indices where slots[index].state == .initializing && slots[index].failure == nil {

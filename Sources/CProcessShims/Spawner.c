@@ -131,14 +131,8 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return NULL;
     corral_spawner_setup *setup = malloc(sizeof *setup);
     corral_spawner *spawner = malloc(sizeof *spawner);
-    if (setup == NULL || spawner == NULL) {
-        free(setup);
-        free(spawner);
-        close(pair[0]);
-        close(pair[1]);
-        errno = ENOMEM;
-        return NULL;
-    }
+    int failure = ENOMEM;
+    if (setup == NULL || spawner == NULL) goto failed;
     setup->control = pair[1];
     setup->keep_count = keep_count;
     memcpy(setup->keep, keep, sizeof(int) * (size_t)keep_count);
@@ -147,16 +141,9 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    int created = pthread_create(&spawner->thread, NULL, corral_spawner_main, setup);
+    failure = pthread_create(&spawner->thread, NULL, corral_spawner_main, setup);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (created != 0) {
-        free(setup);
-        free(spawner);
-        close(pair[0]);
-        close(pair[1]);
-        errno = created;
-        return NULL;
-    }
+    if (failure != 0) goto failed;
     corral_spawner_reply ready = {-1, 0, 0, EPROTO};
     ssize_t got;
     do {
@@ -173,6 +160,15 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
     }
     spawner->control = pair[0];
     return spawner;
+
+failed:
+    /* Nothing started: the setup and the socket pair go. */
+    free(setup);
+    free(spawner);
+    close(pair[0]);
+    close(pair[1]);
+    errno = failure;
+    return NULL;
 }
 
 int corral_spawner_spawn(

@@ -1,0 +1,180 @@
+import Glibc
+import Logging
+
+/// Starts children, one way or the other: Swift workers forked by the zygote (asked ahead of
+/// their turn) and everything else by exec on the spawner thread. Either way the result is a
+/// ``ChildTable/Child`` with its pidfd and output pipes, or the ``SpawnError`` that says why not.
+final class ChildStarter {
+    let plan: LaunchPlan
+    private let configuration: SupervisorConfiguration
+    private let payload: LaunchPayload
+    /// Every child's standard input.
+    private let devNull: CInt
+    private let watchdog: CInt?
+    private let notifyAddress: String
+    /// Where children started by exec are spawned from (started with the first of them); nil
+    /// after it could not start: then from this thread.
+    private var spawner: Spawner?
+    private var spawnerUnavailable = false
+    /// The zygote, once the first worker was asked of it.
+    private(set) var zygote: Zygote?
+    private var zygoteUnavailable = false
+    /// The workers asked of the zygote ahead of their turn.
+    private var forks: ZygoteForks?
+    private var logger: Logger { configuration.logger }
+
+    /// A starter for `plan`'s programs, giving each child the watchdog's descriptor and the
+    /// notify socket's address.
+    init(
+        configuration: SupervisorConfiguration, payload: LaunchPayload, plan: LaunchPlan, watchdog: CInt?,
+        notifyAddress: String
+    ) throws(SystemCallError) {
+        self.configuration = configuration
+        self.payload = payload
+        self.plan = plan
+        self.watchdog = watchdog
+        self.notifyAddress = notifyAddress
+        devNull = try Syscalls.open("/dev/null", flags: O_RDWR)
+    }
+
+    deinit {
+        spawner?.stop()
+        zygote?.finish()
+        Syscalls.close(devNull)
+    }
+
+    /// Whether some worker asked of the zygote has not been taken yet.
+    var hasForksInFlight: Bool { forks?.isEmpty == false }
+
+    /// Whether `slot` was asked of the zygote and is not taken yet.
+    func isRequested(_ slot: Int) -> Bool { forks?.isRequested(slot) == true }
+
+    /// Whether the worker in `slot` is forked by the zygote; starts the zygote on first use
+    /// (with its output to `/dev/null`). A zygote that cannot start (another thread was
+    /// running in it) means exec for the rest of the run.
+    func forksWorker(_ slot: Int) -> Bool {
+        if isRequested(slot) { return true }
+        guard plan.programs[slot].role == .worker, configuration.spawnStrategy == .zygote, !zygoteUnavailable else {
+            return false
+        }
+        if let zygote { return !zygote.isGone }
+        do {
+            let zygote = try Zygote(request: request(slot, output: (devNull, devNull)))
+            self.zygote = zygote
+            forks = ZygoteForks(zygote: zygote, executable: plan.programs[slot].executable)
+            return true
+        } catch {
+            zygoteUnavailable = true
+            logger.warning("no zygote, starting each Swift worker by exec: \(error)")
+            return false
+        }
+    }
+
+    /// Asks the zygote ahead for the worker slots from `slot` on, so that it forks while the
+    /// supervisor goes on.
+    func requestForks(from slot: Int) {
+        forks?.request(from: slot, upTo: configuration.workers)
+    }
+
+    /// The worker the zygote forked for `slot`, once its answer came; nil while it has not.
+    func takeFork(_ slot: Int) -> Result<ChildTable.Child, SpawnError>? {
+        guard let forks, let outcome = forks.take(slot) else { return nil }
+        switch outcome {
+        case .success(let forked): return adopt(forked, slot: slot)
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Kills the forked workers whose answers came but whose slots are no longer wanted.
+    func abandonAnsweredForks() {
+        if let forks, !forks.isEmpty { forks.abandonAnswered() }
+    }
+
+    /// Kills every forked worker not taken yet, waiting up to `timeout` for the answers.
+    func abandonAllForks(within timeout: Duration) {
+        forks?.abandonAll(within: timeout)
+    }
+
+    /// Stops the spawner thread (every child it started has ended).
+    func stopSpawner() { spawner?.stop() }
+
+    /// A worker the zygote forked for `slot`, with its pidfd; killed if it cannot be watched.
+    private func adopt(_ forked: ZygoteForks.Forked, slot: Int) -> Result<ChildTable.Child, SpawnError> {
+        var child = ChildTable.Child(
+            slot: slot, pid: forked.pid, viaZygote: true, output: [.stdout: forked.stdout, .stderr: forked.stderr])
+        do throws(SystemCallError) {
+            child.pidfd = try Syscalls.pidfdOpen(forked.pid)
+        } catch  where error.errno == .noSuchProcess {
+            // It has already ended (a worker failing at once), and the zygote, its parent and
+            // only reaper, reports how: take it without a pidfd; nothing is left to signal.
+        } catch {
+            // It runs but cannot be watched: kill it (the zygote reaps it), then report.
+            ZygoteForks.kill(forked.pid)
+            child.close()
+            return .failure(
+                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+        }
+        return .success(child)
+    }
+
+    /// Starts `slot` by exec, with new output pipes.
+    func exec(_ slot: Int) -> Result<ChildTable.Child, SpawnError> {
+        let pipes: OutputPipes
+        do {
+            pipes = try OutputPipes.make()
+        } catch {
+            return .failure(
+                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+        }
+        let spawned: ChildSpawner.Spawned
+        do {
+            spawned = try ChildSpawner.spawn(
+                request(slot, output: (pipes.stdout.write, pipes.stderr.write)), via: startSpawner())
+        } catch {
+            pipes.closeWriteEnds()
+            pipes.closeReadEnds()
+            return .failure(error)
+        }
+        pipes.closeWriteEnds()
+        let pid = spawned.pid
+        var child = ChildTable.Child(
+            slot: slot, pid: pid, output: [.stdout: pipes.stdout.read, .stderr: pipes.stderr.read])
+        // The pidfd was made with the child, so no other reaper can have taken it; only on a
+        // kernel without CLONE_PIDFD is it opened from the pid, with that risk.
+        if let pidfd = spawned.pidfd {
+            child.pidfd = pidfd
+            return .success(child)
+        }
+        do {
+            child.pidfd = try Syscalls.pidfdOpen(pid)
+        } catch {
+            // The child runs but cannot be watched: kill and reap it, then report.
+            _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
+            var status: CInt = 0
+            _ = waitpid(pid, &status, 0)
+            child.close()
+            return .failure(
+                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+        }
+        return .success(child)
+    }
+
+    /// What exec needs to start `slot` writing to `output`.
+    private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
+        plan.request(slot, output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress)
+    }
+
+    /// The spawner thread, started on first use with the descriptors every child may be given.
+    private func startSpawner() -> Spawner? {
+        if let spawner { return spawner }
+        guard !spawnerUnavailable else { return nil }
+        let keep = [devNull] + [watchdog].compactMap { $0 } + payload.sockets.map(\.descriptor)
+        do {
+            spawner = try Spawner(keeping: keep)
+        } catch {
+            spawnerUnavailable = true
+            logger.warning("no spawner thread, spawning from the supervisor's thread: \(error)")
+        }
+        return spawner
+    }
+}

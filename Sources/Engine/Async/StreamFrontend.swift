@@ -1,0 +1,21 @@
+/// The front end behind ``SupervisorHandle``: queues every event for the async consumer (see
+/// ``EventQueue`` for what it keeps) and hands the driver the commands sent through the handle.
+struct StreamFrontend: Frontend {
+    private let events: EventQueue
+    private let inbox: CommandInbox
+
+    init(events: EventQueue, inbox: CommandInbox) {
+        self.events = events
+        self.inbox = inbox
+    }
+
+    var descriptors: [CInt] { [inbox.descriptor] }
+
+    mutating func handle(_ event: EngineEvent) {
+        events.push(event)
+    }
+
+    mutating func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        readable.contains(inbox.descriptor) ? inbox.take() : []
+    }
+}

@@ -5,6 +5,7 @@ let package = Package(
     name: "Corral",
     products: [
         .library(name: "CorralEngine", targets: ["CorralEngine"]),
+        .library(name: "CorralServiceLifecycle", targets: ["CorralServiceLifecycle"]),
         .executable(name: "corral", targets: ["corral"]),
     ],
     dependencies: [
@@ -12,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -30,8 +32,18 @@ let package = Package(
             ],
             path: "Sources/Engine"),
         .target(
+            name: "CorralServiceLifecycle",
+            dependencies: [
+                "CorralEngine",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/ServiceLifecycle"),
+        .target(
             name: "CorralTUI",
-            dependencies: ["CorralEngine", "CNcursesw"],
+            dependencies: [
+                "CorralEngine", "CNcursesw",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Sources/TUI"),
         .target(
             name: "CorralDemo",
@@ -40,6 +52,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Sources/Demo"),
         .executableTarget(
@@ -54,6 +67,7 @@ let package = Package(
             name: "CorralBench",
             dependencies: [
                 "CorralEngine", "CorralTUI", "corral-bench-worker",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(
             name: "corral-bench-worker",
@@ -62,14 +76,28 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"])]),
         .executableTarget(
             name: "corral-test-worker",
-            dependencies: ["CorralEngine"],
+            dependencies: [
+                "CorralEngine", "CorralServiceLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Sources/CorralTestWorker"),
         .target(
             name: "CorralTestSupport",
             path: "Tests/Support"),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["CorralEngine", "corral-test-worker", "CorralTestSupport"]),
+            dependencies: [
+                "CorralEngine", "corral-test-worker", "CorralTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .testTarget(
+            name: "ServiceLifecycleTests",
+            dependencies: [
+                "CorralServiceLifecycle", "CorralTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "TUITests",
             dependencies: ["CorralTUI"],

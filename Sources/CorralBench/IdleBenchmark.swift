@@ -1,6 +1,7 @@
 import CorralEngine
 import CorralTUI
 import Foundation
+import SystemPackage
 
 /// `idle`: the supervisor's CPU time and wakeups over a window in which nothing happens, with 64
 /// running Swift workers headless, and with 256 under the dashboard (drawing offscreen).
@@ -19,7 +20,7 @@ enum IdleBenchmark {
             self.window = window
         }
 
-        var descriptors: [CInt] { inner.descriptors }
+        var descriptors: [FileDescriptor] { inner.descriptors }
 
         var nextDeadline: ContinuousClock.Instant? {
             [inner.nextDeadline, result == nil ? windowEnd : nil].compactMap { $0 }.min()
@@ -34,7 +35,7 @@ enum IdleBenchmark {
             }
         }
 
-        func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+        func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
             let commands = inner.wake(now: now, readable: readable)
             if let windowEnd, now >= windowEnd, result == nil {
                 let seconds = Double(window.components.seconds)

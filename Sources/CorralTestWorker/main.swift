@@ -13,8 +13,14 @@
 //   --workers N            (server) worker count           --wait-ms N      (server) wait timeout
 //   --extra-swift          (server) add a Swift extra process
 //   --thread-before-run    start a thread before Server.run (the zygote must then refuse)
+//   --service-group        the body runs a ServiceGroup (WorkerContext.run(_:)) whose service
+//                          records when the group's graceful shutdown reaches it
 import CorralEngine
+import CorralServiceLifecycle
 import Foundation
+import Logging
+import ServiceLifecycle
+import SystemPackage
 
 struct Options: Sendable {
     var initMilliseconds = 0
@@ -27,12 +33,14 @@ struct Options: Sendable {
     var workers = 2
     var waitMilliseconds = 5000
     var extraSwift = false
+    var serviceGroup = false
 
     init(_ arguments: ArraySlice<String>) {
         var iterator = arguments.makeIterator()
         while let flag = iterator.next() {
             switch flag {
             case "--extra-swift": extraSwift = true
+            case "--service-group": serviceGroup = true
             default:
                 guard let value = iterator.next() else { continue }
                 switch flag {
@@ -97,7 +105,7 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
         async let childOnMain = onMainThread()
         record(options, index, ["body-on-main-thread=\(onMainThread())", "child-on-main-thread=\(await childOnMain)"])
         if let shared { record(options, index, ["shared=\(shared.greeting) from \(shared.mainPid)"]) }
-        if let socket = worker.socket(named: "http") {
+        if let socket = worker.socket(named: "http")?.rawValue {
             let address = localAddress(socket)
             record(options, index, ["socket=\(socket) port=\(address)"])
             Thread.detachNewThread { acceptLoop(socket, index: index) }
@@ -122,6 +130,13 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
             }
         }
         record(options, index, ["ready"])
+        if options.serviceGroup {
+            let service = RecordingService(options: options, index: index)
+            let group = ServiceGroup(services: [service], logger: Logger(label: "test-worker"))
+            let signal = try await worker.run(group)
+            record(options, index, ["group-stop=\(signal.map(\.name) ?? "none")"])
+            return
+        }
         let signal = await worker.waitForStop()
         record(options, index, ["stop=\(signal)"])
         if options.applies(options.hangShutdown, to: index) {
@@ -134,6 +149,18 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
             throw TestFailure(description: "shutdown refused on purpose")
         }
         record(options, index, ["shutdown-done"])
+    }
+}
+
+/// A service that runs until the group's graceful shutdown reaches it, and records both.
+struct RecordingService: Service {
+    let options: Options
+    let index: Int
+
+    func run() async throws {
+        record(options, index, ["service-started"])
+        try? await gracefulShutdown()
+        record(options, index, ["service-graceful-shutdown"])
     }
 }
 
@@ -202,7 +229,8 @@ do {
             record(options, 1000, ["main-init pid=\(getpid())"])
             let socket = try listener()
             FileHandle.standardOutput.write(Data("main listening on port \(localAddress(socket))\n".utf8))
-            let report = try launch(Shared(greeting: "hello", mainPid: getpid()), sockets: ["http": socket])
+            let report = try launch(
+                Shared(greeting: "hello", mainPid: getpid()), sockets: ["http": FileDescriptor(rawValue: socket)])
             close(socket)
             record(
                 options, 1000, ["main-shutdown stop=\(report.stopSignal?.name ?? "none") status=\(report.exitStatus)"])

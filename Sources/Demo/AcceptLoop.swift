@@ -1,5 +1,6 @@
 import CorralEngine
 import NIOPosix
+import SystemPackage
 
 /// Accepts connections from a listening socket shared with the other workers, on a thread of
 /// its own, until stopped. (NIO's own server channel assumes it owns its socket: with several
@@ -9,7 +10,7 @@ final class AcceptLoop: Sendable {
     private let wakeup: Wakeup
 
     /// Starts accepting from `listener`, calling `handle` with each new connection.
-    init(listener: CInt, handle: @escaping @Sendable (CInt) -> Void) throws {
+    init(listener: FileDescriptor, handle: @escaping @Sendable (CInt) -> Void) throws {
         wakeup = try Wakeup()
         pool.start()
         let wakeup = self.wakeup

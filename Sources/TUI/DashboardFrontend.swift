@@ -1,5 +1,6 @@
 import CorralEngine
 import Glibc
+import SystemPackage
 
 /// The dashboard as an engine front end: folds events into ``DashboardState``, turns keys into
 /// commands, and redraws through ``NcursesBackend`` — at most ~30 times a second while things
@@ -33,7 +34,9 @@ package final class DashboardFrontend: Frontend {
         lastDraw = clock.now - .seconds(1)
     }
 
-    package var descriptors: [CInt] { (input.map { [$0] } ?? []) + [signals.readDescriptor] }
+    package var descriptors: [FileDescriptor] {
+        ((input.map { [$0] } ?? []) + [signals.readDescriptor]).map(FileDescriptor.init(rawValue:))
+    }
 
     package var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
@@ -48,8 +51,9 @@ package final class DashboardFrontend: Frontend {
         dirty = true
     }
 
-    package func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    package func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
+        let readable = readable.map(\.rawValue)
         if readable.contains(signals.readDescriptor) {
             if !signals.drain().isEmpty { backend.updateSize() }
             dirty = true

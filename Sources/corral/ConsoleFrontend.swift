@@ -1,5 +1,6 @@
 import CorralEngine
 import CorralTUI
+import SystemPackage
 
 /// The front end corral runs: the dashboard, the headless log or the JSON lines; plus, when
 /// corral itself runs under systemd (`NOTIFY_SOCKET` set), `READY=1` once every process is
@@ -28,9 +29,9 @@ final class ConsoleFrontend: Frontend {
         }
     }
 
-    var descriptors: [CInt] { primary.descriptors }
+    var descriptors: [FileDescriptor] { primary.descriptors }
 
-    var writeDescriptors: [CInt] { primary.writeDescriptors }
+    var writeDescriptors: [FileDescriptor] { primary.writeDescriptors }
 
     var nextDeadline: ContinuousClock.Instant? { primary.nextDeadline }
 
@@ -50,7 +51,7 @@ final class ConsoleFrontend: Frontend {
         }
     }
 
-    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var primary = primary
         return primary.wake(now: now, readable: readable)
     }

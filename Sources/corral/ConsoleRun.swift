@@ -84,7 +84,7 @@ struct ConsoleRun {
         return false
     }
 
-    private func bindDemo(port: Int) throws -> CInt {
+    private func bindDemo(port: Int) throws -> FileDescriptor {
         do {
             return try Listener.tcp(host: "127.0.0.1", port: port)
         } catch {

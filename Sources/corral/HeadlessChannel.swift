@@ -1,4 +1,5 @@
 import CorralEngine
+import SystemPackage
 
 /// What both headless front ends share: the writer of their lines and what its reader does
 /// (gone: the server is stopped gracefully, once; stalled: lines wait without blocking the
@@ -22,19 +23,19 @@ final class HeadlessChannel {
     func observe(_ event: EngineEvent) { keys.observe(event) }
 
     /// The terminal standard input, while keys are read.
-    var descriptors: [CInt] { keys.input.map { [$0] } ?? [] }
+    var descriptors: [FileDescriptor] { keys.input.map { [FileDescriptor(rawValue: $0)] } ?? [] }
 
     /// The output, while lines wait for it to become writable.
-    var writeDescriptors: [CInt] { output.blockedDescriptor.map { [$0] } ?? [] }
+    var writeDescriptors: [FileDescriptor] { output.blockedDescriptor.map { [FileDescriptor(rawValue: $0)] } ?? [] }
 
     /// At once while lines wait that came after the last flush (events of a typed command).
     var nextDeadline: ContinuousClock.Instant? { output.hasUnflushedLines ? .now : nil }
 
     /// Writes what can be written; a graceful stop, once, when the reader has gone away; the
     /// commands typed since the last call.
-    func wake(readable: [CInt]) -> [SupervisorCommand] {
+    func wake(readable: [FileDescriptor]) -> [SupervisorCommand] {
         output.flush()
-        var commands = keys.commands(readable: readable)
+        var commands = keys.commands(readable: readable.map(\.rawValue))
         if output.consumerGone, !stopRequested {
             stopRequested = true
             commands.append(.stop)

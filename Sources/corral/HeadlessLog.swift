@@ -1,6 +1,7 @@
 import CorralEngine
 import CorralTUI
 import Glibc
+import SystemPackage
 
 /// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
@@ -36,13 +37,13 @@ final class HeadlessLog: Frontend {
         if case .stopped = event { output.flush() }
     }
 
-    var descriptors: [CInt] { channel.descriptors }
+    var descriptors: [FileDescriptor] { channel.descriptors }
 
-    var writeDescriptors: [CInt] { channel.writeDescriptors }
+    var writeDescriptors: [FileDescriptor] { channel.writeDescriptors }
 
     var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
 
-    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         channel.wake(readable: readable)
     }
 

@@ -1,4 +1,5 @@
 import CorralEngine
+import SystemPackage
 
 /// `--json`: one JSON object per line, each with `"time"` (UTC, ISO 8601) and `"event"`.
 /// The schema is in the README ("Headless output").
@@ -28,13 +29,13 @@ final class JSONLines: Frontend {
         if case .stopped = event { output.flush() }
     }
 
-    var descriptors: [CInt] { channel.descriptors }
+    var descriptors: [FileDescriptor] { channel.descriptors }
 
-    var writeDescriptors: [CInt] { channel.writeDescriptors }
+    var writeDescriptors: [FileDescriptor] { channel.writeDescriptors }
 
     var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
 
-    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         channel.wake(readable: readable)
     }
 

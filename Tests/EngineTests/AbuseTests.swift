@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SystemPackage
 import Testing
 
 @testable import CorralEngine
@@ -49,7 +50,7 @@ extension RealProcesses {
                 }
             }
 
-            func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+            func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
                 if now >= limit && !timedOut {
                     timedOut = true
                     pendingCommands.append(.forceKill(.all))

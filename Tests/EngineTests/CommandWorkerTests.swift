@@ -128,7 +128,7 @@ extension RealProcesses {
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(list), failurePolicy: .keepRunning)
             _ = try Supervisor(configuration).run(
-                payload: LaunchPayload(sockets: [("http", socket)]), signals: nil, frontend: &frontend)
+                payload: LaunchPayload(sockets: [("http", socket.rawValue)]), signals: nil, frontend: &frontend)
             for slot in 0..<2 {
                 let descriptors = Set(recorder.output(slot))
                 #expect(descriptors.isSubset(of: ["0", "1", "2", "3", "4"]), "slot \(slot) saw \(descriptors)")

@@ -58,6 +58,25 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a worker body running a ServiceGroup: the stop signal becomes the group's graceful shutdown")
+        func serviceGroupWorker() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGINT))])
+            var frontend = recorder
+            let report = try Supervisor(configuration(workers: 2, ["--service-group"], records: records))
+                .run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(report.exitStatus == 0, "\(report)")
+            for slot in 0..<2 {
+                #expect(records.lines(slot).contains("service-started"))
+                #expect(records.lines(slot).contains("service-graceful-shutdown"))
+                #expect(records.value("group-stop", slot) == "SIGINT")
+                #expect(report.slots[slot].end?.termination == .exited(code: 0))
+            }
+            hygiene.check()
+        }
+
         @Test("a zygote that finds another thread running refuses to fork; workers are exec'ed instead")
         func zygoteFallback() throws {
             let hygiene = ProcessHygiene()

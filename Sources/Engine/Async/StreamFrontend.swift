@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// The front end behind ``SupervisorHandle``: queues every event for the async consumer (see
 /// ``EventQueue`` for what it keeps) and hands the driver the commands sent through the handle.
 struct StreamFrontend: Frontend {
@@ -9,13 +11,13 @@ struct StreamFrontend: Frontend {
         self.inbox = inbox
     }
 
-    var descriptors: [CInt] { [inbox.descriptor] }
+    var descriptors: [FileDescriptor] { [FileDescriptor(rawValue: inbox.descriptor)] }
 
     mutating func handle(_ event: EngineEvent) {
         events.push(event)
     }
 
-    mutating func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
-        readable.contains(inbox.descriptor) ? inbox.take() : []
+    mutating func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
+        readable.contains(FileDescriptor(rawValue: inbox.descriptor)) ? inbox.take() : []
     }
 }

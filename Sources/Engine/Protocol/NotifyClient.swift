@@ -1,26 +1,26 @@
 /// The child's end of the `sd_notify` protocol: sends `READY=1`, `STOPPING=1`, `STATUS=` to the
 /// socket named by `NOTIFY_SOCKET`. Usable from any process the supervisor started.
-public struct NotifyClient: Sendable {
+package struct NotifyClient: Sendable {
     /// The socket address (`@name` for the abstract namespace, else a path).
-    public let address: String
+    package let address: String
 
     /// A client for `address`.
-    public init(address: String) { self.address = address }
+    package init(address: String) { self.address = address }
 
     /// A client for this process's `NOTIFY_SOCKET`, or nil when it has none.
-    public static func fromEnvironment() -> NotifyClient? {
+    package static func fromEnvironment() -> NotifyClient? {
         guard let address = Environment.value(of: "NOTIFY_SOCKET"), !address.isEmpty else { return nil }
         return NotifyClient(address: address)
     }
 
     /// Reports that init is done.
-    public func ready() throws(SystemCallError) { try send(NotifyMessage(ready: true)) }
+    package func ready() throws(SystemCallError) { try send(NotifyMessage(ready: true)) }
 
     /// Reports that shutdown began.
-    public func stopping() throws(SystemCallError) { try send(NotifyMessage(stopping: true)) }
+    package func stopping() throws(SystemCallError) { try send(NotifyMessage(stopping: true)) }
 
     /// Sets the free-text status shown for this process.
-    public func status(_ text: String) throws(SystemCallError) { try send(NotifyMessage(status: text)) }
+    package func status(_ text: String) throws(SystemCallError) { try send(NotifyMessage(status: text)) }
 
     func send(_ message: NotifyMessage) throws(SystemCallError) {
         try Syscalls.sendUnixDatagram(to: address, message.encoded)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SystemPackage
 
 /// The call that starts the children, handed to the main process's body. Code before calling it
 /// is the main init; code after it, the main shutdown. It returns when every child has ended.
@@ -10,7 +11,7 @@ public struct Launcher<Shared: Encodable> {
     /// descriptors 3, 4, … named in `LISTEN_FDNAMES`, in name order), and supervises them with
     /// the default ``LogFrontend``. Returns the report; throws if a child could not be spawned
     /// (after stopping the others).
-    public func callAsFunction(_ shared: Shared, sockets: [String: CInt] = [:]) throws(SupervisorError)
+    public func callAsFunction(_ shared: Shared, sockets: [String: FileDescriptor] = [:]) throws(SupervisorError)
         -> SupervisorReport
     {
         var frontend = LogFrontend(logger: configuration.logger)
@@ -19,7 +20,7 @@ public struct Launcher<Shared: Encodable> {
 
     /// Like ``callAsFunction(_:sockets:)``, with events going to `frontend`.
     public func callAsFunction<F: Frontend>(
-        _ shared: Shared, sockets: [String: CInt] = [:], frontend: inout F
+        _ shared: Shared, sockets: [String: FileDescriptor] = [:], frontend: inout F
     ) throws(SupervisorError) -> SupervisorReport {
         let json: String
         do {
@@ -29,7 +30,7 @@ public struct Launcher<Shared: Encodable> {
                 ConfigurationError(field: "shared value", problem: "cannot be encoded: \(error)"))
         }
         let payload = LaunchPayload(
-            sharedJSON: json, sockets: sockets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            sharedJSON: json, sockets: sockets.sorted { $0.key < $1.key }.map { ($0.key, $0.value.rawValue) })
         return try Supervisor(configuration).run(payload: payload, signals: signals, frontend: &frontend)
     }
 }

@@ -6,9 +6,9 @@ import Synchronization
 /// of threads: a process-wide `sigaction` handler (C, async-signal-safe) writes the signal
 /// number, and the installing thread unblocks the signals. ``restore()`` puts back the previous
 /// handlers and the thread's signal mask. A signal is watched by at most one pipe at a time.
-public final class SignalPipe {
+package final class SignalPipe {
     /// Why a pipe could not be set up.
-    public enum SetupError: Error, Sendable, CustomStringConvertible {
+    package enum SetupError: Error, Sendable, CustomStringConvertible {
         /// Another ``SignalPipe`` in this process already watches this signal.
         case alreadyWatched(Signal)
         /// A system call failed.
@@ -25,7 +25,7 @@ public final class SignalPipe {
     private static let claimed = Mutex(Set<CInt>())
 
     /// The descriptor to poll; each byte read is one delivered signal.
-    public let readDescriptor: CInt
+    package let readDescriptor: CInt
     private let writeDescriptor: CInt
     private let signals: [Signal]
     private var previousActions: [(Signal, sigaction)] = []
@@ -33,7 +33,7 @@ public final class SignalPipe {
     private var restored = false
 
     /// Installs handlers for `signals` and unblocks them in the calling thread.
-    public init(signals: [Signal]) throws(SetupError) {
+    package init(signals: [Signal]) throws(SetupError) {
         let conflict: Signal? = Self.claimed.withLock { claimed in
             if let taken = signals.first(where: { claimed.contains($0.rawValue) }) { return taken }
             claimed.formUnion(signals.map(\.rawValue))
@@ -71,7 +71,7 @@ public final class SignalPipe {
     }
 
     /// The signals delivered since the last call, in order (a burst of one signal may coalesce).
-    public func drain() -> [Signal] {
+    package func drain() -> [Signal] {
         drainDeliveries().map(\.signal)
     }
 
@@ -97,7 +97,7 @@ public final class SignalPipe {
     }
 
     /// Puts back the previous handlers and mask and closes the pipe. Idempotent.
-    public func restore() {
+    package func restore() {
         guard !restored else { return }
         restored = true
         Syscalls.restoreThreadSignalMask(previousMask)

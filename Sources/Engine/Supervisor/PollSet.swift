@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// The descriptors one driver iteration waits on, each under the name of what it is, so the
 /// loop asks "is the notify socket readable?" instead of counting positions.
@@ -14,9 +15,9 @@ struct PollSet {
         /// The children's epoll set.
         case children
         /// A descriptor the front end reads.
-        case frontend(CInt)
+        case frontend(FileDescriptor)
         /// A descriptor the front end waits to write to.
-        case frontendOutput(CInt)
+        case frontendOutput(FileDescriptor)
     }
 
     private var fds: [pollfd] = []
@@ -40,7 +41,7 @@ struct PollSet {
     }
 
     /// The front end's readable descriptors.
-    var readableFrontend: [CInt] {
+    var readableFrontend: [FileDescriptor] {
         zip(sources, fds).compactMap { source, fd in
             guard case .frontend(let descriptor) = source, fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
             else { return nil }

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SystemPackage
 
 /// The one-thread `poll()` loop that performs what ``SupervisorCore`` decides: spawns children,
 /// watches the stop-signal pipe, the notify socket, every pidfd and output pipe and the front
@@ -117,8 +118,8 @@ final class SupervisorDriver<F: Frontend> {
         set.add(.signals, signals.readDescriptor)
         set.add(.notify, notify.descriptor)
         set.add(.zygote, zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1)
-        for fd in frontend.descriptors { set.add(.frontend(fd), fd) }
-        for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd, writing: true) }
+        for fd in frontend.descriptors { set.add(.frontend(fd), fd.rawValue) }
+        for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
         if zygote?.isGone != false { children.watchForkedExits() }
         set.add(.children, children.descriptor)
         do {
@@ -149,7 +150,7 @@ final class SupervisorDriver<F: Frontend> {
     }
 
     /// Lets the front end act on the events it just handled (and its readable descriptors).
-    private func wakeFrontend(now: ContinuousClock.Instant, readable: [CInt]) {
+    private func wakeFrontend(now: ContinuousClock.Instant, readable: [FileDescriptor]) {
         for command in frontend.wake(now: now, readable: readable) {
             perform(core.command(command, now: now))
         }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Listening sockets for the main process to bind and hand to its workers (as inherited
 /// descriptors, see ``Launcher``).
@@ -6,7 +7,7 @@ public enum Listener {
     /// A TCP socket bound to `host` (an IPv4 or IPv6 literal, or `localhost`) and `port`
     /// (0 picks a free one), listening, non-blocking, close-on-exec. `SO_REUSEADDR` is on.
     /// - Throws: ``SystemCallError`` naming the address, e.g. `EADDRINUSE` when the port is taken.
-    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SystemCallError) -> CInt {
+    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SystemCallError) -> FileDescriptor {
         let literal = host == "localhost" ? "127.0.0.1" : host
         let endpoint = literal.contains(":") ? "[\(literal)]:\(port)" : "\(literal):\(port)"
         guard (0...65535).contains(port) else {
@@ -31,7 +32,7 @@ public enum Listener {
             Syscalls.close(fd)
             throw error
         }
-        return fd
+        return FileDescriptor(rawValue: fd)
     }
 
     /// The socket address for an IPv4 or IPv6 literal, its length and family; nil if `literal`
@@ -62,11 +63,11 @@ public enum Listener {
     }
 
     /// The port a bound socket listens on.
-    public static func port(of socket: CInt) -> Int? {
+    public static func port(of socket: FileDescriptor) -> Int? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.rawValue, $0, &length) }
         }
         guard result == 0 else { return nil }
         switch CInt(storage.ss_family) {
@@ -80,8 +81,8 @@ public enum Listener {
     }
 
     /// Closes a socket the main process no longer needs (after the workers have ended).
-    public static func close(_ socket: CInt) {
-        Syscalls.close(socket)
+    public static func close(_ socket: FileDescriptor) {
+        Syscalls.close(socket.rawValue)
     }
 }
 
@@ -89,7 +90,8 @@ extension Listener {
     /// Waits for a connection on a listening `socket` and accepts it (non-blocking and
     /// close-on-exec), or returns nil when `wakeup` becomes readable. With a socket shared by
     /// several workers, another worker may take the connection first: then it waits again.
-    public static func accept(from socket: CInt, wakeup: Wakeup) throws(SystemCallError) -> CInt? {
+    package static func accept(from listener: FileDescriptor, wakeup: Wakeup) throws(SystemCallError) -> CInt? {
+        let socket = listener.rawValue
         // Shared with other workers, the socket must not block when another took the connection.
         try Syscalls.setNonBlocking(socket)
         while true {
@@ -104,6 +106,43 @@ extension Listener {
             case .accepted(let fd): return fd
             case .nothing: continue
             case .failed(let error): throw error
+            }
+        }
+    }
+}
+
+extension Listener {
+    /// The connections accepted on an inherited listening socket, for a worker that serves
+    /// without an I/O framework: accepted (non-blocking, close-on-exec) on a thread of its own
+    /// until the stream ends. Cancel the task iterating it (or stop iterating) to stop
+    /// accepting; connections already handed out stay open. With a socket shared by several
+    /// workers, each connection goes to one of them.
+    public static func connections(on listener: FileDescriptor) -> AsyncThrowingStream<FileDescriptor, any Error> {
+        AsyncThrowingStream { continuation in
+            let wakeup: Wakeup
+            do {
+                wakeup = try Wakeup()
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            continuation.onTermination = { _ in wakeup.poke() }
+            do {
+                try DetachedThread.start {
+                    do {
+                        while let connection = try accept(from: listener, wakeup: wakeup) {
+                            if case .terminated = continuation.yield(FileDescriptor(rawValue: connection)) {
+                                Syscalls.close(connection)
+                                break
+                            }
+                        }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
+                    }
+                }
+            } catch {
+                continuation.finish(throwing: error)
             }
         }
     }

@@ -1,17 +1,17 @@
 /// A self-pipe one thread can poll and another can poke: for stopping a blocking loop (an
 /// accept loop) from outside.
-public final class Wakeup: Sendable {
+package final class Wakeup: Sendable {
     /// The end to poll.
-    public let readDescriptor: CInt
+    package let readDescriptor: CInt
     private let writeDescriptor: CInt
 
     /// A new, unpoked wakeup.
-    public init() throws(SystemCallError) {
+    package init() throws(SystemCallError) {
         (readDescriptor, writeDescriptor) = try Syscalls.pipe(nonBlocking: true)
     }
 
     /// Makes ``readDescriptor`` readable (for good: it is never drained).
-    public func poke() {
+    package func poke() {
         let byte: [UInt8] = [1]
         byte.withUnsafeBytes { _ = try? Syscalls.writeAll(writeDescriptor, $0) }
     }

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemPackage
 
 /// What a Swift worker body knows about its slot, and its one suspension point:
 /// ``waitForStop()``. Available in every task of the worker as ``current``.
@@ -10,7 +11,7 @@ public final class WorkerContext: Sendable {
     /// The signals that stop the server.
     public let stopSignals: [Signal]
     /// Listening sockets the main process handed down, by name (systemd's `LISTEN_FDNAMES`).
-    public let sockets: [String: CInt]
+    public let sockets: [String: FileDescriptor]
 
     /// The context of the worker this task runs in, or nil outside a worker.
     @TaskLocal public static var current: WorkerContext?
@@ -26,7 +27,7 @@ public final class WorkerContext: Sendable {
         self.index = index
         self.workerCount = workerCount
         self.stopSignals = stopSignals
-        self.sockets = sockets
+        self.sockets = sockets.mapValues(FileDescriptor.init(rawValue:))
         self.notify = notify
         self.latch = latch
     }
@@ -54,7 +55,7 @@ public final class WorkerContext: Sendable {
     public var receivedStopSignals: [Signal] { latch.received }
 
     /// The inherited listening socket named `name`, or nil.
-    public func socket(named name: String) -> CInt? { sockets[name] }
+    public func socket(named name: String) -> FileDescriptor? { sockets[name] }
 
     /// Whether the body has reached ``waitForStop()`` (a throw after it is a shutdown failure).
     var hasAwaitedStop: Bool { awaitedStop.load(ordering: .sequentiallyConsistent) }

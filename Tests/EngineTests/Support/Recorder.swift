@@ -1,5 +1,6 @@
 import CorralEngine
 import Glibc
+import SystemPackage
 
 /// A test front end: records every event and runs a script of steps, each when its condition
 /// holds. Bounded: past its time limit it force-kills everything and marks the run as timed out.
@@ -49,7 +50,7 @@ final class Recorder: Frontend {
         advance(now: .now)
     }
 
-    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         if now >= limit && !timedOut {
             timedOut = true
             pendingCommands.append(.forceKill(.all))
@@ -138,7 +139,7 @@ final class Tap<Inner: Frontend & AnyObject>: Frontend {
         self.observe = observe
     }
 
-    var descriptors: [CInt] { inner.descriptors }
+    var descriptors: [FileDescriptor] { inner.descriptors }
     var nextDeadline: ContinuousClock.Instant? { inner.nextDeadline }
 
     func handle(_ event: EngineEvent) {
@@ -147,7 +148,7 @@ final class Tap<Inner: Frontend & AnyObject>: Frontend {
         inner.handle(event)
     }
 
-    func wake(now: ContinuousClock.Instant, readable: [CInt]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var inner = inner
         return inner.wake(now: now, readable: readable)
     }

@@ -21,19 +21,18 @@ let report = try server.run(sharing: Shared.self) { launch in
 } worker: { worker, shared in
     // Worker init: this same binary, re-executed; worker.index is 0..<4.
     guard let listener = worker.socket(named: "http") else { return }
-    let wakeup = try Wakeup()
-    let acceptor = Task.detached {
-        while let connection = try Listener.accept(from: listener, wakeup: wakeup) {
+    let acceptor = Task {
+        for try await connection in Listener.connections(on: listener) {
             let body = "\(shared.greeting) from worker \(worker.index)\n"
             let reply = Array("HTTP/1.0 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
-            _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-            close(connection)
+            _ = reply.withUnsafeBytes { write(connection.rawValue, $0.baseAddress, $0.count) }
+            try connection.close()
         }
     }
     let signal = await worker.waitForStop()  // sends READY=1; returns SIGINT or SIGTERM
     // Worker shutdown, according to the signal.
     print("worker \(worker.index) stopping on \(signal)")
-    wakeup.poke()
+    acceptor.cancel()
     try await acceptor.value
 }
 exit(report.exitStatus)

@@ -18,6 +18,33 @@ struct ValueTests {
         }
     }
 
+    @Test("one error type: a taken port is SupervisorError.system with the operation and errno")
+    func errorType() throws {
+        let first = try Listener.tcp(host: "127.0.0.1", port: 0)
+        defer { Listener.close(first) }
+        let port = try #require(Listener.port(of: first))
+        do {
+            let second = try Listener.tcp(host: "127.0.0.1", port: port)
+            Listener.close(second)
+            Issue.record("a second socket bound the taken port \(port)")
+        } catch {
+            guard case .system(let underlying) = error else {
+                Issue.record("not a system error: \(error)")
+                return
+            }
+            #expect(underlying.errno == .addressInUse)
+            #expect(error.operation == "bind")
+            #expect(error.errno == .addressInUse)
+            #expect(error.description.contains("127.0.0.1:\(port)"))
+        }
+        let notFound = SupervisorError.spawnFailed(
+            SpawnError(executable: "/no/such", stage: .exec, errno: .noSuchFileOrDirectory, slot: 2))
+        #expect(notFound.operation == "execve")
+        #expect(notFound.errno == .noSuchFileOrDirectory)
+        let invalid = SupervisorError.invalidConfiguration(ConfigurationError(field: "workers", problem: "0"))
+        #expect(invalid.operation == nil && invalid.errno == nil)
+    }
+
     @Test("notify datagrams: READY, STOPPING, STATUS; junk ignored; status cleaned and cut")
     func notifyParsing() {
         let message = NotifyMessage(bytes: Array("READY=1\nSTATUS=serving\tnow\nBOGUS\nMAINPID=1".utf8))

@@ -4,14 +4,14 @@ import Synchronization
 /// counter wakes the driver's `poll()`, which takes them all. Closed when the run ends: later
 /// commands are ignored, and the counter's descriptor is not held past the run.
 final class CommandInbox: Sendable {
-    private struct State {
+    private struct Pending {
         var commands: [SupervisorCommand] = []
         var closed = false
     }
 
     /// The eventfd the driver polls.
     let descriptor: CInt
-    private let state = Mutex(State())
+    private let state = Mutex(Pending())
 
     init() throws(SystemCallError) {
         descriptor = try Syscalls.eventCounter()

@@ -5,7 +5,7 @@ import Synchronization
 /// unread, further lines are dropped and counted; every other event is kept, so a consumer that
 /// falls behind still sees every state change, in order.
 final class EventQueue: Sendable {
-    private struct State {
+    private struct Buffer {
         var events: [EngineEvent] = []
         var head = 0
         var waitingOutput = 0
@@ -32,7 +32,7 @@ final class EventQueue: Sendable {
 
     /// How many output lines may wait unread before further ones are dropped.
     let outputLimit: Int
-    private let state = Mutex(State())
+    private let state = Mutex(Buffer())
 
     init(outputLimit: Int) {
         self.outputLimit = outputLimit

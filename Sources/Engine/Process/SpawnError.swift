@@ -20,6 +20,20 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
         case signalMask = "setting its signal mask"
         /// `execve`.
         case exec = "executing it"
+
+        /// The call this step makes, e.g. `execve`.
+        public var operation: String {
+            switch self {
+            case .lookup: return "PATH lookup"
+            case .fork: return "clone"
+            case .processGroup: return "setpgid"
+            case .parentDeathSignal: return "prctl(PR_SET_PDEATHSIG)"
+            case .parentGone: return "getppid"
+            case .descriptors: return "dup2"
+            case .signalMask: return "sigprocmask"
+            case .exec: return "execve"
+            }
+        }
     }
 
     /// The program (as given, and resolved if it was found).

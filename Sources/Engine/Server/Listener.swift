@@ -6,8 +6,17 @@ import SystemPackage
 public enum Listener {
     /// A TCP socket bound to `host` (an IPv4 or IPv6 literal, or `localhost`) and `port`
     /// (0 picks a free one), listening, non-blocking, close-on-exec. `SO_REUSEADDR` is on.
-    /// - Throws: ``SystemCallError`` naming the address, e.g. `EADDRINUSE` when the port is taken.
-    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SystemCallError) -> FileDescriptor {
+    /// - Throws: ``SupervisorError/system(_:)`` naming the address, e.g. `EADDRINUSE` when the
+    ///   port is taken.
+    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SupervisorError) -> FileDescriptor {
+        do {
+            return try bind(host: host, port: port, backlog: backlog)
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    private static func bind(host: String, port: Int, backlog: CInt) throws(SystemCallError) -> FileDescriptor {
         let literal = host == "localhost" ? "127.0.0.1" : host
         let endpoint = literal.contains(":") ? "[\(literal)]:\(port)" : "\(literal):\(port)"
         guard (0...65535).contains(port) else {
@@ -24,7 +33,7 @@ public enum Listener {
             try Syscalls.enableSocketOption(fd, SO_REUSEADDR, name: "SO_REUSEADDR")
             try Syscalls.retrying("bind", context: endpoint) {
                 withUnsafePointer(to: &bound) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
                 }
             }
             try Syscalls.retrying("listen", context: endpoint) { listen(fd, backlog) }
@@ -116,20 +125,20 @@ extension Listener {
     /// without an I/O framework: accepted (non-blocking, close-on-exec) on a thread of its own
     /// until the stream ends. Cancel the task iterating it (or stop iterating) to stop
     /// accepting; connections already handed out stay open. With a socket shared by several
-    /// workers, each connection goes to one of them.
+    /// workers, each connection goes to one of them. Fails with ``SupervisorError/system(_:)``.
     public static func connections(on listener: FileDescriptor) -> AsyncThrowingStream<FileDescriptor, any Error> {
         AsyncThrowingStream { continuation in
             let wakeup: Wakeup
-            do {
+            do throws(SystemCallError) {
                 wakeup = try Wakeup()
             } catch {
-                continuation.finish(throwing: error)
+                continuation.finish(throwing: SupervisorError.system(error))
                 return
             }
             continuation.onTermination = { _ in wakeup.poke() }
-            do {
+            do throws(SystemCallError) {
                 try DetachedThread.start {
-                    do {
+                    do throws(SystemCallError) {
                         while let connection = try accept(from: listener, wakeup: wakeup) {
                             if case .terminated = continuation.yield(FileDescriptor(rawValue: connection)) {
                                 Syscalls.close(connection)
@@ -138,11 +147,11 @@ extension Listener {
                         }
                         continuation.finish()
                     } catch {
-                        continuation.finish(throwing: error)
+                        continuation.finish(throwing: SupervisorError.system(error))
                     }
                 }
             } catch {
-                continuation.finish(throwing: error)
+                continuation.finish(throwing: SupervisorError.system(error))
             }
         }
     }

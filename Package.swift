@@ -1,4 +1,7 @@
 // swift-tools-version: 6.1
+// Target folders: a Swift library target `CorralX` lives in `Sources/X` (`Tests/X` for the test
+// support library); every other target (executables, C and system libraries, tests) lives in a
+// folder named exactly as the target.
 import PackageDescription
 
 let package = Package(
@@ -73,7 +76,6 @@ let package = Package(
         .executableTarget(
             name: "corral-bench-worker",
             dependencies: ["CorralEngine"],
-            path: "Sources/CorralBenchWorker",
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"])]),
         .executableTarget(
             name: "corral-test-worker",
@@ -82,11 +84,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ],
-            path: "Sources/CorralTestWorker"),
+            ]),
         .target(
             name: "CorralTestSupport",
-            path: "Tests/Support"),
+            path: "Tests/TestSupport"),
         .testTarget(
             name: "EngineTests",
             dependencies: [

@@ -52,5 +52,6 @@ public struct SupervisorServiceFailure: Error, Sendable, CustomStringConvertible
     /// How the run ended.
     public let report: SupervisorReport
 
+    /// A one-line description for logs and reports.
     public var description: String { report.description }
 }

@@ -1,7 +1,7 @@
 /// What a worker slot runs.
 public enum ChildProgram: Sendable, Hashable {
     /// A Swift worker: the worker executable re-executed in the worker role, where
-    /// ``Server/run(configuration:shared:main:worker:)`` runs the worker body for the slot.
+    /// ``Server/run(sharing:main:worker:)`` runs the worker body for the slot.
     /// `executable` defaults to the running binary (`/proc/self/exe`), `arguments` to this
     /// process's own arguments.
     case swiftWorker(executable: String? = nil, arguments: [String]? = nil)

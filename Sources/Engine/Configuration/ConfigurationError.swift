@@ -11,5 +11,6 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         self.problem = problem
     }
 
+    /// A one-line description for logs and reports.
     public var description: String { "invalid \(field): \(problem)" }
 }

@@ -11,5 +11,6 @@ public enum ProcessState: String, Hashable, Sendable, Codable, CustomStringConve
     /// Ended and reaped.
     case exited
 
+    /// A one-line description for logs and reports.
     public var description: String { rawValue }
 }

@@ -53,6 +53,7 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
         self.slot = slot
     }
 
+    /// A one-line description for logs and reports.
     public var description: String {
         if stage == .lookup {
             return "cannot start \(executable) for slot \(slot): command not found in PATH"

@@ -14,6 +14,7 @@ package final class SignalPipe {
         /// A system call failed.
         case system(SystemCallError)
 
+        /// A one-line description for logs and reports.
         public var description: String {
             switch self {
             case .alreadyWatched(let signal): return "\(signal) is already watched in this process"

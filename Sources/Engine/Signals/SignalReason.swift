@@ -14,5 +14,6 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     /// The wait timeout ran out: `SIGKILL` to the child's whole process group.
     case timeout
 
+    /// A one-line description for logs and reports.
     public var description: String { rawValue }
 }

@@ -38,11 +38,13 @@ public enum EngineEvent: Sendable, Hashable {
 }
 
 extension SupervisorReport: Hashable {
+    /// Equal when the cause, the stop signal, every slot and the processes left behind are.
     public static func == (lhs: SupervisorReport, rhs: SupervisorReport) -> Bool {
         lhs.cause == rhs.cause && lhs.stopSignal == rhs.stopSignal && lhs.slots == rhs.slots
             && lhs.leftBehind == rhs.leftBehind
     }
 
+    /// Hashes what ``==(_:_:)`` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(cause)
         hasher.combine(stopSignal)

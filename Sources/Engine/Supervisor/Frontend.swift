@@ -19,9 +19,13 @@ public protocol Frontend {
 }
 
 extension Frontend {
+    /// None by default.
     public var descriptors: [FileDescriptor] { [] }
+    /// None by default.
     public var writeDescriptors: [FileDescriptor] { [] }
+    /// None by default.
     public var nextDeadline: ContinuousClock.Instant? { nil }
+    /// No commands by default.
     public mutating func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         []
     }

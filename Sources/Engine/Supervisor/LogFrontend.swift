@@ -8,6 +8,7 @@ public struct LogFrontend: Frontend {
     /// Logs to `logger`.
     public init(logger: Logger) { self.logger = logger }
 
+    /// Logs `event` at its level: output lines at info, failures at error.
     public mutating func handle(_ event: EngineEvent) {
         switch event {
         case .spawned(let slot, let pid, let kind):

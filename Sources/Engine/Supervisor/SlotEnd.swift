@@ -30,6 +30,7 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     /// failure. (A signal to every process is a stop, not this.)
     public var isStoppedByOperator: Bool = false
 
+    /// A one-line description for logs and reports.
     public var description: String {
         if isStoppedByOperator, let signal = termination.signal { return "stopped by operator (\(signal))" }
         var text = termination.description

@@ -31,6 +31,7 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A one-line description for logs and reports.
     public var description: String {
         switch self {
         case .initFailed(let termination): return "init failed (\(termination))"
@@ -54,6 +55,7 @@ public enum SignalOrigin: Hashable, Sendable, CustomStringConvertible {
     /// Not the supervisor: the child itself, another process, the kernel (OOM killer), a user.
     case external
 
+    /// A one-line description for logs and reports.
     public var description: String {
         switch self {
         case .supervisor(let reason): return "sent by the supervisor (\(reason))"

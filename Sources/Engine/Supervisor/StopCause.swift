@@ -25,6 +25,7 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
         return description
     }
 
+    /// A one-line description for logs and reports.
     public var description: String { description { "slot \($0)" } }
 
     /// The cause with a slot named as the reader knows it (`worker.1 failed`).

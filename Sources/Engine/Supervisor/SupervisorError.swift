@@ -15,6 +15,7 @@ public enum SupervisorError: Error, Sendable, CustomStringConvertible {
     /// The worker role was entered but its environment is unusable.
     case badWorkerEnvironment(String)
 
+    /// A one-line description for logs and reports.
     public var description: String {
         switch self {
         case .invalidConfiguration(let error): return error.description

@@ -24,6 +24,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
                 && other.end?.lastLines.isEmpty != false
         }
 
+        /// A one-line description for logs and reports.
         public var description: String {
             let name = "\(kind).\(index)"
             guard let pid else { return "\(name): not started\(failure.map { " (\($0))" } ?? "")" }
@@ -56,6 +57,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         /// Its command name, from /proc.
         public var command: String
 
+        /// A one-line description for logs and reports.
         public var description: String { "pid \(pid) (\(command))" }
     }
 
@@ -89,6 +91,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         slots.compactMap { slot in (slot.end?.failure ?? slot.failure).map { (slot.index, $0) } }
     }
 
+    /// A one-line description for logs and reports.
     public var description: String {
         var lines = ["stopped: \(causeDescription); exit status \(exitStatus)"]
         // Neighbours of one kind that ended the same way share a line: 60 workers stopped by

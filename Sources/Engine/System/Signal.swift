@@ -63,6 +63,7 @@ public struct Signal: RawRepresentable, Hashable, Sendable, Comparable, CustomSt
         return short.first?.isNumber == true ? "signal \(short)" : "SIG\(short)"
     }
 
+    /// A one-line description for logs and reports.
     public var description: String { name }
 
     /// Parses `TERM`, `SIGTERM`, `sigterm` or `15`; nil for anything that is not a valid signal.
@@ -94,5 +95,6 @@ public struct Signal: RawRepresentable, Hashable, Sendable, Comparable, CustomSt
     /// Whether a process can catch, block or ignore this signal (false for `SIGKILL` and `SIGSTOP`).
     public var isCatchable: Bool { self != .kill && self != .stop }
 
+    /// Orders signals by number.
     public static func < (lhs: Signal, rhs: Signal) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -16,6 +16,7 @@ public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertib
         self.context = context
     }
 
+    /// A one-line description for logs and reports.
     public var description: String {
         let subject = context.map { " (\($0))" } ?? ""
         return "\(operation)\(subject) failed: \(errno) (errno \(errno.rawValue))"

@@ -26,6 +26,7 @@ public enum Termination: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// A one-line description for logs and reports.
     public var description: String {
         switch self {
         case .exited(let code): return "exited with code \(code)"

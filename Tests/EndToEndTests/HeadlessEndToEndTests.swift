@@ -80,17 +80,29 @@ struct HeadlessEndToEndTests {
 
     @Test("as PID 1 of a new PID namespace: orphans are reaped, SIGTERM from outside still stops gracefully")
     func pidOne() throws {
-        // Each worker leaves an orphan that ends after 0.2 s: it is re-parented to corral (PID 1).
-        let worker = "(sleep 0.2 &); exec sleep 1000"
+        // Each worker leaves an orphan that ends after 1 s: it is re-parented to corral (PID 1).
+        let worker = "(sleep 1 &); exec sleep 1000"
         let unshare = try RunningProgram(
             "/usr/bin/unshare",
             ["--pid", "--fork", "--mount-proc", corralExecutable, "--no-tui", "-w", "2", "--", "sh", "-c", worker])
         let runningCorral = eventually(within: .seconds(10)) { unshare.stdout.contains("corral running") }
         #expect(runningCorral, "\(unshare.stdout)\n\(unshare.stderr)")
         let corral = try #require(childrenOf(unshare.pid).first)
-        usleep(800_000)  // the orphans have ended by now
+        // Both orphans become corral's children; once they ended, they are reaped: no child of
+        // corral is a zombie (a zombie has no command line, so it is not counted as an orphan).
+        func orphans() -> [pid_t] {
+            childrenOf(corral).filter { pid in
+                let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0)
+                return arguments?.map { String(decoding: $0, as: UTF8.self) } == ["sleep", "1"]
+            }
+        }
+        let adopted = eventually(within: .seconds(10)) { orphans().count == 2 }
+        #expect(adopted, "the orphans were not re-parented to corral: \(childrenOf(corral))")
+        let reaped = eventually(within: .seconds(10)) {
+            orphans().isEmpty && childrenOf(corral).allSatisfy(isRunningState)
+        }
         let zombies = childrenOf(corral).filter { !isRunningState($0) }
-        #expect(zombies.isEmpty, "unreaped children of corral: \(zombies)")
+        #expect(reaped && zombies.isEmpty, "unreaped children of corral: \(zombies)")
         kill(corral, SIGTERM)
         #expect(unshare.wait() == 0, "\(unshare.stdout)\n\(unshare.stderr)")
         #expect(unshare.stdout.contains("corral stopped: SIGTERM received; exit status 0"))
@@ -111,17 +123,17 @@ struct HeadlessEndToEndTests {
         func lines() -> [String] { corral.stdout.split(separator: "\n").map(String.init) }
         switch phase {
         case "starting":
-            _ = eventually(within: .seconds(10)) { lines().contains { $0.hasSuffix(" spawned") } }
+            #expect(eventually(within: .seconds(10)) { lines().contains { $0.hasSuffix(" spawned") } })
         case "running":
-            _ = eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 }
+            #expect(eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 })
         default:
-            _ = eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 }
+            #expect(eventually(within: .seconds(10)) { lines().filter { $0.contains("grandchild=") }.count == 16 })
             kill(corral.pid, SIGTERM)
-            _ = eventually(within: .seconds(5)) { lines().contains { $0.contains("corral stopping") } }
+            #expect(eventually(within: .seconds(5)) { lines().contains { $0.contains("corral stopping") } })
         }
         kill(corral.pid, SIGKILL)
+        // Its output went straight to a file: every line it wrote is there now.
         #expect(corral.wait() == 128 + SIGKILL)
-        usleep(100_000)  // lines already in the pipe reach the output file
         let grandchildren = lines().compactMap { line -> pid_t? in
             guard let range = line.range(of: #"grandchild=\d+"#, options: .regularExpression) else { return nil }
             return pid_t(line[range].dropFirst("grandchild=".count))
@@ -141,7 +153,11 @@ struct HeadlessEndToEndTests {
         let flood = "trap '' TERM; (yes 'a line of output' | head -c 20000000); while :; do sleep 0.1; done"
         let corral = try RunningProgram(
             corralExecutable, ["--no-tui", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood])
-        usleep(1_000_000)
+        let flooding = eventually(within: .seconds(10)) {
+            let log = corral.stdout
+            return log.contains("worker.0 | a line of output") && log.contains("worker.1 | a line of output")
+        }
+        #expect(flooding, "no output from both workers")
         kill(corral.pid, SIGTERM)
         #expect(corral.wait(timeout: .seconds(20)) == 2)
         let text = "a line of output"

@@ -44,15 +44,11 @@ struct OutputConsumerEndToEndTests {
         #expect(pipeline.firstLine(within: .seconds(10)) != nil)
         // The test reads no more: once the pipe is full, corral's writes would block.
         #expect(pipeline.holds(60_000, within: .seconds(10)))
-        let sent = ContinuousClock.now
         kill(corral.pid, SIGTERM)
         // Exit status 2: the SIGKILL after the wait timeout came, which a blocked loop never
         // sends (it would still be waiting on the reader when wait() gives up after 15 s).
+        // How promptly it comes is CorralBench's to measure.
         #expect(corral.wait(timeout: .seconds(15)) == 2, "stderr: \(corral.stderr)")
-        // The 1 s wait timeout, then at most 1 s for the stalled reader at the end: far less
-        // than this bound, which only a loop that waited on its reader would reach.
-        let took = sent.duration(to: .now)
-        #expect(took < .seconds(6), "corral took \(took) to stop")
         #expect(corral.stderr.contains("the reader of corral's output did not keep up"), "\(corral.stderr)")
     }
 }
@@ -67,20 +63,27 @@ struct FlowControlEndToEndTests {
             width: 120, height: 40, arguments: "\(mode) --wait-timeout 1 -w 2 -- sh -c \"\(flood)\"")
         #expect(eventually(within: .seconds(10)) { run.session.screen().contains("tick") })
         run.session.press("C-s")
-        usleep(300_000)
+        if mode == "--no-tui" {
+            // The terminal stopped: the ticks no longer scroll. (The dashboard turns flow
+            // control off, so there Ctrl-S is only an unbound key.)
+            let stalled = eventually(within: .seconds(10)) {
+                let before = run.session.screen()
+                usleep(200_000)
+                return run.session.screen() == before
+            }
+            #expect(stalled, "the terminal did not stop on Ctrl-S")
+        }
         // corral has the worker's command line among its own arguments, after its path.
         let supervisor = try #require(
             processes(withArgument: flood).first { pid in
                 let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0)
                 return arguments?.first.map { String(decoding: $0, as: UTF8.self) } == corralExecutable
             }, "corral not found")
-        let sent = ContinuousClock.now
         kill(supervisor, SIGTERM)
-        // The 1 s wait timeout, then at most 1 s for the stopped terminal at the end.
-        // The 1 s wait timeout, then at most 1 s for the stopped terminal: far less than this
-        // bound, which a loop blocked on its terminal (until Ctrl-Q) would never meet.
-        let ended = eventually(within: .seconds(6)) { hasEnded(supervisor) }
-        #expect(ended, "corral blocked on its stopped terminal (stopping took \(sent.duration(to: .now)))")
+        // A loop blocked on its terminal would wait for Ctrl-Q, which comes only after this
+        // bound; corral ends after the 1 s wait timeout and at most 1 s for the terminal.
+        let ended = eventually(within: .seconds(10)) { hasEnded(supervisor) }
+        #expect(ended, "corral blocked on its stopped terminal")
         run.session.press("C-q")
         #expect(run.exitStatus() == "2")
     }

@@ -8,7 +8,7 @@ enum MemoryBenchmark {
         var workerRSS: Int?
 
         func handle(_ event: EngineEvent) {
-            if case .spawned(_, let pid, _) = event { pids.append(pid) }
+            if case .spawned(_, let pid, _, _) = event { pids.append(pid) }
             if case .serverStateChanged(.running) = event {
                 usleep(200_000)  // let the workers settle into waiting
                 workerRSS = pids.first.flatMap { procStatus(String($0))["VmRSS"] }

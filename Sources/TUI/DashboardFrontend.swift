@@ -40,7 +40,8 @@ package final class DashboardFrontend: Frontend {
 
     package var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
-        if state.stopping != nil && state.report == nil {
+        // Countdowns (to SIGKILL, to a restart) move in tenths of a second.
+        if state.stopping != nil && state.report == nil || state.rows.contains(where: { $0.state == .backoff }) {
             return lastDraw + .milliseconds(100)
         }
         return lastDraw + .seconds(1)

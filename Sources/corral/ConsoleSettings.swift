@@ -31,6 +31,9 @@ struct ConsoleSettings: Equatable {
     /// The dashboard exits as soon as the server has stopped, even after a failure (which it
     /// otherwise keeps on screen until a key is pressed).
     var exitOnStop = false
+    /// Whether a process that ends unasked is started again, and how restarts are spaced.
+    var restartPolicy: RestartPolicy = .no
+    var restartBackoff = RestartBackoff()
 
     /// The signals whose default action would end corral: the first one that is not a stop
     /// signal stops the server gracefully with the first stop signal, so corral never dies of a
@@ -52,6 +55,6 @@ struct ConsoleSettings: Equatable {
             workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
             stopSignals: stopSignals, terminatingSignals: Self.terminatingSignals,
             ignoredSignals: [Signal(rawValue: SIGTSTP)], waitTimeout: waitTimeout, failurePolicy: failurePolicy,
-            reapsOrphans: true)
+            reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff)
     }
 }

@@ -53,6 +53,40 @@ struct CorralCommand: ParsableCommand {
         help: "A process that fails does not stop the others (the default is to stop all).")
     var keepRunning = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Restart a process that ends unasked: no (fail-fast), on-failure (non-zero exit or a signal "
+                + "corral did not send), always.", valueName: "no|on-failure|always"))
+    var restart = "no"
+
+    @Option(
+        name: .customLong("restart-delay"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Delay before the first restart, doubled for each next one (±25 % jitter).", valueName: "SECONDS"))
+    var restartDelay = "0.1"
+
+    @Option(
+        name: .customLong("restart-max-delay"), parsing: .unconditional,
+        help: ArgumentHelp("The longest delay between restarts.", valueName: "SECONDS"))
+    var restartMaxDelay = "30"
+
+    @Option(
+        name: .customLong("restart-reset"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "A process running this long makes its next restart a first one again (at least 1).", valueName: "SECONDS"))
+    var restartReset = "10"
+
+    @Option(
+        name: .customLong("max-restarts"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Restarts allowed within --restart-window; one more unasked end gives up (crash loop).", valueName: "N"))
+    var maxRestarts = 5
+
+    @Option(
+        name: .customLong("restart-window"), parsing: .unconditional,
+        help: ArgumentHelp("The window --max-restarts counts restarts in.", valueName: "SECONDS"))
+    var restartWindow = "60"
+
     @Flag(
         name: .customLong("no-tui"), help: "Headless: one line per event, children's output prefixed with their name.")
     var noTUI = false
@@ -103,10 +137,51 @@ struct CorralCommand: ParsableCommand {
         for extra in extras where extra.allSatisfy({ $0 == " " || $0 == "\t" }) {
             throw ValidationError("--extra needs a command, e.g. --extra 'python3 metrics.py'")
         }
+        let (restartPolicy, backoff) = try restartSettings()
         return ConsoleSettings(
             program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
-            display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop)
+            display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
+            restartPolicy: restartPolicy, restartBackoff: backoff)
+    }
+
+    /// The restart policy and backoff from `--restart` and its companions.
+    private func restartSettings() throws -> (RestartPolicy, RestartBackoff) {
+        guard let policy = RestartPolicy(rawValue: restart) else {
+            throw ValidationError("--restart must be no, on-failure or always (got '\(restart)')")
+        }
+        let delay = try Self.parseSeconds(restartDelay, option: "--restart-delay")
+        let maxDelay = try Self.parseSeconds(restartMaxDelay, option: "--restart-max-delay")
+        let reset = try Self.parseSeconds(restartReset, option: "--restart-reset")
+        let window = try Self.parseSeconds(restartWindow, option: "--restart-window")
+        guard maxDelay >= delay else {
+            throw ValidationError(
+                "--restart-max-delay (\(restartMaxDelay)) must be at least --restart-delay (\(restartDelay))")
+        }
+        guard reset >= .seconds(1) else {
+            throw ValidationError("--restart-reset must be at least 1 second (got \(restartReset))")
+        }
+        guard maxRestarts >= 0 else {
+            throw ValidationError(
+                "--max-restarts cannot be negative (got \(maxRestarts)); use 0 to never restart twice")
+        }
+        guard window > .zero else {
+            throw ValidationError("--restart-window must be more than 0 seconds (got \(restartWindow))")
+        }
+        return (
+            policy,
+            RestartBackoff(delay: delay, maxDelay: maxDelay, reset: reset, maxRestarts: maxRestarts, window: window)
+        )
+    }
+
+    /// A number of seconds, 0 up to a week, for `option`.
+    static func parseSeconds(_ text: String, option: String) throws -> Duration {
+        guard let seconds = Double(text), seconds.isFinite else {
+            throw ValidationError("\(option) must be a number of seconds (got '\(text)')")
+        }
+        guard seconds >= 0 else { throw ValidationError("\(option) cannot be negative (got \(text))") }
+        guard seconds <= 7 * 24 * 3600 else { throw ValidationError("\(option) is over a week (\(text) s)") }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     static func parseSignals(_ text: String) throws -> [Signal] {

@@ -53,16 +53,16 @@ final class HeadlessLog: Frontend {
     /// The line for an event (without the time), or nil for events that print nothing.
     func describe(_ event: EngineEvent) -> String? {
         switch event {
-        case .spawned(let slot, let pid, _):
-            return "\(names.name(slot)) pid=\(pid) spawned"
-        case .stateChanged(let slot, let state):
+        case .spawned(let slot, let pid, _, let generation):
+            return "\(names.name(slot)) pid=\(pid) spawned" + (generation > 0 ? " (generation \(generation))" : "")
+        case .stateChanged(let slot, let state, _):
             guard state != .pending else { return nil }
             return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
         case .serverStateChanged(let state):
             return "corral \(state.rawValue)"
         case .status(let slot, let text):
             return "\(subject(slot)) status: \(shown(text))"
-        case .signalSent(let slot, let pid, let signal, let reason):
+        case .signalSent(let slot, let pid, let signal, let reason, _):
             let why: String
             switch reason {
             case .timeout:
@@ -77,13 +77,18 @@ final class HeadlessLog: Frontend {
             return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
         case .output:
             return nil
-        case .exited(let slot, let pid, let end):
+        case .exited(let slot, let pid, let end, _):
             var text = "\(names.name(slot)) pid=\(pid) exited: \(end)"
             if end.isClean { return text }
             if !end.lastLines.isEmpty {
                 text += "; its last lines on stderr:" + end.lastLines.map { "\n    " + shown($0) }.joined()
             }
             return paint(text, 31)
+        case .restartScheduled(let slot, let generation, let attempt, let delay, _):
+            // How it ended is on the exited line just before.
+            return paint(
+                "\(names.name(slot)) backoff: restart in \(delay.countdownText) (attempt \(attempt), generation "
+                    + "\(generation))", 33)
         case .failed(let slot, let failure):
             return paint("\(names.name(slot)) failed: \(failure)", 31)
         case .stopping(let signal, let cause, let deadline):
@@ -123,6 +128,7 @@ final class HeadlessLog: Frontend {
         case .running: return 32
         case .stopping: return 35
         case .exited: return 0
+        case .backoff: return 33
         }
     }
 

@@ -47,14 +47,16 @@ final class JSONLines: Frontend {
         var object = JSONObject()
         object["time"] = .string(time)
         switch event {
-        case .spawned(let slot, let pid, let kind):
+        case .spawned(let slot, let pid, let kind, let generation):
             object["event"] = .string("spawned")
             object["index"] = .int(slot)
+            object["generation"] = .int(generation)
             object["pid"] = .int(Int(pid))
             object["kind"] = .string(kind.rawValue)
-        case .stateChanged(let slot, let state):
+        case .stateChanged(let slot, let state, let generation):
             object["event"] = .string("state")
             object["index"] = .int(slot)
+            object["generation"] = .int(generation)
             object["pid"] = names.pid(slot).map { .int(Int($0)) } ?? .null
             object["state"] = .string(state.rawValue)
         case .serverStateChanged(let state):
@@ -64,9 +66,10 @@ final class JSONLines: Frontend {
             object["event"] = .string("status")
             object["index"] = .int(slot)
             object["text"] = .string(text)
-        case .signalSent(let slot, let pid, let signal, let reason):
+        case .signalSent(let slot, let pid, let signal, let reason, let generation):
             object["event"] = .string("signal")
             object["index"] = .int(slot)
+            object["generation"] = .int(generation)
             object["pid"] = .int(Int(pid))
             object["signal"] = .string(signal.name)
             object["reason"] = .string(reason.rawValue)
@@ -75,9 +78,10 @@ final class JSONLines: Frontend {
             object["index"] = .int(slot)
             object["stream"] = .string(stream.rawValue)
             object["line"] = .string(line)
-        case .exited(let slot, let pid, let end):
+        case .exited(let slot, let pid, let end, let generation):
             object["event"] = .string("exited")
             object["index"] = .int(slot)
+            object["generation"] = .int(generation)
             object["pid"] = .int(Int(pid))
             switch end.termination {
             case .exited(let code):
@@ -98,6 +102,13 @@ final class JSONLines: Frontend {
             object["clean"] = .bool(end.isClean)
             object["failure"] = end.failure.map { .string($0.description) } ?? .null
             object["last_lines"] = .strings(end.lastLines)
+        case .restartScheduled(let slot, let generation, let attempt, let delay, let reason):
+            object["event"] = .string("restart")
+            object["index"] = .int(slot)
+            object["generation"] = .int(generation)
+            object["attempt"] = .int(attempt)
+            object["delay_s"] = .seconds(delay)
+            object["reason"] = .string(reason)
         case .failed(let slot, let failure):
             object["event"] = .string("failed")
             object["index"] = .int(slot)
@@ -119,6 +130,7 @@ final class JSONLines: Frontend {
             object["exit_status"] = .int(Int(report.exitStatus))
             object["cause"] = .string(report.causeDescription)
             object["left_behind"] = .ints(report.leftBehind.map { Int($0.pid) })
+            object["gave_up"] = .ints(report.slotsThatGaveUp)
         }
         return object.encoded
     }

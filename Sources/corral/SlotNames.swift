@@ -14,7 +14,7 @@ struct SlotNames {
 
     /// Records pids and kinds from `spawned` events.
     mutating func observe(_ event: EngineEvent) {
-        if case .spawned(let slot, let pid, let kind) = event {
+        if case .spawned(let slot, let pid, let kind, _) = event {
             pids[slot] = pid
             kinds[slot] = kind
         }

@@ -46,7 +46,10 @@ struct HeadlessOutputTests {
         let now = ContinuousClock.now
         writer.handle(.spawned(slot: 1, pid: 77, kind: .worker))
         let samples: [(EngineEvent, [String: Any])] = [
-            (.spawned(slot: 1, pid: 77, kind: .worker), ["event": "spawned", "index": 1, "pid": 77, "kind": "worker"]),
+            (
+                .spawned(slot: 1, pid: 77, kind: .worker),
+                ["event": "spawned", "index": 1, "pid": 77, "kind": "worker", "generation": 0]
+            ),
             (.stateChanged(slot: 1, .running), ["event": "state", "index": 1, "pid": 77, "state": "running"]),
             (
                 .status(slot: 1, text: "a \"quoted\"\nline"),
@@ -66,6 +69,27 @@ struct HeadlessOutputTests {
                 ["event": "stopping", "deadline_s": 10.0]
             ),
             (.stopping(.interrupt, cause: .signal(.interrupt), deadline: nil), ["event": "stopping"]),
+            (
+                .spawned(slot: 1, pid: 78, kind: .worker, generation: 2),
+                ["event": "spawned", "index": 1, "generation": 2, "pid": 78]
+            ),
+            (.stateChanged(slot: 1, .backoff, generation: 2), ["event": "state", "generation": 2, "state": "backoff"]),
+            (
+                .signalSent(slot: 1, pid: 78, .terminate, .forward, generation: 2),
+                ["event": "signal", "index": 1, "generation": 2]
+            ),
+            (
+                .exited(slot: 1, pid: 78, end, generation: 2),
+                ["event": "exited", "index": 1, "generation": 2]
+            ),
+            (
+                .restartScheduled(
+                    slot: 1, generation: 3, attempt: 2, delay: .milliseconds(250), reason: "exited with code 3"),
+                [
+                    "event": "restart", "index": 1, "generation": 3, "attempt": 2, "delay_s": 0.25,
+                    "reason": "exited with code 3",
+                ]
+            ),
         ]
         for (event, expected) in samples {
             let line = writer.encode(event, time: "2026-11-26T12:00:00.000Z", now: now)

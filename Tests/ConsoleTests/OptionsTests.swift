@@ -86,6 +86,16 @@ struct OptionsTests {
             (["--ready", "soon", "--", "x"], "--ready must be notify or exec (got 'soon')"),
             (["--port", "70000"], "--port must be between 1 and 65535 (got 70000)"),
             (["--extra", "  "], "--extra needs a command, e.g. --extra 'python3 metrics.py'"),
+            (["--restart", "sometimes"], "--restart must be no, on-failure or always (got 'sometimes')"),
+            (["--restart-delay", "-1"], "--restart-delay cannot be negative (got -1)"),
+            (["--restart-delay", "soon"], "--restart-delay must be a number of seconds (got 'soon')"),
+            (
+                ["--restart-delay", "5", "--restart-max-delay", "1"],
+                "--restart-max-delay (1) must be at least --restart-delay (5)"
+            ),
+            (["--restart-reset", "0.5"], "--restart-reset must be at least 1 second (got 0.5)"),
+            (["--max-restarts", "-2"], "--max-restarts cannot be negative (got -2); use 0 to never restart twice"),
+            (["--restart-window", "0"], "--restart-window must be more than 0 seconds (got 0)"),
         ])
     func invalid(arguments: [String], message: String) {
         do {
@@ -95,6 +105,30 @@ struct OptionsTests {
             #expect(CorralCommand.message(for: error) == message)
             #expect(CorralCommand.exitCode(for: error).rawValue == 64)
         }
+    }
+
+    @Test("restart options: defaults as documented, and each one set")
+    func restartOptions() throws {
+        let defaults = try settings(["--", "true"])
+        #expect(defaults.restartPolicy == .no)
+        #expect(defaults.restartBackoff == RestartBackoff())
+        #expect(
+            RestartBackoff()
+                == RestartBackoff(
+                    delay: .milliseconds(100), maxDelay: .seconds(30), reset: .seconds(10), maxRestarts: 5,
+                    window: .seconds(60)))
+        let set = try settings([
+            "--restart", "on-failure", "--restart-delay", "0.5", "--restart-max-delay", "8", "--restart-reset", "3",
+            "--max-restarts", "2", "--restart-window", "20", "--", "true",
+        ])
+        #expect(set.restartPolicy == .onFailure)
+        #expect(
+            set.restartBackoff
+                == RestartBackoff(
+                    delay: .milliseconds(500), maxDelay: .seconds(8), reset: .seconds(3), maxRestarts: 2,
+                    window: .seconds(20)))
+        #expect(
+            try settings(["--restart", "always", "--", "true"]).configuration(demoTicker: nil).restartPolicy == .always)
     }
 
     @Test("nothing after -- is refused; a command after it is fine")

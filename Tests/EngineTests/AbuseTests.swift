@@ -36,7 +36,7 @@ extension RealProcesses {
                     outputLines += 1
                     outputBytes += line.utf8.count
                     onOutput?()
-                case .signalSent(let slot, _, let signal, let reason):
+                case .signalSent(let slot, _, let signal, let reason, _):
                     signalsSent[slot, default: []].append(signal)
                     if signal == .kill { kills.append((.now, reason)) }
                 case .stopping(_, _, let deadline):

@@ -20,7 +20,7 @@ extension RealProcesses {
             var seen: [EngineEvent] = []
             for await event in handle.events {
                 seen.append(event)
-                if case .stateChanged(let slot, .running) = event {
+                if case .stateChanged(let slot, .running, _) = event {
                     running.insert(slot)
                     if running.count == 3 { handle.send(.stop) }
                 }
@@ -77,7 +77,7 @@ extension RealProcesses {
             for await event in handle.events {
                 switch event {
                 case .output: lines += 1
-                case .exited(let slot, _, _): exited.insert(slot)
+                case .exited(let slot, _, _, _): exited.insert(slot)
                 case .stopped: stopped = true
                 default: break
                 }

@@ -309,12 +309,12 @@ extension RealProcesses {
                 recorder.events.lazy.compactMap { if case .stopping(_, _, let deadline) = $0 { deadline } else { nil } }
                     .first)
             let kills = recorder.timeline.filter {
-                if case .signalSent(_, _, .kill, _) = $0.1 { true } else { false }
+                if case .signalSent(_, _, .kill, _, _) = $0.1 { true } else { false }
             }
             #expect(kills.count == 1)
             #expect(kills.allSatisfy { $0.0 >= deadline })
             #expect(
-                recorder.events.contains { if case .signalSent(1, _, .kill, .timeout) = $0 { true } else { false } })
+                recorder.events.contains { if case .signalSent(1, _, .kill, .timeout, _) = $0 { true } else { false } })
             let grandchild = try #require(records.value("grandchild", 1).flatMap { pid_t($0) })
             #expect(waitUntilGone([grandchild]).isEmpty, "the grandchild survived the group SIGKILL")
             hygiene.check()
@@ -326,7 +326,7 @@ extension RealProcesses {
             let records = try RecordDirectory()
             var othersWhenItDied: Int?
             let recorder = Recorder(steps: [
-                .init(condition: .event { if case .exited(1, _, _) = $0 { true } else { false } }) { _ in [] },
+                .init(condition: .event { if case .exited(1, _, _, _) = $0 { true } else { false } }) { _ in [] },
                 .init(condition: .after(.milliseconds(300))) { recorder in
                     othersWhenItDied = recorder.runningCount
                     return [.stop]
@@ -373,7 +373,7 @@ extension RealProcesses {
             let report = try Supervisor(config).run(frontend: &frontend)
             #expect(!recorder.timedOut)
             let spawned: [(Int, ChildKind)] = recorder.events.compactMap {
-                if case .spawned(let slot, _, let kind) = $0 { return (slot, kind) }
+                if case .spawned(let slot, _, let kind, _) = $0 { return (slot, kind) }
                 return nil
             }
             #expect(spawned.map(\.0) == [0, 1, 2, 3])

@@ -28,14 +28,15 @@ struct SupervisorServiceTests {
         }
 
         func running(_ count: Int) -> ([EngineEvent]) -> Bool {
-            { events in events.filter { if case .stateChanged(_, .running) = $0 { true } else { false } }.count == count
+            { events in
+                events.filter { if case .stateChanged(_, .running, _) = $0 { true } else { false } }.count == count
             }
         }
 
         /// How each slot's process ended.
         var terminations: [Int: Termination] {
             var ends: [Int: Termination] = [:]
-            for case .exited(let slot, _, let end) in all { ends[slot] = end.termination }
+            for case .exited(let slot, _, let end, _) in all { ends[slot] = end.termination }
             return ends
         }
     }
@@ -87,7 +88,7 @@ struct SupervisorServiceTests {
         #expect(events.terminations == [0: killed, 1: killed])
         // Killed on command, not by the wait timeout, and nothing was sent before.
         let sent = events.all.compactMap { event -> (Signal, SignalReason)? in
-            if case .signalSent(_, _, let signal, let reason) = event { return (signal, reason) }
+            if case .signalSent(_, _, let signal, let reason, _) = event { return (signal, reason) }
             return nil
         }
         #expect(sent.map(\.0) == [.kill, .kill])

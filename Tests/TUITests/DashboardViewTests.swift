@@ -15,6 +15,29 @@ struct DashboardViewTests {
         expectGolden(DashboardView.render(state, width: 64, height: 12, now: F.at(83)), "running-64x12")
     }
 
+    @Test("a crashed worker in backoff: its state and the countdown to its restart; the new generation after")
+    func backoff() {
+        var state = F.running()
+        let end = SlotEnd(
+            termination: .exited(code: 3), origin: nil, failure: .exitedUnexpectedly(.exited(code: 3)))
+        state.apply(.exited(slot: 1, pid: 4122, end), now: F.at(80))
+        state.apply(.stateChanged(slot: 1, .backoff), now: F.at(80))
+        state.apply(
+            .restartScheduled(
+                slot: 1, generation: 1, attempt: 2, delay: .milliseconds(3000), reason: "exited with code 3"),
+            now: F.at(80))
+        let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(81.4))
+        let line = screen.text.split(separator: "\n").first { $0.contains("4122") }.map(String.init) ?? ""
+        #expect(line.contains("backoff"), "\(line)")
+        #expect(line.contains("restart in 1.6 s (attempt 2) · exit 3"), "\(line)")
+        state.apply(.spawned(slot: 1, pid: 4200, kind: .worker, generation: 1), now: F.at(83))
+        state.apply(.stateChanged(slot: 1, .running, generation: 1), now: F.at(83))
+        #expect(state.rows[1].restarts == 1)
+        #expect(state.rows[1].end == nil && state.rows[1].pendingRestart == nil)
+        let after = DashboardView.render(state, width: 120, height: 40, now: F.at(84))
+        #expect(!after.text.contains("restart in"))
+    }
+
     @Test("stopping: the signal sent to each process, the SIGKILL countdown, who holds the stop up")
     func stopping() {
         let screen = DashboardView.render(F.stopping(), width: 120, height: 40, now: F.at(62.6))

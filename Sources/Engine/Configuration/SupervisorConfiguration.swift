@@ -45,6 +45,12 @@ public struct SupervisorConfiguration: Sendable {
     /// take `SIGCHLD` from its host unasked.
     public var reapsOrphans: Bool
 
+    /// Whether a process that ends unasked is started again in its slot. Default
+    /// ``RestartPolicy/no``: an unasked end is handled by ``failurePolicy`` (fail-fast).
+    public var restartPolicy: RestartPolicy
+    /// How restarts are spaced, and when a crash-looping slot gives up.
+    public var restartBackoff: RestartBackoff
+
     /// Creates a configuration; see each property for its meaning and default.
     public init(
         workers: Int = 1,
@@ -59,7 +65,9 @@ public struct SupervisorConfiguration: Sendable {
         environment: [String: String] = [:],
         logger: Logger = Logger(label: "corral"),
         spawnStrategy: SpawnStrategy = .zygote,
-        reapsOrphans: Bool = false
+        reapsOrphans: Bool = false,
+        restartPolicy: RestartPolicy = .no,
+        restartBackoff: RestartBackoff = RestartBackoff()
     ) {
         self.workers = workers
         self.worker = worker
@@ -74,6 +82,8 @@ public struct SupervisorConfiguration: Sendable {
         self.logger = logger
         self.spawnStrategy = spawnStrategy
         self.reapsOrphans = reapsOrphans
+        self.restartPolicy = restartPolicy
+        self.restartBackoff = restartBackoff
     }
 
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
@@ -134,6 +144,7 @@ public struct SupervisorConfiguration: Sendable {
         if let initTimeout, initTimeout <= .zero {
             throw ConfigurationError(field: "init timeout", problem: "\(initTimeout) must be positive, or none")
         }
+        try restartBackoff.validate()
         if case .command(let arguments, _) = worker {
             try Self.checkCommand(arguments, field: "worker command")
         }

@@ -1,4 +1,5 @@
-/// The lifecycle of one slot: `pending → initializing → running → stopping → exited`.
+/// The lifecycle of one slot: `pending → initializing → running → stopping → exited`, and with
+/// a restart policy `exited → backoff → initializing` for its next generation.
 public enum ProcessState: String, Hashable, Sendable, Codable, CustomStringConvertible {
     /// Not spawned (yet, or ever: shutdown began before its turn).
     case pending
@@ -10,6 +11,8 @@ public enum ProcessState: String, Hashable, Sendable, Codable, CustomStringConve
     case stopping
     /// Ended and reaped.
     case exited
+    /// Ended unasked; its next generation starts when the restart delay has passed.
+    case backoff
 
     /// A one-line description for logs and reports.
     public var description: String { rawValue }

@@ -77,6 +77,18 @@ final class ChildTable {
         }
     }
 
+    /// Lets go of the ended child in `slot` (before its next generation is added): its pipes'
+    /// unfinished last lines go to `emit`, its descriptors are closed.
+    func retire(slot: Int, emit: (EngineEvent) -> Void) {
+        guard let child = children[slot] else { return }
+        for stream in [OutputStream.stdout, .stderr] { closeOutput(slot: slot, stream: stream, emit: emit) }
+        if let pidfd = child.pidfd {
+            watch.remove(pidfd)
+            Syscalls.close(pidfd)
+        }
+        children[slot] = nil
+    }
+
     /// The zygote is gone: its workers' ends are seen on their pidfds from now on.
     func watchForkedExits() {
         guard !watchesForkedExits else { return }

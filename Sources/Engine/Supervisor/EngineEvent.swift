@@ -10,20 +10,25 @@ public enum OutputStream: String, Hashable, Sendable, Codable {
 
 /// Everything a front end can learn from the engine, delivered in order on the driver thread.
 public enum EngineEvent: Sendable, Hashable {
-    /// A slot's process was started.
-    case spawned(slot: Int, pid: pid_t, kind: ChildKind)
-    /// A slot moved to a new state.
-    case stateChanged(slot: Int, ProcessState)
+    /// A slot's process was started; `generation` counts the processes the slot had before
+    /// it (0 for the first; restarts and reloads start the next).
+    case spawned(slot: Int, pid: pid_t, kind: ChildKind, generation: Int = 0)
+    /// A slot (its process of `generation`) moved to a new state.
+    case stateChanged(slot: Int, ProcessState, generation: Int = 0)
     /// The server as a whole moved to a new state.
     case serverStateChanged(ServerState)
     /// A child sent `STATUS=` text.
     case status(slot: Int, text: String)
     /// The supervisor sent a signal to a child (for `SIGKILL` on timeout: its whole group).
-    case signalSent(slot: Int, pid: pid_t, Signal, SignalReason)
+    case signalSent(slot: Int, pid: pid_t, Signal, SignalReason, generation: Int = 0)
     /// One line of a child's output, without its newline; invalid UTF-8 is replaced.
     case output(slot: Int, OutputStream, line: String)
     /// A child ended and was reaped.
-    case exited(slot: Int, pid: pid_t, SlotEnd)
+    case exited(slot: Int, pid: pid_t, SlotEnd, generation: Int = 0)
+    /// A slot's process ended unasked and the restart policy starts `generation` after
+    /// `delay` (the slot is in ``ProcessState/backoff`` meanwhile); `attempt` counts the
+    /// restarts of the current streak (1 for the first); `reason` says how the process ended.
+    case restartScheduled(slot: Int, generation: Int, attempt: Int, delay: Duration, reason: String)
     /// A slot failed (also reported in its `exited` event, or for a spawn failure instead).
     case failed(slot: Int, SlotFailure)
     /// The stop began: the signal sent to every child and the `SIGKILL` deadline (nil: none).

@@ -11,21 +11,25 @@ public struct LogFrontend: Frontend {
     /// Logs `event` at its level: output lines at info, failures at error.
     public mutating func handle(_ event: EngineEvent) {
         switch event {
-        case .spawned(let slot, let pid, let kind):
+        case .spawned(let slot, let pid, let kind, _):
             logger.debug("spawned \(kind) \(slot)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
-        case .stateChanged(let slot, let state):
+        case .stateChanged(let slot, let state, _):
             logger.debug("slot \(slot) \(state)", metadata: ["slot": "\(slot)"])
         case .serverStateChanged(let state):
             logger.info("server \(state)")
         case .status(let slot, let text):
             logger.info("status: \(text)", metadata: ["slot": "\(slot)"])
-        case .signalSent(let slot, let pid, let signal, let reason):
+        case .signalSent(let slot, let pid, let signal, let reason, _):
             logger.info("sent \(signal) (\(reason))", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
         case .output(let slot, let stream, let line):
             logger.info("\(line)", metadata: ["slot": "\(slot)", "stream": "\(stream.rawValue)"])
-        case .exited(let slot, let pid, let end):
+        case .exited(let slot, let pid, let end, _):
             let level: Logger.Level = end.isClean ? .info : .error
             logger.log(level: level, "\(end)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+        case .restartScheduled(let slot, let generation, let attempt, let delay, let reason):
+            logger.warning(
+                "\(reason): restarting in \(delay.secondsText) (attempt \(attempt), generation \(generation))",
+                metadata: ["slot": "\(slot)"])
         case .failed(let slot, let failure):
             logger.error("\(failure)", metadata: ["slot": "\(slot)"])
         case .stopping(let signal, let cause, _):

@@ -18,6 +18,9 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     case forceKilled
     /// It could not be started.
     case spawnFailed(String)
+    /// It crash-looped: it ended unasked after `restarts` restarts within `window`, so it was
+    /// not restarted again (`last` says how its last process ended).
+    indirect case gaveUp(restarts: Int, window: Duration, last: SlotFailure?)
 
     /// The failure without the termination it carries, for a line that names it already.
     public var reason: String {
@@ -44,6 +47,9 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
             return "what remained of its process group was SIGKILLed after the \(limit.secondsText) wait timeout"
         case .forceKilled: return "force-killed by command"
         case .spawnFailed(let reason): return "spawn failed: \(reason)"
+        case .gaveUp(let restarts, let window, let last):
+            let because = last.map { ": \($0)" } ?? ""
+            return "gave up after \(restarts) restart\(restarts == 1 ? "" : "s") in \(window.secondsText)\(because)"
         }
     }
 }

@@ -48,6 +48,37 @@ struct SupervisorCore {
         var groupKilled = false
         /// Signals an operator sent to this slot alone: dying of one is intended, not a failure.
         var operatorSignals: Set<Signal> = []
+        /// Its current (or last) process's generation: 0 for the first.
+        var generation = 0
+        /// How many times the restart policy started it again.
+        var restarts = 0
+        /// When its restarts within the restart window happened (older ones are dropped).
+        var restartTimes: [ContinuousClock.Instant] = []
+        /// Consecutive restarts since a generation last ran for the backoff's reset time.
+        var streak = 0
+        /// When its current process became running.
+        var runningSince: ContinuousClock.Instant?
+        /// In backoff: when its next generation may start.
+        var restartAt: ContinuousClock.Instant?
+
+        /// Forgets the ended process, for the next generation.
+        mutating func beginNextGeneration() {
+            generation += 1
+            restarts += 1
+            pid = nil
+            spawnedAt = nil
+            sent = []
+            endRequested = false
+            end = nil
+            failure = nil
+            groupLingers = false
+            groupStopSignalled = false
+            groupDeadline = nil
+            groupKilled = false
+            operatorSignals = []
+            runningSince = nil
+            restartAt = nil
+        }
 
         /// Its process runs (spawned, not ended).
         var isLive: Bool { pid != nil && end == nil }
@@ -69,6 +100,10 @@ struct SupervisorCore {
     private let ignoredSignals: [Signal]
     private let defaultStopSignal: Signal
     private let failurePolicy: FailurePolicy
+    private let restartPolicy: RestartPolicy
+    private let backoff: RestartBackoff
+    /// A number in -1...1 for each restart's jitter (injected by tests).
+    private let jitter: () -> Double
     private var slots: [Slot]
     private var phase: Phase = .starting
     private var nextToSpawn = 0
@@ -79,14 +114,23 @@ struct SupervisorCore {
     private var runningCount = 0
     /// How many slots hold the run up (``Slot/holdsRun``).
     private var liveCount = 0
+    /// Slots in backoff, waiting for their restart time (and for their old group to end).
+    private var backoffSlots: Set<Int> = []
+    /// Slots whose next generation is due: the driver spawns them after the initial ones.
+    private var restartsDue: Set<Int> = []
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
         plans: [SlotPlan], stopSignals: [Signal], defaultStopSignal: Signal,
         waitTimeout: Duration?, initTimeout: Duration?, failurePolicy: FailurePolicy,
-        terminatingSignals: [Signal] = [], ignoredSignals: [Signal] = []
+        terminatingSignals: [Signal] = [], ignoredSignals: [Signal] = [],
+        restartPolicy: RestartPolicy = .no, backoff: RestartBackoff = RestartBackoff(),
+        jitter: @escaping () -> Double = { Double.random(in: -1...1) }
     ) {
         self.slots = plans.map { Slot(plan: $0) }
+        self.restartPolicy = restartPolicy
+        self.backoff = backoff
+        self.jitter = jitter
         self.stopSignals = stopSignals
         self.terminatingSignals = terminatingSignals
         self.ignoredSignals = ignoredSignals
@@ -110,7 +154,8 @@ struct SupervisorCore {
             plans: plans, stopSignals: configuration.stopSignals,
             defaultStopSignal: configuration.defaultStopSignal, waitTimeout: configuration.waitTimeout,
             initTimeout: configuration.initTimeout, failurePolicy: configuration.failurePolicy,
-            terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals)
+            terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals,
+            restartPolicy: configuration.restartPolicy, backoff: configuration.restartBackoff)
     }
 
     // MARK: - Queries
@@ -128,13 +173,17 @@ struct SupervisorCore {
     /// Whether every child has ended and the run can return.
     var isStopped: Bool { if case .stopped = phase { return true } else { return false } }
 
-    /// The slot the driver should spawn next, or nil (all spawned, or the stop began).
+    /// The slot the driver should spawn next, or nil (all spawned, or the stop began): the
+    /// initial slots in order, then slots whose restart is due.
     var slotToSpawn: Int? {
         switch phase {
-        case .starting, .running: return nextToSpawn < slots.count ? nextToSpawn : nil
+        case .starting, .running: return nextToSpawn < slots.count ? nextToSpawn : restartsDue.min()
         case .stopping, .stopped: return nil
         }
     }
+
+    /// Whether the spawn of `slot` would start a later generation (a restart), not its first.
+    func isRestart(_ slot: Int) -> Bool { restartsDue.contains(slot) }
 
     /// The slot a live child pid belongs to.
     func slot(forPid pid: pid_t) -> Int? { slotByPid[pid] }
@@ -148,6 +197,9 @@ struct SupervisorCore {
         if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
         for slot in lingeringSlots.map({ slots[$0] }) where !slot.groupKilled {
             if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
+        }
+        for index in backoffSlots where !slots[index].groupLingers {
+            if let due = slots[index].restartAt { earliest = earliest.map { min($0, due) } ?? due }
         }
         if let initTimeout {
             for slot in slots where slot.state == .initializing && slot.failure == nil {
@@ -177,7 +229,7 @@ struct SupervisorCore {
             slots: slots.enumerated().map { index, slot in
                 SupervisorReport.Slot(
                     index: index, kind: slot.plan.kind, pid: slot.pid, end: slot.end, failure: slot.failure,
-                    lastStatus: slot.lastStatus)
+                    lastStatus: slot.lastStatus, generation: slot.generation, restarts: slot.restarts)
             }, leftBehind: leftBehind)
     }
 
@@ -191,14 +243,22 @@ struct SupervisorCore {
 
     /// The driver started `slot` as `pid` (and, for exec-ready slots, exec succeeded).
     mutating func spawned(slot index: Int, pid: pid_t, now: ContinuousClock.Instant) -> [Action] {
-        precondition(index == nextToSpawn, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
-        nextToSpawn += 1
+        if restartsDue.remove(index) != nil {
+            slots[index].beginNextGeneration()
+        } else {
+            precondition(index == nextToSpawn, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
+            nextToSpawn += 1
+        }
         slots[index].pid = pid
         slots[index].spawnedAt = now
         slotByPid[pid] = index
         liveCount += 1
-        var actions: [Action] = [.emit(.spawned(slot: index, pid: pid, kind: slots[index].plan.kind))]
+        let slot = slots[index]
+        var actions: [Action] = [
+            .emit(.spawned(slot: index, pid: pid, kind: slot.plan.kind, generation: slot.generation))
+        ]
         let state: ProcessState = slots[index].plan.readyOnExec ? .running : .initializing
+        if state == .running { slots[index].runningSince = now }
         actions += setState(index, state)
         actions += checkAllRunning()
         return actions
@@ -206,7 +266,7 @@ struct SupervisorCore {
 
     /// The driver could not start `slot`: every started child is stopped, and the run throws.
     mutating func spawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
-        nextToSpawn = max(nextToSpawn, index + 1)
+        if restartsDue.remove(index) == nil { nextToSpawn = max(nextToSpawn, index + 1) }
         slots[index].failure = .spawnFailed(reason)
         var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
         actions += beginStop(signal: defaultStopSignal, cause: .spawnFailed(slot: index), reason: .failFast, now: now)
@@ -222,6 +282,7 @@ struct SupervisorCore {
             actions.append(.emit(.status(slot: index, text: status)))
         }
         if message.ready, slots[index].state == .initializing {
+            slots[index].runningSince = now
             actions += setState(index, .running)
             actions += checkAllRunning()
         }
@@ -272,6 +333,7 @@ struct SupervisorCore {
                 phase = .stopping(signal: .kill, cause: .command(.kill), deadline: nil, escalated: true)
                 actions.append(.emit(.serverStateChanged(.stopping)))
                 actions.append(.emit(.stopping(.kill, cause: .command(.kill), deadline: nil)))
+                actions += cancelRestarts()
             }
             actions += liveSlots.flatMap { killGroup($0, reason: .command) }
             return actions + finishIfDone()
@@ -292,14 +354,21 @@ struct SupervisorCore {
         guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
         var end = classify(index, termination)
         end.lastLines = lastLines
+        let restart = restartDecision(index, end, now: now)
+        if case .giveUp(let failure) = restart { end.failure = failure }
         slots[index].end = end
         slots[index].groupLingers = groupRemains
         if groupRemains { lingeringSlots.insert(index) }
         slotByPid[pid] = nil
         if !groupRemains { liveCount -= 1 }
         var actions = setState(index, .exited)
-        actions.append(.emit(.exited(slot: index, pid: pid, end)))
-        if end.failure != nil, !isStoppingOrStopped, failurePolicy == .stopAll {
+        actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
+        if case .restart = restart {
+            // The policy handles the crash: by itself it does not fail the run (its event said how
+            // it ended), also when a stop cancels the restart.
+            slots[index].end?.failure = nil
+            actions += scheduleRestart(index, reason: termination.description, now: now)
+        } else if end.failure != nil, !isStoppingOrStopped, failurePolicy == .stopAll {
             actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
         }
         if groupRemains { actions += stopLingeringGroup(index, now: now) }
@@ -324,9 +393,15 @@ struct SupervisorCore {
         return [.emit(.stopped(report))]
     }
 
-    /// Time passed: escalate after the wait timeout, fail slots past the init timeout.
+    /// Time passed: escalate after the wait timeout, fail slots past the init timeout, make
+    /// restarts due whose delay has passed (and whose old process group has ended).
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
+        for index in backoffSlots.sorted() where !slots[index].groupLingers {
+            guard let due = slots[index].restartAt, now >= due else { continue }
+            backoffSlots.remove(index)
+            restartsDue.insert(index)
+        }
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
             actions += liveSlots.filter { !slots[$0].groupKilled }.flatMap { killGroup($0, reason: .timeout) }
@@ -393,6 +468,7 @@ struct SupervisorCore {
         var actions: [Action] = [
             .emit(.serverStateChanged(.stopping)), .emit(.stopping(signal, cause: cause, deadline: deadline)),
         ]
+        actions += cancelRestarts()
         // A group already sent a stop signal (by a command, or after its process ended) is not
         // sent another: one stop signal per process.
         for index in liveSlots where !slots[index].groupStopSignalled {
@@ -411,7 +487,8 @@ struct SupervisorCore {
         }
         if stopSignals.contains(signal) || signal == defaultStopSignal { slots[index].groupStopSignalled = true }
         var actions: [Action] = [
-            .signal(slot: index, signal), .emit(.signalSent(slot: index, pid: pid, signal, reason)),
+            .signal(slot: index, signal),
+            .emit(.signalSent(slot: index, pid: pid, signal, reason, generation: slots[index].generation)),
         ]
         if slots[index].endRequested, slots[index].state == .initializing || slots[index].state == .running {
             actions += setState(index, .stopping)
@@ -429,7 +506,10 @@ struct SupervisorCore {
         slots[index].sent.append(SentSignal(signal: .kill, reason: reason))
         slots[index].endRequested = true
         slots[index].groupKilled = true
-        var actions: [Action] = [.killGroup(slot: index), .emit(.signalSent(slot: index, pid: pid, .kill, reason))]
+        var actions: [Action] = [
+            .killGroup(slot: index),
+            .emit(.signalSent(slot: index, pid: pid, .kill, reason, generation: slots[index].generation)),
+        ]
         if slots[index].state == .initializing || slots[index].state == .running {
             actions += setState(index, .stopping)
         }
@@ -441,7 +521,7 @@ struct SupervisorCore {
         if slots[index].state == .running { runningCount -= 1 }
         if state == .running { runningCount += 1 }
         slots[index].state = state
-        return [.emit(.stateChanged(slot: index, state))]
+        return [.emit(.stateChanged(slot: index, state, generation: slots[index].generation))]
     }
 
     private mutating func checkAllRunning() -> [Action] {
@@ -451,7 +531,7 @@ struct SupervisorCore {
     }
 
     private mutating func finishIfDone() -> [Action] {
-        guard !isStopped, liveCount == 0 else { return [] }
+        guard !isStopped, liveCount == 0, backoffSlots.isEmpty, restartsDue.isEmpty else { return [] }
         switch phase {
         case .starting, .running:
             // Nothing live and nothing left to spawn: every child ended by itself.
@@ -466,6 +546,68 @@ struct SupervisorCore {
         }
         phase = .stopped
         return [.emit(.serverStateChanged(.stopped))]
+    }
+
+    // MARK: - Restarts
+
+    private enum RestartDecision {
+        case none
+        case restart
+        case giveUp(SlotFailure)
+    }
+
+    /// Whether the slot's process that just ended (as `end`) is restarted, or gave up.
+    private mutating func restartDecision(_ index: Int, _ end: SlotEnd, now: ContinuousClock.Instant)
+        -> RestartDecision
+    {
+        guard restartPolicy != .no, !isStoppingOrStopped else { return .none }
+        let slot = slots[index]
+        guard !slot.endRequested, !end.isStoppedByOperator, slot.failure == nil else { return .none }
+        // On the first start, an init failure is a broken configuration: fail fast, do not loop.
+        if case .initFailed? = end.failure, slot.generation == 0 { return .none }
+        switch restartPolicy {
+        case .no: return .none
+        case .onFailure: if end.failure == nil || end.termination == .exited(code: 0) { return .none }
+        case .always: break
+        }
+        let window = backoff.window
+        slots[index].restartTimes.removeAll { now - $0 >= window }
+        if slots[index].restartTimes.count >= backoff.maxRestarts {
+            return .giveUp(
+                .gaveUp(restarts: slots[index].restartTimes.count, window: backoff.window, last: end.failure))
+        }
+        return .restart
+    }
+
+    /// Puts the slot in backoff for its next generation.
+    private mutating func scheduleRestart(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        if let since = slots[index].runningSince, now - since >= backoff.reset { slots[index].streak = 0 }
+        slots[index].streak += 1
+        let attempt = slots[index].streak
+        let delay = backoff.delay(attempt: attempt, jitter: jitter())
+        slots[index].restartAt = now + delay
+        slots[index].restartTimes.append(now)
+        backoffSlots.insert(index)
+        var actions = setState(index, .backoff)
+        actions.append(
+            .emit(
+                .restartScheduled(
+                    slot: index, generation: slots[index].generation + 1, attempt: attempt, delay: delay,
+                    reason: reason)))
+        return actions
+    }
+
+    /// A stop began: restarts waiting for their time are cancelled, nothing more is spawned.
+    private mutating func cancelRestarts() -> [Action] {
+        let waiting = backoffSlots.union(restartsDue).sorted()
+        backoffSlots.removeAll()
+        restartsDue.removeAll()
+        var actions: [Action] = []
+        for index in waiting {
+            slots[index].restartAt = nil
+            actions += setState(index, .exited)
+        }
+        return actions
     }
 
     /// Decides whether an ended slot failed, and who sent the signal that ended it.

@@ -238,7 +238,8 @@ final class SupervisorDriver<F: Frontend> {
             starter.abandonAnsweredForks()
             return false
         }
-        guard starter.forksWorker(slot) else {
+        // Restarts are exec'ed: the zygote only serves the first start.
+        guard !core.isRestart(slot), starter.forksWorker(slot) else {
             spawnByExec()
             return true
         }
@@ -256,7 +257,7 @@ final class SupervisorDriver<F: Frontend> {
     private func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {
-            guard let slot = core.slotToSpawn, !starter.forksWorker(slot) else { return }
+            guard let slot = core.slotToSpawn, core.isRestart(slot) || !starter.forksWorker(slot) else { return }
             take(starter.exec(slot), slot: slot)
         } while clock.now < until
     }
@@ -266,6 +267,8 @@ final class SupervisorDriver<F: Frontend> {
         let now = clock.now
         switch outcome {
         case .success(let child):
+            // A restart replaces the ended process's entry: what its pipes still held goes first.
+            children.retire(slot: slot, emit: emit)
             children.add(child)
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
             if child.viaZygote { replayEarlyNotifications() }

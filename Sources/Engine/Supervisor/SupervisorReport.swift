@@ -16,6 +16,10 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         public var failure: SlotFailure?
         /// The last `STATUS=` text it sent.
         public var lastStatus: String?
+        /// Its last process's generation (0: never restarted).
+        public var generation: Int = 0
+        /// How many times the restart policy started it again.
+        public var restarts: Int = 0
 
         /// Ended the same way as `other`, with nothing of its own to show (no stderr lines).
         func isLike(_ other: Slot) -> Bool {
@@ -84,6 +88,11 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     /// The cause, its slot named by kind and index (`worker.1 failed`).
     public var causeDescription: String {
         cause.description { index in slots.indices.contains(index) ? "\(slots[index].kind).\(index)" : "slot \(index)" }
+    }
+
+    /// The slots that crash-looped and gave up (``SlotFailure/gaveUp(restarts:window:last:)``).
+    public var slotsThatGaveUp: [Int] {
+        failures.compactMap { if case .gaveUp = $0.failure { $0.slot } else { nil } }
     }
 
     /// The slots that failed, with their failure.

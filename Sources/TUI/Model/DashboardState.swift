@@ -26,9 +26,25 @@ package struct DashboardState: Sendable {
         package var end: SlotEnd?
         /// A failure reported before or without an end (spawn failure, init timeout).
         package var failure: SlotFailure?
+        /// The generation of its current (or last) process: 0 for the first.
+        package var generation = 0
+        /// How many times the restart policy started it again.
+        package var restarts = 0
+        /// In backoff: when its next generation starts, the attempt, and why it ended.
+        package var pendingRestart: PendingRestart?
 
         /// `worker.2`, `extra.4`.
         package var name: String { "\(kind).\(index)" }
+    }
+
+    /// A restart the policy scheduled.
+    package struct PendingRestart: Sendable, Equatable {
+        /// When the next generation starts.
+        package var at: ContinuousClock.Instant
+        /// The restart's number in its streak (1 for the first).
+        package var attempt: Int
+        /// How the process ended.
+        package var reason: String
     }
 
     /// A signal the supervisor sent.
@@ -140,12 +156,17 @@ package struct DashboardState: Sendable {
     /// Folds one engine event into the state.
     package mutating func apply(_ event: EngineEvent, now: ContinuousClock.Instant) {
         switch event {
-        case .spawned(let slot, let pid, let kind):
+        case .spawned(let slot, let pid, let kind, let generation):
             ensureRow(slot, kind: kind)
+            if generation > rows[slot].generation {
+                // A new generation: what the row said of the ended process goes.
+                rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
+            }
             rows[slot].kind = kind
             rows[slot].pid = pid
+            rows[slot].generation = generation
             rows[slot].spawnedAt = now
-        case .stateChanged(let slot, let state):
+        case .stateChanged(let slot, let state, _):
             ensureRow(slot, kind: nil)
             rows[slot].state = state
         case .serverStateChanged(let state):
@@ -153,7 +174,7 @@ package struct DashboardState: Sendable {
         case .status(let slot, let text):
             ensureRow(slot, kind: nil)
             rows[slot].status = TerminalText.forDisplay(text)
-        case .signalSent(let slot, _, let signal, let reason):
+        case .signalSent(let slot, _, let signal, let reason, _):
             ensureRow(slot, kind: nil)
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
@@ -161,13 +182,16 @@ package struct DashboardState: Sendable {
             let source = rows.indices.contains(slot) ? rows[slot].name : "slot.\(slot)"
             log.append(LogLine(slot: slot, source: source, stream: stream, text: TerminalText.forDisplay(line)))
             if log.count > 2 * Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
-        case .exited(let slot, _, let end):
+        case .exited(let slot, _, let end, _):
             ensureRow(slot, kind: nil)
             rows[slot].end = end
             rows[slot].endedAt = now
         case .failed(let slot, let failure):
             ensureRow(slot, kind: nil)
             rows[slot].failure = failure
+        case .restartScheduled(let slot, _, let attempt, let delay, let reason):
+            ensureRow(slot, kind: nil)
+            rows[slot].pendingRestart = PendingRestart(at: now + delay, attempt: attempt, reason: reason)
         case .stopping(let signal, let cause, let deadline):
             stopping = Stopping(signal: signal, cause: cause, deadline: deadline, at: now)
         case .stopRepeated(let signal, let deadline):

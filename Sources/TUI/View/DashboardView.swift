@@ -173,6 +173,10 @@ package enum DashboardView {
 
     /// The last column: status text while alive, the signal sent while stopping, the end after.
     static func detail(_ row: DashboardState.Row, now: ContinuousClock.Instant) -> String {
+        if row.state == .backoff, let restart = row.pendingRestart {
+            let ended = row.end.map { " · " + endText($0) } ?? ""
+            return "restart in \(now.duration(to: restart.at).countdownText) (attempt \(restart.attempt))\(ended)"
+        }
         if let end = row.end { return endText(end) }
         if let failure = row.failure, row.pid == nil { return failure.description }
         var parts: [String] = []
@@ -209,6 +213,8 @@ package enum DashboardView {
             case .exitedUnexpectedly: text += " · ended without being asked"
             case .shutdownFailed: text += " · shutdown failed"
             case .spawnFailed(let reason): text += " · " + reason
+            case .gaveUp(let restarts, let window, _):
+                text += " · gave up after \(restarts) restart\(restarts == 1 ? "" : "s") in \(window.secondsText)"
             }
         }
         return text

@@ -16,8 +16,8 @@ struct Palette {
     var failure: Style { color(.red) }
     var box: Style { color(.cyan, bold: true) }
 
-    /// The colour of a state: yellow while starting, green running, magenta stopping; an ended
-    /// process is dim when clean, red when it failed.
+    /// The colour of a state: yellow while starting or waiting to restart, green running,
+    /// magenta stopping; an ended process is dim when clean, red when it failed.
     func state(_ state: ProcessState, failed: Bool) -> Style {
         switch state {
         case .pending: return dim
@@ -25,6 +25,7 @@ struct Palette {
         case .running: return color(.green, bold: true)
         case .stopping: return color(.magenta, bold: true)
         case .exited: return failed ? color(.red, bold: true) : dim
+        case .backoff: return color(.yellow, bold: true)
         }
     }
 }

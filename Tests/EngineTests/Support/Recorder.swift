@@ -45,7 +45,7 @@ final class Recorder: Frontend {
 
     func handle(_ event: EngineEvent) {
         events.append(event)
-        if case .stateChanged(let slot, let state) = event { states[slot] = state }
+        if case .stateChanged(let slot, let state, _) = event { states[slot] = state }
         timeline.append((.now, event))
         advance(now: .now)
     }
@@ -90,7 +90,7 @@ final class Recorder: Frontend {
     /// The state sequence one slot went through.
     func stateHistory(_ slot: Int) -> [ProcessState] {
         events.compactMap { event in
-            if case .stateChanged(slot, let state) = event { return state }
+            if case .stateChanged(slot, let state, _) = event { return state }
             return nil
         }
     }
@@ -98,14 +98,14 @@ final class Recorder: Frontend {
     /// Signals the supervisor sent, per slot.
     var signalsSent: [Int: [Signal]] {
         var sent: [Int: [Signal]] = [:]
-        for case .signalSent(let slot, _, let signal, _) in events { sent[slot, default: []].append(signal) }
+        for case .signalSent(let slot, _, let signal, _, _) in events { sent[slot, default: []].append(signal) }
         return sent
     }
 
     /// Pids by slot, from `spawned` events.
     var pids: [Int: pid_t] {
         var pids: [Int: pid_t] = [:]
-        for case .spawned(let slot, let pid, _) in events { pids[slot] = pid }
+        for case .spawned(let slot, let pid, _, _) in events { pids[slot] = pid }
         return pids
     }
 

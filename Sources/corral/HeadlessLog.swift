@@ -73,6 +73,9 @@ final class HeadlessLog: Frontend {
             case .stopCommand: why = " (stop requested)"
             case .command: why = " (by command)"
             case .cleanup: why = " (to what remained of its process group)"
+            case .restart: why = " (restart requested)"
+            case .reload: why = " (replaced by a reload)"
+            case .scale: why = " (retired by scaling down)"
             }
             return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
         case .output:
@@ -89,6 +92,8 @@ final class HeadlessLog: Frontend {
             return paint(
                 "\(names.name(slot)) backoff: restart in \(delay.countdownText) (attempt \(attempt), generation "
                     + "\(generation))", 33)
+        case .scaled(let workers):
+            return "corral scaled to \(workers) worker\(workers == 1 ? "" : "s")"
         case .failed(let slot, let failure):
             return paint("\(names.name(slot)) failed: \(failure)", 31)
         case .stopping(let signal, let cause, let deadline):

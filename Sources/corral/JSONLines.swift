@@ -109,6 +109,9 @@ final class JSONLines: Frontend {
             object["attempt"] = .int(attempt)
             object["delay_s"] = .seconds(delay)
             object["reason"] = .string(reason)
+        case .scaled(let workers):
+            object["event"] = .string("scale")
+            object["workers"] = .int(workers)
         case .failed(let slot, let failure):
             object["event"] = .string("failed")
             object["index"] = .int(slot)

@@ -90,6 +90,11 @@ struct HeadlessOutputTests {
                     "reason": "exited with code 3",
                 ]
             ),
+            (.scaled(workers: 6), ["event": "scale", "workers": 6]),
+            (
+                .signalSent(slot: 3, pid: 90, .terminate, .scale, generation: 0),
+                ["event": "signal", "index": 3, "reason": "scale"]
+            ),
         ]
         for (event, expected) in samples {
             let line = writer.encode(event, time: "2026-11-26T12:00:00.000Z", now: now)

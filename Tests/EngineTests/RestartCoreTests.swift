@@ -228,4 +228,72 @@ struct RestartCoreTests {
         #expect(core.serverState == .running)
         #expect(core.report.slots.map(\.generation) == [1, 0, 0])
     }
+
+    @Test("scale up: new worker slots take the next index after every slot, extras included")
+    func scaleUpIndices() {
+        var core = SupervisorCore(
+            plans: [
+                .init(kind: .worker, readyOnExec: true), .init(kind: .worker, readyOnExec: true),
+                .init(kind: .extra, readyOnExec: true),
+            ],
+            stopSignals: [.terminate], defaultStopSignal: .terminate, waitTimeout: .seconds(10), initTimeout: nil,
+            failurePolicy: .stopAll)
+        _ = spawnDue(&core, base: 100, now: t0)
+        #expect(core.workerCount == 2)
+        let scaled = core.command(.scale(workers: 4), now: t0)
+        #expect(scaled.contains(.emit(.scaled(workers: 4))))
+        #expect(core.workerCount == 4)
+        #expect(spawnDue(&core, base: 100, now: t0) == [3, 4])
+        #expect(core.report.slots.map(\.kind) == [.worker, .worker, .extra, .worker, .worker])
+    }
+
+    @Test("scale down: the highest workers retire with one stop signal each, SIGKILL at their deadline")
+    func scaleDown() {
+        var core = core(workers: 4, policy: .always)
+        _ = spawnDue(&core, base: 100, now: t0)
+        let retire = core.command(.scale(workers: 2), now: t0)
+        #expect(retire.contains(.signal(slot: 3, .terminate)) && retire.contains(.signal(slot: 2, .terminate)))
+        #expect(!retire.contains(.signal(slot: 1, .terminate)))
+        #expect(retire.contains(.emit(.signalSent(slot: 3, pid: 103, .terminate, .scale))))
+        #expect(core.nextDeadline == t0 + .seconds(10))
+        _ = core.exited(slot: 3, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(1))
+        let late = core.tick(now: t0 + .seconds(10))
+        #expect(late.contains(.killGroup(slot: 2)))
+        _ = core.exited(slot: 2, .signaled(.kill, coreDumped: false), now: t0 + .seconds(10))
+        #expect(core.slotToSpawn == nil, "retired slots are not restarted, even with --restart always")
+        #expect(core.serverState == .running)
+        #expect(core.workerCount == 2)
+        #expect(core.command(.scale(workers: 3), now: t0 + .seconds(11)).contains(.emit(.scaled(workers: 3))))
+        #expect(core.slotToSpawn == 4, "never a retired index again")
+    }
+
+    @Test("scale down while starting: a slot not started yet never starts; the server still comes up")
+    func scaleDownWhileStarting() {
+        var core = core(workers: 4, policy: .no)
+        _ = core.spawned(slot: 0, pid: 100, now: t0)
+        _ = core.command(.scale(workers: 1), now: t0)
+        #expect(core.slotToSpawn == nil)
+        #expect(core.serverState == .running)
+    }
+
+    @Test("restart on request of a slot in backoff starts it at once; of a live one, after its end")
+    func requestedRestart() {
+        var core = core(workers: 2, policy: .always, backoff: RestartBackoff(delay: .seconds(20)))
+        _ = spawnDue(&core, base: 100, now: t0)
+        _ = core.exited(slot: 0, .exited(code: 1), now: t0 + .seconds(1))
+        #expect(core.slotToSpawn == nil)
+        _ = core.command(.restart(slot: 0), now: t0 + .seconds(2))
+        _ = core.tick(now: t0 + .seconds(2))
+        #expect(core.slotToSpawn == 0)
+        let asked = core.command(.restart(slot: 1), now: t0 + .seconds(2))
+        #expect(asked.contains(.emit(.signalSent(slot: 1, pid: 101, .terminate, .restart))))
+        let ended = core.exited(slot: 1, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(3))
+        #expect(scheduled(ended).map(\.delay) == [.zero])
+        #expect(scheduled(ended).map(\.attempt) == [0])
+        _ = core.tick(now: t0 + .seconds(3))
+        #expect(Set([core.slotToSpawn].compactMap { $0 }) == [0])
+        _ = core.spawned(slot: 0, pid: 200, now: t0 + .seconds(3))
+        #expect(core.slotToSpawn == 1)
+        #expect(core.report.slots[1].restarts == 0, "not yet")
+    }
 }

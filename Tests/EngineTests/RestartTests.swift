@@ -109,6 +109,92 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("restart on request: the stop signal to that slot alone (reason restart), then its next generation")
+        func restartCommand() throws {
+            let hygiene = ProcessHygiene()
+            let recorder = Recorder(steps: [
+                .init(condition: .running(2)) { _ in [.restart(slot: 1)] },
+                .init(condition: .when { $0.events.contains(.stateChanged(slot: 1, .running, generation: 1)) }) {
+                    _ in [.stop]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            let restarted = spawns(recorder, slot: 1)
+            #expect(restarted.map(\.generation) == [0, 1])
+            let first = try #require(restarted.first?.pid)
+            #expect(recorder.events.contains(.signalSent(slot: 1, pid: first, .terminate, .restart, generation: 0)))
+            #expect(recorder.signalsSent[1] == [.terminate, .terminate], "one for the restart, one for the stop")
+            #expect(recorder.signalsSent[0] == [.terminate], "slot 0 got only the stop")
+            #expect(spawns(recorder, slot: 0).count == 1)
+            #expect(report.exitStatus == 0, "\(report)")
+            hygiene.check()
+        }
+
+        @Test("a restart of a process that ignores the stop signal: SIGKILL to its group after the wait timeout")
+        func restartEscalates() throws {
+            let hygiene = ProcessHygiene()
+            let stubborn = ["sh", "-c", "trap '' TERM INT; echo trapped; while :; do sleep 0.05; done"]
+            let recorder = Recorder(steps: [
+                .init(condition: .event { $0 == .output(slot: 0, .stdout, line: "trapped") }) { _ in
+                    [.restart(slot: 0)]
+                },
+                .init(condition: .when { $0.output(0).count == 2 }) { _ in [.forceKill(.all)] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(stubborn), waitTimeout: .milliseconds(500))
+            _ = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            let generations = spawns(recorder, slot: 0)
+            #expect(generations.map(\.generation) == [0, 1])
+            let first = try #require(generations.first?.pid)
+            #expect(recorder.events.contains(.signalSent(slot: 0, pid: first, .terminate, .restart, generation: 0)))
+            #expect(recorder.events.contains(.signalSent(slot: 0, pid: first, .kill, .timeout, generation: 0)))
+            hygiene.check()
+        }
+
+        @Test("scale up then down: new slots take the next indices, the highest retire with reason scale")
+        func scaling() throws {
+            let hygiene = ProcessHygiene()
+            let script = "echo \"index $CORRAL_PROCESS_INDEX of $CORRAL_WORKER_COUNT\"; exec sleep 1000"
+            let recorder = Recorder(steps: [
+                .init(condition: .running(3)) { _ in [.scale(workers: 4)] },
+                // Once both new workers have printed what they were told.
+                .init(condition: .when { $0.output(3).count == 1 && $0.output(4).count == 1 }) { _ in
+                    [.scale(workers: 1)]
+                },
+                .init(condition: .when { recorder in [1, 3, 4].allSatisfy { recorder.states[$0] == .exited } }) { _ in
+                    [.stop]
+                },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(["sh", "-c", script]), extras: [.command(["sleep", "1000"])],
+                waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(recorder.events.contains(.scaled(workers: 4)) && recorder.events.contains(.scaled(workers: 1)))
+            // The extra keeps index 2, right after the first workers; the new workers are 3 and 4.
+            #expect(spawns(recorder, slot: 2).count == 1)
+            #expect(recorder.output(3) == ["index 3 of 4"])
+            #expect(recorder.output(4) == ["index 4 of 4"])
+            for slot in [4, 3, 1] {
+                #expect(
+                    recorder.events.contains {
+                        if case .signalSent(slot, _, .terminate, .scale, _) = $0 { true } else { false }
+                    }, "slot \(slot) did not retire")
+            }
+            #expect(recorder.signalsSent[0] == [.terminate], "slot 0 got only the stop")
+            #expect(recorder.signalsSent[2] == [.terminate], "the extra got only the stop")
+            #expect(report.slots.count == 5)
+            #expect(report.exitStatus == 0, "retiring is not a failure: \(report)")
+            hygiene.check()
+        }
+
         @Test("always: a worker that exits 0 unasked is restarted")
         func alwaysRestartsExitZero() throws {
             let hygiene = ProcessHygiene()

@@ -13,6 +13,12 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     case cleanup
     /// The wait timeout ran out: `SIGKILL` to the child's whole process group.
     case timeout
+    /// A restart on request: the slot's process is replaced.
+    case restart
+    /// A rolling reload: the process was replaced by its next generation.
+    case reload
+    /// Scaling down: the worker slot retires.
+    case scale
 
     /// A one-line description for logs and reports.
     public var description: String { rawValue }

@@ -34,6 +34,7 @@ final class ChildStarter {
         self.plan = plan
         self.watchdog = watchdog
         self.notifyAddress = notifyAddress
+        workerCount = configuration.workers
         devNull = try Syscalls.open("/dev/null", flags: O_RDWR)
     }
 
@@ -54,14 +55,17 @@ final class ChildStarter {
     /// running in it) means exec for the rest of the run.
     func forksWorker(_ slot: Int) -> Bool {
         if isRequested(slot) { return true }
-        guard plan.programs[slot].role == .worker, configuration.spawnStrategy == .zygote, !zygoteUnavailable else {
+        // The zygote forks the configured workers only; slots added by scaling are exec'ed.
+        guard slot < configuration.workers, plan.program(slot).role == .worker, configuration.spawnStrategy == .zygote,
+            !zygoteUnavailable
+        else {
             return false
         }
         if let zygote { return !zygote.isGone }
         do {
             let zygote = try Zygote(request: request(slot, output: (devNull, devNull)))
             self.zygote = zygote
-            forks = ZygoteForks(zygote: zygote, executable: plan.programs[slot].executable)
+            forks = ZygoteForks(zygote: zygote, executable: plan.program(slot).executable)
             return true
         } catch {
             zygoteUnavailable = true
@@ -112,10 +116,13 @@ final class ChildStarter {
             ZygoteForks.kill(forked.pid)
             child.close()
             return .failure(
-                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
         }
         return .success(child)
     }
+
+    /// How many worker slots the server runs now (told to each worker started).
+    var workerCount: Int
 
     /// Starts `slot` by exec, with new output pipes.
     func exec(_ slot: Int) -> Result<ChildTable.Child, SpawnError> {
@@ -124,7 +131,7 @@ final class ChildStarter {
             pipes = try OutputPipes.make()
         } catch {
             return .failure(
-                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
         }
         let spawned: ChildSpawner.Spawned
         do {
@@ -154,14 +161,16 @@ final class ChildStarter {
             _ = waitpid(pid, &status, 0)
             child.close()
             return .failure(
-                SpawnError(executable: plan.programs[slot].executable, stage: .fork, errno: error.errno, slot: slot))
+                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
         }
         return .success(child)
     }
 
     /// What exec needs to start `slot` writing to `output`.
     private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
-        plan.request(slot, output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress)
+        plan.request(
+            slot, output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress,
+            workerCount: workerCount)
     }
 
     /// The spawner thread, started on first use with the descriptors every child may be given.

@@ -62,13 +62,15 @@ final class ChildTable {
     var descriptor: CInt { watch.descriptor }
 
     /// The child started in `slot`, if any.
-    subscript(slot: Int) -> Child? { children[slot] }
+    subscript(slot: Int) -> Child? { children.indices.contains(slot) ? children[slot] : nil }
 
     /// Whether a worker forked by the zygote has not been reaped yet.
     var hasUnreapedForkedWorkers: Bool { children.contains { $0?.viaZygote == true && $0?.pidfd != nil } }
 
     /// Keeps a new child and watches its pipes, and its pidfd unless the zygote reports its exit.
     func add(_ child: Child) {
+        // A slot added by scaling.
+        while children.count <= child.slot { children.append(nil) }
         children[child.slot] = child
         if let fd = child.output[.stdout] { watch.add(fd, slot: child.slot, role: .stdout) }
         if let fd = child.output[.stderr] { watch.add(fd, slot: child.slot, role: .stderr) }
@@ -80,7 +82,7 @@ final class ChildTable {
     /// Lets go of the ended child in `slot` (before its next generation is added): its pipes'
     /// unfinished last lines go to `emit`, its descriptors are closed.
     func retire(slot: Int, emit: (EngineEvent) -> Void) {
-        guard let child = children[slot] else { return }
+        guard let child = self[slot] else { return }
         for stream in [OutputStream.stdout, .stderr] { closeOutput(slot: slot, stream: stream, emit: emit) }
         if let pidfd = child.pidfd {
             watch.remove(pidfd)
@@ -104,7 +106,7 @@ final class ChildTable {
     /// Reads up to `limit` bufferfuls from one of a child's pipes and hands `emit` the complete
     /// lines; at the end of the pipe, the unfinished last line too, and closes it.
     func readOutput(slot: Int, stream: OutputStream, limit: Int, emit: (EngineEvent) -> Void) {
-        guard let fd = children[slot]?.output[stream] else { return }
+        guard let fd = self[slot]?.output[stream] else { return }
         for _ in 0..<limit {
             let count: Int?
             do {
@@ -136,7 +138,7 @@ final class ChildTable {
     }
 
     private func closeOutput(slot: Int, stream: OutputStream, emit: (EngineEvent) -> Void) {
-        guard let fd = children[slot]?.output[stream] else { return }
+        guard let fd = self[slot]?.output[stream] else { return }
         if let last = children[slot]?.lines[stream]?.finish() {
             if stream == .stderr { children[slot]?.keepError(last) }
             emit(.output(slot: slot, stream, line: last))
@@ -150,7 +152,7 @@ final class ChildTable {
     /// pidfd, so an adopted orphan's `waitpid` never takes it. Throws what waitid reported
     /// when it could not tell.
     func reap(slot: Int) throws(SystemCallError) -> Termination? {
-        guard let child = children[slot], let pidfd = child.pidfd else { return nil }
+        guard let child = self[slot], let pidfd = child.pidfd else { return nil }
         if child.viaZygote {
             // Its zygote died, so it was SIGKILLed (parent-death signal) and nobody can tell
             // more: report that once its pidfd says it is gone.
@@ -167,7 +169,7 @@ final class ChildTable {
     /// Marks the child in `slot` ended and closes its pidfd; returns it, or nil if it had
     /// already ended.
     func markEnded(slot: Int) -> Child? {
-        guard let child = children[slot], !child.ended else { return nil }
+        guard let child = self[slot], !child.ended else { return nil }
         children[slot]?.ended = true
         if let pidfd = child.pidfd {
             watch.remove(pidfd)
@@ -180,7 +182,7 @@ final class ChildTable {
     /// Whether `pid` is a live child the supervisor exec'ed (reaped through its pidfd, never by
     /// the orphan reaper).
     func isExecChild(_ pid: pid_t, slot: Int) -> Bool {
-        guard let child = children[slot], child.pid == pid else { return false }
+        guard let child = self[slot], child.pid == pid else { return false }
         return child.pidfd != nil && !child.viaZygote
     }
 
@@ -190,7 +192,7 @@ final class ChildTable {
     /// it yet). After the process was reaped, only a lingering group is signalled: its id stays
     /// reserved while a member lives.
     func signalGroup(slot: Int, _ signal: CInt, lingering: Bool) throws(SystemCallError) {
-        guard let child = children[slot] else { return }
+        guard let child = self[slot] else { return }
         if let pidfd = child.pidfd {
             let reachedGroup = try Syscalls.killProcessGroup(child.pid, signal)
             if !reachedGroup || Syscalls.processGroup(of: child.pid) != child.pid {

@@ -29,6 +29,8 @@ public enum EngineEvent: Sendable, Hashable {
     /// `delay` (the slot is in ``ProcessState/backoff`` meanwhile); `attempt` counts the
     /// restarts of the current streak (1 for the first); `reason` says how the process ended.
     case restartScheduled(slot: Int, generation: Int, attempt: Int, delay: Duration, reason: String)
+    /// A scale command set the number of worker slots to `workers`.
+    case scaled(workers: Int)
     /// A slot failed (also reported in its `exited` event, or for a spawn failure instead).
     case failed(slot: Int, SlotFailure)
     /// The stop began: the signal sent to every child and the `SIGKILL` deadline (nil: none).

@@ -12,8 +12,11 @@ struct LaunchPlan {
         var role: ChildKind?
     }
 
-    /// Every slot's program, by slot.
+    /// Every slot's program, by slot, as configured (slots added by scaling run
+    /// ``workerProgram``).
     let programs: [Program]
+    /// What a worker slot runs.
+    let workerProgram: Program
     private let configuration: SupervisorConfiguration
     private let payload: LaunchPayload
     /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
@@ -25,17 +28,24 @@ struct LaunchPlan {
         self.payload = payload
         baseEnvironment = ChildEnvironment.base(inherited: Environment.entries(), additions: configuration.environment)
         programs = try Self.resolve(configuration)
+        workerProgram = programs[0]
     }
 
+    /// The program of `slot`, a configured slot or one added by scaling.
+    func program(_ slot: Int) -> Program { slot < programs.count ? programs[slot] : workerProgram }
+
     /// What exec needs to start `slot` writing to `output`, with the supervisor's shared
-    /// descriptors: stdin, the watchdog's pipe, the notify socket's address.
+    /// descriptors: stdin, the watchdog's pipe, the notify socket's address. A worker is told
+    /// `workerCount` (the worker slots now); an extra, the configured count its index follows.
     func request(
-        _ slot: Int, output: (stdout: CInt, stderr: CInt), standardInput: CInt, watchdog: CInt?, notifyAddress: String
+        _ slot: Int, output: (stdout: CInt, stderr: CInt), standardInput: CInt, watchdog: CInt?, notifyAddress: String,
+        workerCount: Int
     ) -> SpawnRequest {
-        let program = programs[slot]
+        let program = program(slot)
+        let isExtra = slot >= configuration.workers && slot < programs.count
         let environment = ChildEnvironment.build(
             base: baseEnvironment, slot: slot, role: program.role,
-            workerCount: configuration.workers, stopSignals: configuration.stopSignals,
+            workerCount: isExtra ? configuration.workers : workerCount, stopSignals: configuration.stopSignals,
             notifyAddress: notifyAddress,
             payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
             supervisorPid: Syscalls.processID)

@@ -15,4 +15,13 @@ public enum SupervisorCommand: Hashable, Sendable {
     case forceKill(SlotTarget)
     /// Stop the server gracefully with the default stop signal.
     case stop
+    /// Replace one slot's process: the default stop signal to it (`SIGKILL` to its group after
+    /// the wait timeout), then its next generation at once. A slot waiting to restart starts
+    /// now; an ended slot starts again.
+    case restart(slot: Int)
+    /// Run this many worker slots: new ones take the next index after every existing slot;
+    /// the highest-indexed workers retire with the default stop signal (`SIGKILL` after the wait
+    /// timeout). Retiring is not a failure. At least 1, at most
+    /// ``SupervisorConfiguration/maximumWorkers``.
+    case scale(workers: Int)
 }

@@ -60,6 +60,12 @@ struct SupervisorCore {
         var runningSince: ContinuousClock.Instant?
         /// In backoff: when its next generation may start.
         var restartAt: ContinuousClock.Instant?
+        /// An operator asked for its process to be replaced: its end starts the next generation.
+        var restartRequested = false
+        /// A scale-down retires it: it is stopped and never started again.
+        var retiring = false
+        /// When its process group is `SIGKILL`ed if a restart or retirement has not ended it.
+        var killAt: ContinuousClock.Instant?
 
         /// Forgets the ended process, for the next generation.
         mutating func beginNextGeneration() {
@@ -78,6 +84,8 @@ struct SupervisorCore {
             operatorSignals = []
             runningSince = nil
             restartAt = nil
+            restartRequested = false
+            killAt = nil
         }
 
         /// Its process runs (spawned, not ended).
@@ -118,6 +126,12 @@ struct SupervisorCore {
     private var backoffSlots: Set<Int> = []
     /// Slots whose next generation is due: the driver spawns them after the initial ones.
     private var restartsDue: Set<Int> = []
+    /// Live slots with a `SIGKILL` deadline of their own (a restart or a retirement under way).
+    private var killDeadlineSlots: Set<Int> = []
+    /// How many slots retire (or retired): they are not counted as wanted running.
+    private var retiringCount = 0
+    /// What a worker slot added by scaling runs like.
+    private let workerPlan: SlotPlan
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
@@ -128,6 +142,7 @@ struct SupervisorCore {
         jitter: @escaping () -> Double = { Double.random(in: -1...1) }
     ) {
         self.slots = plans.map { Slot(plan: $0) }
+        self.workerPlan = plans.first { $0.kind == .worker } ?? SlotPlan(kind: .worker, readyOnExec: true)
         self.restartPolicy = restartPolicy
         self.backoff = backoff
         self.jitter = jitter
@@ -177,10 +192,21 @@ struct SupervisorCore {
     /// initial slots in order, then slots whose restart is due.
     var slotToSpawn: Int? {
         switch phase {
-        case .starting, .running: return nextToSpawn < slots.count ? nextToSpawn : restartsDue.min()
+        case .starting, .running: return firstUnspawned ?? restartsDue.min()
         case .stopping, .stopped: return nil
         }
     }
+
+    /// The next slot of the first start (or added by scaling) not spawned yet, skipping slots
+    /// retired before their turn.
+    private var firstUnspawned: Int? {
+        var index = nextToSpawn
+        while index < slots.count, slots[index].retiring { index += 1 }
+        return index < slots.count ? index : nil
+    }
+
+    /// How many worker slots the server runs (not counting the retiring ones).
+    var workerCount: Int { slots.filter { $0.plan.kind == .worker && !$0.retiring }.count }
 
     /// Whether the spawn of `slot` would start a later generation (a restart), not its first.
     func isRestart(_ slot: Int) -> Bool { restartsDue.contains(slot) }
@@ -200,6 +226,9 @@ struct SupervisorCore {
         }
         for index in backoffSlots where !slots[index].groupLingers {
             if let due = slots[index].restartAt { earliest = earliest.map { min($0, due) } ?? due }
+        }
+        for index in killDeadlineSlots {
+            if let due = slots[index].killAt { earliest = earliest.map { min($0, due) } ?? due }
         }
         if let initTimeout {
             for slot in slots where slot.state == .initializing && slot.failure == nil {
@@ -246,8 +275,8 @@ struct SupervisorCore {
         if restartsDue.remove(index) != nil {
             slots[index].beginNextGeneration()
         } else {
-            precondition(index == nextToSpawn, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
-            nextToSpawn += 1
+            precondition(index == firstUnspawned, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
+            nextToSpawn = index + 1
         }
         slots[index].pid = pid
         slots[index].spawnedAt = now
@@ -341,6 +370,10 @@ struct SupervisorCore {
             guard slots.indices.contains(index), slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(.kill)
             return killGroup(index, reason: .command)
+        case .restart(let index):
+            return restartOnRequest(index, now: now)
+        case .scale(let workers):
+            return scale(to: workers, now: now)
         }
     }
 
@@ -354,7 +387,9 @@ struct SupervisorCore {
         guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
         var end = classify(index, termination)
         end.lastLines = lastLines
-        let restart = restartDecision(index, end, now: now)
+        killDeadlineSlots.remove(index)
+        let replaced = slots[index].restartRequested && !isStoppingOrStopped
+        let restart = replaced ? .none : restartDecision(index, end, now: now)
         if case .giveUp(let failure) = restart { end.failure = failure }
         slots[index].end = end
         slots[index].groupLingers = groupRemains
@@ -363,11 +398,17 @@ struct SupervisorCore {
         if !groupRemains { liveCount -= 1 }
         var actions = setState(index, .exited)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
-        if case .restart = restart {
+        if replaced {
+            // Replaced on request: how the old process ended is in its event, not in the report.
+            slots[index].end?.failure = nil
+            actions += scheduleRequestedRestart(index, now: now)
+        } else if case .restart = restart {
             // The policy handles the crash: by itself it does not fail the run (its event said how
             // it ended), also when a stop cancels the restart.
             slots[index].end?.failure = nil
             actions += scheduleRestart(index, reason: termination.description, now: now)
+        } else if slots[index].retiring {
+            // Retired by a scale-down: an end, not a failure of the server.
         } else if end.failure != nil, !isStoppingOrStopped, failurePolicy == .stopAll {
             actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
         }
@@ -401,6 +442,12 @@ struct SupervisorCore {
             guard let due = slots[index].restartAt, now >= due else { continue }
             backoffSlots.remove(index)
             restartsDue.insert(index)
+        }
+        for index in killDeadlineSlots.sorted() {
+            guard let due = slots[index].killAt, now >= due else { continue }
+            killDeadlineSlots.remove(index)
+            slots[index].killAt = nil
+            if slots[index].holdsRun, !slots[index].groupKilled { actions += killGroup(index, reason: .timeout) }
         }
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
@@ -525,7 +572,9 @@ struct SupervisorCore {
     }
 
     private mutating func checkAllRunning() -> [Action] {
-        guard case .starting = phase, nextToSpawn == slots.count, runningCount == slots.count else { return [] }
+        guard case .starting = phase, firstUnspawned == nil, runningCount == slots.count - retiringCount else {
+            return []
+        }
         phase = .running
         return [.emit(.serverStateChanged(.running))]
     }
@@ -535,7 +584,7 @@ struct SupervisorCore {
         switch phase {
         case .starting, .running:
             // Nothing live and nothing left to spawn: every child ended by itself.
-            guard nextToSpawn == slots.count else { return [] }
+            guard firstUnspawned == nil else { return [] }
             finalCause = .allExited
             finalSignal = nil
         case .stopping(let signal, let cause, _, _):
@@ -595,6 +644,76 @@ struct SupervisorCore {
                     slot: index, generation: slots[index].generation + 1, attempt: attempt, delay: delay,
                     reason: reason)))
         return actions
+    }
+
+    /// Schedules the next generation of a slot whose process was replaced on request: at once.
+    private mutating func scheduleRequestedRestart(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+        slots[index].restartAt = now
+        backoffSlots.insert(index)
+        var actions = setState(index, .backoff)
+        actions.append(
+            .emit(
+                .restartScheduled(
+                    slot: index, generation: slots[index].generation + 1, attempt: 0, delay: .zero,
+                    reason: "restart requested")))
+        return actions
+    }
+
+    /// ``SupervisorCommand/restart(slot:)``.
+    private mutating func restartOnRequest(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+        guard slots.indices.contains(index), !isStoppingOrStopped, !slots[index].retiring else { return [] }
+        if slots[index].isLive {
+            guard !slots[index].restartRequested else { return [] }
+            slots[index].restartRequested = true
+            if let waitTimeout {
+                slots[index].killAt = now + waitTimeout
+                killDeadlineSlots.insert(index)
+            }
+            // Its group may have had a stop signal already (an operator's): then only SIGKILL
+            // at the deadline ends it.
+            if slots[index].groupStopSignalled { return [] }
+            return send(defaultStopSignal, to: index, reason: .restart)
+        }
+        if backoffSlots.contains(index) {
+            slots[index].restartAt = now
+            return []
+        }
+        // Ended for good (gave up, or failed with keep-running): start it again now.
+        guard slots[index].pid != nil, slots[index].end != nil, !restartsDue.contains(index) else { return [] }
+        slots[index].restartRequested = true
+        return scheduleRequestedRestart(index, now: now)
+    }
+
+    /// ``SupervisorCommand/scale(workers:)``.
+    private mutating func scale(to workers: Int, now: ContinuousClock.Instant) -> [Action] {
+        guard !isStoppingOrStopped, (1...SupervisorConfiguration.maximumWorkers).contains(workers) else { return [] }
+        let active = slots.indices.filter { slots[$0].plan.kind == .worker && !slots[$0].retiring }
+        var actions: [Action] = []
+        if workers > active.count {
+            for _ in active.count..<workers { slots.append(Slot(plan: workerPlan)) }
+        } else {
+            for index in active.suffix(active.count - workers).reversed() { actions += retire(index, now: now) }
+        }
+        actions.append(.emit(.scaled(workers: workers)))
+        return actions + checkAllRunning() + finishIfDone()
+    }
+
+    /// Retires a worker slot: its process gets the default stop signal (`SIGKILL` after the
+    /// wait timeout); a pending restart is cancelled; a slot not started yet never starts.
+    private mutating func retire(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+        slots[index].retiring = true
+        retiringCount += 1
+        if backoffSlots.remove(index) != nil || restartsDue.remove(index) != nil {
+            slots[index].restartAt = nil
+            return setState(index, .exited)
+        }
+        guard slots[index].isLive else { return [] }
+        if let waitTimeout {
+            slots[index].killAt = now + waitTimeout
+            killDeadlineSlots.insert(index)
+        }
+        if slots[index].groupStopSignalled { return [] }
+        return send(defaultStopSignal, to: index, reason: .scale)
     }
 
     /// A stop began: restarts waiting for their time are cancelled, nothing more is spawned.

@@ -234,6 +234,7 @@ final class SupervisorDriver<F: Frontend> {
     /// zygote has sent (asking ahead for the next ones, so that it forks while we go on).
     /// Returns whether a slot was started or failed.
     private func spawnWhatIsReady() -> Bool {
+        starter.workerCount = core.workerCount
         guard let slot = core.slotToSpawn else {
             starter.abandonAnsweredForks()
             return false

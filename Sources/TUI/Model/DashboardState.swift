@@ -126,6 +126,8 @@ package struct DashboardState: Sendable {
     package var mode: Mode = .normal
     /// `q` was pressed once: the next `q` force-kills.
     package var quitPressed = false
+    /// How many worker slots the server runs (what `+` and `-` change).
+    package var workerCount: Int
     /// A one-line message for the operator (e.g. what the last key did).
     package var message: String?
     /// The final report, once stopped.
@@ -146,6 +148,7 @@ package struct DashboardState: Sendable {
         self.stopSignals = stopSignals
         self.colors = colors
         rows = (0..<(workers + extras)).map { Row(index: $0, kind: $0 < workers ? .worker : .extra) }
+        workerCount = workers
     }
 
     /// The name of slot `index` as the table shows it (`worker.2`).
@@ -186,6 +189,9 @@ package struct DashboardState: Sendable {
             ensureRow(slot, kind: nil)
             rows[slot].end = end
             rows[slot].endedAt = now
+        case .scaled(let workers):
+            workerCount = workers
+            message = "scaled to \(workers) worker\(workers == 1 ? "" : "s")"
         case .failed(let slot, let failure):
             ensureRow(slot, kind: nil)
             rows[slot].failure = failure

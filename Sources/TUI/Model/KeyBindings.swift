@@ -69,6 +69,27 @@ package enum KeyBindings {
             } else {
                 state.message = "no live process selected"
             }
+        case .character("r"):
+            guard state.rows.indices.contains(state.selected), state.rows[state.selected].pid != nil else {
+                state.message = "no process selected to restart"
+                return []
+            }
+            state.message = "restarting \(state.rows[state.selected].name)"
+            return [.restart(slot: state.selected)]
+        case .character("+"):
+            guard state.workerCount < SupervisorConfiguration.maximumWorkers else {
+                state.message = "already \(state.workerCount) workers, the most corral runs"
+                return []
+            }
+            state.message = "scaling to \(state.workerCount + 1) workers"
+            return [.scale(workers: state.workerCount + 1)]
+        case .character("-"):
+            guard state.workerCount > 1 else {
+                state.message = "one worker is the fewest; q stops the server"
+                return []
+            }
+            state.message = "scaling to \(state.workerCount - 1) worker\(state.workerCount == 2 ? "" : "s")"
+            return [.scale(workers: state.workerCount - 1)]
         case .character("?"), .character("h"):
             state.mode = .help
         case .character("q"):

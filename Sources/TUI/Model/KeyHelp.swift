@@ -31,6 +31,13 @@ package enum KeyHelp {
             action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2",
             short: "signal menu: INT TERM KILL HUP USR1 USR2"),
         Entry(
+            keys: "r", legend: "r restart",
+            action: "restart the selected process: stop signal, then its next generation",
+            short: "restart the selected process"),
+        Entry(
+            keys: "+ -", legend: "+- scale", action: "one worker more, one fewer (the highest index retires)",
+            short: "one worker more / fewer"),
+        Entry(
             keys: "q", legend: "q quit", action: "stop with the first stop signal; q again force-kills",
             short: "stop; q again force-kills"),
         Entry(

@@ -41,10 +41,12 @@ struct ConsoleRun {
                     try await DemoServer.worker(worker, shared)
                 }
             case .command:
+                let sockets = ListenSpec.inherited() + (try bindListens())
+                defer { closeListens(sockets) }
                 let console = try makeFrontend(configuration)
                 frontend = console
                 var running = console
-                report = try Supervisor(configuration).run(frontend: &running)
+                report = try Supervisor(configuration).run(sockets: sockets, frontend: &running)
             }
             if case .dashboard(let dashboard) = frontend?.view, report.exitStatus == SupervisorReport.exitChildFailed,
                 !settings.exitOnStop
@@ -92,6 +94,26 @@ struct ConsoleRun {
                 throw UsageError(description: "port \(port) on 127.0.0.1 is in use; choose another with --port")
             }
             throw UsageError(description: "cannot listen on 127.0.0.1:\(port): \(error)")
+        }
+    }
+
+    /// Binds every `--listen` socket, or none: one that cannot be bound closes the others.
+    private func bindListens() throws -> [ListeningSocket] {
+        var bound: [ListeningSocket] = []
+        do {
+            for spec in settings.listens { bound.append(try spec.bind()) }
+        } catch {
+            closeListens(bound)
+            throw error
+        }
+        return bound
+    }
+
+    /// Closes the `--listen` sockets and removes the Unix socket files corral created.
+    private func closeListens(_ sockets: [ListeningSocket]) {
+        for (spec, socket) in zip(settings.listens, sockets.suffix(settings.listens.count)) {
+            Listener.close(socket.descriptor)
+            if case .unix(let path) = spec.address { unlink(path) }
         }
     }
 

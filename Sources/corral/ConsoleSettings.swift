@@ -34,6 +34,8 @@ struct ConsoleSettings: Equatable {
     /// Whether a process that ends unasked is started again, and how restarts are spaced.
     var restartPolicy: RestartPolicy = .no
     var restartBackoff = RestartBackoff()
+    /// Sockets to bind and hand to every worker.
+    var listens: [ListenSpec] = []
 
     /// The signals whose default action would end corral: the first one that is not a stop
     /// signal stops the server gracefully with the first stop signal, so corral never dies of a

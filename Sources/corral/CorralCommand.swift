@@ -45,6 +45,13 @@ struct CorralCommand: ParsableCommand {
             valueName: "notify|exec"))
     var ready = "exec"
 
+    @Option(
+        name: .customLong("listen"),
+        help: ArgumentHelp(
+            "A socket corral binds and hands to every worker as fd 3, 4, … (LISTEN_FDS, LISTEN_FDNAMES); "
+                + "repeatable.", valueName: "[NAME=]HOST:PORT|[NAME=]unix:PATH"))
+    var listen: [String] = []
+
     @Option(help: "Port for the demo server on 127.0.0.1.")
     var port = 8080
 
@@ -138,11 +145,22 @@ struct CorralCommand: ParsableCommand {
             throw ValidationError("--extra needs a command, e.g. --extra 'python3 metrics.py'")
         }
         let (restartPolicy, backoff) = try restartSettings()
+        var listens: [ListenSpec] = []
+        for (position, text) in listen.enumerated() {
+            do {
+                listens.append(try ListenSpec(parsing: text, position: position))
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if !listens.isEmpty, command.isEmpty {
+            throw ValidationError("--listen hands sockets to a command's workers: give the command after --")
+        }
         return ConsoleSettings(
             program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
             display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
-            restartPolicy: restartPolicy, restartBackoff: backoff)
+            restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens)
     }
 
     /// The restart policy and backoff from `--restart` and its companions.

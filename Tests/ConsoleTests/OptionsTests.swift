@@ -96,6 +96,21 @@ struct OptionsTests {
             (["--restart-reset", "0.5"], "--restart-reset must be at least 1 second (got 0.5)"),
             (["--max-restarts", "-2"], "--max-restarts cannot be negative (got -2); use 0 to never restart twice"),
             (["--restart-window", "0"], "--restart-window must be more than 0 seconds (got 0)"),
+            (
+                ["--listen", "8080", "--", "x"],
+                "--listen 8080: use [NAME=]HOST:PORT (port 1 to 65535) or [NAME=]unix:PATH, e.g. 127.0.0.1:8000, "
+                    + "[::1]:8000, http=0.0.0.0:8080, unix:/run/app.sock"
+            ),
+            (
+                ["--listen", "a:b=1.2.3.4:80", "--", "x"],
+                "--listen a:b=1.2.3.4:80: 'a:b=1.2.3.4' is not an IP address; use e.g. 127.0.0.1:80 or [::1]:80"
+            ),
+            (
+                ["--listen", "we b=127.0.0.1:80", "--", "x"],
+                "--listen we b=127.0.0.1:80: a name has letters, digits, '_', '.' or '-' (e.g. http=127.0.0.1:8000)"
+            ),
+            (["--listen", "unix:", "--", "x"], "--listen unix:: a unix socket path has 1 to 107 bytes"),
+            (["--listen", "127.0.0.1:80"], "--listen hands sockets to a command's workers: give the command after --"),
         ])
     func invalid(arguments: [String], message: String) {
         do {
@@ -129,6 +144,22 @@ struct OptionsTests {
                     window: .seconds(20)))
         #expect(
             try settings(["--restart", "always", "--", "true"]).configuration(demoTicker: nil).restartPolicy == .always)
+    }
+
+    @Test("--listen: names, TCP, IPv6 and unix addresses, in the order given")
+    func listen() throws {
+        let parsed = try settings([
+            "--listen", "127.0.0.1:8000", "--listen", "api=[::1]:9000", "--listen", "unix:/run/a.sock",
+            "--listen", "localhost:80", "--", "true",
+        ])
+        #expect(
+            parsed.listens == [
+                ListenSpec(name: "listen0", address: .tcp(host: "127.0.0.1", port: 8000)),
+                ListenSpec(name: "api", address: .tcp(host: "::1", port: 9000)),
+                ListenSpec(name: "listen2", address: .unix(path: "/run/a.sock")),
+                ListenSpec(name: "listen3", address: .tcp(host: "localhost", port: 80)),
+            ])
+        #expect(parsed.listens[1].shown == "[::1]:9000")
     }
 
     @Test("nothing after -- is refused; a command after it is fine")

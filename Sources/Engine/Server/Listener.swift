@@ -5,18 +5,60 @@ import SystemPackage
 /// descriptors, see ``Launcher``).
 public enum Listener {
     /// A TCP socket bound to `host` (an IPv4 or IPv6 literal, or `localhost`) and `port`
-    /// (0 picks a free one), listening, non-blocking, close-on-exec. `SO_REUSEADDR` is on.
+    /// (0 picks a free one), listening, close-on-exec, non-blocking unless `nonBlocking` is false
+    /// (as systemd hands sockets to programs that accept in blocking mode). `SO_REUSEADDR` is on.
     /// - Throws: ``SupervisorError/system(_:)`` naming the address, e.g. `EADDRINUSE` when the
     ///   port is taken.
-    public static func tcp(host: String, port: Int, backlog: CInt = 511) throws(SupervisorError) -> FileDescriptor {
+    public static func tcp(
+        host: String, port: Int, backlog: CInt = 511, nonBlocking: Bool = true
+    ) throws(SupervisorError) -> FileDescriptor {
         do {
-            return try bind(host: host, port: port, backlog: backlog)
+            return try bind(host: host, port: port, backlog: backlog, nonBlocking: nonBlocking)
         } catch {
             throw .system(error)
         }
     }
 
-    private static func bind(host: String, port: Int, backlog: CInt) throws(SystemCallError) -> FileDescriptor {
+    /// A Unix stream socket bound to `path` (which must not exist; the caller removes it when
+    /// done), listening, close-on-exec, non-blocking unless `nonBlocking` is false.
+    /// - Throws: ``SupervisorError/system(_:)`` naming the path, e.g. `EADDRINUSE` when it exists.
+    public static func unix(path: String, backlog: CInt = 511, nonBlocking: Bool = true) throws(SupervisorError)
+        -> FileDescriptor
+    {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw .system(
+                SystemCallError("bind", errno: .fileNameTooLong, context: "\(path): a socket path has 1 to 107 bytes"))
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let flags =
+            CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | (nonBlocking ? CInt(SOCK_NONBLOCK.rawValue) : 0)
+        do throws(SystemCallError) {
+            let fd = try Syscalls.retrying("socket", context: path) { socket(AF_UNIX, flags, 0) }
+            do {
+                try Syscalls.retrying("bind", context: path) {
+                    withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                        }
+                    }
+                }
+                try Syscalls.retrying("listen", context: path) { listen(fd, backlog) }
+            } catch {
+                Syscalls.close(fd)
+                throw error
+            }
+            return FileDescriptor(rawValue: fd)
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    private static func bind(host: String, port: Int, backlog: CInt, nonBlocking: Bool) throws(SystemCallError)
+        -> FileDescriptor
+    {
         let literal = host == "localhost" ? "127.0.0.1" : host
         let endpoint = literal.contains(":") ? "[\(literal)]:\(port)" : "\(literal):\(port)"
         guard (0...65535).contains(port) else {
@@ -27,7 +69,11 @@ public enum Listener {
         }
         var bound = storage
         let fd = try Syscalls.retrying("socket", context: endpoint) {
-            socket(family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+            socket(
+                family,
+                CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
+                    | (nonBlocking ? CInt(SOCK_NONBLOCK.rawValue) : 0),
+                0)
         }
         do {
             try Syscalls.enableSocketOption(fd, SO_REUSEADDR, name: "SO_REUSEADDR")

@@ -26,6 +26,17 @@ public struct Supervisor: Sendable {
         try run(payload: LaunchPayload(), signals: nil, frontend: &frontend)
     }
 
+    /// Runs until every child has ended, handing `sockets` to every child (and every later
+    /// generation) in systemd's convention: descriptors 3, 4, … in this order, `LISTEN_FDS`,
+    /// `LISTEN_FDNAMES`, `LISTEN_PID`. The sockets stay the caller's to close.
+    public func run<F: Frontend>(sockets: [ListeningSocket], frontend: inout F) throws(SupervisorError)
+        -> SupervisorReport
+    {
+        try run(
+            payload: LaunchPayload(sockets: sockets.map { ($0.name, $0.descriptor.rawValue) }), signals: nil,
+            frontend: &frontend)
+    }
+
     func run<F: Frontend>(
         payload: LaunchPayload, signals: SignalPipe?, frontend: inout F
     ) throws(SupervisorError) -> SupervisorReport {

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -60,4 +61,23 @@ int corral_signal_restore(int signal, const struct sigaction *previous) {
     int result = sigaction(signal, previous, NULL);
     if (signal > 0 && signal < _NSIG) corral_signal_pipes[signal] = 0;
     return result;
+}
+
+int corral_signalfd(const sigset_t *set) { return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC); }
+
+int corral_signalfd_read(int fd, int *signo, int *code, pid_t *pid) {
+    struct signalfd_siginfo info;
+    ssize_t got;
+    do {
+        got = read(fd, &info, sizeof info);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return errno == EAGAIN ? 0 : -1;
+    if (got != (ssize_t)sizeof info) {
+        errno = EIO;
+        return -1;
+    }
+    *signo = (int)info.ssi_signo;
+    *code = info.ssi_code;
+    *pid = (pid_t)info.ssi_pid;
+    return 1;
 }

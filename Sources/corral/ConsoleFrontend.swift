@@ -43,6 +43,12 @@ final class ConsoleFrontend: Frontend {
         case .serverStateChanged(.running):
             try? systemd.ready()
             try? systemd.status("every process is running")
+        case .reload(.started):
+            try? systemd.reloading()
+            try? systemd.status("reloading")
+        case .reload(let progress):
+            try? systemd.ready()
+            try? systemd.status(progress.description)
         case .stopping(let signal, let cause, _):
             try? systemd.stopping()
             try? systemd.status("stopping with \(signal): \(cause)")

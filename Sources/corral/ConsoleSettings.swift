@@ -45,6 +45,22 @@ struct ConsoleSettings: Equatable {
         SIGPWR, SIGIO, SIGSTKFLT,
     ].map { Signal(rawValue: $0) }
 
+    /// The signals that ask for a command when another process sends them: SIGTTIN / SIGTTOU
+    /// scale up / down (gunicorn's convention); without a controlling terminal, SIGHUP reloads.
+    static func commandSignals(hasControllingTerminal: Bool) -> [Signal: SignalCommand] {
+        var signals: [Signal: SignalCommand] = [
+            Signal(rawValue: SIGTTIN): .scaleUp, Signal(rawValue: SIGTTOU): .scaleDown,
+        ]
+        if !hasControllingTerminal { signals[.hangup] = .reload }
+        return signals
+    }
+
+    /// Whether corral has a controlling terminal (SIGHUP: a hangup, or a reload).
+    var hasControllingTerminal = true
+    /// How many slots a reload replaces at a time, and how long it waits for each to run.
+    var reloadBatch = 1
+    var readyTimeout: Duration?
+
     /// The engine configuration for these settings (the demo's ticker extra comes first).
     func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
         let worker: ChildProgram
@@ -53,10 +69,16 @@ struct ConsoleSettings: Equatable {
         case .command(let arguments, let readiness): worker = .command(arguments, readiness: readiness)
         }
         let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
-        return SupervisorConfiguration(
+        // A signal chosen as a stop signal stays one.
+        let commandSignals = Self.commandSignals(hasControllingTerminal: hasControllingTerminal)
+            .filter { !stopSignals.contains($0.key) }
+        var configuration = SupervisorConfiguration(
             workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
-            stopSignals: stopSignals, terminatingSignals: Self.terminatingSignals,
+            stopSignals: stopSignals, terminatingSignals: Self.terminatingSignals.filter { commandSignals[$0] == nil },
             ignoredSignals: [Signal(rawValue: SIGTSTP)], waitTimeout: waitTimeout, failurePolicy: failurePolicy,
-            reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff)
+            reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff,
+            reloadBatch: reloadBatch, readyTimeout: readyTimeout)
+        configuration.commandSignals = commandSignals
+        return configuration
     }
 }

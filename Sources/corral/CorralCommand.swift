@@ -46,6 +46,18 @@ struct CorralCommand: ParsableCommand {
     var ready = "exec"
 
     @Option(
+        name: .customLong("reload-batch"), parsing: .unconditional,
+        help: ArgumentHelp("Workers a reload (R, SIGHUP without a terminal) replaces at a time.", valueName: "N"))
+    var reloadBatch = 1
+
+    @Option(
+        name: .customLong("ready-timeout"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "How long a reload waits for a new worker to be running before it rolls back (default: the wait "
+                + "timeout).", valueName: "SECONDS"))
+    var readyTimeout: String?
+
+    @Option(
         name: .customLong("listen"),
         help: ArgumentHelp(
             "A socket corral binds and hands to every worker as fd 3, 4, … (LISTEN_FDS, LISTEN_FDNAMES); "
@@ -160,7 +172,20 @@ struct CorralCommand: ParsableCommand {
             program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
             display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
-            restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens)
+            restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens,
+            hasControllingTerminal: TerminalFacts.hasControllingTerminal, reloadBatch: reloadBatch,
+            readyTimeout: try readyTimeoutValue())
+    }
+
+    /// `--ready-timeout`, validated.
+    private func readyTimeoutValue() throws -> Duration? {
+        guard reloadBatch >= 1 else { throw ValidationError("--reload-batch must be 1 or more (got \(reloadBatch))") }
+        guard let readyTimeout else { return nil }
+        let value = try Self.parseSeconds(readyTimeout, option: "--ready-timeout")
+        guard value > .zero else {
+            throw ValidationError("--ready-timeout must be more than 0 seconds (got \(readyTimeout))")
+        }
+        return value
     }
 
     /// The restart policy and backoff from `--restart` and its companions.
@@ -252,10 +277,17 @@ struct CorralCommand: ParsableCommand {
         // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
         // gracefully; it must never kill corral. Children get every disposition reset.
         signal(SIGPIPE, SIG_IGN)
-        // Keys are read only in the foreground; in the background a read of the terminal fails
-        // (EIO) instead of stopping corral, and so does nothing else stop it behind its back.
-        signal(SIGTTIN, SIG_IGN)
-        signal(SIGTTOU, SIG_IGN)
+        // SIGTTIN / SIGTTOU from another process scale (and SIGHUP reloads, without a
+        // controlling terminal): they are read from a signalfd, so they stay blocked in every
+        // thread, from before the first one starts. Blocked, the terminal's own job control
+        // cannot stop corral either: a read of the terminal in the background fails (EIO).
+        var commandSignals = sigset_t()
+        sigemptyset(&commandSignals)
+        for signal in ConsoleSettings.commandSignals(hasControllingTerminal: TerminalFacts.hasControllingTerminal).keys
+        {
+            sigaddset(&commandSignals, signal.rawValue)
+        }
+        pthread_sigmask(SIG_BLOCK, &commandSignals, nil)
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
             try checkTerminator(arguments)

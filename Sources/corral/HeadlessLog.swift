@@ -92,6 +92,10 @@ final class HeadlessLog: Frontend {
             return paint(
                 "\(names.name(slot)) backoff: restart in \(delay.countdownText) (attempt \(attempt), generation "
                     + "\(generation))", 33)
+        case .reload(let progress):
+            let text = "corral \(progress)"
+            if case .rolledBack = progress { return paint(text, 31) }
+            return text
         case .scaled(let workers):
             return "corral scaled to \(workers) worker\(workers == 1 ? "" : "s")"
         case .failed(let slot, let failure):

@@ -20,7 +20,12 @@ enum HelpText {
         stops the server the same way, with the first stop signal; a signal
         while stopping is only acknowledged. Ctrl-Z is refused. A process that
         fails in init or ends without being asked stops the others (see
-        --keep-running); what remains of its process group is stopped too.
+        --keep-running, --restart); what remains of its process group is
+        stopped too.
+
+        Without a controlling terminal (a service, a container, setsid),
+        SIGHUP reloads every worker, new before old (R in the dashboard);
+        SIGTTIN / SIGTTOU from another process add or retire a worker.
 
         The dashboard shows when standard input and output are a terminal;
         otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour
@@ -35,18 +40,19 @@ enum HelpText {
 
         ENVIRONMENT GIVEN TO EVERY PROCESS
           CORRAL_PROCESS_INDEX  0-based slot; extras continue after the workers
-          CORRAL_WORKER_COUNT   the number of workers
+          CORRAL_WORKER_COUNT   the number of workers when it was started
           NOTIFY_SOCKET         for READY=1, STOPPING=1, STATUS=... (sd_notify)
           LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID
-                                sockets from the main process, from fd 3 (the
-                                demo's workers get its listener as "http")
+                                sockets from --listen (or the main process),
+                                from fd 3 (the demo's workers get its
+                                listener as "http")
 
         EXIT STATUS
           0   a stop was requested and every process ended cleanly (exit 0,
               or the very stop signal it was sent)
           1   a process failed: init failure, ended without being asked,
-              failed shutdown, killed by a signal corral did not send, or
-              could not be started
+              failed shutdown, killed by a signal corral did not send,
+              could not be started, or gave up restarting (a crash loop)
           2   nothing failed, but a process had to be SIGKILLed (after the
               wait timeout, or force-killed)
           64  bad command line: invalid option, unknown signal, command not

@@ -109,6 +109,17 @@ final class JSONLines: Frontend {
             object["attempt"] = .int(attempt)
             object["delay_s"] = .seconds(delay)
             object["reason"] = .string(reason)
+        case .reload(let progress):
+            object["event"] = .string("reload")
+            object["phase"] = .string(progress.phase)
+            switch progress {
+            case .started(let workers): object["workers"] = .int(workers)
+            case .done(let replaced): object["replaced"] = .int(replaced)
+            case .rolledBack(let slot, let reason, let replaced):
+                object["index"] = slot.map { .int($0) } ?? .null
+                object["reason"] = .string(reason)
+                object["replaced"] = .int(replaced)
+            }
         case .scaled(let workers):
             object["event"] = .string("scale")
             object["workers"] = .int(workers)

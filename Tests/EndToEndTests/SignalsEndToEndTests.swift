@@ -34,7 +34,7 @@ struct SignalsEndToEndTests {
     @Test(
         "a terminating signal that is not a stop signal stops gracefully with the first stop signal",
         arguments: [
-            (["--no-tui"], SIGHUP, "TERM"),
+            (["--no-tui"], SIGUSR1, "TERM"),
             (["--no-tui", "--stop-signals", "INT"], SIGTERM, "INT"),
             (["--json", "--stop-signals", "TERM"], SIGINT, "TERM"),
             (["--no-tui"], SIGQUIT, "TERM"),
@@ -48,6 +48,23 @@ struct SignalsEndToEndTests {
         #expect(corral.wait() == 0, "stderr: \(corral.stderr)")
         #expect(recorded(directory) == [expected, expected], "the workers were not stopped with SIG\(expected)")
         #expect(corral.stdout.contains("stopped"))
+    }
+
+    @Test("SIGHUP to a corral with a controlling terminal is a hangup: a graceful stop, not a reload")
+    func hangupWithTerminal() throws {
+        let marker = "hangup-\(UUID().uuidString)"
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40, arguments: "--no-tui -w 2 -- sh -c 'echo \(marker); exec sleep 1000'")
+        #expect(eventually(within: .seconds(10)) { run.session.screen().contains("corral running") })
+        let supervisor = try #require(
+            processes(withArgument: "echo \(marker); exec sleep 1000").first { pid in
+                let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0)
+                return arguments?.first.map { String(decoding: $0, as: UTF8.self) } == corralExecutable
+            }, "corral not found")
+        kill(supervisor, SIGHUP)
+        #expect(run.exitStatus() == "0", "\(run.session.screen())")
+        #expect(run.session.screen().contains("corral stopped: SIGHUP received; exit status 0"))
+        #expect(!run.session.screen().contains("reload"))
     }
 
     @Test("a repeated stop signal is acknowledged once per repeat (stop_repeated), never forwarded twice")

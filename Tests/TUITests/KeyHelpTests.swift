@@ -21,7 +21,8 @@ struct KeyHelpTests {
     func listings() {
         #expect(
             KeyHelp.legend
-                == "i INT all  t TERM all  K kill all  ↑↓ select  s signal  r restart  +- scale  q quit  ? help")
+                == "i INT all  t TERM all  K kill all  ↑↓ select  s signal  r/R restart/reload  +- scale  q quit  ? help"
+        )
         for (line, entry) in zip(KeyHelp.lines(), KeyHelp.entries) { #expect(line.hasSuffix(entry.action)) }
         for (line, entry) in zip(KeyHelp.lines(short: true), KeyHelp.entries) { #expect(line.hasPrefix(entry.keys)) }
         #expect(KeyHelp.lines(short: true).allSatisfy { $0.count <= 58 }, "the short form must fit 64 columns")

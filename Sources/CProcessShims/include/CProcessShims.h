@@ -84,6 +84,12 @@ void corral_signal_mark_sender(pid_t pid);
 /// Restores an action saved by corral_signal_install and stops writing for `signal`.
 int corral_signal_restore(int signal, const struct sigaction *previous);
 
+/// signalfd(2) for `set` (which the calling threads must block), non-blocking, close-on-exec.
+int corral_signalfd(const sigset_t *set);
+/// Reads one pending signal from a signalfd: 1 with its number, si_code and sender pid; 0 when
+/// none is pending; -1 with errno.
+int corral_signalfd_read(int fd, int *signo, int *code, pid_t *pid);
+
 /// Binds an AF_UNIX datagram socket to `name`; a leading '@' means the abstract namespace.
 int corral_unix_bind(int fd, const char *name);
 

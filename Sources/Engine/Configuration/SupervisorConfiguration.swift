@@ -50,6 +50,16 @@ public struct SupervisorConfiguration: Sendable {
     public var restartPolicy: RestartPolicy
     /// How restarts are spaced, and when a crash-looping slot gives up.
     public var restartBackoff: RestartBackoff
+    /// Signals that ask for a command when another process sends them (gunicorn's `SIGHUP`
+    /// reload, `SIGTTIN` / `SIGTTOU` scale). The supervisor reads them from a signalfd, so they
+    /// must be blocked in every thread of the process: block them before starting any thread.
+    /// Signals the kernel sends (a terminal's job control) are not commands. Default none.
+    public var commandSignals: [Signal: SignalCommand] = [:]
+    /// How many slots a rolling reload replaces at a time. Default 1.
+    public var reloadBatch: Int
+    /// How long a reload waits for a new generation to be running before it rolls back; nil
+    /// (the default) means the wait timeout, or forever without one.
+    public var readyTimeout: Duration?
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -67,7 +77,9 @@ public struct SupervisorConfiguration: Sendable {
         spawnStrategy: SpawnStrategy = .zygote,
         reapsOrphans: Bool = false,
         restartPolicy: RestartPolicy = .no,
-        restartBackoff: RestartBackoff = RestartBackoff()
+        restartBackoff: RestartBackoff = RestartBackoff(),
+        reloadBatch: Int = 1,
+        readyTimeout: Duration? = nil
     ) {
         self.workers = workers
         self.worker = worker
@@ -84,6 +96,8 @@ public struct SupervisorConfiguration: Sendable {
         self.reapsOrphans = reapsOrphans
         self.restartPolicy = restartPolicy
         self.restartBackoff = restartBackoff
+        self.reloadBatch = reloadBatch
+        self.readyTimeout = readyTimeout
     }
 
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
@@ -145,6 +159,22 @@ public struct SupervisorConfiguration: Sendable {
             throw ConfigurationError(field: "init timeout", problem: "\(initTimeout) must be positive, or none")
         }
         try restartBackoff.validate()
+        for signal in commandSignals.keys {
+            guard signal.isCatchable, signal.rawValue != SIGCHLD else {
+                throw ConfigurationError(field: "command signals", problem: "\(signal) cannot be used for a command")
+            }
+            guard !stopSignals.contains(signal), !terminatingSignals.contains(signal), !ignoredSignals.contains(signal)
+            else {
+                throw ConfigurationError(
+                    field: "command signals", problem: "\(signal) is also a stop, terminating or ignored signal")
+            }
+        }
+        guard reloadBatch >= 1 else {
+            throw ConfigurationError(field: "reload batch", problem: "\(reloadBatch) must be 1 or more")
+        }
+        if let readyTimeout, readyTimeout <= .zero {
+            throw ConfigurationError(field: "ready timeout", problem: "\(readyTimeout) must be positive, or none")
+        }
         if case .command(let arguments, _) = worker {
             try Self.checkCommand(arguments, field: "worker command")
         }

@@ -124,8 +124,9 @@ final class ChildStarter {
     /// How many worker slots the server runs now (told to each worker started).
     var workerCount: Int
 
-    /// Starts `slot` by exec, with new output pipes.
-    func exec(_ slot: Int) -> Result<ChildTable.Child, SpawnError> {
+    /// Starts `slot` by exec, with new output pipes; `fromDisk`: a Swift child from the
+    /// executable's path on disk (a reload: a rebuilt binary takes effect), not the running image.
+    func exec(_ slot: Int, fromDisk: Bool = false) -> Result<ChildTable.Child, SpawnError> {
         let pipes: OutputPipes
         do {
             pipes = try OutputPipes.make()
@@ -136,7 +137,8 @@ final class ChildStarter {
         let spawned: ChildSpawner.Spawned
         do {
             spawned = try ChildSpawner.spawn(
-                request(slot, output: (pipes.stdout.write, pipes.stderr.write)), via: startSpawner())
+                request(slot, output: (pipes.stdout.write, pipes.stderr.write), fromDisk: fromDisk), via: startSpawner()
+            )
         } catch {
             pipes.closeWriteEnds()
             pipes.closeReadEnds()
@@ -167,10 +169,10 @@ final class ChildStarter {
     }
 
     /// What exec needs to start `slot` writing to `output`.
-    private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt)) -> SpawnRequest {
+    private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt), fromDisk: Bool = false) -> SpawnRequest {
         plan.request(
             slot, output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress,
-            workerCount: workerCount)
+            workerCount: workerCount, fromDisk: fromDisk)
     }
 
     /// The spawner thread, started on first use with the descriptors every child may be given.

@@ -21,9 +21,10 @@ final class ChildWatch {
 
     deinit { Syscalls.close(descriptor) }
 
-    /// Watches `fd` for readability as `role` of `slot`.
-    func add(_ fd: CInt, slot: Int, role: Role) {
-        _ = corral_epoll_add(descriptor, fd, UInt64(slot) << 2 | role.rawValue)
+    /// Watches `fd` for readability as `role` of `slot`'s process, or of its outgoing process
+    /// (one a reload is replacing).
+    func add(_ fd: CInt, slot: Int, role: Role, outgoing: Bool = false) {
+        _ = corral_epoll_add(descriptor, fd, UInt64(slot) << 3 | (outgoing ? 4 : 0) | role.rawValue)
     }
 
     /// Stops watching `fd` (before it is closed).
@@ -32,9 +33,11 @@ final class ChildWatch {
     }
 
     /// The descriptors ready now (at most 256; the rest are ready again next time).
-    func ready() -> [(slot: Int, role: Role)] {
+    func ready() -> [(slot: Int, role: Role, outgoing: Bool)] {
         let count = tokens.withUnsafeMutableBufferPointer { corral_epoll_ready(descriptor, $0.baseAddress, 256) }
         guard count > 0 else { return [] }
-        return tokens[0..<Int(count)].compactMap { token in Role(rawValue: token & 3).map { (Int(token >> 2), $0) } }
+        return tokens[0..<Int(count)].compactMap { token in
+            Role(rawValue: token & 3).map { (Int(token >> 3), $0, token & 4 != 0) }
+        }
     }
 }

@@ -31,6 +31,8 @@ public enum EngineEvent: Sendable, Hashable {
     case restartScheduled(slot: Int, generation: Int, attempt: Int, delay: Duration, reason: String)
     /// A scale command set the number of worker slots to `workers`.
     case scaled(workers: Int)
+    /// A rolling reload started, finished, or was rolled back.
+    case reload(ReloadProgress)
     /// A slot failed (also reported in its `exited` event, or for a spawn failure instead).
     case failed(slot: Int, SlotFailure)
     /// The stop began: the signal sent to every child and the `SIGKILL` deadline (nil: none).

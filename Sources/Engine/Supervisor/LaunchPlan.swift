@@ -17,6 +17,9 @@ struct LaunchPlan {
     let programs: [Program]
     /// What a worker slot runs.
     let workerProgram: Program
+    /// Where the running binary was on disk at the start: a reload starts Swift children from
+    /// there, so a binary rebuilt in place takes effect.
+    private let executableOnDisk: String?
     private let configuration: SupervisorConfiguration
     private let payload: LaunchPayload
     /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
@@ -29,6 +32,7 @@ struct LaunchPlan {
         baseEnvironment = ChildEnvironment.base(inherited: Environment.entries(), additions: configuration.environment)
         programs = try Self.resolve(configuration)
         workerProgram = programs[0]
+        executableOnDisk = Syscalls.readLink("/proc/self/exe")
     }
 
     /// The program of `slot`, a configured slot or one added by scaling.
@@ -39,9 +43,12 @@ struct LaunchPlan {
     /// `workerCount` (the worker slots now); an extra, the configured count its index follows.
     func request(
         _ slot: Int, output: (stdout: CInt, stderr: CInt), standardInput: CInt, watchdog: CInt?, notifyAddress: String,
-        workerCount: Int
+        workerCount: Int, fromDisk: Bool = false
     ) -> SpawnRequest {
-        let program = program(slot)
+        var program = program(slot)
+        if fromDisk, program.role != nil, program.executable == "/proc/self/exe", let onDisk = executableOnDisk {
+            program.executable = onDisk
+        }
         let isExtra = slot >= configuration.workers && slot < programs.count
         let environment = ChildEnvironment.build(
             base: baseEnvironment, slot: slot, role: program.role,

@@ -30,6 +30,8 @@ public struct LogFrontend: Frontend {
             logger.warning(
                 "\(reason): restarting in \(delay.secondsText) (attempt \(attempt), generation \(generation))",
                 metadata: ["slot": "\(slot)"])
+        case .reload(let progress):
+            logger.info("\(progress)")
         case .scaled(let workers):
             logger.info("scaled to \(workers) worker\(workers == 1 ? "" : "s")")
         case .failed(let slot, let failure):

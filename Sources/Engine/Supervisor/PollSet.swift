@@ -8,6 +8,8 @@ struct PollSet {
     enum Source: Hashable {
         /// The stop-signal pipe.
         case signals
+        /// The command signals' signalfd.
+        case commandSignals
         /// The notify socket.
         case notify
         /// The zygote's control socket.

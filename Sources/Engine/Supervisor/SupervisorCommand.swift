@@ -24,4 +24,10 @@ public enum SupervisorCommand: Hashable, Sendable {
     /// timeout). Retiring is not a failure. At least 1, at most
     /// ``SupervisorConfiguration/maximumWorkers``.
     case scale(workers: Int)
+    /// A rolling reload of every running worker, new before old: each slot's next generation
+    /// starts, and once it is running the old process gets the default stop signal;
+    /// ``SupervisorConfiguration/reloadBatch`` slots at a time. A new generation that fails or is
+    /// not running within the ready timeout stops the rollout: it is stopped, and the old ones
+    /// keep serving. Ignored while a reload is under way.
+    case reload
 }

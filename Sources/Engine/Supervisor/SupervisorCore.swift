@@ -11,6 +11,11 @@ struct SupervisorCore {
         case signal(slot: Int, Signal)
         /// `SIGKILL` to the slot's whole process group (and to the process if it left it).
         case killGroup(slot: Int)
+        /// The signal to the process group of the slot's outgoing process (being replaced by a
+        /// reload; see ``Slot/outgoing``).
+        case signalOutgoing(slot: Int, Signal)
+        /// `SIGKILL` to the process group of the slot's outgoing process.
+        case killOutgoingGroup(slot: Int)
         /// Hand this event to the front end.
         case emit(EngineEvent)
     }
@@ -25,6 +30,28 @@ struct SupervisorCore {
     private struct SentSignal: Hashable {
         var signal: Signal
         var reason: SignalReason
+    }
+
+    /// A process a reload replaces: it keeps serving until its successor runs, then stops.
+    private struct Outgoing {
+        var pid: pid_t
+        var generation: Int
+        /// It was sent the stop signal.
+        var stopSent = false
+        /// When its group is `SIGKILL`ed if it has not ended.
+        var killAt: ContinuousClock.Instant?
+        var killed = false
+    }
+
+    /// A rolling reload under way.
+    private struct Reload {
+        /// Slots still to replace, in order.
+        var queue: [Int]
+        /// Slots whose new generation is starting.
+        var active: Set<Int> = []
+        var replaced = 0
+        /// Set when a new generation failed: nothing more starts, the active ones roll back.
+        var rollback: (slot: Int?, reason: String)?
     }
 
     private struct Slot {
@@ -66,6 +93,11 @@ struct SupervisorCore {
         var retiring = false
         /// When its process group is `SIGKILL`ed if a restart or retirement has not ended it.
         var killAt: ContinuousClock.Instant?
+        /// The process a reload is replacing, while its successor (this slot's process) starts
+        /// and then while it stops.
+        var outgoing: Outgoing?
+        /// A reload's new generation must be running by then, or the reload rolls back.
+        var readyDeadline: ContinuousClock.Instant?
 
         /// Forgets the ended process, for the next generation.
         mutating func beginNextGeneration() {
@@ -86,6 +118,7 @@ struct SupervisorCore {
             restartAt = nil
             restartRequested = false
             killAt = nil
+            readyDeadline = nil
         }
 
         /// Its process runs (spawned, not ended).
@@ -132,6 +165,14 @@ struct SupervisorCore {
     private var retiringCount = 0
     /// What a worker slot added by scaling runs like.
     private let workerPlan: SlotPlan
+    private let reloadBatch: Int
+    private let readyTimeout: Duration?
+    private let commandSignals: [Signal: SignalCommand]
+    private var reload: Reload?
+    /// Slots whose reload generation the driver should start now.
+    private var reloadsDue: Set<Int> = []
+    /// Slots with an outgoing process (so timers and stops look at them, not at every slot).
+    private var outgoingSlots: Set<Int> = []
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
@@ -139,8 +180,12 @@ struct SupervisorCore {
         waitTimeout: Duration?, initTimeout: Duration?, failurePolicy: FailurePolicy,
         terminatingSignals: [Signal] = [], ignoredSignals: [Signal] = [],
         restartPolicy: RestartPolicy = .no, backoff: RestartBackoff = RestartBackoff(),
-        jitter: @escaping () -> Double = { Double.random(in: -1...1) }
+        jitter: @escaping () -> Double = { Double.random(in: -1...1) }, reloadBatch: Int = 1,
+        readyTimeout: Duration? = nil, commandSignals: [Signal: SignalCommand] = [:]
     ) {
+        self.commandSignals = commandSignals
+        self.reloadBatch = max(1, reloadBatch)
+        self.readyTimeout = readyTimeout ?? waitTimeout
         self.slots = plans.map { Slot(plan: $0) }
         self.workerPlan = plans.first { $0.kind == .worker } ?? SlotPlan(kind: .worker, readyOnExec: true)
         self.restartPolicy = restartPolicy
@@ -170,7 +215,9 @@ struct SupervisorCore {
             defaultStopSignal: configuration.defaultStopSignal, waitTimeout: configuration.waitTimeout,
             initTimeout: configuration.initTimeout, failurePolicy: configuration.failurePolicy,
             terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals,
-            restartPolicy: configuration.restartPolicy, backoff: configuration.restartBackoff)
+            restartPolicy: configuration.restartPolicy, backoff: configuration.restartBackoff,
+            reloadBatch: configuration.reloadBatch, readyTimeout: configuration.readyTimeout,
+            commandSignals: configuration.commandSignals)
     }
 
     // MARK: - Queries
@@ -192,7 +239,7 @@ struct SupervisorCore {
     /// initial slots in order, then slots whose restart is due.
     var slotToSpawn: Int? {
         switch phase {
-        case .starting, .running: return firstUnspawned ?? restartsDue.min()
+        case .starting, .running: return firstUnspawned ?? restartsDue.min() ?? reloadsDue.min()
         case .stopping, .stopped: return nil
         }
     }
@@ -210,6 +257,12 @@ struct SupervisorCore {
 
     /// Whether the spawn of `slot` would start a later generation (a restart), not its first.
     func isRestart(_ slot: Int) -> Bool { restartsDue.contains(slot) }
+
+    /// Whether the spawn of `slot` starts a reload's new generation beside the running one.
+    func isReload(_ slot: Int) -> Bool { reloadsDue.contains(slot) && !restartsDue.contains(slot) }
+
+    /// The pid of the slot's outgoing process (being replaced by a reload), if any.
+    func outgoingPid(ofSlot index: Int) -> pid_t? { slots[index].outgoing?.pid }
 
     /// The slot a live child pid belongs to.
     func slot(forPid pid: pid_t) -> Int? { slotByPid[pid] }
@@ -229,6 +282,14 @@ struct SupervisorCore {
         }
         for index in killDeadlineSlots {
             if let due = slots[index].killAt { earliest = earliest.map { min($0, due) } ?? due }
+        }
+        for index in outgoingSlots {
+            if let due = slots[index].outgoing?.killAt, slots[index].outgoing?.killed == false {
+                earliest = earliest.map { min($0, due) } ?? due
+            }
+            if let due = slots[index].readyDeadline, slots[index].state == .initializing {
+                earliest = earliest.map { min($0, due) } ?? due
+            }
         }
         if let initTimeout {
             for slot in slots where slot.state == .initializing && slot.failure == nil {
@@ -274,6 +335,16 @@ struct SupervisorCore {
     mutating func spawned(slot index: Int, pid: pid_t, now: ContinuousClock.Instant) -> [Action] {
         if restartsDue.remove(index) != nil {
             slots[index].beginNextGeneration()
+        } else if reloadsDue.remove(index) != nil, let old = slots[index].pid {
+            // New before old: the running process becomes the outgoing one and keeps serving.
+            let restarts = slots[index].restarts
+            slots[index].outgoing = Outgoing(pid: old, generation: slots[index].generation)
+            outgoingSlots.insert(index)
+            if slots[index].state == .running { runningCount -= 1 }
+            slots[index].state = .pending
+            slots[index].beginNextGeneration()
+            slots[index].restarts = restarts
+            slots[index].readyDeadline = readyTimeout.map { now + $0 }
         } else {
             precondition(index == firstUnspawned, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
             nextToSpawn = index + 1
@@ -289,8 +360,19 @@ struct SupervisorCore {
         let state: ProcessState = slots[index].plan.readyOnExec ? .running : .initializing
         if state == .running { slots[index].runningSince = now }
         actions += setState(index, state)
+        if state == .running { actions += successorRunning(index, now: now) }
         actions += checkAllRunning()
         return actions
+    }
+
+    /// The driver could not start a reload's new generation for `slot`: the reload rolls back,
+    /// the old process serves on.
+    mutating func reloadSpawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        guard reloadsDue.remove(index) != nil else { return [] }
+        var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
+        actions += rollBack(index, reason: "cannot start its new generation: \(reason)", now: now)
+        reload?.active.remove(index)
+        return actions + continueReload(now: now)
     }
 
     /// The driver could not start `slot`: every started child is stopped, and the run throws.
@@ -304,7 +386,7 @@ struct SupervisorCore {
 
     /// A notify datagram from `pid`; ignored unless `pid` is a live child.
     mutating func notify(from pid: pid_t, _ message: NotifyMessage, now: ContinuousClock.Instant) -> [Action] {
-        guard let index = slotByPid[pid], slots[index].isLive else { return [] }
+        guard let index = slotByPid[pid], slots[index].isLive, slots[index].pid == pid else { return [] }
         var actions: [Action] = []
         if let status = message.status, status != slots[index].lastStatus {
             slots[index].lastStatus = status
@@ -313,6 +395,7 @@ struct SupervisorCore {
         if message.ready, slots[index].state == .initializing {
             slots[index].runningSince = now
             actions += setState(index, .running)
+            actions += successorRunning(index, now: now)
             actions += checkAllRunning()
         }
         if message.stopping, slots[index].state == .initializing || slots[index].state == .running {
@@ -341,6 +424,20 @@ struct SupervisorCore {
         }
     }
 
+    /// A command signal (``SupervisorConfiguration/commandSignals``) reached the supervisor; one
+    /// the kernel sent (a terminal's job control) is only reported as ignored.
+    mutating func commandSignalReceived(_ signal: Signal, sentByProcess: Bool, now: ContinuousClock.Instant)
+        -> [Action]
+    {
+        guard let meaning = commandSignals[signal], sentByProcess else { return [.emit(.signalIgnored(signal))] }
+        switch meaning {
+        case .reload: return command(.reload, now: now)
+        case .scaleUp:
+            return command(.scale(workers: min(workerCount + 1, SupervisorConfiguration.maximumWorkers)), now: now)
+        case .scaleDown: return workerCount > 1 ? command(.scale(workers: workerCount - 1), now: now) : []
+        }
+    }
+
     /// A front end's command.
     mutating func command(_ command: SupervisorCommand, now: ContinuousClock.Instant) -> [Action] {
         switch command {
@@ -365,6 +462,10 @@ struct SupervisorCore {
                 actions += cancelRestarts()
             }
             actions += liveSlots.flatMap { killGroup($0, reason: .command) }
+            actions += endReloadForStop()
+            for index in outgoingSlots.sorted() where slots[index].outgoing?.killed == false {
+                actions += killOutgoing(index, reason: .command)
+            }
             return actions + finishIfDone()
         case .forceKill(.slot(let index)):
             guard slots.indices.contains(index), slots[index].isLive else { return [] }
@@ -373,7 +474,10 @@ struct SupervisorCore {
         case .restart(let index):
             return restartOnRequest(index, now: now)
         case .scale(let workers):
+            guard reload == nil else { return [] }
             return scale(to: workers, now: now)
+        case .reload:
+            return beginReload(now: now)
         }
     }
 
@@ -385,6 +489,11 @@ struct SupervisorCore {
         now: ContinuousClock.Instant
     ) -> [Action] {
         guard let pid = slots[index].pid, slots[index].end == nil else { return [] }
+        if slots[index].outgoing != nil, !isStoppingOrStopped,
+            slots[index].readyDeadline != nil || reload?.active.contains(index) == true
+        {
+            return failedSuccessorExited(index, termination, now: now)
+        }
         var end = classify(index, termination)
         end.lastLines = lastLines
         killDeadlineSlots.remove(index)
@@ -443,6 +552,19 @@ struct SupervisorCore {
             backoffSlots.remove(index)
             restartsDue.insert(index)
         }
+        for index in outgoingSlots.sorted() {
+            if let due = slots[index].outgoing?.killAt, now >= due, slots[index].outgoing?.killed == false {
+                actions += killOutgoing(index, reason: .timeout)
+            }
+            if let due = slots[index].readyDeadline, now >= due, slots[index].state == .initializing,
+                slots[index].isLive, !isStoppingOrStopped
+            {
+                slots[index].readyDeadline = nil
+                actions += rollBack(
+                    index, reason: "\(readyTimeout?.secondsText ?? "the ready timeout") passed before it was running",
+                    now: now)
+            }
+        }
         for index in killDeadlineSlots.sorted() {
             guard let due = slots[index].killAt, now >= due else { continue }
             killDeadlineSlots.remove(index)
@@ -452,6 +574,9 @@ struct SupervisorCore {
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
             actions += liveSlots.filter { !slots[$0].groupKilled }.flatMap { killGroup($0, reason: .timeout) }
+            for index in outgoingSlots.sorted() where slots[index].outgoing?.killed == false {
+                actions += killOutgoing(index, reason: .timeout)
+            }
         }
         // A group that lingers since its process ended has a deadline of its own, also when a
         // stop began after it (the stop's may be later).
@@ -516,6 +641,10 @@ struct SupervisorCore {
             .emit(.serverStateChanged(.stopping)), .emit(.stopping(signal, cause: cause, deadline: deadline)),
         ]
         actions += cancelRestarts()
+        actions += endReloadForStop()
+        for index in outgoingSlots.sorted() where slots[index].outgoing?.stopSent == false {
+            actions += stopOutgoing(index, signal: signal, reason: reason, now: now)
+        }
         // A group already sent a stop signal (by a command, or after its process ended) is not
         // sent another: one stop signal per process.
         for index in liveSlots where !slots[index].groupStopSignalled {
@@ -580,7 +709,9 @@ struct SupervisorCore {
     }
 
     private mutating func finishIfDone() -> [Action] {
-        guard !isStopped, liveCount == 0, backoffSlots.isEmpty, restartsDue.isEmpty else { return [] }
+        guard !isStopped, liveCount == 0, backoffSlots.isEmpty, restartsDue.isEmpty, outgoingSlots.isEmpty else {
+            return []
+        }
         switch phase {
         case .starting, .running:
             // Nothing live and nothing left to spawn: every child ended by itself.
@@ -595,6 +726,165 @@ struct SupervisorCore {
         }
         phase = .stopped
         return [.emit(.serverStateChanged(.stopped))]
+    }
+
+    // MARK: - Reloads
+
+    /// ``SupervisorCommand/reload``: every running worker, in index order.
+    private mutating func beginReload(now: ContinuousClock.Instant) -> [Action] {
+        guard reload == nil, !isStoppingOrStopped else { return [] }
+        let targets = slots.indices.filter {
+            slots[$0].plan.kind == .worker && !slots[$0].retiring && slots[$0].state == .running
+                && slots[$0].outgoing == nil
+        }
+        reload = Reload(queue: targets)
+        return [.emit(.reload(.started(workers: targets.count)))] + continueReload(now: now)
+    }
+
+    /// Starts the next slots while fewer than a batch are starting; reports the end.
+    private mutating func continueReload(now: ContinuousClock.Instant) -> [Action] {
+        guard var current = reload else { return [] }
+        if current.rollback == nil {
+            while current.active.count < reloadBatch, !current.queue.isEmpty {
+                let index = current.queue.removeFirst()
+                // A slot that stopped running meanwhile (it crashed, it retired) is skipped.
+                guard slots[index].state == .running, slots[index].outgoing == nil, slots[index].isLive else {
+                    continue
+                }
+                current.active.insert(index)
+                reloadsDue.insert(index)
+            }
+        }
+        reload = current
+        guard current.active.isEmpty else { return [] }
+        reload = nil
+        if let rollback = current.rollback {
+            return [
+                .emit(.reload(.rolledBack(slot: rollback.slot, reason: rollback.reason, replaced: current.replaced)))
+            ]
+        }
+        return [.emit(.reload(.done(replaced: current.replaced)))]
+    }
+
+    /// The slot's new generation is running: its outgoing process stops (new before old).
+    private mutating func successorRunning(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+        guard slots[index].outgoing != nil, reload?.active.contains(index) == true else { return [] }
+        slots[index].readyDeadline = nil
+        reload?.active.remove(index)
+        reload?.replaced += 1
+        var actions = stopOutgoing(index, signal: defaultStopSignal, reason: .reload, now: now)
+        actions += continueReload(now: now)
+        return actions
+    }
+
+    /// The first stop signal to the outgoing process's group, with a `SIGKILL` deadline.
+    private mutating func stopOutgoing(
+        _ index: Int, signal: Signal, reason: SignalReason, now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard let outgoing = slots[index].outgoing, !outgoing.stopSent else { return [] }
+        slots[index].outgoing?.stopSent = true
+        let deadline = waitTimeout.map { now + $0 }
+        if slots[index].outgoing?.killAt == nil { slots[index].outgoing?.killAt = deadline }
+        return [
+            .signalOutgoing(slot: index, signal),
+            .emit(.signalSent(slot: index, pid: outgoing.pid, signal, reason, generation: outgoing.generation)),
+        ]
+    }
+
+    private mutating func killOutgoing(_ index: Int, reason: SignalReason) -> [Action] {
+        guard let outgoing = slots[index].outgoing, !outgoing.killed else { return [] }
+        slots[index].outgoing?.killed = true
+        return [
+            .killOutgoingGroup(slot: index),
+            .emit(.signalSent(slot: index, pid: outgoing.pid, .kill, reason, generation: outgoing.generation)),
+        ]
+    }
+
+    /// A reload's new generation failed (`reason`): it is stopped; when it has ended the old
+    /// process is the slot's again. Nothing more starts; the reload reports the rollback once
+    /// the new generations still starting have ended.
+    private mutating func rollBack(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        if reload?.rollback == nil { reload?.rollback = (index, reason) }
+        reload?.queue.removeAll()
+        var actions: [Action] = []
+        for other in (reload?.active ?? []).sorted() where slots[other].isLive && !slots[other].groupKilled {
+            actions += killGroup(other, reason: .reload)
+        }
+        return actions
+    }
+
+    /// The new generation of a slot under reload ended before it was running: the old process
+    /// takes the slot back, and the reload rolls back.
+    private mutating func failedSuccessorExited(
+        _ index: Int, _ termination: Termination, now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard let pid = slots[index].pid, let outgoing = slots[index].outgoing else { return [] }
+        var actions: [Action] = []
+        if reload?.rollback == nil {
+            actions += rollBack(index, reason: "generation \(slots[index].generation) \(termination)", now: now)
+        }
+        var end = SlotEnd(termination: termination, origin: nil, failure: .initFailed(termination))
+        if let signal = termination.signal {
+            end.origin =
+                slots[index].sent.last(where: { $0.signal == signal }).map { .supervisor($0.reason) } ?? .external
+        }
+        slotByPid[pid] = nil
+        liveCount -= 1
+        actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
+        // The old process is the slot's again, running as before.
+        let restarts = slots[index].restarts
+        let plan = slots[index].plan
+        slots[index] = Slot(plan: plan)
+        slots[index].pid = outgoing.pid
+        slots[index].generation = outgoing.generation
+        slots[index].restarts = restarts
+        slots[index].restartTimes = []
+        outgoingSlots.remove(index)
+        reload?.active.remove(index)
+        actions += setState(index, .running)
+        return actions + continueReload(now: now)
+    }
+
+    /// The outgoing process of `slot` ended: reported with its own generation. What remains of
+    /// its process group (it was sent the stop signal) is `SIGKILL`ed.
+    mutating func outgoingExited(
+        slot index: Int, _ termination: Termination, groupRemains: Bool, now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard let outgoing = slots[index].outgoing else { return [] }
+        var origin: SignalOrigin?
+        if let signal = termination.signal {
+            origin =
+                outgoing.stopSent || outgoing.killed ? .supervisor(outgoing.killed ? .timeout : .reload) : .external
+            if signal != .kill && outgoing.killed { origin = .supervisor(.reload) }
+        }
+        let clean: Bool
+        switch termination {
+        case .exited(let code): clean = code == 0 && outgoing.stopSent
+        case .signaled: clean = origin == .supervisor(.reload) || origin == .supervisor(.forward)
+        case .reapedElsewhere: clean = true
+        }
+        let failure: SlotFailure? =
+            clean ? nil : (outgoing.killed ? .killedAfterTimeout(waitTimeout ?? .zero) : .shutdownFailed(termination))
+        let end = SlotEnd(termination: termination, origin: origin, failure: failure)
+        var actions: [Action] = [.emit(.exited(slot: index, pid: outgoing.pid, end, generation: outgoing.generation))]
+        if groupRemains, !outgoing.killed { actions += killOutgoing(index, reason: .cleanup) }
+        slots[index].outgoing = nil
+        outgoingSlots.remove(index)
+        slotByPid[outgoing.pid] = nil
+        liveCount -= 1
+        return actions + finishIfDone()
+    }
+
+    /// The server began to stop during a reload: nothing more starts.
+    private mutating func endReloadForStop() -> [Action] {
+        guard let current = reload else { return [] }
+        reload = nil
+        reloadsDue.removeAll()
+        return [
+            .emit(
+                .reload(
+                    .rolledBack(slot: nil, reason: "the server is stopping", replaced: current.replaced)))
+        ]
     }
 
     // MARK: - Restarts

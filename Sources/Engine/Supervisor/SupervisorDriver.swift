@@ -8,6 +8,8 @@ import SystemPackage
 final class SupervisorDriver<F: Frontend> {
     private let configuration: SupervisorConfiguration
     private let signals: SignalPipe
+    /// The command signals (reload, scale), read from a signalfd while the run lasts.
+    private var commandSignals: CommandSignalSource?
     private var frontend: F
     private var core: SupervisorCore
     private let notify: NotifySocket
@@ -70,6 +72,14 @@ final class SupervisorDriver<F: Frontend> {
         let start = clock.now
         if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(true) }
         defer { if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(false) } }
+        if !configuration.commandSignals.isEmpty {
+            do {
+                commandSignals = try CommandSignalSource(signals: Array(configuration.commandSignals.keys))
+            } catch {
+                throw .system(error)
+            }
+        }
+        defer { commandSignals?.close() }
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
@@ -117,6 +127,7 @@ final class SupervisorDriver<F: Frontend> {
         var set = PollSet()
         set.add(.signals, signals.readDescriptor)
         set.add(.notify, notify.descriptor)
+        set.add(.commandSignals, commandSignals?.descriptor ?? -1)
         set.add(.zygote, zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1)
         for fd in frontend.descriptors { set.add(.frontend(fd), fd.rawValue) }
         for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
@@ -131,16 +142,23 @@ final class SupervisorDriver<F: Frontend> {
         if set.isReady(.signals) {
             handleSignals(signals.drain(), now: now)
         }
+        if set.isReady(.commandSignals), let commandSignals {
+            for received in commandSignals.drain() {
+                perform(core.commandSignalReceived(received.signal, sentByProcess: received.sentByProcess, now: now))
+            }
+        }
         // Forked workers' pids first, so that their first datagrams find them.
         if set.isReady(.zygote), spawnWhatIsReady() { wakeFrontend(now: now, readable: []) }
         if set.isReady(.notify) { receiveNotifications(now: now) }
         if set.isReady(.zygote) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
         if set.isReady(.children) {
-            for (slot, role) in children.ready() {
+            for (slot, role, outgoing) in children.ready() {
                 switch role {
-                case .stdout: children.readOutput(slot: slot, stream: .stdout, limit: 4, emit: emit)
-                case .stderr: children.readOutput(slot: slot, stream: .stderr, limit: 4, emit: emit)
-                case .exit: reap(slot: slot, now: now)
+                case .stdout:
+                    children.readOutput(slot: slot, stream: .stdout, limit: 4, outgoing: outgoing, emit: emit)
+                case .stderr:
+                    children.readOutput(slot: slot, stream: .stderr, limit: 4, outgoing: outgoing, emit: emit)
+                case .exit: reap(slot: slot, outgoing: outgoing, now: now)
                 }
             }
         }
@@ -239,8 +257,8 @@ final class SupervisorDriver<F: Frontend> {
             starter.abandonAnsweredForks()
             return false
         }
-        // Restarts are exec'ed: the zygote only serves the first start.
-        guard !core.isRestart(slot), starter.forksWorker(slot) else {
+        // Restarts and reloads are exec'ed: the zygote only serves the first start.
+        guard !core.isRestart(slot), !core.isReload(slot), starter.forksWorker(slot) else {
             spawnByExec()
             return true
         }
@@ -258,8 +276,10 @@ final class SupervisorDriver<F: Frontend> {
     private func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {
-            guard let slot = core.slotToSpawn, core.isRestart(slot) || !starter.forksWorker(slot) else { return }
-            take(starter.exec(slot), slot: slot)
+            guard let slot = core.slotToSpawn,
+                core.isRestart(slot) || core.isReload(slot) || !starter.forksWorker(slot)
+            else { return }
+            take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot)
         } while clock.now < until
     }
 
@@ -268,11 +288,20 @@ final class SupervisorDriver<F: Frontend> {
         let now = clock.now
         switch outcome {
         case .success(let child):
-            // A restart replaces the ended process's entry: what its pipes still held goes first.
-            children.retire(slot: slot, emit: emit)
+            if core.isReload(slot) {
+                // New before old: the running process keeps serving as the outgoing one.
+                children.demote(slot: slot)
+            } else {
+                // A restart replaces the ended process's entry: what its pipes still held goes first.
+                children.retire(slot: slot, emit: emit)
+            }
             children.add(child)
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
             if child.viaZygote { replayEarlyNotifications() }
+        case .failure(let error) where core.isReload(slot):
+            // A reload's new generation that cannot start rolls the reload back; the old one serves on.
+            logger.error("\(error)", metadata: ["slot": "\(slot)"])
+            perform(core.reloadSpawnFailed(slot: slot, reason: error.description, now: now))
         case .failure(let error):
             spawnError = error
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
@@ -280,10 +309,14 @@ final class SupervisorDriver<F: Frontend> {
         }
     }
 
-    private func reap(slot: Int, now: ContinuousClock.Instant) {
+    private func reap(slot: Int, outgoing: Bool, now: ContinuousClock.Instant) {
         do {
-            guard let termination = try children.reap(slot: slot) else { return }
-            finishExit(slot: slot, termination: termination, now: now)
+            guard let termination = try children.reap(slot: slot, outgoing: outgoing) else { return }
+            if outgoing {
+                finishOutgoingExit(slot: slot, termination: termination, now: now)
+            } else {
+                finishExit(slot: slot, termination: termination, now: now)
+            }
         } catch {
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
         }
@@ -294,7 +327,11 @@ final class SupervisorDriver<F: Frontend> {
         guard let zygote = starter.zygote else { return }
         for exit in zygote.takeExits() {
             guard let slot = core.slot(forPid: exit.pid) else { continue }
-            finishExit(slot: slot, termination: exit.termination, now: now)
+            if core.outgoingPid(ofSlot: slot) == exit.pid {
+                finishOutgoingExit(slot: slot, termination: exit.termination, now: now)
+            } else {
+                finishExit(slot: slot, termination: exit.termination, now: now)
+            }
         }
         if zygote.isGone, children.hasUnreapedForkedWorkers {
             logger.error("the zygote ended; its workers are reported when their pidfds say they ended")
@@ -316,6 +353,27 @@ final class SupervisorDriver<F: Frontend> {
         }
         perform(
             core.exited(slot: slot, termination, groupRemains: groupRemains, lastLines: child.lastErrors, now: now))
+        if children.child(slot, outgoing: true) != nil, core.outgoingPid(ofSlot: slot) == nil {
+            // A reload's new generation failed before it ran: the old process has the slot back,
+            // and what the failed one started goes with it.
+            if groupRemains {
+                lingering.remove(slot)
+                _ = try? Syscalls.killProcessGroup(child.pid, SIGKILL)
+            }
+            children.retire(slot: slot, emit: emit)
+            children.promote(slot: slot)
+        }
+    }
+
+    /// The outgoing process of a slot under reload ended: its last lines, then its end.
+    private func finishOutgoingExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
+        for stream in [OutputStream.stdout, .stderr] {
+            children.readOutput(slot: slot, stream: stream, limit: 16, outgoing: true, emit: emit)
+        }
+        guard let child = children.markEnded(slot: slot, outgoing: true) else { return }
+        let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
+        perform(core.outgoingExited(slot: slot, termination, groupRemains: groupRemains, now: now))
+        children.retire(slot: slot, outgoing: true, emit: emit)
     }
 
     // MARK: - Actions
@@ -327,15 +385,20 @@ final class SupervisorDriver<F: Frontend> {
                 signalGroup(slot: slot, signal.rawValue)
             case .killGroup(let slot):
                 signalGroup(slot: slot, SIGKILL)
+            case .signalOutgoing(let slot, let signal):
+                signalGroup(slot: slot, signal.rawValue, outgoing: true)
+            case .killOutgoingGroup(let slot):
+                signalGroup(slot: slot, SIGKILL, outgoing: true)
             case .emit(let event):
                 emit(event)
             }
         }
     }
 
-    private func signalGroup(slot: Int, _ signal: CInt) {
+    private func signalGroup(slot: Int, _ signal: CInt, outgoing: Bool = false) {
         do {
-            try children.signalGroup(slot: slot, signal, lingering: lingering.contains(slot))
+            try children.signalGroup(
+                slot: slot, signal, lingering: !outgoing && lingering.contains(slot), outgoing: outgoing)
         } catch {
             logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(children[slot]?.pid ?? 0)"])
         }

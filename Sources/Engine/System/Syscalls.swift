@@ -55,6 +55,17 @@ enum Syscalls {
         _ = Glibc.close(fd)
     }
 
+    /// readlink(2): where the symbolic link `path` points, or nil.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer -> Int in
+            guard let base = pointer.baseAddress else { return -1 }
+            return Glibc.readlink(path, base, Int(PATH_MAX))
+        }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Opens `path` close-on-exec.
     static func open(_ path: String, flags: CInt) throws(SystemCallError) -> CInt {
         try retrying("open", context: path) { Glibc.open(path, flags | O_CLOEXEC) }

@@ -189,6 +189,8 @@ package struct DashboardState: Sendable {
             ensureRow(slot, kind: nil)
             rows[slot].end = end
             rows[slot].endedAt = now
+        case .reload(let progress):
+            message = progress.description
         case .scaled(let workers):
             workerCount = workers
             message = "scaled to \(workers) worker\(workers == 1 ? "" : "s")"

@@ -76,6 +76,9 @@ package enum KeyBindings {
             }
             state.message = "restarting \(state.rows[state.selected].name)"
             return [.restart(slot: state.selected)]
+        case .character("R"):
+            state.message = "reloading every worker, new before old"
+            return [.reload]
         case .character("+"):
             guard state.workerCount < SupervisorConfiguration.maximumWorkers else {
                 state.message = "already \(state.workerCount) workers, the most corral runs"

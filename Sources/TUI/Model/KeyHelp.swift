@@ -31,9 +31,10 @@ package enum KeyHelp {
             action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2",
             short: "signal menu: INT TERM KILL HUP USR1 USR2"),
         Entry(
-            keys: "r", legend: "r restart",
-            action: "restart the selected process: stop signal, then its next generation",
-            short: "restart the selected process"),
+            keys: "r R", legend: "r/R restart/reload",
+            action: "r restarts the selected process (stop signal, then its next generation); R reloads every "
+                + "worker, new before old",
+            short: "restart the selected / reload all"),
         Entry(
             keys: "+ -", legend: "+- scale", action: "one worker more, one fewer (the highest index retires)",
             short: "one worker more / fewer"),

@@ -1,0 +1,211 @@
+import CorralTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Rolling reloads of the real binary: SIGHUP without a controlling terminal, under load.
+@Suite("corral reload", .processExclusive)
+struct ReloadEndToEndTests {
+    /// An HTTP server on the inherited socket (fd 3): READY=1 when it serves, a clean exit on
+    /// SIGTERM; it fails its init (exit 3) while the file named by FAIL_INIT exists.
+    static let server = """
+        import os, socket, signal, sys, threading, time
+        listener = socket.socket(fileno=3)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        time.sleep(0.2)
+        if os.path.exists(os.environ["FAIL_INIT"]):
+            sys.exit(3)
+        listener.settimeout(0.1)
+        addr = os.environ["NOTIFY_SOCKET"]
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.sendto(b"READY=1", "\\0" + addr[1:] if addr.startswith("@") else addr)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (socket.timeout, BlockingIOError):
+                continue
+            conn.settimeout(2)
+            try:
+                conn.recv(4096)
+                body = ("pid %d\\n" % os.getpid()).encode()
+                conn.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+            finally:
+                conn.close()
+        """
+
+    /// Requests in a loop on another thread until stopped; counts the ones that failed.
+    final class Load: @unchecked Sendable {
+        let port: Int
+        private let stopped = Atomic(false)
+        private let counts = Mutex((ok: 0, failed: 0))
+        private let done = DispatchSemaphore(value: 0)
+
+        init(port: Int) {
+            self.port = port
+            Thread.detachNewThread { [self] in
+                while !stopped.load(ordering: .relaxed) {
+                    let ok = Self.get(port: port)
+                    counts.withLock { ok ? ($0.ok += 1) : ($0.failed += 1) }
+                }
+                done.signal()
+            }
+        }
+
+        /// Stops the loop; returns how many requests succeeded and failed.
+        func finish() -> (ok: Int, failed: Int) {
+            stopped.store(true, ordering: .relaxed)
+            done.wait()
+            return counts.withLock { $0 }
+        }
+
+        /// One HTTP/1.0 GET to 127.0.0.1:`port`: whether a 200 came back.
+        static func get(port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            guard connected else { return false }
+            let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
+            guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
+                return false
+            }
+            var reply = [UInt8](repeating: 0, count: 256)
+            let count = recv(fd, &reply, reply.count, 0)
+            return count > 12 && String(decoding: reply[0..<12], as: UTF8.self) == "HTTP/1.0 200"
+        }
+    }
+
+    /// corral in a session of its own (no controlling terminal: SIGHUP means reload), serving
+    /// on `port` with 3 workers; its JSON events.
+    func startCorral(port: Int, script: String, marker: String) throws -> RunningProgram {
+        try RunningProgram(
+            "/usr/bin/setsid",
+            [
+                corralExecutable, "--json", "-w", "3", "--ready", "notify", "--listen", "127.0.0.1:\(port)",
+                "--wait-timeout", "5", "--", "env", "FAIL_INIT=\(marker)", "python3", script,
+            ])
+    }
+
+    func events(_ corral: RunningProgram) -> [[String: Any]] {
+        corral.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    func files() throws -> (script: String, marker: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-reload-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let script = directory.appendingPathComponent("server.py").path
+        try Self.server.write(toFile: script, atomically: true, encoding: .utf8)
+        let marker = directory.appendingPathComponent("fail").path
+        unlink(marker)
+        return (script, marker)
+    }
+
+    @Test("SIGHUP under load: every worker replaced new before old, 0 failed requests, the old pids gone")
+    func zeroDowntime() throws {
+        let (script, marker) = try files()
+        let port = freePort()
+        let corral = try startCorral(port: port, script: script, marker: marker)
+        let running = eventually(within: .seconds(15)) {
+            events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+        }
+        #expect(running, "\(corral.stdout)\n\(corral.stderr)")
+        let before = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        let load = Load(port: port)
+        // Requests are flowing before the reload starts.
+        #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
+        kill(corral.pid, SIGHUP)
+        let done = eventually(within: .seconds(20)) {
+            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "done" }
+        }
+        // Every old process has ended before the load stops.
+        let oldGone = eventually(within: .seconds(10)) {
+            events(corral).filter { $0["event"] as? String == "exited" && $0["generation"] as? Int == 0 }.count == 3
+        }
+        let (ok, failed) = load.finish()
+        #expect(done, "\(corral.stdout)")
+        #expect(oldGone)
+        #expect(failed == 0, "\(failed) of \(ok + failed) requests failed during the reload")
+        #expect(ok > 0)
+        let all = events(corral)
+        let replaced = all.filter { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
+        #expect(Set(replaced.compactMap { $0["index"] as? Int }) == [0, 1, 2])
+        #expect(all.contains { $0["event"] as? String == "reload" && $0["replaced"] as? Int == 3 })
+        let reloadSignals = all.filter { $0["event"] as? String == "signal" && $0["reason"] as? String == "reload" }
+        #expect(Set(reloadSignals.compactMap { $0["pid"] as? Int }) == Set(before))
+        #expect(before.allSatisfy { hasEnded(pid_t($0)) })
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    @Test("a reload whose new generation fails its init rolls back: the old workers keep serving, 0 failed")
+    func rollback() throws {
+        let (script, marker) = try files()
+        let port = freePort()
+        let corral = try startCorral(port: port, script: script, marker: marker)
+        #expect(
+            eventually(within: .seconds(15)) {
+                events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+            })
+        let before = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        let load = Load(port: port)
+        #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
+        kill(corral.pid, SIGHUP)
+        let rolledBack = eventually(within: .seconds(20)) {
+            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+        }
+        let (ok, failed) = load.finish()
+        #expect(rolledBack, "\(corral.stdout)")
+        #expect(failed == 0, "\(failed) of \(ok + failed) requests failed")
+        #expect(before.allSatisfy { !hasEnded(pid_t($0)) }, "an old worker was stopped")
+        let signalledOld = events(corral).filter {
+            $0["event"] as? String == "signal" && before.contains($0["pid"] as? Int ?? -1)
+        }
+        #expect(signalledOld.isEmpty, "an old worker was signalled: \(signalledOld)")
+        #expect(!events(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        unlink(marker)
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    @Test("SIGTTIN and SIGTTOU from another process scale up and down by one worker")
+    func scaleBySignal() throws {
+        let corral = try RunningProgram(corralExecutable, ["--json", "-w", "2", "--", "sleep", "1000"])
+        #expect(
+            eventually(within: .seconds(10)) {
+                events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+            })
+        kill(corral.pid, SIGTTIN)
+        let up = eventually(within: .seconds(10)) {
+            events(corral).contains {
+                $0["event"] as? String == "state" && $0["index"] as? Int == 2 && $0["state"] as? String == "running"
+            }
+        }
+        #expect(up, "\(corral.stdout)")
+        kill(corral.pid, SIGTTOU)
+        let down = eventually(within: .seconds(10)) {
+            events(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 2 }
+        }
+        #expect(down, "\(corral.stdout)")
+        let all = events(corral)
+        #expect(all.filter { $0["event"] as? String == "scale" }.compactMap { $0["workers"] as? Int } == [3, 2])
+        #expect(
+            all.contains {
+                $0["event"] as? String == "signal" && $0["index"] as? Int == 2 && $0["reason"] as? String == "scale"
+            })
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+}

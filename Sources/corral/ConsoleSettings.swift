@@ -60,6 +60,8 @@ struct ConsoleSettings: Equatable {
     /// How many slots a reload replaces at a time, and how long it waits for each to run.
     var reloadBatch = 1
     var readyTimeout: Duration?
+    /// Whose `sd_notify` datagrams count for a worker.
+    var notifyAccess: NotifyAccess = .main
 
     /// The engine configuration for these settings (the demo's ticker extra comes first).
     func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
@@ -79,6 +81,7 @@ struct ConsoleSettings: Equatable {
             reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff,
             reloadBatch: reloadBatch, readyTimeout: readyTimeout)
         configuration.commandSignals = commandSignals
+        configuration.notifyAccess = notifyAccess
         return configuration
     }
 }

@@ -46,6 +46,13 @@ struct CorralCommand: ParsableCommand {
     var ready = "exec"
 
     @Option(
+        name: .customLong("notify-access"),
+        help: ArgumentHelp(
+            "Whose READY=1 counts: the worker process itself (main), or any process of its process group (all).",
+            valueName: "main|all"))
+    var notifyAccess = "main"
+
+    @Option(
         name: .customLong("reload-batch"), parsing: .unconditional,
         help: ArgumentHelp("Workers a reload (R, SIGHUP without a terminal) replaces at a time.", valueName: "N"))
     var reloadBatch = 1
@@ -157,6 +164,9 @@ struct CorralCommand: ParsableCommand {
             throw ValidationError("--extra needs a command, e.g. --extra 'python3 metrics.py'")
         }
         let (restartPolicy, backoff) = try restartSettings()
+        guard let access = NotifyAccess(rawValue: notifyAccess) else {
+            throw ValidationError("--notify-access must be main or all (got '\(notifyAccess)')")
+        }
         var listens: [ListenSpec] = []
         for (position, text) in listen.enumerated() {
             do {
@@ -174,7 +184,7 @@ struct CorralCommand: ParsableCommand {
             display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
             restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens,
             hasControllingTerminal: TerminalFacts.hasControllingTerminal, reloadBatch: reloadBatch,
-            readyTimeout: try readyTimeoutValue())
+            readyTimeout: try readyTimeoutValue(), notifyAccess: access)
     }
 
     /// `--ready-timeout`, validated.

@@ -87,6 +87,57 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("--notify-access all: READY=1 from another process of the worker's group makes it running")
+        func notifyAccessAll() throws {
+            let hygiene = ProcessHygiene()
+            // A background helper of the worker's shell (same process group) reports ready, and
+            // stays alive; the worker process itself never sends anything.
+            let send = """
+                import os, socket, time
+                name = os.environ["NOTIFY_SOCKET"]
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.sendto(b"READY=1", "\\0" + name[1:] if name.startswith("@") else name)
+                time.sleep(1000)
+                """
+            let script = ["sh", "-c", "python3 -c '\(send)' & exec sleep 1000"]
+            for access in [NotifyAccess.all, .main] {
+                var configuration = SupervisorConfiguration(
+                    workers: 1, worker: .command(script, readiness: .notify), waitTimeout: .seconds(5))
+                configuration.notifyAccess = access
+                // Without access, the datagram (sent at once) is ignored: still initializing 1.5 s later.
+                let recorder = Recorder(steps: [
+                    .init(condition: access == .all ? .running(1) : .after(.milliseconds(1500))) { _ in [.stop] }
+                ])
+                var frontend = recorder
+                _ = try Supervisor(configuration).run(frontend: &frontend)
+                #expect(!recorder.timedOut)
+                let ran = recorder.stateHistory(0).contains(.running)
+                #expect(ran == (access == .all), "\(access): \(recorder.stateHistory(0))")
+            }
+            hygiene.check()
+        }
+
+        @Test(
+            "a shell-script worker using the real systemd-notify --ready becomes running",
+            .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-notify")))
+        func realSystemdNotify() throws {
+            let hygiene = ProcessHygiene()
+            var configuration = SupervisorConfiguration(
+                workers: 2,
+                worker: .command(
+                    ["sh", "-c", "sleep 0.1; systemd-notify --ready --status=serving; exec sleep 1000"],
+                    readiness: .notify),
+                waitTimeout: .seconds(5))
+            configuration.notifyAccess = .all
+            let recorder = Recorder(steps: [.init(condition: .running(2)) { _ in [.stop] }])
+            var frontend = recorder
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut, "never running: \(recorder.stateHistory(0))")
+            #expect(recorder.events.contains(.status(slot: 0, text: "serving")))
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
         @Test("every child gets CORRAL_PROCESS_INDEX and NOTIFY_SOCKET; extras continue the indices")
         func environment() throws {
             let hygiene = ProcessHygiene()

@@ -55,6 +55,8 @@ public struct SupervisorConfiguration: Sendable {
     /// must be blocked in every thread of the process: block them before starting any thread.
     /// Signals the kernel sends (a terminal's job control) are not commands. Default none.
     public var commandSignals: [Signal: SignalCommand] = [:]
+    /// Whose `sd_notify` datagrams count for a child. Default ``NotifyAccess/main``.
+    public var notifyAccess: NotifyAccess = .main
     /// How many slots a rolling reload replaces at a time. Default 1.
     public var reloadBatch: Int
     /// How long a reload waits for a new generation to be running before it rolls back; nil

@@ -215,7 +215,8 @@ final class SupervisorDriver<F: Frontend> {
 
     private func receiveNotifications(now: ContinuousClock.Instant) {
         do {
-            for (pid, message) in try notify.receiveAll() {
+            for (sender, message) in try notify.receiveAll() {
+                let pid = attribute(sender)
                 guard core.slot(forPid: pid) != nil else {
                     if starter.hasForksInFlight, earlyNotifications.count < 4096 {
                         earlyNotifications.append((pid, message))
@@ -229,6 +230,16 @@ final class SupervisorDriver<F: Frontend> {
         } catch {
             logger.error("notify socket: \(error)")
         }
+    }
+
+    /// The child a datagram from `sender` counts for: the sender itself, or with
+    /// ``NotifyAccess/all`` the child whose process group it belongs to.
+    private func attribute(_ sender: pid_t) -> pid_t {
+        guard configuration.notifyAccess == .all, core.slot(forPid: sender) == nil,
+            let group = Syscalls.processGroup(of: sender), let slot = core.slot(forPid: group),
+            children[slot]?.pid == group
+        else { return sender }
+        return group
     }
 
     /// Hands the datagrams that came before their sender's pid to the core, once it knows them.

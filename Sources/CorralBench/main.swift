@@ -5,10 +5,13 @@
 // Scenarios: memory, start (start/stop with Swift workers), start-command (with a C command
 // worker), baseline (C fork and posix_spawn floors), idle, render, output (relaying children's
 // output), scale (start and stop at 1,024 and 4,096 command workers beside the posix_spawn
-// floor; not in the default set: it needs a few minutes). Default: all but scale.
+// floor; not in the default set: it needs a few minutes), restart and restart-command (from a
+// crash to the replacement's READY=1). Default: all but scale.
 import Foundation
 
-var scenarios = ["memory", "baseline", "start", "start-command", "idle", "render", "output"]
+var scenarios = [
+    "memory", "baseline", "start", "start-command", "idle", "render", "output", "restart", "restart-command",
+]
 var sizes = [1, 4, 16, 64, 256]
 var runs = 5
 var idleSeconds = 10
@@ -45,6 +48,8 @@ do {
         case "render": try RenderBenchmark.run(iterations: 50)
         case "output": try OutputBenchmark.run(megabytes: 50, runs: runs)
         case "scale": for size in [1024, 4096] { try LifecycleBenchmark.scale(workers: size, runs: runs) }
+        case "restart": try RestartBenchmark.run(command: false, restarts: max(runs, 25))
+        case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
         default:
             note("unknown scenario \(scenario)")
             exit(64)

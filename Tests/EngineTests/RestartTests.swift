@@ -84,7 +84,7 @@ extension RealProcesses {
             hygiene.check()
         }
 
-        @Test("a Swift worker forked by the zygote is restarted by exec, in its slot, as the same role")
+        @Test("a Swift worker forked by the zygote is restarted by the zygote too, in its slot, as the same role")
         func swiftWorkerRestart() throws {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
@@ -104,6 +104,9 @@ extension RealProcesses {
             // Both generations ran as worker 1 and reached their body's ready point.
             #expect(records.lines(1).filter { $0 == "index=1" }.count == 2)
             #expect(records.lines(1).filter { $0 == "ready" }.count == 2)
+            // Both generations are the zygote's children, not this process's.
+            let parents = records.lines(1).filter { $0.hasPrefix("ppid=") }
+            #expect(parents.count == 2 && Set(parents).count == 1 && parents.first != "ppid=\(getpid())", "\(parents)")
             #expect(report.slotsThatGaveUp == [1])
             #expect(report.exitStatus == SupervisorReport.exitChildFailed)
             hygiene.check()

@@ -50,6 +50,16 @@ final class ZygoteForks {
         }
     }
 
+    /// Requests one more fork for `slot` (a restart), unless one waits already.
+    func requestOne(_ slot: Int) {
+        guard inFlight[slot] == nil, failed[slot] == nil else { return }
+        do {
+            inFlight[slot] = try send(slot)
+        } catch {
+            failed[slot] = error
+        }
+    }
+
     /// The outcome for `slot` once it is known (handed out once): the forked worker, or why it
     /// could not start.
     func take(_ slot: Int) -> Result<Forked, SpawnError>? {

@@ -74,6 +74,18 @@ final class ChildStarter {
         }
     }
 
+    /// Whether a restart of `slot` can be forked by the zygote (a configured worker slot, and
+    /// the zygote still takes requests).
+    func canForkRestart(_ slot: Int) -> Bool {
+        guard slot < configuration.workers, plan.program(slot).role == .worker, let zygote else { return false }
+        return !zygote.isGone && !zygote.requestsClosed
+    }
+
+    /// Asks the zygote for a restart of `slot`.
+    func requestRestartFork(_ slot: Int) {
+        forks?.requestOne(slot)
+    }
+
     /// Asks the zygote ahead for the worker slots from `slot` on, so that it forks while the
     /// supervisor goes on.
     func requestForks(from slot: Int) {

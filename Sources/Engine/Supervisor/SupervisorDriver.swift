@@ -83,7 +83,10 @@ final class SupervisorDriver<F: Frontend> {
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
-            if core.slotToSpawn == nil, !starter.hasForksInFlight { starter.zygote?.closeRequests() }
+            // With a restart policy the zygote stays, to fork restarts too.
+            if core.slotToSpawn == nil, !starter.hasForksInFlight, configuration.restartPolicy == .no {
+                starter.zygote?.closeRequests()
+            }
             if core.isStopped { break }
             let canSpawnNow = core.slotToSpawn.map { !starter.isRequested($0) } ?? false
             // Exits read while taking the zygote's answers are handled without waiting.
@@ -268,12 +271,15 @@ final class SupervisorDriver<F: Frontend> {
             starter.abandonAnsweredForks()
             return false
         }
-        // Restarts and reloads are exec'ed: the zygote only serves the first start.
-        guard !core.isRestart(slot), !core.isReload(slot), starter.forksWorker(slot) else {
+        guard forks(slot) else {
             spawnByExec()
             return true
         }
-        starter.requestForks(from: slot)
+        if core.isRestart(slot) {
+            starter.requestRestartFork(slot)
+        } else {
+            starter.requestForks(from: slot)
+        }
         var started = false
         while let next = core.slotToSpawn, let outcome = starter.takeFork(next) {
             take(outcome, slot: next)
@@ -282,14 +288,20 @@ final class SupervisorDriver<F: Frontend> {
         return started
     }
 
+    /// Whether `slot` is forked by the zygote: a Swift worker's first start, or a restart while
+    /// the zygote takes requests. A reload's new generation is exec'ed from the binary on disk.
+    private func forks(_ slot: Int) -> Bool {
+        if core.isReload(slot) { return false }
+        if core.isRestart(slot) { return starter.canForkRestart(slot) }
+        return starter.forksWorker(slot)
+    }
+
     /// Starts slots by exec one after another for up to 5 ms: a thousand workers start in a few
     /// loop iterations, and signals are still read every few milliseconds.
     private func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {
-            guard let slot = core.slotToSpawn,
-                core.isRestart(slot) || core.isReload(slot) || !starter.forksWorker(slot)
-            else { return }
+            guard let slot = core.slotToSpawn, !forks(slot) else { return }
             take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot)
         } while clock.now < until
     }

@@ -6,7 +6,8 @@
 // worker), baseline (C fork and posix_spawn floors), idle, render, output (relaying children's
 // output), scale (start and stop at 1,024 and 4,096 command workers beside the posix_spawn
 // floor; not in the default set: it needs a few minutes), restart and restart-command (from a
-// crash to the replacement's READY=1). Default: all but scale.
+// crash to the replacement's READY=1), reload (a rolling reload of 64 Swift workers under an
+// HTTP load: its time and the failed requests). Default: all but scale and reload.
 import Foundation
 
 var scenarios = [
@@ -50,6 +51,7 @@ do {
         case "scale": for size in [1024, 4096] { try LifecycleBenchmark.scale(workers: size, runs: runs) }
         case "restart": try RestartBenchmark.run(command: false, restarts: max(runs, 25))
         case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
+        case "reload": try ReloadBenchmark.run(workers: 64, runs: min(runs, 3))
         default:
             note("unknown scenario \(scenario)")
             exit(64)

@@ -21,8 +21,9 @@ let report = try server.run(sharing: Shared.self) { launch in
 } worker: { worker, shared in
     // Worker init: this same binary, re-executed; worker.index is 0..<4.
     guard let listener = worker.socket(named: "http") else { return }
+    let connections = try Connections(on: listener)
     let acceptor = Task {
-        for try await connection in Listener.connections(on: listener) {
+        for try await connection in connections {
             let body = "\(shared.greeting) from worker \(worker.index)\n"
             let reply = Array("HTTP/1.0 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
             _ = reply.withUnsafeBytes { write(connection.rawValue, $0.baseAddress, $0.count) }
@@ -32,7 +33,7 @@ let report = try server.run(sharing: Shared.self) { launch in
     let signal = await worker.waitForStop()  // sends READY=1; returns SIGINT or SIGTERM
     // Worker shutdown, according to the signal.
     print("worker \(worker.index) stopping on \(signal)")
-    acceptor.cancel()
+    connections.stop()  // what was accepted already is still answered
     try await acceptor.value
 }
 exit(report.exitStatus)

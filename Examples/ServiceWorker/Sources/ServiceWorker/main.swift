@@ -14,16 +14,18 @@ import SystemPackage
 
 /// An HTTP server on an inherited listening socket, as a Service: serves until the group's
 /// graceful shutdown, then stops accepting. The socket is shared by every worker, so it is
-/// accepted from with `Listener.connections` (NIO's server channel expects a socket of its own)
+/// accepted from with `Connections` (NIO's server channel expects a socket of its own)
 /// and each connection is handed to NIO.
 struct HTTPService: Service {
     let socket: SystemPackage.FileDescriptor
     let index: Int
 
     func run() async throws {
-        let (index, socket) = (index, socket)
-        try await cancelWhenGracefulShutdown {
-            for try await connection in Listener.connections(on: socket) {
+        let index = index
+        let connections = try Connections(on: socket)
+        // Graceful shutdown stops accepting; what was accepted already is still served.
+        try await withGracefulShutdownHandler {
+            for try await connection in connections {
                 _ = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .channelInitializer { channel in
                         channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
@@ -32,6 +34,8 @@ struct HTTPService: Service {
                     }
                     .withConnectedSocket(connection.rawValue).get()
             }
+        } onGracefulShutdown: {
+            connections.stop()
         }
     }
 }

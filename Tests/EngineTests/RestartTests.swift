@@ -198,6 +198,35 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a reload of Swift workers: new before old, forked by a new zygote exec'ed from the binary on disk")
+        func swiftWorkerReload() throws {
+            let hygiene = ProcessHygiene()
+            let records = try RecordDirectory()
+            let recorder = Recorder(steps: [
+                .init(condition: .running(2)) { _ in [.reload] },
+                .init(condition: .event { if case .reload(.done) = $0 { true } else { false } }) { _ in [.stop] },
+            ])
+            var frontend = recorder
+            let configuration = SupervisorConfiguration(
+                workers: 2,
+                worker: .swiftWorker(executable: helperExecutable, arguments: ["worker", "--record", records.path]),
+                waitTimeout: .seconds(5))
+            let report = try Supervisor(configuration).run(frontend: &frontend)
+            #expect(!recorder.timedOut)
+            #expect(recorder.events.contains(.reload(.done(replaced: 2))))
+            for slot in 0..<2 {
+                #expect(spawns(recorder, slot: slot).map(\.generation) == [0, 1])
+                // Each generation's parent is a zygote, and the second generation's is another one.
+                let parents = records.lines(slot).filter { $0.hasPrefix("ppid=") }
+                #expect(parents.count == 2 && Set(parents).count == 2, "\(parents)")
+                #expect(!parents.contains("ppid=\(getpid())"), "\(parents)")
+                // The old one stopped with the reload's signal, after its successor ran.
+                #expect(records.lines(slot).filter { $0.hasPrefix("stop=") } == ["stop=SIGTERM", "stop=SIGTERM"])
+            }
+            #expect(report.exitStatus == 0, "\(report)")
+            hygiene.check()
+        }
+
         @Test("always: a worker that exits 0 unasked is restarted")
         func alwaysRestartsExitZero() throws {
             let hygiene = ProcessHygiene()

@@ -18,6 +18,11 @@ final class ChildStarter {
     private var spawnerUnavailable = false
     /// The zygote, once the first worker was asked of it.
     private(set) var zygote: Zygote?
+    /// Zygotes a reload replaced: they fork nothing more, report their workers' exits, and end
+    /// once those have all ended.
+    private(set) var retiredZygotes: [Zygote] = []
+    /// The reload round the current zygote was started for (0: the first start).
+    private var zygoteRound = 0
     private var zygoteUnavailable = false
     /// The workers asked of the zygote ahead of their turn.
     private var forks: ZygoteForks?
@@ -41,6 +46,7 @@ final class ChildStarter {
     deinit {
         spawner?.stop()
         zygote?.finish()
+        for retired in retiredZygotes { retired.finish() }
         Syscalls.close(devNull)
     }
 
@@ -79,6 +85,42 @@ final class ChildStarter {
     func canForkRestart(_ slot: Int) -> Bool {
         guard slot < configuration.workers, plan.program(slot).role == .worker, let zygote else { return false }
         return !zygote.isGone && !zygote.requestsClosed
+    }
+
+    /// Every zygote: the current one, then the retired ones.
+    var allZygotes: [Zygote] { [zygote].compactMap { $0 } + retiredZygotes }
+
+    /// Whether a reload's new generation of `slot` is forked by a zygote of that reload: exec'ed
+    /// from the executable's path on disk, so that a rebuilt binary takes effect. Starts it on
+    /// the reload's first request; the previous zygote retires. False (exec from disk instead)
+    /// for other slots, or when the new zygote cannot start.
+    func forksReload(_ slot: Int, round: Int) -> Bool {
+        guard slot < configuration.workers, plan.program(slot).role == .worker, configuration.spawnStrategy == .zygote,
+            !zygoteUnavailable
+        else { return false }
+        if zygoteRound == round, let zygote { return isRequested(slot) || (!zygote.isGone && !zygote.requestsClosed) }
+        // A new zygote only once the previous one has answered everything asked of it.
+        guard !hasForksInFlight else { return false }
+        do {
+            let fresh = try Zygote(request: request(slot, output: (devNull, devNull), fromDisk: true))
+            if let zygote {
+                zygote.closeRequests()
+                retiredZygotes.append(zygote)
+            }
+            zygote = fresh
+            zygoteRound = round
+            forks = ZygoteForks(zygote: fresh, executable: plan.program(slot).executable)
+            return true
+        } catch {
+            logger.warning("no zygote for the reload, starting each new worker by exec: \(error)")
+            return false
+        }
+    }
+
+    /// Lets go of retired zygotes that have ended.
+    func forgetEndedZygotes() {
+        for retired in retiredZygotes where retired.isGone { retired.finish() }
+        retiredZygotes.removeAll { $0.isGone }
     }
 
     /// Asks the zygote for a restart of `slot`.

@@ -14,6 +14,8 @@ struct PollSet {
         case notify
         /// The zygote's control socket.
         case zygote
+        /// The control socket of a zygote a reload replaced (it reports its workers' exits).
+        case retiredZygote(Int)
         /// The children's epoll set.
         case children
         /// A descriptor the front end reads.
@@ -40,6 +42,14 @@ struct PollSet {
     func isReady(_ source: Source) -> Bool {
         guard let index = sources.firstIndex(of: source) else { return false }
         return fds[index].revents & Int16(POLLIN | POLLOUT | POLLHUP | POLLERR) != 0
+    }
+
+    /// Whether a retired zygote's control socket is readable.
+    var anyRetiredZygoteReady: Bool {
+        zip(sources, fds).contains { source, fd in
+            guard case .retiredZygote = source else { return false }
+            return fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
+        }
     }
 
     /// The front end's readable descriptors.

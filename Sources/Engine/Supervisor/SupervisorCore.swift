@@ -169,6 +169,11 @@ struct SupervisorCore {
     private let readyTimeout: Duration?
     private let commandSignals: [Signal: SignalCommand]
     private var reload: Reload?
+    /// How many reloads began: a reload's new Swift workers come from a zygote of its own.
+    private(set) var reloadRound = 0
+
+    /// Whether a reload is under way.
+    var isReloading: Bool { reload != nil }
     /// Slots whose reload generation the driver should start now.
     private var reloadsDue: Set<Int> = []
     /// Slots with an outgoing process (so timers and stops look at them, not at every slot).
@@ -738,6 +743,7 @@ struct SupervisorCore {
                 && slots[$0].outgoing == nil
         }
         reload = Reload(queue: targets)
+        reloadRound += 1
         return [.emit(.reload(.started(workers: targets.count)))] + continueReload(now: now)
     }
 

@@ -83,8 +83,11 @@ final class SupervisorDriver<F: Frontend> {
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
-            // With a restart policy the zygote stays, to fork restarts too.
-            if core.slotToSpawn == nil, !starter.hasForksInFlight, configuration.restartPolicy == .no {
+            // With a restart policy the zygote stays, to fork restarts too; during a reload, to
+            // fork its next slots.
+            if core.slotToSpawn == nil, !starter.hasForksInFlight, configuration.restartPolicy == .no,
+                !core.isReloading
+            {
                 starter.zygote?.closeRequests()
             }
             if core.isStopped { break }
@@ -100,7 +103,7 @@ final class SupervisorDriver<F: Frontend> {
         var leftBehind: [SupervisorReport.LeftBehind] = []
         if configuration.adoptsOrphans {
             reapOrphans()
-            let ours = Set([starter.zygote?.pid, watchdog?.pid].compactMap { $0 })
+            let ours = Set(starter.allZygotes.map(\.pid) + [watchdog?.pid].compactMap { $0 })
             leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
                 .map { SupervisorReport.LeftBehind(pid: $0.pid, command: $0.command) }
         }
@@ -108,7 +111,7 @@ final class SupervisorDriver<F: Frontend> {
         starter.stopSpawner()
         // Both helpers end in parallel: the watchdog is told first, then waited for last.
         watchdog?.beginDisarm()
-        starter.zygote?.finish()
+        for zygote in starter.allZygotes { zygote.finish() }
         watchdog?.disarm()
         perform(core.finish(leftBehind: leftBehind))
         if let spawnError { throw .spawnFailed(spawnError) }
@@ -132,6 +135,9 @@ final class SupervisorDriver<F: Frontend> {
         set.add(.notify, notify.descriptor)
         set.add(.commandSignals, commandSignals?.descriptor ?? -1)
         set.add(.zygote, zygote.flatMap { $0.isGone ? nil : $0.control } ?? -1)
+        for (offset, retired) in starter.retiredZygotes.enumerated() where !retired.isGone {
+            set.add(.retiredZygote(offset), retired.control)
+        }
         for fd in frontend.descriptors { set.add(.frontend(fd), fd.rawValue) }
         for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
         if zygote?.isGone != false { children.watchForkedExits() }
@@ -153,7 +159,11 @@ final class SupervisorDriver<F: Frontend> {
         // Forked workers' pids first, so that their first datagrams find them.
         if set.isReady(.zygote), spawnWhatIsReady() { wakeFrontend(now: now, readable: []) }
         if set.isReady(.notify) { receiveNotifications(now: now) }
-        if set.isReady(.zygote) || zygote?.hasPendingExits == true { reapZygoteChildren(now: now) }
+        if set.isReady(.zygote) || zygote?.hasPendingExits == true || set.anyRetiredZygoteReady
+            || starter.retiredZygotes.contains(where: \.hasPendingExits)
+        {
+            reapZygoteChildren(now: now)
+        }
         if set.isReady(.children) {
             for (slot, role, outgoing) in children.ready() {
                 switch role {
@@ -206,7 +216,7 @@ final class SupervisorDriver<F: Frontend> {
         // Ours: a live slot's process we exec'ed (reaped through its pidfd), the zygote, the
         // watchdog. Looked up per ended child, not built over every child on each SIGCHLD.
         func isOurs(_ pid: pid_t) -> Bool {
-            if pid == starter.zygote?.pid || pid == watchdog?.pid { return true }
+            if pid == watchdog?.pid || starter.allZygotes.contains(where: { $0.pid == pid }) { return true }
             guard let slot = core.slot(forPid: pid) else { return false }
             return children.isExecChild(pid, slot: slot)
         }
@@ -275,7 +285,7 @@ final class SupervisorDriver<F: Frontend> {
             spawnByExec()
             return true
         }
-        if core.isRestart(slot) {
+        if core.isRestart(slot) || core.isReload(slot) {
             starter.requestRestartFork(slot)
         } else {
             starter.requestForks(from: slot)
@@ -291,7 +301,7 @@ final class SupervisorDriver<F: Frontend> {
     /// Whether `slot` is forked by the zygote: a Swift worker's first start, or a restart while
     /// the zygote takes requests. A reload's new generation is exec'ed from the binary on disk.
     private func forks(_ slot: Int) -> Bool {
-        if core.isReload(slot) { return false }
+        if core.isReload(slot) { return starter.forksReload(slot, round: core.reloadRound) }
         if core.isRestart(slot) { return starter.canForkRestart(slot) }
         return starter.forksWorker(slot)
     }
@@ -347,17 +357,24 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Exits the zygote reported, and the end of the zygote itself.
     private func reapZygoteChildren(now: ContinuousClock.Instant) {
-        guard let zygote = starter.zygote else { return }
-        for exit in zygote.takeExits() {
-            guard let slot = core.slot(forPid: exit.pid) else { continue }
-            if core.outgoingPid(ofSlot: slot) == exit.pid {
-                finishOutgoingExit(slot: slot, termination: exit.termination, now: now)
-            } else {
-                finishExit(slot: slot, termination: exit.termination, now: now)
-            }
+        for retired in starter.retiredZygotes {
+            for exit in retired.takeExits() { finishZygoteExit(exit, now: now) }
         }
+        starter.forgetEndedZygotes()
+        guard let zygote = starter.zygote else { return }
+        for exit in zygote.takeExits() { finishZygoteExit(exit, now: now) }
         if zygote.isGone, children.hasUnreapedForkedWorkers {
             logger.error("the zygote ended; its workers are reported when their pidfds say they ended")
+        }
+    }
+
+    /// An exit a zygote reported: of a slot's process, or of the outgoing one a reload replaces.
+    private func finishZygoteExit(_ exit: Zygote.Exit, now: ContinuousClock.Instant) {
+        guard let slot = core.slot(forPid: exit.pid) else { return }
+        if core.outgoingPid(ofSlot: slot) == exit.pid {
+            finishOutgoingExit(slot: slot, termination: exit.termination, now: now)
+        } else {
+            finishExit(slot: slot, termination: exit.termination, now: now)
         }
     }
 

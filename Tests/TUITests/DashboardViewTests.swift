@@ -38,6 +38,24 @@ struct DashboardViewTests {
         #expect(!after.text.contains("restart in"))
     }
 
+    @Test("a reload: the row shows the new generation; the old one's signal and end do not take it over")
+    func reloadRow() {
+        var state = F.running()
+        state.apply(.spawned(slot: 1, pid: 4300, kind: .worker, generation: 1), now: F.at(80))
+        state.apply(.stateChanged(slot: 1, .running, generation: 1), now: F.at(80.2))
+        state.apply(.signalSent(slot: 1, pid: 4122, .terminate, .reload, generation: 0), now: F.at(80.2))
+        state.apply(
+            .exited(
+                slot: 1, pid: 4122, SlotEnd(termination: .exited(code: 0), origin: nil, failure: nil), generation: 0),
+            now: F.at(80.3))
+        #expect(state.rows[1].pid == 4300 && state.rows[1].generation == 1)
+        #expect(state.rows[1].end == nil && state.rows[1].lastSignal == nil)
+        let line =
+            DashboardView.render(state, width: 120, height: 40, now: F.at(83)).text.split(separator: "\n")
+            .first { $0.contains("4300") }.map(String.init) ?? ""
+        #expect(line.contains("running") && line.contains("3s") && !line.contains("exit"), "\(line)")
+    }
+
     @Test("stopping: the signal sent to each process, the SIGKILL countdown, who holds the stop up")
     func stopping() {
         let screen = DashboardView.render(F.stopping(), width: 120, height: 40, now: F.at(62.6))

@@ -177,16 +177,19 @@ package struct DashboardState: Sendable {
         case .status(let slot, let text):
             ensureRow(slot, kind: nil)
             rows[slot].status = TerminalText.forDisplay(text)
-        case .signalSent(let slot, _, let signal, let reason, _):
+        case .signalSent(let slot, _, let signal, let reason, let generation):
             ensureRow(slot, kind: nil)
+            // A reload's outgoing process (an older generation) is not the row's.
+            guard generation >= rows[slot].generation else { return }
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
         case .output(let slot, let stream, let line):
             let source = rows.indices.contains(slot) ? rows[slot].name : "slot.\(slot)"
             log.append(LogLine(slot: slot, source: source, stream: stream, text: TerminalText.forDisplay(line)))
             if log.count > 2 * Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
-        case .exited(let slot, _, let end, _):
+        case .exited(let slot, _, let end, let generation):
             ensureRow(slot, kind: nil)
+            guard generation >= rows[slot].generation else { return }
             rows[slot].end = end
             rows[slot].endedAt = now
         case .reload(let progress):

@@ -208,4 +208,54 @@ struct ReloadEndToEndTests {
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0, "\(corral.stderr)")
     }
+
+    @Test("under systemd (NOTIFY_SOCKET): READY=1, then RELOADING=1 with MONOTONIC_USEC and READY=1 around a reload")
+    func notifyReload() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("corral-notify-\(getpid()).sock").path
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func next() -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(fd, &buffer, buffer.count, 0)
+            return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+        }
+        let corral = try RunningProgram(
+            "/usr/bin/env",
+            ["NOTIFY_SOCKET=\(path)", "/usr/bin/setsid", corralExecutable, "--json", "-w", "2", "--", "sleep", "1000"])
+        var messages: [String] = []
+        while !messages.contains(where: { $0.contains("READY=1") }) {
+            let message = next()
+            if message.isEmpty { break }
+            messages.append(message)
+        }
+        #expect(messages.contains { $0.contains("READY=1") }, "\(messages)")
+        kill(corral.pid, SIGHUP)
+        var afterReload: [String] = []
+        while !afterReload.contains(where: { $0.contains("READY=1") }) {
+            let message = next()
+            if message.isEmpty { break }
+            afterReload.append(message)
+        }
+        let reloading = try #require(afterReload.firstIndex { $0.contains("RELOADING=1") }, "\(afterReload)")
+        let ready = try #require(afterReload.firstIndex { $0.contains("READY=1") }, "\(afterReload)")
+        #expect(reloading < ready, "\(afterReload)")
+        #expect(afterReload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
 }

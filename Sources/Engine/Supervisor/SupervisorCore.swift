@@ -192,6 +192,7 @@ struct SupervisorCore {
         self.reloadBatch = max(1, reloadBatch)
         self.readyTimeout = readyTimeout ?? waitTimeout
         self.slots = plans.map { Slot(plan: $0) }
+        self.workerCount = plans.filter { $0.kind == .worker }.count
         self.workerPlan = plans.first { $0.kind == .worker } ?? SlotPlan(kind: .worker, readyOnExec: true)
         self.restartPolicy = restartPolicy
         self.backoff = backoff
@@ -257,8 +258,9 @@ struct SupervisorCore {
         return index < slots.count ? index : nil
     }
 
-    /// How many worker slots the server runs (not counting the retiring ones).
-    var workerCount: Int { slots.filter { $0.plan.kind == .worker && !$0.retiring }.count }
+    /// How many worker slots the server runs (not counting the retiring ones); kept as slots are
+    /// added and retired, so the driver can read it on every spawn.
+    private(set) var workerCount: Int
 
     /// Whether the spawn of `slot` would start a later generation (a restart), not its first.
     func isRestart(_ slot: Int) -> Bool { restartsDue.contains(slot) }
@@ -987,6 +989,7 @@ struct SupervisorCore {
         var actions: [Action] = []
         if workers > active.count {
             for _ in active.count..<workers { slots.append(Slot(plan: workerPlan)) }
+            workerCount += workers - active.count
         } else {
             for index in active.suffix(active.count - workers).reversed() { actions += retire(index, now: now) }
         }
@@ -999,6 +1002,7 @@ struct SupervisorCore {
     private mutating func retire(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
         slots[index].retiring = true
         retiringCount += 1
+        workerCount -= 1
         if backoffSlots.remove(index) != nil || restartsDue.remove(index) != nil {
             slots[index].restartAt = nil
             return setState(index, .exited)

@@ -122,4 +122,18 @@ struct ReloadCoreTests {
             slot: 0, .signaled(.terminate, coreDumped: false), groupRemains: false, now: t0 + .seconds(1))
         #expect(core.isStopped)
     }
+
+    @Test("the old process ends first, then its successor fails: the reload ends (rolled back), fail-fast applies")
+    func predecessorGoneFirst() {
+        var core = core(workers: 2)
+        start(&core)
+        _ = core.command(.reload, now: t0)
+        _ = core.spawned(slot: 0, pid: 200, now: t0)
+        _ = core.outgoingExited(slot: 0, .exited(code: 1), groupRemains: false, now: t0 + .milliseconds(10))
+        let failed = core.exited(slot: 0, .exited(code: 3), now: t0 + .seconds(1))
+        #expect(failed.contains { if case .emit(.reload(.rolledBack(0, _, 0))) = $0 { true } else { false } })
+        #expect(core.slotToSpawn == nil)
+        // Nothing serves in that slot any more: its failure is a failure (fail-fast here).
+        #expect(core.serverState == .stopping)
+    }
 }

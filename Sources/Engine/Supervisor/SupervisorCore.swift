@@ -294,6 +294,8 @@ struct SupervisorCore {
             if let due = slots[index].outgoing?.killAt, slots[index].outgoing?.killed == false {
                 earliest = earliest.map { min($0, due) } ?? due
             }
+        }
+        for index in reload?.active ?? [] {
             if let due = slots[index].readyDeadline, slots[index].state == .initializing {
                 earliest = earliest.map { min($0, due) } ?? due
             }
@@ -514,6 +516,15 @@ struct SupervisorCore {
         if !groupRemains { liveCount -= 1 }
         var actions = setState(index, .exited)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
+        // A reload's new generation that ended after its predecessor had already gone: nothing
+        // to give the slot back to, but the reload stops there all the same.
+        if reload?.active.remove(index) != nil {
+            slots[index].readyDeadline = nil
+            if reload?.rollback == nil {
+                actions += rollBack(index, reason: "generation \(slots[index].generation) \(termination)", now: now)
+            }
+            actions += continueReload(now: now)
+        }
         if replaced {
             // Replaced on request: how the old process ended is in its event, not in the report.
             slots[index].end?.failure = nil
@@ -563,6 +574,8 @@ struct SupervisorCore {
             if let due = slots[index].outgoing?.killAt, now >= due, slots[index].outgoing?.killed == false {
                 actions += killOutgoing(index, reason: .timeout)
             }
+        }
+        for index in (reload?.active ?? []).sorted() {
             if let due = slots[index].readyDeadline, now >= due, slots[index].state == .initializing,
                 slots[index].isLive, !isStoppingOrStopped
             {

@@ -68,11 +68,14 @@ struct DashboardEndToEndTests {
         /// Whether the terminal's modes after corral are those from before it (`stty -a`).
         func terminalRestored() -> Bool {
             let after = directory.appendingPathComponent("after").path
-            guard eventually(within: .seconds(5), { FileManager.default.fileExists(atPath: after) }) else {
-                return false
-            }
-            let before = try? String(contentsOfFile: directory.appendingPathComponent("before").path, encoding: .utf8)
-            return before != nil && before == (try? String(contentsOfFile: after, encoding: .utf8))
+            guard
+                let before = try? String(
+                    contentsOfFile: directory.appendingPathComponent("before").path, encoding: .utf8),
+                !before.isEmpty
+            else { return false }
+            // The shell creates the file before stty has written into it: wait for the whole
+            // output (a loaded machine can take a while), which must then be the same.
+            return eventually(within: .seconds(10)) { (try? String(contentsOfFile: after, encoding: .utf8)) == before }
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }

@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// The systemd units the README shows (Examples/systemd) are valid units.
-@Suite("systemd units in Examples/systemd")
+@Suite("systemd units in Examples/systemd", .processExclusive)
 struct UnitFileTests {
     @Test(
         "systemd-analyze verify accepts the service and socket pair (with this build's corral)",

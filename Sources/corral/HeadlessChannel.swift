@@ -56,3 +56,24 @@ final class HeadlessChannel {
             "corral: \(lost.joined(separator: ", ")): the reader of corral's output did not keep up")
     }
 }
+
+/// A headless front end (the text log, the JSON lines): what the driver polls, when it wakes it
+/// and what it does then all come from its ``HeadlessChannel``.
+protocol HeadlessFrontend: Frontend, AnyObject {
+    var channel: HeadlessChannel { get }
+}
+
+extension HeadlessFrontend {
+    var descriptors: [FileDescriptor] { channel.descriptors }
+
+    var writeDescriptors: [FileDescriptor] { channel.writeDescriptors }
+
+    var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
+
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
+        channel.wake(readable: readable)
+    }
+
+    /// Writes what is still waiting (a stalled reader gets at most a second).
+    func finish() { channel.finish() }
+}

@@ -5,8 +5,8 @@ import SystemPackage
 
 /// `--no-tui`: one human-readable line per event, `12:00:01.234 worker.2 pid=4121 running`, and
 /// the children's output as `worker.2 | …`. Colour only on a terminal, and never with `NO_COLOR`.
-final class HeadlessLog: Frontend {
-    private let channel: HeadlessChannel
+final class HeadlessLog: HeadlessFrontend {
+    let channel: HeadlessChannel
     private var output: OutputWriter { channel.output }
     private let colors: Bool
     private let showsControls: Bool
@@ -36,19 +36,6 @@ final class HeadlessLog: Frontend {
         output.event("\(WallClock.timeOfDay()) \(text)")
         if case .stopped = event { output.flush() }
     }
-
-    var descriptors: [FileDescriptor] { channel.descriptors }
-
-    var writeDescriptors: [FileDescriptor] { channel.writeDescriptors }
-
-    var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
-
-    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
-        channel.wake(readable: readable)
-    }
-
-    /// Writes what is still waiting (a stalled reader gets at most a second).
-    func finish() { channel.finish() }
 
     /// The line for an event (without the time), or nil for events that print nothing.
     func describe(_ event: EngineEvent) -> String? {

@@ -3,8 +3,8 @@ import SystemPackage
 
 /// `--json`: one JSON object per line, each with `"time"` (UTC, ISO 8601) and `"event"`.
 /// The schema is in the README ("Headless output").
-final class JSONLines: Frontend {
-    private let channel: HeadlessChannel
+final class JSONLines: HeadlessFrontend {
+    let channel: HeadlessChannel
     private var output: OutputWriter { channel.output }
     private var names: SlotNames
     private let clock = ContinuousClock()
@@ -28,19 +28,6 @@ final class JSONLines: Frontend {
         if case .output = event { output.output(line) } else { output.event(line) }
         if case .stopped = event { output.flush() }
     }
-
-    var descriptors: [FileDescriptor] { channel.descriptors }
-
-    var writeDescriptors: [FileDescriptor] { channel.writeDescriptors }
-
-    var nextDeadline: ContinuousClock.Instant? { channel.nextDeadline }
-
-    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
-        channel.wake(readable: readable)
-    }
-
-    /// Writes what is still waiting (a stalled reader gets at most a second).
-    func finish() { channel.finish() }
 
     /// The JSON line for an event.
     func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {

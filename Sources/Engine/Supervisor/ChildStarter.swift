@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SystemPackage
 
 /// Starts children, one way or the other: Swift workers forked by the zygote (asked ahead of
 /// their turn) and everything else by exec on the spawner thread. Either way the result is a
@@ -26,6 +27,8 @@ final class ChildStarter {
     private var zygoteUnavailable = false
     /// The workers asked of the zygote ahead of their turn.
     private var forks: ZygoteForks?
+    /// How many worker slots the server runs now (told to each worker started).
+    var workerCount: Int
     private var logger: Logger { configuration.logger }
 
     /// A starter for `plan`'s programs, giving each child the watchdog's descriptor and the
@@ -169,14 +172,10 @@ final class ChildStarter {
             // It runs but cannot be watched: kill it (the zygote reaps it), then report.
             ZygoteForks.kill(forked.pid)
             child.close()
-            return .failure(
-                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
+            return .failure(forkError(slot, error.errno))
         }
         return .success(child)
     }
-
-    /// How many worker slots the server runs now (told to each worker started).
-    var workerCount: Int
 
     /// Starts `slot` by exec, with new output pipes; `fromDisk`: a Swift child from the
     /// executable's path on disk (a reload: a rebuilt binary takes effect), not the running image.
@@ -185,8 +184,7 @@ final class ChildStarter {
         do {
             pipes = try OutputPipes.make()
         } catch {
-            return .failure(
-                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
+            return .failure(forkError(slot, error.errno))
         }
         let spawned: ChildSpawner.Spawned
         do {
@@ -216,10 +214,14 @@ final class ChildStarter {
             var status: CInt = 0
             _ = waitpid(pid, &status, 0)
             child.close()
-            return .failure(
-                SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: error.errno, slot: slot))
+            return .failure(forkError(slot, error.errno))
         }
         return .success(child)
+    }
+
+    /// Why `slot` could not be created (its process, pipes or pidfd): `errno` at the fork stage.
+    private func forkError(_ slot: Int, _ errno: Errno) -> SpawnError {
+        SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: errno, slot: slot)
     }
 
     /// What exec needs to start `slot` writing to `output`.

@@ -36,11 +36,15 @@ struct SupervisorCore {
     private struct Outgoing {
         var pid: pid_t
         var generation: Int
-        /// It was sent the stop signal.
-        var stopSent = false
         /// When its group is `SIGKILL`ed if it has not ended.
         var killAt: ContinuousClock.Instant?
-        var killed = false
+        /// What the supervisor sent its group, and why, in order.
+        var sent: [SentSignal] = []
+
+        /// It was sent a stop signal.
+        var stopSent: Bool { sent.contains { $0.signal != .kill } }
+        /// Its group was sent `SIGKILL`: nothing more is sent to it.
+        var killed: Bool { sent.contains { $0.signal == .kill } }
     }
 
     /// A rolling reload under way.
@@ -279,36 +283,21 @@ struct SupervisorCore {
 
     /// The earliest time at which ``tick(now:)`` has something to do, or nil.
     var nextDeadline: ContinuousClock.Instant? {
-        var earliest: ContinuousClock.Instant?
-        if case .stopping(_, _, let deadline?, false) = phase { earliest = deadline }
-        for slot in lingeringSlots.map({ slots[$0] }) where !slot.groupKilled {
-            if let due = slot.groupDeadline { earliest = earliest.map { min($0, due) } ?? due }
-        }
-        for index in backoffSlots where !slots[index].groupLingers {
-            if let due = slots[index].restartAt { earliest = earliest.map { min($0, due) } ?? due }
-        }
-        for index in killDeadlineSlots {
-            if let due = slots[index].killAt { earliest = earliest.map { min($0, due) } ?? due }
-        }
-        for index in outgoingSlots {
-            if let due = slots[index].outgoing?.killAt, slots[index].outgoing?.killed == false {
-                earliest = earliest.map { min($0, due) } ?? due
-            }
-        }
-        for index in reload?.active ?? [] {
-            if let due = slots[index].readyDeadline, slots[index].state == .initializing {
-                earliest = earliest.map { min($0, due) } ?? due
-            }
+        var due: [ContinuousClock.Instant] = []
+        if case .stopping(_, _, let deadline?, false) = phase { due.append(deadline) }
+        due += lingeringSlots.compactMap { slots[$0].groupKilled ? nil : slots[$0].groupDeadline }
+        due += backoffSlots.compactMap { slots[$0].groupLingers ? nil : slots[$0].restartAt }
+        due += killDeadlineSlots.compactMap { slots[$0].killAt }
+        due += outgoingSlots.compactMap { slots[$0].outgoing.flatMap { $0.killed ? nil : $0.killAt } }
+        due += (reload?.active ?? []).compactMap {
+            slots[$0].state == .initializing ? slots[$0].readyDeadline : nil
         }
         if let initTimeout {
-            for slot in slots where slot.state == .initializing && slot.failure == nil {
-                if let spawnedAt = slot.spawnedAt {
-                    let due = spawnedAt + initTimeout
-                    earliest = earliest.map { min($0, due) } ?? due
-                }
+            due += slots.compactMap { slot in
+                slot.state == .initializing && slot.failure == nil ? slot.spawnedAt.map { $0 + initTimeout } : nil
             }
         }
-        return earliest
+        return due.min()
     }
 
     /// The report as of now (final once ``isStopped``).
@@ -803,7 +792,7 @@ struct SupervisorCore {
         _ index: Int, signal: Signal, reason: SignalReason, now: ContinuousClock.Instant
     ) -> [Action] {
         guard let outgoing = slots[index].outgoing, !outgoing.stopSent else { return [] }
-        slots[index].outgoing?.stopSent = true
+        slots[index].outgoing?.sent.append(SentSignal(signal: signal, reason: reason))
         let deadline = waitTimeout.map { now + $0 }
         if slots[index].outgoing?.killAt == nil { slots[index].outgoing?.killAt = deadline }
         return [
@@ -814,7 +803,7 @@ struct SupervisorCore {
 
     private mutating func killOutgoing(_ index: Int, reason: SignalReason) -> [Action] {
         guard let outgoing = slots[index].outgoing, !outgoing.killed else { return [] }
-        slots[index].outgoing?.killed = true
+        slots[index].outgoing?.sent.append(SentSignal(signal: .kill, reason: reason))
         return [
             .killOutgoingGroup(slot: index),
             .emit(.signalSent(slot: index, pid: outgoing.pid, .kill, reason, generation: outgoing.generation)),
@@ -872,20 +861,18 @@ struct SupervisorCore {
         slot index: Int, _ termination: Termination, groupRemains: Bool, now: ContinuousClock.Instant
     ) -> [Action] {
         guard let outgoing = slots[index].outgoing else { return [] }
-        var origin: SignalOrigin?
-        if let signal = termination.signal {
-            origin =
-                outgoing.stopSent || outgoing.killed ? .supervisor(outgoing.killed ? .timeout : .reload) : .external
-            if signal != .kill && outgoing.killed { origin = .supervisor(.reload) }
+        // Who sent the signal it died of, as for a slot's process (``classify(_:_:)``).
+        let origin: SignalOrigin? = termination.signal.map { signal in
+            outgoing.sent.last { $0.signal == signal }.map { .supervisor($0.reason) } ?? .external
         }
-        let clean: Bool
-        switch termination {
-        case .exited(let code): clean = code == 0 && outgoing.stopSent
-        case .signaled: clean = origin == .supervisor(.reload) || origin == .supervisor(.forward)
-        case .reapedElsewhere: clean = true
+        let failure: SlotFailure?
+        switch (termination, origin) {
+        case (.exited(code: 0), _) where outgoing.stopSent, (.reapedElsewhere, _): failure = nil
+        case (.signaled(.kill, _), .supervisor(.timeout)?): failure = .killedAfterTimeout(waitTimeout ?? .zero)
+        case (.signaled(.kill, _), .supervisor(.command)?): failure = .forceKilled
+        case (.signaled, .supervisor?): failure = nil
+        default: failure = .shutdownFailed(termination)
         }
-        let failure: SlotFailure? =
-            clean ? nil : (outgoing.killed ? .killedAfterTimeout(waitTimeout ?? .zero) : .shutdownFailed(termination))
         let end = SlotEnd(termination: termination, origin: origin, failure: failure)
         var actions: [Action] = [.emit(.exited(slot: index, pid: outgoing.pid, end, generation: outgoing.generation))]
         if groupRemains, !outgoing.killed { actions += killOutgoing(index, reason: .cleanup) }

@@ -1,4 +1,5 @@
-/* AF_UNIX datagrams: addresses (a leading @ is the abstract namespace), send, receive with credentials. */
+/* AF_UNIX sockets: addresses (a leading @ is the abstract namespace), datagrams sent and received with
+   credentials, stream connections and their peer credentials. */
 #include "CProcessShims.h"
 
 #include <errno.h>
@@ -92,4 +93,29 @@ ssize_t corral_recv_with_credentials(int fd, void *buffer, size_t capacity, pid_
         }
     }
     return received;
+}
+
+int corral_unix_connect(const char *name) {
+    struct sockaddr_un address;
+    socklen_t length = corral_unix_address(name, &address);
+    if (length == 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&address, length) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int corral_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *pid = credentials.pid;
+    *uid = credentials.uid;
+    *gid = credentials.gid;
+    return 0;
 }

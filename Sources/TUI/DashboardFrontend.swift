@@ -41,7 +41,7 @@ package final class DashboardFrontend: Frontend {
     package var nextDeadline: ContinuousClock.Instant? {
         if dirty { return lastDraw + frameInterval }
         // Countdowns (to SIGKILL, to a restart) move in tenths of a second.
-        if state.stopping != nil && state.report == nil || state.rows.contains(where: { $0.state == .backoff }) {
+        if state.stopping != nil && state.ended == nil || state.rows.contains(where: { $0.state == .backoff }) {
             return lastDraw + .milliseconds(100)
         }
         return lastDraw + .seconds(1)
@@ -66,8 +66,12 @@ package final class DashboardFrontend: Frontend {
             // the server gracefully, as for SIGHUP.
             if !readAnything {
                 self.input = nil
-                state.message = "the terminal closed: stopping"
-                commands.append(.stop)
+                if state.attached {
+                    state.detachRequested = true
+                } else {
+                    state.message = "the terminal closed: stopping"
+                    commands.append(.stop)
+                }
             }
             for key in keys {
                 commands += KeyBindings.handle(key, state: &state)
@@ -76,6 +80,13 @@ package final class DashboardFrontend: Frontend {
         }
         if let deadline = nextDeadline, now >= deadline { draw(now: now) }
         return commands
+    }
+
+    /// Changes the state from outside the engine (a viewer attached elsewhere applies what its
+    /// corral sends); the screen is redrawn.
+    package func update(_ change: (inout DashboardState) -> Void) {
+        change(&state)
+        dirty = true
     }
 
     /// Keeps the final screen up, with `message`, until a key is pressed, the terminal goes

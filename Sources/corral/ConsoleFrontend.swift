@@ -14,10 +14,13 @@ final class ConsoleFrontend: Frontend {
     }
 
     let view: View
+    /// The control socket, unless `--no-control`.
+    let control: ControlServer?
     private let systemd: NotifyClient?
 
-    init(view: View, systemd: NotifyClient?) {
+    init(view: View, control: ControlServer?, systemd: NotifyClient?) {
         self.view = view
+        self.control = control
         self.systemd = systemd
     }
 
@@ -29,15 +32,18 @@ final class ConsoleFrontend: Frontend {
         }
     }
 
-    var descriptors: [FileDescriptor] { primary.descriptors }
+    var descriptors: [FileDescriptor] { primary.descriptors + (control?.descriptors ?? []) }
 
-    var writeDescriptors: [FileDescriptor] { primary.writeDescriptors }
+    var writeDescriptors: [FileDescriptor] { primary.writeDescriptors + (control?.writeDescriptors ?? []) }
 
-    var nextDeadline: ContinuousClock.Instant? { primary.nextDeadline }
+    var nextDeadline: ContinuousClock.Instant? {
+        [primary.nextDeadline, control?.nextDeadline].compactMap { $0 }.min()
+    }
 
     func handle(_ event: EngineEvent) {
         var primary = primary
         primary.handle(event)
+        control?.handle(event)
         guard let systemd else { return }
         switch event {
         case .serverStateChanged(.running):
@@ -59,12 +65,13 @@ final class ConsoleFrontend: Frontend {
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var primary = primary
-        return primary.wake(now: now, readable: readable)
+        return primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
     }
 
     /// Gives the terminal back (dashboard), or writes what is still waiting, giving a stalled
-    /// reader at most a second (headless).
+    /// reader at most a second (headless); closes the control socket and removes it.
     func finish() {
+        control?.finish()
         switch view {
         case .dashboard(let dashboard): dashboard.finish()
         case .log(let log): log.finish()

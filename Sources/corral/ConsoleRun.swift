@@ -120,23 +120,38 @@ struct ConsoleRun {
     private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
         let facts = TerminalFacts.current
         let output = OutputWriter()
-        let view: ConsoleFrontend.View
-        switch settings.display {
-        case .json:
-            view = .json(JSONLines(output: output, workers: configuration.workers))
-        case .log:
-            view = .log(
-                HeadlessLog(
-                    output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
-                    colors: output.isTerminal && !facts.noColor))
-        case .dashboard:
-            let state = DashboardState(
-                supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
-                waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
-                startedAt: .now, command: commandLine)
-            view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
+        let state = DashboardState(
+            supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
+            waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
+            startedAt: .now, command: commandLine)
+        let control: ControlServer?
+        do {
+            switch settings.control {
+            case .off: control = nil
+            case .defaultPath: control = try ControlServer(path: nil, model: state)
+            case .path(let path): control = try ControlServer(path: path, model: state)
+            }
+        } catch {
+            throw UsageError(description: error.description)
         }
-        return ConsoleFrontend(view: view, systemd: NotifyClient.fromEnvironment())
+        let view: ConsoleFrontend.View
+        do {
+            switch settings.display {
+            case .json:
+                view = .json(JSONLines(output: output, workers: configuration.workers, control: control?.path))
+            case .log:
+                view = .log(
+                    HeadlessLog(
+                        output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
+                        colors: output.isTerminal && !facts.noColor, control: control?.path))
+            case .dashboard:
+                view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
+            }
+        } catch {
+            control?.finish()
+            throw error
+        }
+        return ConsoleFrontend(view: view, control: control, systemd: NotifyClient.fromEnvironment())
     }
 
     /// corral's exit status for an engine error.

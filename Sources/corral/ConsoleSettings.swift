@@ -37,6 +37,18 @@ struct ConsoleSettings: Equatable {
     /// Sockets to bind and hand to every worker.
     var listens: [ListenSpec] = []
 
+    /// Where the control socket listens.
+    enum Control: Equatable {
+        /// `$XDG_RUNTIME_DIR/corral/<pid>.sock` or `/tmp/corral-<uid>/<pid>.sock`.
+        case defaultPath
+        /// `--control PATH`.
+        case path(String)
+        /// `--no-control`.
+        case off
+    }
+
+    var control: Control = .defaultPath
+
     /// The signals whose default action would end corral: the first one that is not a stop
     /// signal stops the server gracefully with the first stop signal, so corral never dies of a
     /// signal it can catch.

@@ -71,6 +71,17 @@ struct CorralCommand: ParsableCommand {
                 + "repeatable.", valueName: "[NAME=]HOST:PORT|[NAME=]unix:PATH"))
     var listen: [String] = []
 
+    @Option(
+        name: .customLong("control"),
+        help: ArgumentHelp(
+            "The control socket for corral ctl and corral attach (default: $XDG_RUNTIME_DIR/corral/<pid>.sock, "
+                + "or /tmp/corral-<uid>/<pid>.sock).", valueName: "PATH"))
+    var control: String?
+
+    @Flag(
+        name: .customLong("no-control"), help: "No control socket: corral ctl and corral attach cannot reach this run.")
+    var noControl = false
+
     @Option(help: "Port for the demo server on 127.0.0.1.")
     var port = 8080
 
@@ -178,13 +189,25 @@ struct CorralCommand: ParsableCommand {
         if !listens.isEmpty, command.isEmpty {
             throw ValidationError("--listen hands sockets to a command's workers: give the command after --")
         }
-        return ConsoleSettings(
+        var settings = ConsoleSettings(
             program: program, workers: count, extras: extras, stopSignals: try Self.parseSignals(stopSignals),
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
             display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
             restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens,
             hasControllingTerminal: TerminalFacts.hasControllingTerminal, reloadBatch: reloadBatch,
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
+        settings.control = try controlSetting()
+        return settings
+    }
+
+    /// `--control PATH` or `--no-control`, validated.
+    private func controlSetting() throws -> ConsoleSettings.Control {
+        guard let control else { return noControl ? .off : .defaultPath }
+        guard !noControl else { throw ValidationError("--control and --no-control exclude each other: give one") }
+        guard !control.isEmpty, control.utf8.count <= 107 else {
+            throw ValidationError("--control needs a socket path of 1 to 107 bytes (got \(control.utf8.count))")
+        }
+        return .path(control)
     }
 
     /// `--ready-timeout`, validated.
@@ -279,6 +302,15 @@ struct CorralCommand: ParsableCommand {
     }
 
     static func main() {
+        // `corral ctl|attach|ls …` are clients of a running corral; `corral -- ctl` runs a
+        // command named ctl.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments.first {
+        case "ctl": runClient(CtlCommand.self, Array(arguments.dropFirst()))
+        case "attach": runClient(AttachCommand.self, Array(arguments.dropFirst()))
+        case "ls": runClient(LsCommand.self, Array(arguments.dropFirst()))
+        default: break
+        }
         // Started with 0, 1 or 2 closed, corral's own descriptors (the signal pipe) would land
         // there and be read or written as standard streams: put /dev/null in their place first.
         for fd in STDIN_FILENO...STDERR_FILENO where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
@@ -299,12 +331,25 @@ struct CorralCommand: ParsableCommand {
         }
         pthread_sigmask(SIG_BLOCK, &commandSignals, nil)
         do {
-            let arguments = Array(CommandLine.arguments.dropFirst())
             try checkTerminator(arguments)
             let command = try parse(splitting: arguments)
             try command.run()
         } catch {
             exit(withError: error)
+        }
+    }
+
+    /// Runs a client command (`ctl`, `attach`, `ls`) and exits with its status.
+    static func runClient<Client: ParsableCommand>(_ client: Client.Type, _ arguments: [String]) -> Never {
+        do {
+            var command = try client.parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch let failure as ControlExit {
+            FileError.write("corral: \(failure.description)")
+            Glibc.exit(failure.status)
+        } catch {
+            client.exit(withError: error)
         }
     }
 

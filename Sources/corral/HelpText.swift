@@ -31,6 +31,15 @@ enum HelpText {
         otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour
         off.
 
+        FROM ANOTHER TERMINAL (every corral has a control socket, see --control)
+          corral ls                      the corrals of this user that run
+          corral ctl status [--json]     processes, pids, states
+          corral ctl events              every event as JSON lines
+          corral ctl signal SIG [--index N] | restart N | reload | scale N
+                     | stop | kill       steer it (--pid PID or --socket PATH
+                                         first when several corrals run)
+          corral attach                  this dashboard; q detaches
+
         KEYS (dashboard)
         \(keys)
 
@@ -56,7 +65,7 @@ enum HelpText {
           2   nothing failed, but a process had to be SIGKILLed (after the
               wait timeout, or force-killed)
           64  bad command line: invalid option, unknown signal, command not
-              found, port in use
+              found, port in use, an unusable control socket path
           71  corral itself hit a system error
         """
 }

@@ -42,9 +42,9 @@ struct HeadlessOutputTests {
 
     @Test("JSON: every event is one valid object with time and event first, and the documented fields")
     func json() throws {
-        let writer = JSONLines(output: OutputWriter(descriptor: -1), workers: 2)
+        var writer = EventEncoder(workers: 2, control: nil)
         let now = ContinuousClock.now
-        writer.handle(.spawned(slot: 1, pid: 77, kind: .worker))
+        writer.observe(.spawned(slot: 1, pid: 77, kind: .worker))
         let samples: [(EngineEvent, [String: Any])] = [
             (
                 .spawned(slot: 1, pid: 77, kind: .worker),

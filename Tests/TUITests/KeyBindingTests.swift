@@ -129,3 +129,19 @@ struct ScreenDiffTests {
         #expect(screen.put("x", row: 3, column: 0) == 0)
     }
 }
+
+@Suite("Key bindings in an attached viewer")
+struct AttachedKeyBindingTests {
+    @Test("q detaches and sends nothing; t and i still stop the server; the legend says q detach")
+    func quitDetaches() {
+        var state = DashboardFixtures.running()
+        state.attached = true
+        #expect(KeyBindings.handle(.character("q"), state: &state).isEmpty)
+        #expect(state.detachRequested)
+        #expect(KeyBindings.handle(.character("q"), state: &state).isEmpty, "q never force-kills from a viewer")
+        #expect(KeyBindings.handle(.character("t"), state: &state) == [.signal(.terminate, to: .all)])
+        #expect(KeyHelp.legend(attached: true).contains("q detach"))
+        #expect(!KeyHelp.legend(attached: true).contains("q quit"))
+        #expect(KeyHelp.legend(attached: false).contains("q quit"))
+    }
+}

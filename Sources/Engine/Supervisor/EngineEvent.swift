@@ -15,7 +15,7 @@ public enum EngineEvent: Sendable, Hashable {
     case spawned(slot: Int, pid: pid_t, kind: ChildKind, generation: Int = 0)
     /// A slot (its process of `generation`) moved to a new state.
     case stateChanged(slot: Int, ProcessState, generation: Int = 0)
-    /// The server as a whole moved to a new state.
+    /// The server as a whole moved to a new state; a run's first event is `starting`.
     case serverStateChanged(ServerState)
     /// A child sent `STATUS=` text.
     case status(slot: Int, text: String)

@@ -80,6 +80,7 @@ final class SupervisorDriver<F: Frontend> {
             }
         }
         defer { commandSignals?.close() }
+        emit(.serverStateChanged(.starting))
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }

@@ -4,7 +4,7 @@ import SystemPackage
 
 /// Every raw system call the engine makes, wrapped once: `EINTR` retried (never for `close`),
 /// `errno` read at once and thrown as a ``SystemCallError``.
-enum Syscalls {
+package enum Syscalls {
     /// Runs `body` until it does not fail with `EINTR`; a result of -1 throws with `errno`.
     @discardableResult
     static func retrying<Result: BinaryInteger>(

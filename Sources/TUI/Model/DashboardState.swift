@@ -14,6 +14,8 @@ package struct DashboardState: Sendable {
         package var pid: pid_t?
         /// Lifecycle state.
         package var state: ProcessState = .pending
+        /// When it entered ``state`` (nil: pending since the start).
+        package var stateSince: ContinuousClock.Instant?
         /// When it was spawned.
         package var spawnedAt: ContinuousClock.Instant?
         /// When it ended.
@@ -33,6 +35,13 @@ package struct DashboardState: Sendable {
         /// In backoff: when its next generation starts, the attempt, and why it ended.
         package var pendingRestart: PendingRestart?
 
+        /// A row for slot `index` of `kind`, pending.
+        package init(index: Int, kind: ChildKind, restarts: Int = 0) {
+            self.index = index
+            self.kind = kind
+            self.restarts = restarts
+        }
+
         /// `worker.2`, `extra.4`.
         package var name: String { "\(kind).\(index)" }
     }
@@ -45,6 +54,27 @@ package struct DashboardState: Sendable {
         package var attempt: Int
         /// How the process ended.
         package var reason: String
+
+        /// Creates the record.
+        package init(at: ContinuousClock.Instant, attempt: Int, reason: String) {
+            self.at = at
+            self.attempt = attempt
+            self.reason = reason
+        }
+    }
+
+    /// How the run ended, once it did.
+    package struct Ended: Sendable, Equatable {
+        /// Why the server stopped (`SIGTERM received`, `worker.1 failed`).
+        package var cause: String
+        /// corral's exit status.
+        package var exitStatus: Int32
+
+        /// Creates the record.
+        package init(cause: String, exitStatus: Int32) {
+            self.cause = cause
+            self.exitStatus = exitStatus
+        }
     }
 
     /// A signal the supervisor sent.
@@ -55,6 +85,13 @@ package struct DashboardState: Sendable {
         package var reason: SignalReason
         /// When.
         package var at: ContinuousClock.Instant
+
+        /// Creates the record.
+        package init(signal: Signal, reason: SignalReason, at: ContinuousClock.Instant) {
+            self.signal = signal
+            self.reason = reason
+            self.at = at
+        }
     }
 
     /// The stop under way.
@@ -67,6 +104,15 @@ package struct DashboardState: Sendable {
         package var deadline: ContinuousClock.Instant?
         /// When the stop began.
         package var at: ContinuousClock.Instant
+
+        /// Creates the record.
+        package init(signal: Signal, cause: StopCause, deadline: ContinuousClock.Instant?, at: ContinuousClock.Instant)
+        {
+            self.signal = signal
+            self.cause = cause
+            self.deadline = deadline
+            self.at = at
+        }
     }
 
     /// One line of a child's output.
@@ -130,8 +176,14 @@ package struct DashboardState: Sendable {
     package var workerCount: Int
     /// A one-line message for the operator (e.g. what the last key did).
     package var message: String?
-    /// The final report, once stopped.
-    package var report: SupervisorReport?
+    /// How the run ended, once stopped.
+    package var ended: Ended?
+    /// A rolling reload is under way.
+    package var reloading = false
+    /// A viewer attached to a corral elsewhere (`corral attach`): `q` detaches instead of stopping.
+    package var attached = false
+    /// `q` was pressed in an attached viewer: it leaves, the server keeps running.
+    package var detachRequested = false
     /// Whether colour is used (off with `NO_COLOR`).
     package var colors: Bool
 
@@ -171,6 +223,7 @@ package struct DashboardState: Sendable {
             rows[slot].spawnedAt = now
         case .stateChanged(let slot, let state, _):
             ensureRow(slot, kind: nil)
+            if rows[slot].state != state { rows[slot].stateSince = now }
             rows[slot].state = state
         case .serverStateChanged(let state):
             serverState = state
@@ -193,6 +246,7 @@ package struct DashboardState: Sendable {
             rows[slot].end = end
             rows[slot].endedAt = now
         case .reload(let progress):
+            if case .started = progress { reloading = true } else { reloading = false }
             message = progress.description
         case .scaled(let workers):
             workerCount = workers
@@ -214,9 +268,15 @@ package struct DashboardState: Sendable {
                 ? "Ctrl-Z ignored: a suspended corral would leave its workers unsupervised; q stops"
                 : "\(signal) ignored"
         case .stopped(let report):
-            self.report = report
-            stopping?.deadline = nil
+            end(Ended(cause: report.causeDescription, exitStatus: report.exitStatus))
         }
+    }
+
+    /// Records the end of the run.
+    package mutating func end(_ ended: Ended) {
+        self.ended = ended
+        serverState = .stopped
+        stopping?.deadline = nil
     }
 
     /// Running processes over the total, e.g. `(4, 4)`.

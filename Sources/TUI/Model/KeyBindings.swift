@@ -95,6 +95,9 @@ package enum KeyBindings {
             return [.scale(workers: state.workerCount - 1)]
         case .character("?"), .character("h"):
             state.mode = .help
+        case .character("q") where state.attached:
+            state.detachRequested = true
+            state.message = "detached: the server keeps running"
         case .character("q"):
             if state.quitPressed {
                 state.message = "force-killing every process"

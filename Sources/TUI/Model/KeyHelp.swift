@@ -45,12 +45,27 @@ package enum KeyHelp {
             keys: "?", legend: "? help", action: "this help; any key closes it", short: "this help; any key closes it"),
     ]
 
+    /// `q` in a viewer attached to a corral elsewhere (`corral attach`).
+    package static let detach = Entry(
+        keys: "q", legend: "q detach", action: "leave this viewer; the server keeps running (t, i or K stop it)",
+        short: "leave; the server keeps running")
+
+    /// The entries of a local dashboard, or of an attached viewer (`q` detaches).
+    package static func entries(attached: Bool) -> [Entry] {
+        attached ? entries.map { $0.keys == "q" ? detach : $0 } : entries
+    }
+
     /// The legend line: `i INT all  t TERM all  …`.
-    package static var legend: String { entries.map(\.legend).joined(separator: "  ") }
+    package static var legend: String { legend(attached: false) }
+
+    /// The legend line of a local dashboard or an attached viewer.
+    package static func legend(attached: Bool) -> String {
+        entries(attached: attached).map(\.legend).joined(separator: "  ")
+    }
 
     /// One line per entry, keys in a column of their own: `i        SIGINT to every process`.
-    package static func lines(short: Bool = false) -> [String] {
-        entries.map { entry in
+    package static func lines(short: Bool = false, attached: Bool = false) -> [String] {
+        entries(attached: attached).map { entry in
             entry.keys + String(repeating: " ", count: max(1, 9 - entry.keys.count))
                 + (short ? entry.short : entry.action)
         }

@@ -40,10 +40,10 @@ package enum DashboardView {
             screen.put(" " + message, row: messageRow, column: 0, style: palette.accent)
         }
         screen.fill(row: legendRow, style: palette.bar)
-        screen.put(" " + KeyHelp.legend, row: legendRow, column: 0, style: palette.bar)
+        screen.put(" " + KeyHelp.legend(attached: state.attached), row: legendRow, column: 0, style: palette.bar)
         switch state.mode {
         case .normal: break
-        case .help: drawHelp(&screen, palette: palette)
+        case .help: drawHelp(state, &screen, palette: palette)
         case .signalMenu(let selection): drawSignalMenu(state, selection: selection, &screen, palette: palette)
         case .confirmForceKill:
             drawBox(
@@ -94,7 +94,7 @@ package enum DashboardView {
     ) {
         if state.serverState == .stopped {
             let cause =
-                state.report?.causeDescription ?? state.stopping.map { $0.cause.description(naming: state.name) } ?? ""
+                state.ended?.cause ?? state.stopping.map { $0.cause.description(naming: state.name) } ?? ""
             screen.put(" stopped: \(cause)", row: 1, column: 0, style: palette.warning)
             return
         }
@@ -172,7 +172,7 @@ package enum DashboardView {
     }
 
     /// The last column: status text while alive, the signal sent while stopping, the end after.
-    static func detail(_ row: DashboardState.Row, now: ContinuousClock.Instant) -> String {
+    package static func detail(_ row: DashboardState.Row, now: ContinuousClock.Instant) -> String {
         if row.state == .backoff, let restart = row.pendingRestart {
             let ended = row.end.map { " · " + endText($0) } ?? ""
             return "restart in \(now.duration(to: restart.at).countdownText) (attempt \(restart.attempt))\(ended)"
@@ -236,17 +236,21 @@ package enum DashboardView {
         }
     }
 
-    private static let helpLines =
-        KeyHelp.lines() + [
+    private static func helpLines(attached: Bool) -> [String] {
+        KeyHelp.lines(attached: attached) + [
             "",
             "After the wait timeout, processes still running are SIGKILLed",
             "with their whole process group; the countdown shows on line 2.",
         ]
+    }
 
-    private static func drawHelp(_ screen: inout ScreenBuffer, palette: Palette) {
+    private static func drawHelp(_ state: DashboardState, _ screen: inout ScreenBuffer, palette: Palette) {
+        let helpLines = helpLines(attached: state.attached)
         let widest = helpLines.map(\.unicodeScalars.count).max() ?? 0
         let fits = helpLines.count + 2 <= screen.height && widest + 4 <= screen.width
-        drawBox(fits ? helpLines : KeyHelp.lines(short: true), title: "keys", &screen, palette: palette)
+        drawBox(
+            fits ? helpLines : KeyHelp.lines(short: true, attached: state.attached), title: "keys", &screen,
+            palette: palette)
     }
 
     private static func drawSignalMenu(

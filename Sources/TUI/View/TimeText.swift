@@ -1,7 +1,7 @@
 /// Short renderings of durations for the dashboard.
-enum TimeText {
+package enum TimeText {
     /// `42s`, `3m04s`, `2h05m`.
-    static func uptime(_ duration: Duration) -> String {
+    package static func uptime(_ duration: Duration) -> String {
         let seconds = max(0, duration.components.seconds)
         if seconds < 60 { return "\(seconds)s" }
         if seconds < 3600 { return "\(seconds / 60)m\(pad(seconds % 60))s" }
@@ -9,7 +9,7 @@ enum TimeText {
     }
 
     /// `10 s`, `0.5 s`, or `none` for nil.
-    static func timeout(_ duration: Duration?) -> String { duration?.secondsText ?? "none" }
+    package static func timeout(_ duration: Duration?) -> String { duration?.secondsText ?? "none" }
 
     private static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

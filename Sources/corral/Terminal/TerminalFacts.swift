@@ -51,3 +51,24 @@ enum FileError {
         writer.flush()
     }
 }
+
+/// Standard output for the client commands, written at once.
+enum StandardOutput {
+    /// Writes `line` and a newline, waiting for the reader. A reader that went away (`| head`)
+    /// ends corral quietly with status 0, as it would `cat`.
+    static func write(_ line: some Collection<UInt8>) {
+        var bytes = Array(line)
+        bytes.append(UInt8(ascii: "\n"))
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                Glibc.write(STDOUT_FILENO, $0.baseAddress.map { $0 + offset }, $0.count - offset)
+            }
+            if written >= 0 {
+                offset += written
+            } else if errno != EINTR {
+                exit(0)
+            }
+        }
+    }
+}

@@ -12,8 +12,11 @@ final class HeadlessLog: HeadlessFrontend {
     private let showsControls: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
+    private let control: String?
 
-    init(output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool) {
+    /// `control`: the control socket's path, told on the first line.
+    init(output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool, control: String? = nil) {
+        self.control = control
         self.channel = HeadlessChannel(output: output)
         self.names = SlotNames(workers: workers)
         self.waitTimeout = waitTimeout
@@ -46,6 +49,9 @@ final class HeadlessLog: HeadlessFrontend {
             guard state != .pending else { return nil }
             return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
         case .serverStateChanged(let state):
+            if state == .starting {
+                return "corral starting (pid \(getpid()), control socket \(control ?? "off: --no-control"))"
+            }
             return "corral \(state.rawValue)"
         case .status(let slot, let text):
             return "\(subject(slot)) status: \(shown(text))"

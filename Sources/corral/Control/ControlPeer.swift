@@ -1,0 +1,175 @@
+import CorralEngine
+import Glibc
+import SystemPackage
+
+/// One client of the control socket, as the server sees it: what it sent that is not a whole
+/// line yet, and what waits to be written to it. Both are bounded; the server never waits for a
+/// client. Past ``outputQueued`` bytes waiting, the children's output lines are dropped for
+/// this client (and counted in an `output_dropped` line once it catches up), as `--json` does
+/// for a slow reader; every other event is kept. A client whose queue would pass
+/// ``maximumQueued``, or that takes nothing for ``stallLimit``, is disconnected.
+final class ControlPeer {
+    /// Bytes waiting for a client before it counts as fallen behind.
+    static let maximumQueued = 2 << 20
+    /// Bytes waiting past which output lines are dropped for this client.
+    static let outputQueued = 256 << 10
+    /// How long a client may take nothing of what waits for it.
+    static let stallLimit = Duration.seconds(10)
+    /// The longest command line a client may send.
+    static let maximumLine = 64 << 10
+    /// How long a client may leave a command half-written.
+    static let partialLineLimit = Duration.seconds(10)
+
+    let descriptor: FileDescriptor
+    /// Whether it gets the events (`subscribe`, the default; `unsubscribe` for replies only).
+    var subscribed = true
+    /// Output lines dropped for it since it last caught up.
+    private(set) var droppedOutput = 0
+    /// When it last took bytes (or had none waiting).
+    private(set) var lastProgress: ContinuousClock.Instant
+
+    /// When it is to be closed for taking nothing, if bytes wait for it.
+    var stallDeadline: ContinuousClock.Instant? { queuedCount > 0 ? lastProgress + Self.stallLimit : nil }
+    /// Why the connection is to be closed, once it is.
+    private(set) var closing: String?
+    /// When the unfinished line in ``received`` began.
+    private(set) var partialSince: ContinuousClock.Instant?
+    private var queued: [UInt8] = []
+    private var written = 0
+    private var received: [UInt8] = []
+
+    init(descriptor: FileDescriptor, now: ContinuousClock.Instant) {
+        self.descriptor = descriptor
+        self.lastProgress = now
+    }
+
+    /// Bytes waiting to be written.
+    var queuedCount: Int { queued.count - written }
+
+    /// Whether an output line would be queued rather than dropped.
+    var takesOutput: Bool { subscribed && closing == nil && queuedCount < Self.outputQueued }
+
+    /// Counts an output line dropped for this client.
+    func dropOutput() {
+        droppedOutput += 1
+    }
+
+    /// Queues one output line, or drops it when too much waits already.
+    func enqueueOutput(_ line: String) {
+        if takesOutput { enqueue(line) } else { dropOutput() }
+    }
+
+    /// Queues one line (a newline is added); past the bound, the client is to be closed. Output
+    /// dropped before is told first, once there is room.
+    func enqueue(_ line: String) {
+        guard closing == nil else { return }
+        tellDroppedOutput()
+        if queuedCount + line.utf8.count + 1 > Self.maximumQueued {
+            close(because: "fell behind: more than \(Self.maximumQueued >> 20) MiB waited for it")
+            return
+        }
+        queued.append(contentsOf: line.utf8)
+        queued.append(UInt8(ascii: "\n"))
+    }
+
+    /// Writes what the connection takes now; a client that took nothing for ``stallLimit`` is
+    /// to be closed.
+    func flush(now: ContinuousClock.Instant) {
+        let before = queuedCount
+        flush()
+        if queuedCount < before || queuedCount == 0 {
+            lastProgress = now
+        } else if now - lastProgress > Self.stallLimit {
+            close(because: "took nothing for \(Self.stallLimit)")
+        }
+        tellDroppedOutput()
+    }
+
+    /// Queues the `output_dropped` line for the output dropped so far, once there is room.
+    private func tellDroppedOutput() {
+        guard droppedOutput > 0, closing == nil, queuedCount < Self.outputQueued else { return }
+        var notice = JSONObject()
+        notice["time"] = .string(WallClock.iso8601())
+        notice["event"] = .string("output_dropped")
+        notice["lines"] = .int(droppedOutput)
+        droppedOutput = 0
+        enqueue(notice.encoded)
+    }
+
+    /// Writes what the connection takes now.
+    func flush() {
+        guard closing == nil || queuedCount > 0 else { return }
+        while queuedCount > 0 {
+            let count: Int
+            do {
+                count = try queued.withUnsafeBytes { bytes throws(SystemCallError) in
+                    try UnixStream.send(descriptor, UnsafeRawBufferPointer(rebasing: bytes[written...]))
+                }
+            } catch {
+                queued.removeAll()
+                written = 0
+                close(because: "gone (\(error))")
+                return
+            }
+            if count == 0 { break }
+            written += count
+        }
+        if written == queued.count {
+            queued.removeAll(keepingCapacity: queued.capacity <= 64 << 10)
+            written = 0
+        } else if written > 64 << 10 && written * 2 > queued.count {
+            queued.removeFirst(written)
+            written = 0
+        }
+    }
+
+    /// Reads what the client sent; returns its complete lines. At end of input, after a line
+    /// over ``maximumLine``, or on an error, the client is to be closed (its complete lines are
+    /// still returned; a half-written last line is not).
+    func receive(now: ContinuousClock.Instant) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        // A bounded number of reads per wake, so one client flooding us cannot starve the others.
+        for _ in 0..<16 {
+            let count: Int?
+            do {
+                count = try buffer.withUnsafeMutableBytes { bytes throws(SystemCallError) in
+                    try UnixStream.receive(descriptor, into: bytes)
+                }
+            } catch {
+                close(because: "gone (\(error))")
+                break
+            }
+            guard let count else { break }
+            if count == 0 {
+                close(because: received.isEmpty ? "disconnected" : "disconnected in the middle of a command")
+                break
+            }
+            var start = 0
+            for position in 0..<count where buffer[position] == UInt8(ascii: "\n") {
+                received.append(contentsOf: buffer[start..<position])
+                start = position + 1
+                if received.count > Self.maximumLine { break }
+                lines.append(received)
+                received.removeAll(keepingCapacity: true)
+            }
+            if received.count <= Self.maximumLine { received.append(contentsOf: buffer[start..<count]) }
+            if received.count > Self.maximumLine {
+                close(because: "sent a line over \(Self.maximumLine >> 10) KiB")
+                break
+            }
+            if count < buffer.count { break }
+        }
+        if received.isEmpty {
+            partialSince = nil
+        } else if partialSince == nil {
+            partialSince = now
+        }
+        return lines
+    }
+
+    /// Marks the client to be closed (the first reason stays).
+    func close(because reason: String) {
+        if closing == nil { closing = reason }
+    }
+}

@@ -1,0 +1,260 @@
+import CorralEngine
+import CorralTUI
+import Glibc
+import SystemPackage
+
+/// corral's control socket (`--control`): a Unix stream socket where `corral ctl`, `corral
+/// attach` and scripts get a snapshot, then every event as `--json` writes it, and send the
+/// same commands as the dashboard's keys. Runs on the driver thread as a front end; it never
+/// waits for a client (see ``ControlPeer``). Only the same user as corral, or root, is served.
+final class ControlServer: Frontend {
+    /// Clients served at once; more are refused.
+    static let maximumClients = 64
+    /// Output lines a new client gets in its snapshot.
+    static let snapshotOutputLines = 200
+
+    /// The socket's path.
+    let path: String
+    private var listener: FileDescriptor?
+    private var peers: [ControlPeer] = []
+    private var model: DashboardState
+    private var encoder: EventEncoder
+    private var recent = RecentOutput(capacity: snapshotOutputLines)
+    private let clock = ContinuousClock()
+    private let uid = geteuid()
+
+    /// Binds the socket: at `path`, or at the default path (``ControlDirectory``). A socket
+    /// left at the path by a corral that was killed is replaced; a live one is not, and
+    /// nothing else at the path is ever removed.
+    init(path: String?, model: DashboardState) throws(ControlSetupError) {
+        let directoryChecked: Bool
+        if let path {
+            self.path = path
+            directoryChecked = false
+        } else {
+            self.path = "\(try ControlDirectory.prepare())/\(getpid()).sock"
+            directoryChecked = true
+        }
+        if !directoryChecked {
+            let parent = Self.directory(of: self.path)
+            guard (try? FileSystem.status(parent, followingLinks: true))??.isDirectory == true else {
+                throw ControlSetupError("--control \(self.path): the directory \(parent) does not exist")
+            }
+        }
+        try Self.clearStale(self.path)
+        do {
+            listener = try Listener.unix(path: self.path, backlog: 64)
+        } catch {
+            throw ControlSetupError("cannot listen on the control socket \(self.path): \(error)")
+        }
+        FileSystem.setPermissions(self.path, 0o600)
+        self.model = model
+        self.encoder = EventEncoder(workers: model.workerCount, control: self.path)
+    }
+
+    /// Removes a stale socket at `path` (nothing answers it); refuses a live one or a non-socket.
+    private static func clearStale(_ path: String) throws(ControlSetupError) {
+        let status: FileSystem.Status?
+        do {
+            status = try FileSystem.status(path)
+        } catch {
+            throw ControlSetupError("cannot check the control socket path \(path): \(error)")
+        }
+        guard let status else { return }
+        guard status.isSocket else {
+            throw ControlSetupError("\(path) exists and is not a socket: choose another --control path")
+        }
+        do {
+            let connection = try UnixStream.connect(path: path)
+            UnixStream.close(connection)
+        } catch {
+            guard error.errno == .connectionRefused else {
+                throw ControlSetupError("cannot check the socket at \(path): \(error)")
+            }
+            // Nothing listens: a corral that was killed left it.
+            FileSystem.remove(path)
+            return
+        }
+        throw ControlSetupError("another corral is listening on \(path): choose another --control path")
+    }
+
+    /// The directory part of `path` (`.` for a bare name).
+    private static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    var descriptors: [FileDescriptor] { (listener.map { [$0] } ?? []) + peers.map(\.descriptor) }
+
+    var writeDescriptors: [FileDescriptor] { peers.filter { $0.queuedCount > 0 }.map(\.descriptor) }
+
+    var nextDeadline: ContinuousClock.Instant? {
+        (peers.compactMap(\.partialSince).map { $0 + ControlPeer.partialLineLimit }
+            + peers.compactMap(\.stallDeadline)).min()
+    }
+
+    func handle(_ event: EngineEvent) {
+        encoder.observe(event)
+        let now = clock.now
+        if case .output(let slot, let stream, let line) = event {
+            recent.append(RecentOutput.Line(slot: slot, stream: stream, text: line))
+            // Encoded only for a client with room for it: a flood costs nothing more when every
+            // client is behind.
+            guard peers.contains(where: \.takesOutput) else {
+                for peer in peers where peer.subscribed { peer.dropOutput() }
+                return
+            }
+            let encoded = encoder.encode(event, time: WallClock.iso8601(), now: now)
+            for peer in peers where peer.subscribed { peer.enqueueOutput(encoded) }
+            return
+        }
+        model.apply(event, now: now)
+        guard peers.contains(where: \.subscribed) else { return }
+        let line = encoder.encode(event, time: WallClock.iso8601(), now: now)
+        for peer in peers where peer.subscribed { peer.enqueue(line) }
+    }
+
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
+        var commands: [SupervisorCommand] = []
+        if let listener, readable.contains(listener) { acceptAll(listener, now: now) }
+        for peer in peers where readable.contains(peer.descriptor) {
+            // Whole lines are answered even from a client that then closed its end.
+            for line in peer.receive(now: now) {
+                let (command, wellFormed) = answer(line, from: peer)
+                if let command { commands.append(command) }
+                if !wellFormed { break }
+            }
+        }
+        for peer in peers {
+            if let since = peer.partialSince, now >= since + ControlPeer.partialLineLimit {
+                peer.close(because: "left a command half-written")
+            }
+            peer.flush(now: now)
+        }
+        closeFinished()
+        return commands
+    }
+
+    /// Answers one line from a client: the command it asks for, if one is granted; and whether
+    /// the line was well-formed (a malformed one closes the client: nothing after it is read).
+    private func answer(_ line: [UInt8], from peer: ControlPeer) -> (SupervisorCommand?, wellFormed: Bool) {
+        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return (nil, true) }
+        guard let request = WireMessage.decode(line), request.event == nil else {
+            peer.enqueue(reply(id: nil, command: nil, error: "not a JSON command: the connection is closed"))
+            peer.close(because: "sent a line that is not a JSON command")
+            return (nil, false)
+        }
+        if request.command == "subscribe" || request.command == "unsubscribe" {
+            let subscribe = request.command == "subscribe"
+            // Back on: a fresh snapshot first, as on connect.
+            if subscribe && !peer.subscribed {
+                peer.enqueue(
+                    Snapshot.encode(
+                        model, control: path, output: recent.lines, time: WallClock.iso8601(), now: clock.now))
+            }
+            peer.subscribed = subscribe
+            peer.enqueue(
+                reply(
+                    id: request.id, command: request.command, error: nil,
+                    text: subscribe ? "events on" : "events off: replies only"))
+            return (nil, true)
+        }
+        switch ControlRequest.command(request, state: model) {
+        case .success(let command):
+            peer.enqueue(
+                reply(
+                    id: request.id, command: request.command, error: nil,
+                    text: ControlRequest.describe(command, state: model)))
+            return (command, true)
+        case .failure(let refusal):
+            peer.enqueue(reply(id: request.id, command: request.command, error: refusal.reason))
+            return (nil, true)
+        }
+    }
+
+    private func reply(id: String?, command: String?, error: String?, text: String? = nil) -> String {
+        var object = JSONObject()
+        object["time"] = .string(WallClock.iso8601())
+        object["event"] = .string("reply")
+        if let id { object["id"] = .string(id) }
+        object["command"] = command.map { .string($0) } ?? .null
+        object["ok"] = .bool(error == nil)
+        if let error { object["error"] = .string(error) }
+        if let text { object["text"] = .string(text) }
+        return object.encoded
+    }
+
+    private func acceptAll(_ listener: FileDescriptor, now: ContinuousClock.Instant) {
+        while true {
+            let connection: FileDescriptor?
+            do {
+                connection = try UnixStream.accept(listener)
+            } catch {
+                // EMFILE and the like: leave the connection waiting; the next wake tries again.
+                return
+            }
+            guard let connection else { return }
+            let peer = ControlPeer(descriptor: connection, now: now)
+            if let reason = refusal(of: connection) {
+                var object = JSONObject()
+                object["time"] = .string(WallClock.iso8601())
+                object["event"] = .string("refused")
+                object["reason"] = .string(reason)
+                peer.enqueue(object.encoded)
+                peer.close(because: reason)
+                peer.flush()
+                UnixStream.close(connection)
+                continue
+            }
+            peer.enqueue(
+                Snapshot.encode(
+                    model, control: path, output: recent.lines, time: WallClock.iso8601(), now: now))
+            peers.append(peer)
+        }
+    }
+
+    /// Why a new connection is not served, or nil.
+    private func refusal(of connection: FileDescriptor) -> String? {
+        guard let peer = try? UnixStream.peer(of: connection) else {
+            return "corral could not tell who you are (SO_PEERCRED)"
+        }
+        guard peer.uid == uid || peer.uid == 0 else {
+            return "permission denied: this corral (pid \(getpid())) belongs to uid \(uid); "
+                + "only that user or root may control it (you are uid \(peer.uid))"
+        }
+        guard peers.count < Self.maximumClients else {
+            return "too many clients: this corral serves \(Self.maximumClients) at once"
+        }
+        return nil
+    }
+
+    /// Closes the clients marked to be closed, once what they were sent last is written (or
+    /// cannot be).
+    private func closeFinished() {
+        peers.removeAll { peer in
+            guard peer.closing != nil else { return false }
+            peer.flush()
+            UnixStream.close(peer.descriptor)
+            return true
+        }
+    }
+
+    /// Writes what waits for the clients (a client that does not read gets at most a second
+    /// in all), closes them, and removes the socket.
+    func finish() {
+        if let listener {
+            UnixStream.close(listener)
+            FileSystem.remove(path)
+            self.listener = nil
+        }
+        let deadline = clock.now + .seconds(1)
+        while peers.contains(where: { $0.queuedCount > 0 }), clock.now < deadline {
+            for peer in peers { peer.flush() }
+            let waiting = peers.filter { $0.queuedCount > 0 }
+            if waiting.isEmpty { break }
+            _ = try? UnixStream.waitWritable(waiting.map(\.descriptor), milliseconds: 50)
+        }
+        for peer in peers { UnixStream.close(peer.descriptor) }
+        peers.removeAll()
+    }
+}

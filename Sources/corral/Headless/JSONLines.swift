@@ -1,0 +1,32 @@
+import CorralEngine
+import SystemPackage
+
+/// `--json`: one JSON object per line, each with `"time"` (UTC, ISO 8601) and `"event"`.
+/// The schema is in the README ("Headless output").
+final class JSONLines: HeadlessFrontend {
+    let channel: HeadlessChannel
+    private var output: OutputWriter { channel.output }
+    private var encoder: EventEncoder
+    private let clock = ContinuousClock()
+
+    /// `control`: the control socket's path, told in the first `server` event.
+    init(output: OutputWriter, workers: Int, control: String? = nil) {
+        self.channel = HeadlessChannel(output: output)
+        self.encoder = EventEncoder(workers: workers, control: control)
+        output.dropNotice = { count in
+            var object = JSONObject()
+            object["time"] = .string(WallClock.iso8601())
+            object["event"] = .string("output_dropped")
+            object["lines"] = .int(count)
+            return object.encoded
+        }
+    }
+
+    func handle(_ event: EngineEvent) {
+        encoder.observe(event)
+        channel.observe(event)
+        let line = encoder.encode(event, time: WallClock.iso8601(), now: clock.now)
+        if case .output = event { output.output(line) } else { output.event(line) }
+        if case .stopped = event { output.flush() }
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import CorralEngine
+import CorralTUI
+import Glibc
+
+/// `corral ctl`: one command to a running corral, for scripts and operators.
+struct CtlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corral ctl",
+        abstract: "Show or steer a running corral through its control socket.",
+        discussion: """
+            With exactly one corral of yours running, neither --socket nor --pid is needed.
+            Exit status: 0 done, 1 refused (the reason is printed), 69 no corral answers, 64 bad usage.
+            """,
+        subcommands: [
+            StatusCommand.self, EventsCommand.self, SignalProcessCommand.self, RestartCommand.self, ReloadCommand.self,
+            ScaleCommand.self, StopCommand.self, KillCommand.self,
+        ])
+
+    @OptionGroup var target: ControlTarget
+
+    /// `status [--json]`: a table, or the snapshot as one JSON object.
+    struct StatusCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "The server and every process: a table, or one JSON object with --json.")
+        @ParentCommand var ctl: CtlCommand
+        @Flag(help: "One JSON object: {\"server\": {...}, \"processes\": [...]}.")
+        var json = false
+
+        func run() throws {
+            let answer = try ctl.target.connect()
+            let now = ContinuousClock.now
+            guard let state = Snapshot.state(answer.snapshot, now: now) else {
+                throw ControlExit(CorralLocator.unavailableStatus, "the corral sent a snapshot without its server")
+            }
+            let control = answer.snapshot.server?.control ?? answer.link.path
+            if json {
+                print(Snapshot.body(state, control: control, now: now).encoded)
+            } else {
+                print(StatusTable.render(state, control: control, now: now))
+            }
+        }
+    }
+
+    /// `events`: the JSON stream until the server stops or this is interrupted.
+    struct EventsCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "events",
+            abstract: "Every event as JSON lines (the --json schema), until the server stops or Ctrl-C.")
+        @ParentCommand var ctl: CtlCommand
+
+        func run() throws {
+            let answer = try ctl.target.connect()
+            var stopped = false
+            while true {
+                let line: ArraySlice<UInt8>?
+                do {
+                    line = try answer.link.nextLine(timeout: nil)
+                } catch {
+                    throw ControlExit(CorralLocator.unavailableStatus, "\(error)")
+                }
+                guard let line else { break }
+                if WireMessage.decode(line)?.event == "stopped" { stopped = true }
+                StandardOutput.write(line)
+            }
+            if !stopped {
+                throw ControlExit(CorralLocator.unavailableStatus, "the connection ended before the server stopped")
+            }
+        }
+    }
+
+    /// `signal SIG [--index N]`.
+    struct SignalProcessCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "signal", abstract: "Send a signal to every process, or to one with --index.")
+        @ParentCommand var ctl: CtlCommand
+        @Argument(help: "The signal: TERM, SIGTERM, INT, HUP, USR1, 15, …")
+        var signal: String
+        @Option(help: "The process's index (default: every process; a stop signal to all stops the server).")
+        var index: Int?
+
+        func validate() throws {
+            guard Signal(parsing: signal) != nil else {
+                throw ValidationError("unknown signal '\(signal)'; use names like TERM, INT, HUP, USR1")
+            }
+        }
+
+        func run() throws {
+            guard let parsed = Signal(parsing: signal) else { return }
+            try ctl.target.send(.signal(parsed, to: index.map { .slot($0) } ?? .all))
+        }
+    }
+
+    /// `restart N`.
+    struct RestartCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "restart",
+            abstract: "Restart one process: its stop signal, then its next generation.")
+        @ParentCommand var ctl: CtlCommand
+        @Argument(help: "The process's index.")
+        var index: Int
+
+        func run() throws { try ctl.target.send(.restart(slot: index)) }
+    }
+
+    /// `reload`.
+    struct ReloadCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reload", abstract: "Reload every worker, new before old.")
+        @ParentCommand var ctl: CtlCommand
+
+        func run() throws { try ctl.target.send(.reload) }
+    }
+
+    /// `scale N`.
+    struct ScaleCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scale", abstract: "Run this many workers.")
+        @ParentCommand var ctl: CtlCommand
+        @Argument(help: "Workers, 1 to \(SupervisorConfiguration.maximumWorkers).")
+        var workers: Int
+
+        func validate() throws {
+            guard (1...SupervisorConfiguration.maximumWorkers).contains(workers) else {
+                throw ValidationError(
+                    "workers must be between 1 and \(SupervisorConfiguration.maximumWorkers) (got \(workers))")
+            }
+        }
+
+        func run() throws { try ctl.target.send(.scale(workers: workers)) }
+    }
+
+    /// `stop`.
+    struct StopCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stop",
+            abstract: "Stop the server gracefully with its first stop signal (SIGKILL after the wait timeout).")
+        @ParentCommand var ctl: CtlCommand
+
+        func run() throws { try ctl.target.send(.stop) }
+    }
+
+    /// `kill`.
+    struct KillCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kill",
+            abstract: "Force-kill: SIGKILL to every process group now (or to one with --index).")
+        @ParentCommand var ctl: CtlCommand
+        @Option(help: "The process's index (default: every process, which ends the server).")
+        var index: Int?
+
+        func run() throws { try ctl.target.send(.forceKill(index.map { .slot($0) } ?? .all)) }
+    }
+}
+
+/// `--socket PATH | --pid PID`: which corral a client command talks to.
+struct ControlTarget: ParsableArguments {
+    @Option(help: ArgumentHelp("The corral's control socket.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("The corral's pid (its socket in the default directory).", valueName: "PID"))
+    var pid: Int32?
+
+    func validate() throws {
+        if socket != nil && pid != nil { throw ValidationError("--socket and --pid exclude each other: give one") }
+        if let pid, pid <= 0 { throw ValidationError("--pid must be a process id (got \(pid))") }
+    }
+
+    /// Connects to the corral these options name.
+    func connect() throws -> CorralLocator.Answer {
+        do {
+            return try CorralLocator.connect(socket: socket, pid: pid)
+        } catch {
+            throw ControlExit(error.status, error.description)
+        }
+    }
+
+    /// Whether a line is a reply, told without decoding it (`"event":"reply"` comes right
+    /// after the time).
+    static func isReply(_ line: ArraySlice<UInt8>) -> Bool {
+        let marker = Array(#""event":"reply""#.utf8)
+        let head = Array(line.prefix(64))
+        guard head.count >= marker.count else { return false }
+        return (0...(head.count - marker.count)).contains { head[$0..<$0 + marker.count].elementsEqual(marker) }
+    }
+
+    /// Sends `command` and prints the reply; a refusal exits with status 1.
+    func send(_ command: SupervisorCommand) throws {
+        let answer = try connect()
+        do {
+            // Replies only: under an output flood the events would only be skipped.
+            try answer.link.send("{\"command\":\"unsubscribe\"}\n" + ControlRequest.encode(command))
+            var replies = 0
+            while let line = try answer.link.nextLine(timeout: .seconds(10)) {
+                guard Self.isReply(line), let message = WireMessage.decode(line) else { continue }
+                replies += 1
+                if replies == 1 { continue }
+                if message.ok == true {
+                    print("ok: \(message.text ?? message.command ?? "done")")
+                    return
+                }
+                throw ControlExit(CorralLocator.refusedStatus, "refused: \(message.error ?? "no reason given")")
+            }
+        } catch let error as ControlLinkError {
+            throw ControlExit(CorralLocator.unavailableStatus, "\(error)")
+        }
+        throw ControlExit(
+            CorralLocator.unavailableStatus,
+            answer.link.timedOut ? "the corral did not answer within 10 s" : "the corral hung up before it answered")
+    }
+}
+
+/// Ends a client command: prints `corral: <message>` to standard error and exits with `status`.
+struct ControlExit: Error, CustomStringConvertible {
+    var status: Int32
+    var description: String
+
+    init(_ status: Int32, _ description: String) {
+        self.status = status
+        self.description = description
+    }
+}

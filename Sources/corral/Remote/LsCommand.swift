@@ -1,0 +1,33 @@
+import ArgumentParser
+import CorralEngine
+import CorralTUI
+
+/// `corral ls`: the corrals of this user that are running.
+struct LsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corral ls",
+        abstract: "List the corrals of this user that are running (stale sockets are removed).",
+        discussion: "Looks in \(ControlDirectory.all.joined(separator: " and ")).")
+
+    func run() throws {
+        let found = CorralLocator.running()
+        guard !found.isEmpty else {
+            print("no corral of yours is running")
+            return
+        }
+        let now = ContinuousClock.now
+        var rows = [["PID", "STATE", "WORKERS", "UPTIME", "SOCKET", "COMMAND"]]
+        for answer in found {
+            guard let server = answer.snapshot.server else { continue }
+            let uptime = EventDecoder.instant(in: server.uptimeS.map { -$0 }, from: now).map {
+                TimeText.uptime($0.duration(to: now))
+            }
+            rows.append([
+                server.pid.map(String.init) ?? "-", server.state ?? "-", server.workers.map(String.init) ?? "-",
+                uptime ?? "-", answer.link.path,
+                server.command.map { TerminalText.forDisplay($0) } ?? "(the demo)",
+            ])
+        }
+        for line in StatusTable.columns(rows) { print(line) }
+    }
+}

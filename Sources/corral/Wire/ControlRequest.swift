@@ -1,0 +1,126 @@
+import CorralEngine
+import CorralTUI
+
+/// The commands a control client sends, one JSON object per line: the same as the dashboard's
+/// keys (``SupervisorCommand``). `{"command":"signal","signal":"SIGTERM","index":2}` (no
+/// `index`: every process), `{"command":"restart","index":1}`, `{"command":"reload"}`,
+/// `{"command":"scale","workers":6}`, `{"command":"stop"}`, `{"command":"kill"}` (with
+/// `index`: that process only). `{"command":"unsubscribe"}` stops the events for this client
+/// (replies only: what a one-shot client wants), `{"command":"subscribe"}` starts them again
+/// with a fresh snapshot. An `id` is echoed in the reply.
+enum ControlRequest {
+    /// The names of the commands, for messages.
+    static let names = "signal, restart, reload, scale, stop, kill, subscribe, unsubscribe"
+
+    /// The line that asks for `command`.
+    static func encode(_ command: SupervisorCommand) -> String {
+        var object = JSONObject()
+        switch command {
+        case .signal(let signal, let target):
+            object["command"] = .string("signal")
+            object["signal"] = .string(signal.name)
+            if case .slot(let index) = target { object["index"] = .int(index) }
+        case .forceKill(let target):
+            object["command"] = .string("kill")
+            if case .slot(let index) = target { object["index"] = .int(index) }
+        case .stop:
+            object["command"] = .string("stop")
+        case .restart(let slot):
+            object["command"] = .string("restart")
+            object["index"] = .int(slot)
+        case .scale(let workers):
+            object["command"] = .string("scale")
+            object["workers"] = .int(workers)
+        case .reload:
+            object["command"] = .string("reload")
+        }
+        return object.encoded
+    }
+
+    /// The engine command a request asks for, checked against the server as `state` shows it;
+    /// or why it is refused.
+    static func command(_ request: WireMessage, state: DashboardState) -> Result<SupervisorCommand, Refusal> {
+        guard let name = request.command else {
+            return .failure(Refusal("a command needs a \"command\" field: \(names)"))
+        }
+        if state.ended != nil { return .failure(Refusal("the server has stopped")) }
+        switch name {
+        case "signal":
+            guard let signalName = request.signal else {
+                return .failure(Refusal("signal needs a \"signal\" field, e.g. \"SIGTERM\""))
+            }
+            guard let signal = Signal(parsing: signalName) else {
+                return .failure(Refusal("unknown signal '\(signalName)'; use names like TERM, INT, HUP, USR1"))
+            }
+            guard let index = request.index else { return .success(.signal(signal, to: .all)) }
+            if let refusal = checkLive(index, state: state) { return .failure(refusal) }
+            return .success(.signal(signal, to: .slot(index)))
+        case "kill":
+            guard let index = request.index else { return .success(.forceKill(.all)) }
+            if let refusal = checkLive(index, state: state) { return .failure(refusal) }
+            return .success(.forceKill(.slot(index)))
+        case "stop":
+            return .success(.stop)
+        case "restart":
+            guard let index = request.index else { return .failure(Refusal("restart needs an \"index\"")) }
+            guard state.rows.indices.contains(index) else { return .failure(noSuchProcess(index, state: state)) }
+            if let refusal = checkNotStopping(state) { return .failure(refusal) }
+            return .success(.restart(slot: index))
+        case "reload":
+            if let refusal = checkNotStopping(state) { return .failure(refusal) }
+            if state.reloading { return .failure(Refusal("a reload is already under way")) }
+            return .success(.reload)
+        case "scale":
+            guard let workers = request.workers else { return .failure(Refusal("scale needs \"workers\"")) }
+            guard (1...SupervisorConfiguration.maximumWorkers).contains(workers) else {
+                return .failure(
+                    Refusal("workers must be between 1 and \(SupervisorConfiguration.maximumWorkers) (got \(workers))"))
+            }
+            if let refusal = checkNotStopping(state) { return .failure(refusal) }
+            if state.reloading { return .failure(Refusal("a reload is under way: scale once it is done")) }
+            return .success(.scale(workers: workers))
+        default:
+            return .failure(Refusal("unknown command '\(name)': use \(names)"))
+        }
+    }
+
+    /// What a granted command does, for its reply (`SIGUSR1 to worker.1`).
+    static func describe(_ command: SupervisorCommand, state: DashboardState) -> String {
+        switch command {
+        case .signal(let signal, .all): return "\(signal) to every process"
+        case .signal(let signal, .slot(let index)): return "\(signal) to \(state.name(index))"
+        case .forceKill(.all): return "SIGKILL to every process group"
+        case .forceKill(.slot(let index)): return "SIGKILL to \(state.name(index))"
+        case .stop:
+            // The engine's default stop signal: SIGTERM if it is a stop signal, else the first.
+            let signal = state.stopSignals.contains(.terminate) ? .terminate : (state.stopSignals.first ?? .terminate)
+            return "stopping with \(signal)"
+        case .restart(let index): return "restarting \(state.name(index))"
+        case .reload: return "reloading every worker, new before old"
+        case .scale(let workers): return "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
+        }
+    }
+
+    /// Why a request was refused.
+    struct Refusal: Error, Equatable {
+        var reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    private static func noSuchProcess(_ index: Int, state: DashboardState) -> Refusal {
+        Refusal("no process \(index): the indices are 0 to \(state.rows.count - 1)")
+    }
+
+    private static func checkLive(_ index: Int, state: DashboardState) -> Refusal? {
+        guard state.rows.indices.contains(index) else { return noSuchProcess(index, state: state) }
+        let row = state.rows[index]
+        guard row.pid != nil, row.end == nil, row.state != .exited, row.state != .backoff else {
+            return Refusal("\(row.name) is not running (\(row.state))")
+        }
+        return nil
+    }
+
+    private static func checkNotStopping(_ state: DashboardState) -> Refusal? {
+        state.stopping == nil ? nil : Refusal("the server is stopping")
+    }
+}

@@ -1,0 +1,171 @@
+import CorralEngine
+import CorralTUI
+import Glibc
+
+/// The snapshot a control connection starts with: the server and every slot as they are now,
+/// and the latest output lines; then the events follow. Relative times (`*_s`) are seconds from
+/// the snapshot's `time`, so no clock is shared between the two processes.
+enum Snapshot {
+    /// The snapshot line (`"event":"snapshot"`) of `state`, with the latest `output`.
+    static func encode(
+        _ state: DashboardState, control: String?, output: [RecentOutput.Line], time: String,
+        now: ContinuousClock.Instant
+    ) -> String {
+        var object = body(state, control: control, now: now)
+        object["time"] = .string(time)
+        object["event"] = .string("snapshot")
+        object["output"] = .objects(
+            output.map { line in
+                var entry = JSONObject()
+                entry["index"] = .int(line.slot)
+                entry["stream"] = .string(line.stream.rawValue)
+                entry["line"] = .string(line.text)
+                return entry
+            })
+        return object.encoded
+    }
+
+    /// `{"server": {...}, "processes": [...]}`: what `corral ctl status --json` prints.
+    static func body(_ state: DashboardState, control: String?, now: ContinuousClock.Instant) -> JSONObject {
+        var body = JSONObject()
+        body["server"] = .object(server(state, control: control, now: now))
+        body["processes"] = .objects(state.rows.map { process($0, state: state, now: now) })
+        return body
+    }
+
+    private static func server(_ state: DashboardState, control: String?, now: ContinuousClock.Instant) -> JSONObject {
+        var server = JSONObject()
+        server["pid"] = .int(Int(state.supervisorPid))
+        server["state"] = .string(state.serverState.rawValue)
+        server["command"] = state.command.map { .string($0) } ?? .null
+        server["workers"] = .int(state.workerCount)
+        server["extras"] = .int(state.rows.filter { $0.kind == .extra }.count)
+        server["uptime_s"] = .seconds(state.startedAt.duration(to: now))
+        server["wait_timeout_s"] = state.waitTimeout.map { .seconds($0) } ?? .null
+        server["stop_signals"] = .strings(state.stopSignals.map(\.name))
+        server["control"] = control.map { .string($0) } ?? .null
+        server["reloading"] = .bool(state.reloading)
+        if let stopping = state.stopping {
+            var object = JSONObject()
+            object["signal"] = .string(stopping.signal.name)
+            EventEncoder(workers: state.workerCount, control: nil).encodeCause(stopping.cause, into: &object)
+            object["cause"] = .string(stopping.cause.description(naming: state.name))
+            object["deadline_s"] = stopping.deadline.map { .seconds(now.duration(to: $0)) } ?? .null
+            object["since_s"] = .seconds(stopping.at.duration(to: now))
+            server["stopping"] = .object(object)
+        } else {
+            server["stopping"] = .null
+        }
+        if let ended = state.ended {
+            var object = JSONObject()
+            object["cause"] = .string(ended.cause)
+            object["exit_status"] = .int(Int(ended.exitStatus))
+            server["ended"] = .object(object)
+        }
+        return server
+    }
+
+    private static func process(
+        _ row: DashboardState.Row, state: DashboardState, now: ContinuousClock.Instant
+    ) -> JSONObject {
+        var object = JSONObject()
+        object["index"] = .int(row.index)
+        object["generation"] = .int(row.generation)
+        object["pid"] = row.pid.map { .int(Int($0)) } ?? .null
+        object["kind"] = .string(row.kind.rawValue)
+        object["state"] = .string(row.state.rawValue)
+        object["since_s"] = .seconds((row.stateSince ?? state.startedAt).duration(to: now))
+        object["status"] = row.status.map { .string($0) } ?? .null
+        object["restarts"] = .int(row.restarts)
+        if let spawnedAt = row.spawnedAt { object["uptime_s"] = .seconds(spawnedAt.duration(to: row.endedAt ?? now)) }
+        if let endedAt = row.endedAt { object["ended_s"] = .seconds(endedAt.duration(to: now)) }
+        if let end = row.end {
+            var exit = JSONObject()
+            EventEncoder.encodeEnd(end, into: &exit)
+            object["last_exit"] = .object(exit)
+        } else {
+            object["last_exit"] = .null
+        }
+        if let failure = row.failure, row.end?.failure != failure {
+            EventEncoder.encodeFailure(failure, into: &object)
+        }
+        if let sent = row.lastSignal {
+            var signal = JSONObject()
+            signal["signal"] = .string(sent.signal.name)
+            signal["reason"] = .string(sent.reason.rawValue)
+            signal["ago_s"] = .seconds(sent.at.duration(to: now))
+            object["last_signal"] = .object(signal)
+        }
+        if row.state == .backoff, let restart = row.pendingRestart {
+            object["restart_in_s"] = .seconds(now.duration(to: restart.at))
+            object["attempt"] = .int(restart.attempt)
+            object["reason"] = .string(restart.reason)
+        }
+        if let deadline = state.stopping?.deadline, row.pid != nil, row.end == nil {
+            object["deadline_s"] = .seconds(now.duration(to: deadline))
+        }
+        return object
+    }
+
+    /// The dashboard state a snapshot describes, as of `now`; nil when it lacks the server.
+    static func state(_ snapshot: WireMessage, now: ContinuousClock.Instant) -> DashboardState? {
+        guard let server = snapshot.server, let pid = server.pid else { return nil }
+        let processes = snapshot.processes ?? []
+        let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }
+        var state = DashboardState(
+            supervisorPid: pid_t(pid), workers: 0, extras: 0,
+            waitTimeout: Duration(wireSeconds: server.waitTimeoutS),
+            stopSignals: (server.stopSignals ?? []).compactMap { Signal(parsing: $0) },
+            startedAt: ago(server.uptimeS) ?? now, command: server.command)
+        state.workerCount = server.workers ?? 0
+        state.serverState = server.state.flatMap(ServerState.init) ?? .starting
+        state.reloading = server.reloading == true
+        if let stopping = server.stopping, let signal = EventDecoder.signal(stopping.signal),
+            let cause = EventDecoder.cause(stopping)
+        {
+            state.stopping = DashboardState.Stopping(
+                signal: signal, cause: cause, deadline: EventDecoder.instant(in: stopping.deadlineS, from: now),
+                at: ago(stopping.sinceS) ?? now)
+        }
+        if let ended = server.ended {
+            state.ended = DashboardState.Ended(cause: ended.cause ?? "", exitStatus: Int32(ended.exitStatus ?? 0))
+        }
+        for process in processes.sorted(by: { ($0.index ?? 0) < ($1.index ?? 0) }) {
+            guard let index = process.index, index >= 0, index < 1 << 20 else { continue }
+            while state.rows.count <= index { state.rows.append(.init(index: state.rows.count, kind: .worker)) }
+            state.rows[index] = row(process, index: index, now: now)
+        }
+        for line in snapshot.output ?? [] {
+            guard let slot = line.index, let stream = line.stream.flatMap(OutputStream.init), let text = line.line
+            else { continue }
+            state.apply(.output(slot: slot, stream, line: text), now: now)
+        }
+        return state
+    }
+
+    private static func row(_ process: WireMessage, index: Int, now: ContinuousClock.Instant) -> DashboardState.Row {
+        let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }
+        var row = DashboardState.Row(index: index, kind: process.kind.flatMap(ChildKind.init) ?? .worker)
+        row.pid = process.pid.map { pid_t($0) }
+        row.state = process.state.flatMap(ProcessState.init) ?? .pending
+        row.stateSince = ago(process.sinceS)
+        row.status = process.status
+        row.generation = process.generation ?? 0
+        row.restarts = process.restarts ?? 0
+        row.endedAt = ago(process.endedS)
+        row.spawnedAt = process.uptimeS.flatMap { uptime in ago(uptime + (process.endedS ?? 0)) }
+        row.end = process.lastExit.flatMap(EventDecoder.end)
+        row.failure = EventDecoder.failure(process) ?? row.end?.failure
+        if let sent = process.lastSignal, let signal = EventDecoder.signal(sent.signal),
+            let reason = sent.reason.flatMap(SignalReason.init)
+        {
+            row.lastSignal = DashboardState.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
+        }
+        if let restartIn = process.restartInS {
+            row.pendingRestart = DashboardState.PendingRestart(
+                at: EventDecoder.instant(in: restartIn, from: now) ?? now, attempt: process.attempt ?? 1,
+                reason: process.reason ?? "")
+        }
+        return row
+    }
+}

@@ -1,0 +1,152 @@
+import CorralEngine
+import CorralTUI
+import Foundation
+import Testing
+
+@testable import corral
+
+@Suite("The control protocol: events, snapshots and commands both ways")
+struct WireTests {
+    let now = ContinuousClock.now
+
+    /// Every kind of event survives encoding and decoding (`stopped` has its own line).
+    @Test("events: encoded as --json writes them, decoded back to the same event")
+    func eventsRoundTrip() throws {
+        var encoder = EventEncoder(workers: 2, control: "/run/c.sock")
+        encoder.observe(.spawned(slot: 1, pid: 77, kind: .worker))
+        let killed = SlotEnd(
+            termination: .signaled(.kill, coreDumped: false), origin: .supervisor(.timeout),
+            failure: .killedAfterTimeout(.seconds(10)), lastLines: ["bye"])
+        var byOperator = SlotEnd(
+            termination: .signaled(.user1, coreDumped: false), origin: .supervisor(.command), failure: nil)
+        byOperator.isStoppedByOperator = true
+        let events: [EngineEvent] = [
+            .serverStateChanged(.starting),
+            .spawned(slot: 1, pid: 77, kind: .worker, generation: 2),
+            .stateChanged(slot: 1, .backoff, generation: 2),
+            .status(slot: 0, text: "listening on :8080 – ünïcode"),
+            .signalSent(slot: 1, pid: 77, .terminate, .reload, generation: 1),
+            .output(slot: 1, .stderr, line: "a \"quoted\"\tline \u{1B}[31m"),
+            .exited(slot: 1, pid: 77, killed, generation: 3),
+            .exited(slot: 0, pid: 70, byOperator),
+            .exited(
+                slot: 0, pid: 70,
+                SlotEnd(termination: .exited(code: 3), origin: nil, failure: .initFailed(.exited(code: 3)))),
+            .restartScheduled(slot: 1, generation: 4, attempt: 2, delay: .milliseconds(250), reason: "exit 3"),
+            .reload(.started(workers: 2)), .reload(.done(replaced: 2)),
+            .reload(.rolledBack(slot: 1, reason: "init failed", replaced: 0)),
+            .scaled(workers: 6),
+            .failed(slot: 1, .initTimedOut(.seconds(5))),
+            .failed(slot: 0, .spawnFailed("no such file")),
+            .failed(slot: 1, .gaveUp(restarts: 5, window: .seconds(60), last: nil)),
+            .stopping(.interrupt, cause: .failure(slot: 1), deadline: now + .seconds(10)),
+            .stopping(.terminate, cause: .signal(.terminate), deadline: nil),
+            .stopRepeated(.interrupt, deadline: nil),
+            .signalIgnored(Signal(rawValue: SIGTSTP)),
+        ]
+        for event in events {
+            let line = encoder.encode(event, time: "2026-12-02T12:00:00.000Z", now: now)
+            let message = try #require(WireMessage.decode(Array(line.utf8)), "\(line)")
+            #expect(EventDecoder.event(message, now: now) == event, "\(line)")
+        }
+        #expect(
+            encoder.encode(.serverStateChanged(.starting), time: "t", now: now).contains(#""control":"/run/c.sock""#))
+    }
+
+    @Test("a snapshot gives back the dashboard state it was made from")
+    func snapshotRoundTrip() throws {
+        var state = DashboardState(
+            supervisorPid: 4000, workers: 2, extras: 1, waitTimeout: .seconds(10),
+            stopSignals: [.interrupt, .terminate],
+            startedAt: now - .seconds(60), command: "python3 app.py")
+        state.apply(.spawned(slot: 0, pid: 4001, kind: .worker), now: now - .seconds(59))
+        state.apply(.stateChanged(slot: 0, .running), now: now - .seconds(58))
+        state.apply(.status(slot: 0, text: "serving"), now: now - .seconds(58))
+        state.apply(.spawned(slot: 1, pid: 4002, kind: .worker), now: now - .seconds(59))
+        state.apply(
+            .exited(
+                slot: 1, pid: 4002,
+                SlotEnd(termination: .exited(code: 3), origin: nil, failure: .exitedUnexpectedly(.exited(code: 3)))),
+            now: now - .seconds(30))
+        state.apply(.stateChanged(slot: 1, .backoff), now: now - .seconds(30))
+        state.apply(
+            .restartScheduled(slot: 1, generation: 1, attempt: 1, delay: .seconds(40), reason: "exit 3"),
+            now: now - .seconds(30))
+        state.apply(.spawned(slot: 2, pid: 4003, kind: .extra), now: now - .seconds(59))
+        state.apply(.signalSent(slot: 2, pid: 4003, .terminate, .command), now: now - .seconds(5))
+        state.apply(.stopping(.terminate, cause: .command(.terminate), deadline: now + .seconds(5)), now: now)
+        let line = Snapshot.encode(
+            state, control: "/c.sock", output: [RecentOutput.Line(slot: 0, stream: .stdout, text: "hello")],
+            time: "t", now: now)
+        let message = try #require(WireMessage.decode(Array(line.utf8)))
+        #expect(message.event == "snapshot")
+        let back = try #require(Snapshot.state(message, now: now))
+        #expect(back.supervisorPid == 4000)
+        #expect(back.command == "python3 app.py")
+        #expect(back.workerCount == 2)
+        #expect(back.stopSignals == [.interrupt, .terminate])
+        #expect(back.stopping?.cause == .command(.terminate))
+        #expect(back.recentLog.map(\.text) == ["hello"])
+        #expect(back.rows.count == 3)
+        for (original, decoded) in zip(state.rows, back.rows) {
+            #expect(decoded.index == original.index)
+            #expect(decoded.pid == original.pid)
+            #expect(decoded.kind == original.kind)
+            #expect(decoded.state == original.state)
+            #expect(decoded.status == original.status)
+            #expect(decoded.end == original.end)
+            #expect(decoded.lastSignal?.signal == original.lastSignal?.signal)
+            #expect(decoded.pendingRestart?.attempt == original.pendingRestart?.attempt)
+            // Times travel as milliseconds relative to the snapshot.
+            if let a = original.spawnedAt, let b = decoded.spawnedAt {
+                #expect(abs((a - b) / .milliseconds(1)) <= 2)
+            }
+        }
+        #expect(DashboardView.detail(back.rows[1], now: now) == DashboardView.detail(state.rows[1], now: now))
+    }
+
+    @Test("commands: each SupervisorCommand encodes to a request the server grants as the same command")
+    func commandsRoundTrip() throws {
+        var state = DashboardState(
+            supervisorPid: 1, workers: 2, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now)
+        state.apply(.spawned(slot: 0, pid: 10, kind: .worker), now: now)
+        state.apply(.stateChanged(slot: 0, .running), now: now)
+        state.apply(.spawned(slot: 1, pid: 11, kind: .worker), now: now)
+        state.apply(.stateChanged(slot: 1, .running), now: now)
+        let commands: [SupervisorCommand] = [
+            .signal(.hangup, to: .all), .signal(.user1, to: .slot(1)), .forceKill(.all), .forceKill(.slot(0)), .stop,
+            .restart(slot: 1), .reload, .scale(workers: 3),
+        ]
+        for command in commands {
+            let request = try #require(WireMessage.decode(Array(ControlRequest.encode(command).utf8)))
+            #expect(try ControlRequest.command(request, state: state).get() == command)
+        }
+    }
+
+    @Test("refusals say why: no such process, not running, a reload under way, a stopped server, garbage")
+    func refusals() throws {
+        var state = DashboardState(
+            supervisorPid: 1, workers: 1, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now)
+        state.apply(.spawned(slot: 0, pid: 10, kind: .worker), now: now)
+        func refusal(_ json: String) -> String? {
+            guard let request = WireMessage.decode(Array(json.utf8)) else { return "undecodable" }
+            if case .failure(let refusal) = ControlRequest.command(request, state: state) { return refusal.reason }
+            return nil
+        }
+        #expect(refusal(#"{"command":"signal","signal":"TERM","index":4}"#)?.contains("no process 4") == true)
+        #expect(refusal(#"{"command":"signal","signal":"BOGUS"}"#)?.contains("unknown signal") == true)
+        #expect(refusal(#"{"command":"scale","workers":0}"#)?.contains("between 1 and") == true)
+        #expect(refusal(#"{"command":"dance"}"#)?.contains("unknown command") == true)
+        #expect(refusal(#"{"index":1}"#)?.contains("needs a \"command\"") == true)
+        state.apply(.reload(.started(workers: 1)), now: now)
+        #expect(refusal(#"{"command":"scale","workers":2}"#)?.contains("reload is under way") == true)
+        #expect(refusal(#"{"command":"reload"}"#)?.contains("already under way") == true)
+        state.apply(
+            .exited(slot: 0, pid: 10, SlotEnd(termination: .exited(code: 0), origin: nil, failure: nil)), now: now)
+        #expect(refusal(#"{"command":"signal","signal":"TERM","index":0}"#)?.contains("not running") == true)
+        state.end(DashboardState.Ended(cause: "done", exitStatus: 0))
+        #expect(refusal(#"{"command":"stop"}"#)?.contains("has stopped") == true)
+        #expect(WireMessage.decode(Array("[1,2]".utf8)) == nil)
+        #expect(WireMessage.decode([0xFF, 0xFE]) == nil)
+    }
+}

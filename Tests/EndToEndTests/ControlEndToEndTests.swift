@@ -189,13 +189,23 @@ struct ControlEndToEndTests {
 
     @Test("the default directory: made 0700, refused with the wrong mode or owner; ls lists and cleans up")
     func defaultDirectory() throws {
+        // Run as nobody when the tests run as root, so that no other corral of the same user
+        // (in /tmp/corral-<uid>) can be found alongside: "the only one running" is then this one.
+        let isolated = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+        let owner: uid_t = isolated ? 65534 : getuid()
         let runtime = try SocketDirectory()
-        let env = ["/usr/bin/env", "XDG_RUNTIME_DIR=\(runtime.path)", corralExecutable]
+        chown(runtime.path, owner, owner)
+        let user = isolated ? ["/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"] : []
+        let env = user + ["/usr/bin/env", "XDG_RUNTIME_DIR=\(runtime.path)", corralExecutable]
+        func corral(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram(env[0], Array(env.dropFirst()) + arguments)
+        }
         // A socket nothing listens on, as a SIGKILLed corral leaves it.
+        let directory = runtime.path + "/corral"
         try FileManager.default.createDirectory(
-            atPath: runtime.path + "/corral", withIntermediateDirectories: false,
-            attributes: [.posixPermissions: 0o700])
-        let stale = runtime.path + "/corral/99999999.sock"
+            atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        chown(directory, owner, owner)
+        let stale = directory + "/99999999.sock"
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -206,6 +216,7 @@ struct ControlEndToEndTests {
             }
         }
         close(fd)
+        chown(stale, owner, owner)
         #expect(FileManager.default.fileExists(atPath: stale))
 
         let server = try RunningProgram(env[0], Array(env.dropFirst()) + ["--no-tui", "--", "sleep", "60"])
@@ -213,33 +224,41 @@ struct ControlEndToEndTests {
             kill(server.pid, SIGTERM)
             server.wait()
         }
-        let socket = runtime.path + "/corral/\(server.pid).sock"
+        let socket = directory + "/\(server.pid).sock"
         #expect(eventually(within: .seconds(10)) { FileManager.default.fileExists(atPath: socket) })
         #expect(server.stdout.split(separator: "\n").first?.contains(socket) == true)
-        let listed = try runProgram(env[0], Array(env.dropFirst()) + ["ls"])
+        let listed = try corral("ls")
         #expect(listed.status == 0)
-        #expect(listed.stdout.contains("\(server.pid)  running"))
+        #expect(listed.stdout.contains("\(server.pid)  running"), "\(listed.stdout)")
         #expect(listed.stdout.contains(socket))
         #expect(!listed.stdout.contains("99999999"))
         #expect(!FileManager.default.fileExists(atPath: stale), "ls removes a stale socket")
-        // With one corral running, ctl needs neither --socket nor --pid; --pid finds it too.
-        #expect(try runProgram(env[0], Array(env.dropFirst()) + ["ctl", "status"]).stdout.contains("\(server.pid)"))
-        #expect(
-            try runProgram(env[0], Array(env.dropFirst()) + ["ctl", "--pid", "\(server.pid)", "status"]).status == 0)
+        if isolated {
+            // With one corral running, ctl needs neither --socket nor --pid.
+            let only = try corral("ctl", "status")
+            #expect(only.stdout.contains("corral pid \(server.pid)"), "\(only.stderr)")
+        }
+        #expect(try corral("ctl", "--pid", "\(server.pid)", "status").status == 0)
         kill(server.pid, SIGTERM)
         #expect(server.wait() == 0)
         #expect(!FileManager.default.fileExists(atPath: socket))
-        #expect(try runProgram(env[0], Array(env.dropFirst()) + ["ctl", "status"]).status == 69)
+        #expect(try corral("ctl", "--pid", "\(server.pid)", "status").status == 69)
+        if isolated { #expect(try corral("ctl", "status").status == 69) }
 
-        chmod(runtime.path + "/corral", 0o755)
-        let open = try runProgram(env[0], Array(env.dropFirst()) + ["--no-tui", "--", "true"])
+        chmod(directory, 0o755)
+        let open = try corral("--no-tui", "--", "true")
         #expect(open.status == 64)
         #expect(open.stderr.contains("mode 755"))
-        chmod(runtime.path + "/corral", 0o700)
-        chown(runtime.path + "/corral", 65534, 65534)
-        let foreign = try runProgram(env[0], Array(env.dropFirst()) + ["--no-tui", "--", "true"])
-        #expect(foreign.status == 64)
-        #expect(foreign.stderr.contains("belongs to uid 65534"))
+        chmod(directory, 0o700)
+        let stranger: uid_t = isolated ? 0 : 65534
+        // Only root can hand the directory to another user.
+        if getuid() == 0 {
+            chown(directory, stranger, stranger)
+            let foreign = try corral("--no-tui", "--", "true")
+            #expect(foreign.status == 64)
+            #expect(foreign.stderr.contains("belongs to uid \(stranger)"), "\(foreign.stderr)")
+            chown(directory, owner, owner)
+        }
     }
 
     @Test("corral -- ls runs a command named ls")

@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "CorralBench",
             dependencies: [
-                "CorralEngine", "CorralTUI", "corral-bench-worker",
+                "CorralEngine", "CorralTUI", "corral-bench-worker", "corral",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(

@@ -7,7 +7,9 @@
 // output), scale (start and stop at 1,024 and 4,096 command workers beside the posix_spawn
 // floor; not in the default set: it needs a few minutes), restart and restart-command (from a
 // crash to the replacement's READY=1), reload (a rolling reload of 64 Swift workers under an
-// HTTP load: its time and the failed requests). Default: all but scale and reload.
+// HTTP load: its time and the failed requests), control (the control socket: event latency to
+// 1 and 8 attached clients, corral's CPU under a 100 MB/s output flood with 0 and 8 clients).
+// Default: all but scale, reload and control.
 import Foundation
 
 var scenarios = [
@@ -52,6 +54,7 @@ do {
         case "restart": try RestartBenchmark.run(command: false, restarts: max(runs, 25))
         case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
         case "reload": try ReloadBenchmark.run(workers: 64, runs: min(runs, 3))
+        case "control": try ControlBenchmark.run(runs: runs)
         default:
             note("unknown scenario \(scenario)")
             exit(64)

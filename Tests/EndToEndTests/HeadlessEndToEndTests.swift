@@ -118,8 +118,11 @@ struct HeadlessEndToEndTests {
         // even when its pid never reached corral's output.
         let marker = "1000.\(UInt32.random(in: 1...UInt32.max))"
         let worker = "trap '' TERM; sleep \(marker) & echo grandchild=$!; while :; do sleep 0.05; done"
+        // No control socket: a SIGKILLed corral would leave it behind in the user's directory
+        // (the next corral or `corral ls` removes such a stale socket; ControlEndToEndTests).
         let corral = try RunningProgram(
-            corralExecutable, ["--no-tui", "-w", "16", "--wait-timeout", "60", "--", "sh", "-c", worker])
+            corralExecutable,
+            ["--no-tui", "--no-control", "-w", "16", "--wait-timeout", "60", "--", "sh", "-c", worker])
         func lines() -> [String] { corral.stdout.split(separator: "\n").map(String.init) }
         switch phase {
         case "starting":

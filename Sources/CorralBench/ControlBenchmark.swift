@@ -1,0 +1,201 @@
+import Foundation
+
+/// `control`: corral's control socket, on the real `corral` binary. Latency: a worker writes the
+/// shared monotonic clock's time on a line every 5 ms; attached clients read the `output`
+/// events, and the delay from the worker's write to the client's read is measured (it includes
+/// corral reading the pipe: an upper bound of "engine event → client read"), with 1 and 8
+/// clients. CPU: two workers write 50 MB/s each of 71-byte lines for 6 s; corral's own CPU time
+/// (all its threads, not its children's) is read from /proc over the middle 4 s, with 0 and 8
+/// clients that read everything as fast as they can.
+enum ControlBenchmark {
+    /// One client connection reading in a thread of its own.
+    final class Client: @unchecked Sendable {
+        private let fd: CInt
+        private let lock = NSLock()
+        private var latencies: [Double] = []
+        private var bytes = 0
+        private var dropped = 0
+        private let done = DispatchSemaphore(value: 0)
+
+        init(path: String) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+                }
+            }
+            guard connected else { throw BenchmarkError(description: "cannot connect to \(path)") }
+            Thread.detachNewThread { [self] in read() }
+        }
+
+        /// Reads until the server closes the connection; stamps lines as they arrive.
+        private func read() {
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var pending: [UInt8] = []
+            let marker = Array(#""line":""#.utf8)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                let arrived = monotonicNanoseconds()
+                lock.lock()
+                bytes += count
+                lock.unlock()
+                pending += buffer[..<count]
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[..<newline]
+                    if let stamp = Self.stamp(in: line, after: marker) {
+                        lock.lock()
+                        latencies.append(Double(arrived - stamp) / 1e6)
+                        lock.unlock()
+                    } else if let lines = Self.dropCount(in: line) {
+                        lock.lock()
+                        dropped += lines
+                        lock.unlock()
+                    }
+                    pending.removeSubrange(...newline)
+                }
+            }
+            close(fd)
+            done.signal()
+        }
+
+        /// The digits after `"line":"`, if the line is an output event holding a time stamp.
+        private static func stamp(in line: ArraySlice<UInt8>, after marker: [UInt8]) -> Int64? {
+            guard line.count > marker.count,
+                let start = line.indices.first(where: { line[$0...].starts(with: marker) })
+            else { return nil }
+            var value: Int64 = 0
+            var index = start + marker.count
+            while index < line.endIndex, let digit = line[index].digit {
+                value = value * 10 + Int64(digit)
+                index += 1
+            }
+            return index > start + marker.count ? value : nil
+        }
+
+        private static func dropCount(in line: ArraySlice<UInt8>) -> Int? {
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.contains("\"event\":\"output_dropped\""), let range = text.range(of: "\"lines\":") else {
+                return nil
+            }
+            return Int(text[range.upperBound...].prefix { $0.isNumber })
+        }
+
+        /// Waits for the end of the connection; returns what was measured.
+        func finish() -> (latencies: [Double], bytes: Int, dropped: Int) {
+            done.wait()
+            lock.lock()
+            defer { lock.unlock() }
+            return (latencies, bytes, dropped)
+        }
+    }
+
+    static func run(runs: Int) throws {
+        let stamp = try Fixtures.binary("stamp")
+        let flood = try Fixtures.binary("flood")
+        for clients in [1, 8] { try latency(stamp: stamp, clients: clients, runs: runs) }
+        for clients in [0, 8] { try cpu(flood: flood, clients: clients, runs: runs) }
+    }
+
+    /// Starts corral headless with its control socket in a fresh directory.
+    private static func startCorral(_ arguments: [String]) throws -> (Process, String, String) {
+        let directory = NSTemporaryDirectory() + "corral-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let socket = directory + "/c.sock"
+        let corral = Process()
+        corral.executableURL = URL(fileURLWithPath: sibling("corral"))
+        corral.arguments = ["--no-tui", "--control", socket] + arguments
+        corral.standardOutput = FileHandle.nullDevice
+        corral.standardError = FileHandle.nullDevice
+        try corral.run()
+        let deadline = Date() + 10
+        while !FileManager.default.fileExists(atPath: socket) {
+            guard Date() < deadline else { throw BenchmarkError(description: "corral made no control socket") }
+            usleep(5_000)
+        }
+        return (corral, socket, directory)
+    }
+
+    private static func latency(stamp: String, clients: Int, runs: Int) throws {
+        var all: [Double] = []
+        for _ in 0..<runs {
+            let (corral, socket, directory) = try startCorral(["--", stamp, "200", "5", "1000"])
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let connected = try (0..<clients).map { _ in try Client(path: socket) }
+            let results = connected.map { $0.finish() }
+            corral.waitUntilExit()
+            all += results.flatMap(\.latencies)
+        }
+        let sorted = all.sorted()
+        func percentile(_ p: Double) -> Double {
+            sorted.isEmpty ? .nan : round3(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))])
+        }
+        emit([
+            "scenario": "control-latency", "clients": clients, "runs": runs, "samples": sorted.count,
+            "latency_ms": ["p50": percentile(0.5), "p99": percentile(0.99), "max": round3(sorted.last ?? .nan)],
+            "method":
+                "a command worker writes CLOCK_MONOTONIC on a line every 5 ms (200 lines); each attached client reads the output event and subtracts: worker write -> client read, through corral's pipe read, JSON encoding and the socket",
+        ])
+    }
+
+    private static func cpu(flood: String, clients: Int, runs: Int) throws {
+        var cpu = Samples()
+        var received = Samples()
+        var droppedTotal = 0
+        for _ in 0..<runs {
+            let (corral, socket, directory) = try startCorral([
+                "--workers", "2", "--keep-running", "--", flood, "50000000", "6",
+            ])
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let connected = try (0..<clients).map { _ in try Client(path: socket) }
+            usleep(1_500_000)
+            let before = cpuSeconds(of: corral.processIdentifier)
+            usleep(4_000_000)
+            let after = cpuSeconds(of: corral.processIdentifier)
+            cpu.add((after - before) / 4 * 100)
+            let results = connected.map { $0.finish() }
+            corral.waitUntilExit()
+            if clients > 0 {
+                received.add(Double(results.map(\.bytes).reduce(0, +)) / Double(clients) / 1_000_000)
+                droppedTotal += results.map(\.dropped).reduce(0, +)
+            }
+        }
+        var object: [String: Any] = [
+            "scenario": "control-flood-cpu", "clients": clients, "runs": runs, "flood_mb_per_s": 100,
+            "corral_cpu_percent": cpu.summary,
+            "method":
+                "2 command workers write 50 MB/s each of 71-byte lines for 6 s, corral --no-tui to /dev/null; corral's CPU time (all threads, not its children) over seconds 1.5-5.5, 100 % = one core; clients read everything as fast as they can",
+        ]
+        if clients > 0 {
+            object["mb_received_per_client"] = received.summary
+            object["output_lines_dropped_for_clients"] = droppedTotal
+        }
+        emit(object)
+    }
+
+    /// utime + stime of `pid` (its threads, not its children), in seconds.
+    private static func cpuSeconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return .nan }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (what the stamp fixture writes).
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+extension UInt8 {
+    /// The value of an ASCII digit.
+    fileprivate var digit: Int? { (48...57).contains(self) ? Int(self) - 48 : nil }
+}

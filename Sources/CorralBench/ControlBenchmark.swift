@@ -44,8 +44,9 @@ enum ControlBenchmark {
                 bytes += count
                 lock.unlock()
                 pending += buffer[..<count]
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = pending[..<newline]
+                var start = 0
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[start..<newline]
                     if let stamp = Self.stamp(in: line, after: marker) {
                         lock.lock()
                         latencies.append(Double(arrived - stamp) / 1e6)
@@ -55,8 +56,9 @@ enum ControlBenchmark {
                         dropped += lines
                         lock.unlock()
                     }
-                    pending.removeSubrange(...newline)
+                    start = newline + 1
                 }
+                pending.removeFirst(start)
             }
             close(fd)
             done.signal()
@@ -69,14 +71,18 @@ enum ControlBenchmark {
             else { return nil }
             var value: Int64 = 0
             var index = start + marker.count
-            while index < line.endIndex, let digit = line[index].digit {
+            // At most 18 digits: a time stamp, never a longer run of digits (the flood's lines).
+            while index < line.endIndex, index < start + marker.count + 18, let digit = line[index].digit {
                 value = value * 10 + Int64(digit)
                 index += 1
             }
+            guard index < line.endIndex, line[index] == UInt8(ascii: "\"") else { return nil }
             return index > start + marker.count ? value : nil
         }
 
         private static func dropCount(in line: ArraySlice<UInt8>) -> Int? {
+            // Output events are the bulk: told apart by their length before any decoding.
+            guard line.count < 80 else { return nil }
             let text = String(decoding: line, as: UTF8.self)
             guard text.contains("\"event\":\"output_dropped\""), let range = text.range(of: "\"lines\":") else {
                 return nil
@@ -97,7 +103,7 @@ enum ControlBenchmark {
         let stamp = try Fixtures.binary("stamp")
         let flood = try Fixtures.binary("flood")
         for clients in [1, 8] { try latency(stamp: stamp, clients: clients, runs: runs) }
-        for clients in [0, 8] { try cpu(flood: flood, clients: clients, runs: runs) }
+        try cpu(flood: flood, clients: 8, runs: runs)
     }
 
     /// Starts corral headless with its control socket in a fresh directory.
@@ -142,39 +148,78 @@ enum ControlBenchmark {
         ])
     }
 
+    /// One flood run: corral's CPU time, the MB relayed, and what the clients got.
+    private struct FloodRun {
+        var cpuPercent: Double
+        var relayedPerSecond: Double
+        var cpuPerMegabyte: Double
+        var receivedPerClient: Double
+        var dropped: Int
+    }
+
+    /// Runs with 0 and with `clients` clients alternately (so that a slower phase of a noisy
+    /// machine weighs on both alike), and reports each with the ratio of CPU per MB per pair.
     private static func cpu(flood: String, clients: Int, runs: Int) throws {
-        var cpu = Samples()
-        var received = Samples()
-        var droppedTotal = 0
+        var alone: [FloodRun] = []
+        var attached: [FloodRun] = []
         for _ in 0..<runs {
-            let (corral, socket, directory) = try startCorral([
-                "--workers", "2", "--keep-running", "--", flood, "50000000", "6",
-            ])
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let connected = try (0..<clients).map { _ in try Client(path: socket) }
-            usleep(1_500_000)
-            let before = cpuSeconds(of: corral.processIdentifier)
-            usleep(4_000_000)
-            let after = cpuSeconds(of: corral.processIdentifier)
-            cpu.add((after - before) / 4 * 100)
-            let results = connected.map { $0.finish() }
-            corral.waitUntilExit()
-            if clients > 0 {
-                received.add(Double(results.map(\.bytes).reduce(0, +)) / Double(clients) / 1_000_000)
-                droppedTotal += results.map(\.dropped).reduce(0, +)
+            alone.append(try floodRun(flood: flood, clients: 0))
+            attached.append(try floodRun(flood: flood, clients: clients))
+        }
+        let method =
+            "2 command workers write 50 MB/s each of 71-byte lines for 6 s (fewer when corral does not keep up: they count what they wrote), corral --no-tui to /dev/null; corral's CPU time for the whole run (all threads, not its children; 100 % = one core over the run's wall time), MB of child output relayed per second of flood, CPU ms per MB; clients read everything as fast as they can; runs without and with clients alternate"
+        for (count, results) in [(0, alone), (clients, attached)] {
+            func summary(_ value: (FloodRun) -> Double) -> [String: Any] {
+                var samples = Samples()
+                for result in results { samples.add(value(result)) }
+                return samples.summary
             }
+            var object: [String: Any] = [
+                "scenario": "control-flood-cpu", "clients": count, "runs": runs, "flood_mb_per_s": 100,
+                "corral_cpu_percent": summary(\.cpuPercent), "relayed_mb_per_s": summary(\.relayedPerSecond),
+                "corral_cpu_ms_per_mb": summary(\.cpuPerMegabyte), "method": method,
+            ]
+            if count > 0 {
+                var ratios = Samples()
+                for (without, with) in zip(alone, attached) { ratios.add(with.cpuPerMegabyte / without.cpuPerMegabyte) }
+                object["cpu_per_mb_ratio_to_no_clients"] = ratios.summary
+                object["mb_received_per_client"] = summary(\.receivedPerClient)
+                object["output_lines_dropped_for_clients"] = results.map(\.dropped).reduce(0, +)
+            }
+            emit(object)
         }
-        var object: [String: Any] = [
-            "scenario": "control-flood-cpu", "clients": clients, "runs": runs, "flood_mb_per_s": 100,
-            "corral_cpu_percent": cpu.summary,
-            "method":
-                "2 command workers write 50 MB/s each of 71-byte lines for 6 s, corral --no-tui to /dev/null; corral's CPU time (all threads, not its children) over seconds 1.5-5.5, 100 % = one core; clients read everything as fast as they can",
-        ]
-        if clients > 0 {
-            object["mb_received_per_client"] = received.summary
-            object["output_lines_dropped_for_clients"] = droppedTotal
+    }
+
+    private static func floodRun(flood: String, clients: Int) throws -> FloodRun {
+        let reports = NSTemporaryDirectory() + "corral-bench-flood-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let clock = ContinuousClock()
+        let began = clock.now
+        let (corral, socket, directory) = try startCorral(
+            ["--workers", "2", "--keep-running", "--", flood, "50000000", "6", reports])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let connected = try (0..<clients).map { _ in try Client(path: socket) }
+        // The last reading before corral exits: its CPU time for the whole run (within 20 ms).
+        var used = 0.0
+        while corral.isRunning {
+            let reading = cpuSeconds(of: corral.processIdentifier)
+            if reading.isFinite { used = reading }
+            usleep(20_000)
         }
-        emit(object)
+        let seconds = milliseconds(began, clock.now) / 1000
+        let written = try FileManager.default.contentsOfDirectory(atPath: reports).compactMap { name in
+            Double(
+                (try? String(contentsOfFile: reports + "/" + name, encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines) ?? "")
+        }.reduce(0, +)
+        let megabytes = written / 1_000_000
+        let results = connected.map { $0.finish() }
+        return FloodRun(
+            cpuPercent: used / seconds * 100, relayedPerSecond: megabytes / 6, cpuPerMegabyte: used * 1000 / megabytes,
+            receivedPerClient: clients > 0
+                ? Double(results.map(\.bytes).reduce(0, +)) / Double(clients) / 1_000_000 : 0,
+            dropped: results.map(\.dropped).reduce(0, +))
     }
 
     /// utime + stime of `pid` (its threads, not its children), in seconds.

@@ -4,9 +4,9 @@ import SystemPackage
 
 /// One client of the control socket, as the server sees it: what it sent that is not a whole
 /// line yet, and what waits to be written to it. Both are bounded; the server never waits for a
-/// client. Past ``outputQueued`` bytes waiting, the children's output lines are dropped for
-/// this client (and counted in an `output_dropped` line once it catches up), as `--json` does
-/// for a slow reader; every other event is kept. A client whose queue would pass
+/// client. The children's output lines are dropped for this client past ``outputQueued`` bytes
+/// waiting, or past the server's ``OutputBudget`` (and counted in `output_dropped` lines), as
+/// `--json` does for a slow reader; every other event is kept. A client whose queue would pass
 /// ``maximumQueued``, or that takes nothing for ``stallLimit``, is disconnected.
 final class ControlPeer {
     /// Bytes waiting for a client before it counts as fallen behind.
@@ -19,12 +19,17 @@ final class ControlPeer {
     static let maximumLine = 64 << 10
     /// How long a client may leave a command half-written.
     static let partialLineLimit = Duration.seconds(10)
+    /// How long output lines alone may wait to be sent with the next ones: under a flood a
+    /// client is written to (and woken) at most this often; any other line is sent at once.
+    static let outputDelay = Duration.milliseconds(2)
+    /// Output lines waiting past which they are sent at once.
+    static let outputBatch = 64 << 10
 
     let descriptor: FileDescriptor
     /// Whether it gets the events (`subscribe`, the default; `unsubscribe` for replies only).
-    var subscribed = true
-    /// Output lines dropped for it since it last caught up.
-    private(set) var droppedOutput = 0
+    private(set) var subscribed = true
+    /// The output lines it missed.
+    private var missed: MissedOutput
     /// When it last took bytes (or had none waiting).
     private(set) var lastProgress: ContinuousClock.Instant
 
@@ -36,11 +41,26 @@ final class ControlPeer {
     private(set) var partialSince: ContinuousClock.Instant?
     private var queued: [UInt8] = []
     private var written = 0
+    /// Something other than output lines waits: it is sent at once.
+    private var urgent = false
+    /// When bytes were last sent.
+    private var lastFlush: ContinuousClock.Instant
+    /// The last write did not take everything: the connection is full until it is writable.
+    private(set) var isBlocked = false
     private var received: [UInt8] = []
 
-    init(descriptor: FileDescriptor, now: ContinuousClock.Instant) {
+    /// A client accepted when the server had relayed `outputCount` output lines.
+    init(descriptor: FileDescriptor, now: ContinuousClock.Instant, outputCount: Int) {
         self.descriptor = descriptor
         self.lastProgress = now
+        self.lastFlush = now
+        self.missed = MissedOutput(outputCount: outputCount, now: now)
+    }
+
+    /// Turns the events on or off; `outputCount`: the server's count of output lines.
+    func subscribe(_ on: Bool, outputCount: Int) {
+        if on && !subscribed { missed.restart(outputCount: outputCount) }
+        subscribed = on
     }
 
     /// Bytes waiting to be written.
@@ -49,21 +69,26 @@ final class ControlPeer {
     /// Whether an output line would be queued rather than dropped.
     var takesOutput: Bool { subscribed && closing == nil && queuedCount < Self.outputQueued }
 
-    /// Counts an output line dropped for this client.
-    func dropOutput() {
-        droppedOutput += 1
+    /// Queues output line number `index` (of the server's count), or drops it when too much
+    /// waits already.
+    func enqueueOutput(_ line: String, index: Int, now: ContinuousClock.Instant) {
+        guard takesOutput else { return }
+        tellDroppedOutput(outputCount: index - 1, now: now)
+        missed.sent(index)
+        enqueue(line, urgent: false)
     }
 
-    /// Queues one output line, or drops it when too much waits already.
-    func enqueueOutput(_ line: String) {
-        if takesOutput { enqueue(line) } else { dropOutput() }
+    /// When output lines waiting for this client are to be sent (nil: nothing waits, or it is
+    /// sent at once, or the connection is full).
+    var flushDeadline: ContinuousClock.Instant? {
+        queuedCount > 0 && !urgent && !isBlocked ? lastFlush + Self.outputDelay : nil
     }
 
-    /// Queues one line (a newline is added); past the bound, the client is to be closed. Output
-    /// dropped before is told first, once there is room.
-    func enqueue(_ line: String) {
+    /// Queues one line (a newline is added); past the bound, the client is to be closed. Any
+    /// line but an output line (`urgent`) is sent at the next flush.
+    func enqueue(_ line: String, urgent: Bool = true) {
         guard closing == nil else { return }
-        tellDroppedOutput()
+        if urgent { self.urgent = true }
         if queuedCount + line.utf8.count + 1 > Self.maximumQueued {
             close(because: "fell behind: more than \(Self.maximumQueued >> 20) MiB waited for it")
             return
@@ -74,30 +99,36 @@ final class ControlPeer {
 
     /// Writes what the connection takes now; a client that took nothing for ``stallLimit`` is
     /// to be closed.
-    func flush(now: ContinuousClock.Instant) {
+    func flush(now: ContinuousClock.Instant, outputCount: Int) {
         let before = queuedCount
-        flush()
+        if urgent || isBlocked || queuedCount >= Self.outputBatch || lastFlush.duration(to: now) >= Self.outputDelay {
+            flush()
+            lastFlush = now
+        }
         if queuedCount < before || queuedCount == 0 {
             lastProgress = now
         } else if now - lastProgress > Self.stallLimit {
             close(because: "took nothing for \(Self.stallLimit)")
         }
-        tellDroppedOutput()
+        if subscribed { tellDroppedOutput(outputCount: outputCount, now: now) }
     }
 
-    /// Queues the `output_dropped` line for the output dropped so far, once there is room.
-    private func tellDroppedOutput() {
-        guard droppedOutput > 0, closing == nil, queuedCount < Self.outputQueued else { return }
+    /// Queues an `output_dropped` line for the output dropped up to the server's `outputCount`,
+    /// once there is room (at most every ``MissedOutput/noticeInterval``; `force`: now).
+    func tellDroppedOutput(outputCount: Int, now: ContinuousClock.Instant, force: Bool = false) {
+        guard closing == nil, queuedCount < Self.outputQueued,
+            let lines = missed.notice(outputCount: outputCount, now: now, force: force)
+        else { return }
         var notice = JSONObject()
         notice["time"] = .string(WallClock.iso8601())
         notice["event"] = .string("output_dropped")
-        notice["lines"] = .int(droppedOutput)
-        droppedOutput = 0
+        notice["lines"] = .int(lines)
         enqueue(notice.encoded)
     }
 
     /// Writes what the connection takes now.
     func flush() {
+        urgent = false
         guard closing == nil || queuedCount > 0 else { return }
         while queuedCount > 0 {
             let count: Int
@@ -114,6 +145,7 @@ final class ControlPeer {
             if count == 0 { break }
             written += count
         }
+        isBlocked = queuedCount > 0
         if written == queued.count {
             queued.removeAll(keepingCapacity: queued.capacity <= 64 << 10)
             written = 0

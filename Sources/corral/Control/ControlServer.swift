@@ -22,6 +22,13 @@ final class ControlServer: Frontend {
     private var recent = RecentOutput(capacity: snapshotOutputLines)
     private let clock = ContinuousClock()
     private let uid = geteuid()
+    /// Output lines relayed so far (clients count what they missed against it).
+    private var outputCount = 0
+    /// How much output the clients are sent.
+    private var budget: OutputBudget
+    /// Whether some client takes output lines, decided at the first line of a driver iteration
+    /// and kept until the next wake (or until none takes more): nil when not decided yet.
+    private var outputOpen: Bool?
 
     /// Binds the socket: at `path`, or at the default path (``ControlDirectory``). A socket
     /// left at the path by a corral that was killed is replaced; a live one is not, and
@@ -50,6 +57,7 @@ final class ControlServer: Frontend {
         FileSystem.setPermissions(self.path, 0o600)
         self.model = model
         self.encoder = EventEncoder(workers: model.workerCount, control: self.path)
+        self.budget = OutputBudget(now: clock.now)
     }
 
     /// Removes a stale socket at `path` (nothing answers it); refuses a live one or a non-socket.
@@ -86,36 +94,50 @@ final class ControlServer: Frontend {
 
     var descriptors: [FileDescriptor] { (listener.map { [$0] } ?? []) + peers.map(\.descriptor) }
 
-    var writeDescriptors: [FileDescriptor] { peers.filter { $0.queuedCount > 0 }.map(\.descriptor) }
+    var writeDescriptors: [FileDescriptor] { peers.filter(\.isBlocked).map(\.descriptor) }
 
     var nextDeadline: ContinuousClock.Instant? {
-        (peers.compactMap(\.partialSince).map { $0 + ControlPeer.partialLineLimit }
-            + peers.compactMap(\.stallDeadline)).min()
+        guard !peers.isEmpty else { return nil }
+        return
+            (peers.compactMap(\.partialSince).map { $0 + ControlPeer.partialLineLimit }
+            + peers.compactMap(\.stallDeadline) + peers.compactMap(\.flushDeadline)).min()
     }
 
     func handle(_ event: EngineEvent) {
-        encoder.observe(event)
-        let now = clock.now
         if case .output(let slot, let stream, let line) = event {
             recent.append(RecentOutput.Line(slot: slot, stream: stream, text: line))
-            // Encoded only for a client with room for it: a flood costs nothing more when every
-            // client is behind.
-            guard peers.contains(where: \.takesOutput) else {
-                for peer in peers where peer.subscribed { peer.dropOutput() }
+            outputCount += 1
+            // Encoded only within the budget and for a client with room: over it, a flood costs
+            // no more with clients attached than without.
+            guard !peers.isEmpty, outputOpen != false else { return }
+            let now = clock.now
+            guard outputOpen == true || (budget.allows(now: now) && peers.contains(where: \.takesOutput)) else {
+                outputOpen = false
                 return
             }
             let encoded = encoder.encode(event, time: WallClock.iso8601(), now: now)
-            for peer in peers where peer.subscribed { peer.enqueueOutput(encoded) }
+            budget.spend(encoded.utf8.count + 1)
+            for peer in peers { peer.enqueueOutput(encoded, index: outputCount, now: now) }
+            outputOpen = budget.allows(now: now) && peers.contains(where: \.takesOutput)
             return
         }
+        encoder.observe(event)
+        let now = clock.now
         model.apply(event, now: now)
         guard peers.contains(where: \.subscribed) else { return }
+        // What a client missed is told before the end.
+        if case .stopped = event {
+            for peer in peers where peer.subscribed {
+                peer.tellDroppedOutput(outputCount: outputCount, now: now, force: true)
+            }
+        }
         let line = encoder.encode(event, time: WallClock.iso8601(), now: now)
         for peer in peers where peer.subscribed { peer.enqueue(line) }
     }
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
+        outputOpen = nil
         if let listener, readable.contains(listener) { acceptAll(listener, now: now) }
         for peer in peers where readable.contains(peer.descriptor) {
             // Whole lines are answered even from a client that then closed its end.
@@ -129,7 +151,7 @@ final class ControlServer: Frontend {
             if let since = peer.partialSince, now >= since + ControlPeer.partialLineLimit {
                 peer.close(because: "left a command half-written")
             }
-            peer.flush(now: now)
+            peer.flush(now: now, outputCount: outputCount)
         }
         closeFinished()
         return commands
@@ -152,7 +174,7 @@ final class ControlServer: Frontend {
                     Snapshot.encode(
                         model, control: path, output: recent.lines, time: WallClock.iso8601(), now: clock.now))
             }
-            peer.subscribed = subscribe
+            peer.subscribe(subscribe, outputCount: outputCount)
             peer.enqueue(
                 reply(
                     id: request.id, command: request.command, error: nil,
@@ -194,7 +216,7 @@ final class ControlServer: Frontend {
                 return
             }
             guard let connection else { return }
-            let peer = ControlPeer(descriptor: connection, now: now)
+            let peer = ControlPeer(descriptor: connection, now: now, outputCount: outputCount)
             if let reason = refusal(of: connection) {
                 var object = JSONObject()
                 object["time"] = .string(WallClock.iso8601())

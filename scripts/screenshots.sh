@@ -22,10 +22,13 @@ work=$(mktemp -d)
 port=${CORRAL_SCREENSHOT_PORT:-18480}
 session="corral-shots-$$"
 holder=""
+headless=""
 cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
     tmux kill-session -t "$session-small" 2>/dev/null || true
+    tmux kill-session -t "$session-attach" 2>/dev/null || true
     [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
+    [ -n "$headless" ] && kill "$headless" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -87,3 +90,17 @@ tmux new-session -d -s "$session-small" -x 40 -y 10 "env -u NO_COLOR $corral --p
 sleep 2
 capture "$session-small" too-small 40 10
 tmux send-keys -t "$session-small" q
+
+# corral attach: the dashboard of a headless corral, from another terminal (q detaches).
+"$corral" --no-tui --control "$work/control.sock" -w 3 --extra 'while :; do echo "tick $(date +%T)"; sleep 1; done' \
+    -- sh -c 'echo "worker $CORRAL_PROCESS_INDEX serving"; exec sleep 1000' > "$work/headless.log" 2>&1 &
+headless=$!
+for _ in $(seq 1 100); do [ -S "$work/control.sock" ] && break; sleep 0.1; done
+tmux new-session -d -s "$session-attach" -x 120 -y 40 "env -u NO_COLOR $corral attach --socket $work/control.sock; sleep 30"
+wait_for "$session-attach" "4/4 running"
+sleep 2.2
+capture "$session-attach" attached 120 40
+tmux send-keys -t "$session-attach" q
+kill -TERM "$headless"
+wait "$headless" || true
+headless=""

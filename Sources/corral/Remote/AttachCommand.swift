@@ -47,6 +47,7 @@ struct AttachSession {
             throw ControlExit(CorralLocator.unavailableStatus, "the corral sent a snapshot without its server")
         }
         state.attached = true
+        state.program = "corral (attached)"
         state.colors = colors
         // Ctrl-C, a closed terminal or a kill: leave the viewer cleanly; the server is not touched.
         let leave: SignalPipe
@@ -123,6 +124,7 @@ struct AttachSession {
                     link = again.link
                     frontend.update { state in
                         fresh.attached = true
+                        fresh.program = state.program
                         fresh.colors = state.colors
                         fresh.selected = min(state.selected, max(0, fresh.rows.count - 1))
                         fresh.message = "reconnected: this viewer had fallen behind"

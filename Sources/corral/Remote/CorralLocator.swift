@@ -22,14 +22,14 @@ enum CorralLocator {
     static let answerTimeout = Duration.seconds(5)
 
     /// Connects to the corral `socket` or `pid` names, or to the only one running.
-    static func connect(socket: String?, pid: Int32?) throws(LocatorFailure) -> Answer {
+    static func connect(socket: String?, pid: Int32?) throws(ControlExit) -> Answer {
         if let socket { return try answer(at: socket) }
         if let pid {
             for directory in ControlDirectory.all {
                 let path = "\(directory)/\(pid).sock"
                 if (try? FileSystem.status(path)) ?? nil != nil { return try answer(at: path) }
             }
-            throw LocatorFailure(
+            throw ControlExit(
                 unavailableStatus,
                 "no corral with pid \(pid) answers: no \(pid).sock in \(ControlDirectory.all.joined(separator: " or "))"
             )
@@ -37,11 +37,11 @@ enum CorralLocator {
         var found = running()
         guard found.count <= 1 else {
             let pids = found.compactMap { $0.snapshot.server?.pid }.map(String.init).joined(separator: ", ")
-            throw LocatorFailure(
+            throw ControlExit(
                 CorralLocator.usageStatus, "\(found.count) corrals are running (pids \(pids)): choose one with --pid")
         }
         guard let only = found.popLast() else {
-            throw LocatorFailure(
+            throw ControlExit(
                 unavailableStatus,
                 "no corral of yours is running (no control socket answers in "
                     + "\(ControlDirectory.all.joined(separator: " or ")))")
@@ -71,48 +71,37 @@ enum CorralLocator {
     }
 
     /// Connects to `path` and reads the snapshot. A stale socket in a corral directory is removed.
-    static func answer(at path: String) throws(LocatorFailure) -> Answer {
+    static func answer(at path: String) throws(ControlExit) -> Answer {
         let link: ControlLink
         do {
             link = try ControlLink(path: path)
         } catch {
             if case .stale = error, isInControlDirectory(path) { FileSystem.remove(path) }
-            throw LocatorFailure(unavailableStatus, "\(error)")
+            throw ControlExit(unavailableStatus, "\(error)")
         }
         let line: ArraySlice<UInt8>?
         do {
             line = try link.nextLine(timeout: answerTimeout)
         } catch {
-            throw LocatorFailure(unavailableStatus, "\(error)")
+            throw ControlExit(unavailableStatus, "\(error)")
         }
         guard let line else {
-            throw LocatorFailure(
+            throw ControlExit(
                 unavailableStatus,
                 link.timedOut ? "the corral at \(path) did not answer within 5 s" : "the corral at \(path) hung up")
         }
         guard let message = WireMessage.decode(line) else {
-            throw LocatorFailure(unavailableStatus, "\(path) does not speak corral's protocol")
+            throw ControlExit(unavailableStatus, "\(path) does not speak corral's protocol")
         }
         switch message.event {
         case "snapshot": return Answer(link: link, snapshot: message)
-        case "refused": throw LocatorFailure(refusedStatus, "refused: \(message.reason ?? "no reason given")")
-        default: throw LocatorFailure(unavailableStatus, "\(path) sent no snapshot first")
+        case "refused": throw ControlExit(refusedStatus, "refused: \(message.reason ?? "no reason given")")
+        default: throw ControlExit(unavailableStatus, "\(path) sent no snapshot first")
         }
     }
 
     private static func isInControlDirectory(_ path: String) -> Bool {
         ControlDirectory.all.contains { path.hasPrefix($0 + "/") && isSocketName(String(path.dropFirst($0.count + 1))) }
-    }
-}
-
-/// A client command cannot go on: the status corral exits with and what to say.
-struct LocatorFailure: Error, CustomStringConvertible {
-    var status: Int32
-    var description: String
-
-    init(_ status: Int32, _ description: String) {
-        self.status = status
-        self.description = description
     }
 }
 

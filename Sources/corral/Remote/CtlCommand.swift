@@ -169,11 +169,7 @@ struct ControlTarget: ParsableArguments {
 
     /// Connects to the corral these options name.
     func connect() throws -> CorralLocator.Answer {
-        do {
-            return try CorralLocator.connect(socket: socket, pid: pid)
-        } catch {
-            throw ControlExit(error.status, error.description)
-        }
+        try CorralLocator.connect(socket: socket, pid: pid)
     }
 
     /// Whether a line is a reply, told without decoding it (`"event":"reply"` comes right
@@ -211,7 +207,8 @@ struct ControlTarget: ParsableArguments {
     }
 }
 
-/// Ends a client command: prints `corral: <message>` to standard error and exits with `status`.
+/// Ends a client command: prints `corral: <message>` to standard error and exits with
+/// `status` (``CorralLocator/unavailableStatus``, ``CorralLocator/refusedStatus``, …).
 struct ControlExit: Error, CustomStringConvertible {
     var status: Int32
     var description: String

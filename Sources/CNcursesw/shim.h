@@ -21,6 +21,24 @@ static inline int corral_curses_key_resize(void) { return KEY_RESIZE; }
 static inline int corral_curses_key_up(void) { return KEY_UP; }
 static inline int corral_curses_key_down(void) { return KEY_DOWN; }
 static inline int corral_curses_key_enter(void) { return KEY_ENTER; }
+static inline int corral_curses_key_page_up(void) { return KEY_PPAGE; }
+static inline int corral_curses_key_page_down(void) { return KEY_NPAGE; }
+static inline int corral_curses_key_home(void) { return KEY_HOME; }
+static inline int corral_curses_key_end(void) { return KEY_END; }
+static inline int corral_curses_key_mouse(void) { return KEY_MOUSE; }
+static inline int corral_curses_key_backspace(void) { return KEY_BACKSPACE; }
+
+/* Mouse reports for the wheel only (the terminal's own selection still works with Shift). */
+static inline void corral_curses_enable_wheel(void) { mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL); }
+
+/* After KEY_MOUSE: 1 for the wheel turned up, -1 for down, 0 for anything else. */
+static inline int corral_curses_wheel(void) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    if (event.bstate & BUTTON4_PRESSED) return 1;
+    if (event.bstate & BUTTON5_PRESSED) return -1;
+    return 0;
+}
 static inline int corral_curses_error(void) { return ERR; }
 static inline WINDOW *corral_curses_stdscr(void) { return stdscr; }
 

@@ -73,6 +73,7 @@ package final class DashboardFrontend: Frontend {
                     commands.append(.stop)
                 }
             }
+            state.logPageSize = DashboardView.logLines(state, height: backend.size.height)
             for key in keys {
                 commands += KeyBindings.handle(key, state: &state)
                 dirty = true

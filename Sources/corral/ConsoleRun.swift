@@ -123,7 +123,7 @@ struct ConsoleRun {
         let state = DashboardState(
             supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
-            startedAt: .now, command: commandLine)
+            startedAt: .now, command: commandLine, logLimits: settings.logLimits)
         let control: ControlServer?
         do {
             switch settings.control {

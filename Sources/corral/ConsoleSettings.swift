@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralTUI
 import Glibc
 
 /// Everything the command line decided, validated: what to run and how to show it.
@@ -48,6 +49,8 @@ struct ConsoleSettings: Equatable {
     }
 
     var control: Control = .defaultPath
+    /// How much output the dashboard keeps.
+    var logLimits = LogBook.Limits()
 
     /// The signals whose default action would end corral: the first one that is not a stop
     /// signal stops the server gracefully with the first stop signal, so corral never dies of a

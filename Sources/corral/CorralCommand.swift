@@ -82,6 +82,23 @@ struct CorralCommand: ParsableCommand {
         name: .customLong("no-control"), help: "No control socket: corral ctl and corral attach cannot reach this run.")
     var noControl = false
 
+    @Option(
+        name: .customLong("log-lines"), parsing: .unconditional,
+        help: ArgumentHelp("Lines of output the dashboard keeps per process (default 10000).", valueName: "N"))
+    var logLines = 10_000
+
+    @Option(
+        name: .customLong("log-bytes"),
+        help: ArgumentHelp(
+            "Bytes of output the dashboard keeps per process, e.g. 2M (default), 512K.", valueName: "SIZE"))
+    var logBytes = "2M"
+
+    @Option(
+        name: .customLong("log-total"),
+        help: ArgumentHelp(
+            "Bytes of output the dashboard keeps in all, shared by the processes (default 64M).", valueName: "SIZE"))
+    var logTotal = "64M"
+
     @Option(help: "Port for the demo server on 127.0.0.1.")
     var port = 8080
 
@@ -197,7 +214,46 @@ struct CorralCommand: ParsableCommand {
             hasControllingTerminal: TerminalFacts.hasControllingTerminal, reloadBatch: reloadBatch,
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
         settings.control = try controlSetting()
+        settings.logLimits = try logLimits()
         return settings
+    }
+
+    /// `--log-lines`, `--log-bytes`, `--log-total`, validated.
+    private func logLimits() throws -> LogBook.Limits {
+        guard (1...10_000_000).contains(logLines) else {
+            throw ValidationError("--log-lines must be between 1 and 10000000 (got \(logLines))")
+        }
+        let perProcess = try Self.parseSize(logBytes, option: "--log-bytes")
+        let total = try Self.parseSize(logTotal, option: "--log-total")
+        guard total >= perProcess else {
+            throw ValidationError("--log-total (\(logTotal)) must be at least --log-bytes (\(logBytes))")
+        }
+        return LogBook.Limits(linesPerProcess: logLines, bytesPerProcess: perProcess, totalBytes: total)
+    }
+
+    /// A size in bytes: `4096`, `512K`, `2M`, `1G` (powers of 1024; `KiB`, `MB` and the like too),
+    /// from 1 KiB to 64 GiB.
+    static func parseSize(_ text: String, option: String) throws -> Int {
+        let trimmed = text.filter { !$0.isWhitespace }.uppercased()
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        var unit = Substring(trimmed.dropFirst(digits.count))
+        if unit.hasSuffix("IB") { unit = unit.dropLast(2) } else if unit.hasSuffix("B") { unit = unit.dropLast() }
+        let scale: Double
+        switch unit {
+        case "": scale = 1
+        case "K": scale = 1024
+        case "M": scale = 1024 * 1024
+        case "G": scale = 1024 * 1024 * 1024
+        default: throw ValidationError("\(option) must be a size like 512K, 2M or 1G (got '\(text)')")
+        }
+        guard let value = Double(digits), value.isFinite else {
+            throw ValidationError("\(option) must be a size like 512K, 2M or 1G (got '\(text)')")
+        }
+        let bytes = value * scale
+        guard bytes >= 1024, bytes <= 64 * 1024 * 1024 * 1024 else {
+            throw ValidationError("\(option) must be between 1K and 64G (got '\(text)')")
+        }
+        return Int(bytes)
     }
 
     /// `--control PATH` or `--no-control`, validated.

@@ -86,7 +86,7 @@ struct WireTests {
         #expect(back.workerCount == 2)
         #expect(back.stopSignals == [.interrupt, .terminate])
         #expect(back.stopping?.cause == .command(.terminate))
-        #expect(back.recentLog.map(\.text) == ["hello"])
+        #expect(back.visibleLog(limit: 10).map(\.text) == ["hello"])
         #expect(back.rows.count == 3)
         for (original, decoded) in zip(state.rows, back.rows) {
             #expect(decoded.index == original.index)

@@ -1,4 +1,5 @@
 import CorralEngine
+import Glibc
 import Testing
 
 @testable import CorralTUI
@@ -93,11 +94,11 @@ struct DashboardStateTests {
         #expect(state.stopping?.deadline == F.at(70))
         state.apply(.signalSent(slot: 1, pid: 4122, .kill, .timeout), now: F.at(70))
         #expect(state.stopping?.deadline == nil, "the countdown ends once SIGKILL went out")
-        for line in 0..<(3 * DashboardState.logCapacity) {
+        for line in 0..<30_000 {
             state.apply(.output(slot: 4, .stdout, line: "line \(line)"), now: F.at(80))
         }
-        #expect(state.recentLog.count == DashboardState.logCapacity)
-        #expect(state.recentLog.last?.text == "line \(3 * DashboardState.logCapacity - 1)")
+        #expect(state.logBook.count(slot: 4) == LogBook.Limits().linesPerProcess)
+        #expect(state.visibleLog(limit: 1).last?.text == "line 29999")
     }
 }
 
@@ -143,5 +144,78 @@ struct AttachedKeyBindingTests {
         #expect(KeyHelp.legend(attached: true).contains("q detach"))
         #expect(!KeyHelp.legend(attached: true).contains("q quit"))
         #expect(KeyHelp.legend(attached: false).contains("q quit"))
+    }
+}
+
+@Suite("The log: bounded rings, scrolling, one process's log")
+struct LogTests {
+    typealias F = DashboardFixtures
+
+    @Test("each process keeps its last lines within its lines, bytes and share of the total")
+    func limits() {
+        var book = LogBook(limits: LogBook.Limits(linesPerProcess: 100, bytesPerProcess: 1 << 20, totalBytes: 1 << 20))
+        for line in 0..<1_000 { book.append(slot: 0, stream: .stdout, text: "zero \(line)") }
+        #expect(book.count(slot: 0) == 100)
+        #expect(book.lines(slot: 0, endingAt: nil, limit: 1).first?.text == "zero 999")
+        // A second process: each may keep half the total now.
+        let long = String(repeating: "x", count: 10_000)
+        for _ in 0..<1_000 { book.append(slot: 1, stream: .stdout, text: long) }
+        #expect(book.totalBytes <= 1 << 20 + 100 * (LogBook.lineOverhead + 20))
+        #expect(book.count(slot: 1) * (10_000 + LogBook.lineOverhead) <= 1 << 19)
+        #expect(book.count(slot: 1) > 0)
+    }
+
+    /// Two running workers and no output yet.
+    static func quiet() -> DashboardState {
+        var state = DashboardState(
+            supervisorPid: 1, workers: 2, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: F.at(0))
+        for slot in 0..<2 { state.apply(.spawned(slot: slot, pid: pid_t(100 + slot), kind: .worker), now: F.at(0)) }
+        return state
+    }
+
+    @Test("the merged log is in arrival order; scrolling back pages and End follows again")
+    func scrolling() {
+        var state = Self.quiet()
+        for line in 0..<100 {
+            state.apply(.output(slot: line % 2, .stdout, line: "line \(line)"), now: F.at(1))
+        }
+        state.logPageSize = 10
+        #expect(state.visibleLog(limit: 3).map(\.text) == ["line 97", "line 98", "line 99"])
+        _ = KeyBindings.handle(.pageUp, state: &state)
+        #expect(!state.logView.isFollowing)
+        #expect(state.visibleLog(limit: 2).map(\.text) == ["line 88", "line 89"])
+        // New lines do not move a scrolled-back view.
+        state.apply(.output(slot: 0, .stdout, line: "line 100"), now: F.at(2))
+        #expect(state.visibleLog(limit: 1).map(\.text) == ["line 89"])
+        #expect(DashboardView.logTitle(state).contains("11 newer lines"))
+        _ = KeyBindings.handle(.wheelDown, state: &state)
+        #expect(state.visibleLog(limit: 1).map(\.text) == ["line 92"])
+        _ = KeyBindings.handle(.pageDown, state: &state)
+        #expect(state.logView.isFollowing, "within a page of the newest: following again")
+        _ = KeyBindings.handle(.home, state: &state)
+        #expect(state.visibleLog(limit: 10).first?.text == "line 0")
+        for _ in 0..<5 { _ = KeyBindings.handle(.pageUp, state: &state) }
+        #expect(state.visibleLog(limit: 10).first?.text == "line 0", "not past the oldest")
+        _ = KeyBindings.handle(.character("G"), state: &state)
+        #expect(state.logView.isFollowing)
+        #expect(DashboardView.logTitle(state) == "following")
+    }
+
+    @Test("l shows the selected process's log alone, with a marker for each new generation")
+    func oneProcess() {
+        var state = Self.quiet()
+        state.apply(.output(slot: 0, .stdout, line: "zero a"), now: F.at(1))
+        state.apply(.output(slot: 1, .stdout, line: "one a"), now: F.at(1))
+        state.apply(.spawned(slot: 1, pid: 5000, kind: .worker, generation: 1), now: F.at(2))
+        state.apply(.output(slot: 1, .stderr, line: "one b"), now: F.at(2))
+        state.selected = 1
+        _ = KeyBindings.handle(.character("l"), state: &state)
+        #expect(state.logView.slot == 1)
+        #expect(
+            state.visibleLog(limit: 10).map(\.text) == ["one a", "── worker.1 generation 1, pid 5000 ──", "one b"])
+        #expect(DashboardView.logTitle(state).hasPrefix("of worker.1"))
+        _ = KeyBindings.handle(.character("l"), state: &state)
+        #expect(state.logView.slot == nil)
+        #expect(state.visibleLog(limit: 10).count == 4, "both processes' lines and the marker")
     }
 }

@@ -115,16 +115,15 @@ package struct DashboardState: Sendable {
         }
     }
 
-    /// One line of a child's output.
-    package struct LogLine: Sendable, Equatable {
-        /// Slot it came from.
-        package var slot: Int
-        /// `worker.2`.
-        package var source: String
-        /// Which stream.
-        package var stream: OutputStream
-        /// The text.
-        package var text: String
+    /// What the log pane shows: whose log, and where.
+    package struct LogView: Sendable, Equatable {
+        /// One process's log alone (`l`), or nil for every process's.
+        package var slot: Int?
+        /// The sequence number of the bottom line while scrolled back; nil: following the newest.
+        package var anchor: Int?
+
+        /// Following the newest lines.
+        package var isFollowing: Bool { anchor == nil }
     }
 
     /// Which screen or overlay has the keyboard.
@@ -143,8 +142,6 @@ package struct DashboardState: Sendable {
 
     /// Signals the per-process menu offers.
     package static let menuSignals: [Signal] = [.interrupt, .terminate, .kill, .hangup, .user1, .user2]
-    /// Lines of output kept for the log pane.
-    package static let logCapacity = 500
 
     /// Program name in the header.
     package var program: String
@@ -164,8 +161,12 @@ package struct DashboardState: Sendable {
     package var stopSignals: [Signal]
     /// The stop under way, if any.
     package var stopping: Stopping?
-    /// The latest output lines, oldest first.
-    package private(set) var log: [LogLine] = []
+    /// Every process's output, kept in bounded rings.
+    package private(set) var logBook: LogBook
+    /// What the log pane shows.
+    package var logView = LogView()
+    /// Lines the log pane shows at the current size (a page for PgUp / PgDn).
+    package var logPageSize = 10
     /// The selected row.
     package var selected = 0
     /// What has the keyboard.
@@ -190,8 +191,10 @@ package struct DashboardState: Sendable {
     /// A dashboard for `workers` workers and `extras` extras.
     package init(
         program: String = "corral", supervisorPid: pid_t, workers: Int, extras: Int, waitTimeout: Duration?,
-        stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant, command: String? = nil
+        stopSignals: [Signal], colors: Bool = true, startedAt: ContinuousClock.Instant, command: String? = nil,
+        logLimits: LogBook.Limits = LogBook.Limits()
     ) {
+        self.logBook = LogBook(limits: logLimits)
         self.program = program
         self.command = command
         self.supervisorPid = supervisorPid
@@ -214,8 +217,11 @@ package struct DashboardState: Sendable {
         case .spawned(let slot, let pid, let kind, let generation):
             ensureRow(slot, kind: kind)
             if generation > rows[slot].generation {
-                // A new generation: what the row said of the ended process goes.
+                // A new generation: what the row said of the ended process goes; the log marks it.
                 rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
+                logBook.append(
+                    slot: slot, stream: .stdout, text: "── \(kind).\(slot) generation \(generation), pid \(pid) ──",
+                    isMarker: true)
             }
             rows[slot].kind = kind
             rows[slot].pid = pid
@@ -237,9 +243,7 @@ package struct DashboardState: Sendable {
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
         case .output(let slot, let stream, let line):
-            let source = rows.indices.contains(slot) ? rows[slot].name : "slot.\(slot)"
-            log.append(LogLine(slot: slot, source: source, stream: stream, text: TerminalText.forDisplay(line)))
-            if log.count > 2 * Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
+            logBook.append(slot: slot, stream: stream, text: TerminalText.forDisplay(line))
         case .exited(let slot, _, let end, let generation):
             ensureRow(slot, kind: nil)
             guard generation >= rows[slot].generation else { return }
@@ -290,8 +294,10 @@ package struct DashboardState: Sendable {
         return rows.filter { $0.pid != nil && $0.end == nil }
     }
 
-    /// The log lines, newest last, capped at ``logCapacity``.
-    package var recentLog: ArraySlice<LogLine> { log.suffix(Self.logCapacity) }
+    /// The log pane's lines: at most `limit`, ending where it is scrolled to, oldest first.
+    package func visibleLog(limit: Int) -> [LogBook.Line] {
+        logBook.lines(slot: logView.slot, endingAt: logView.anchor, limit: limit)
+    }
 
     private mutating func ensureRow(_ slot: Int, kind: ChildKind?) {
         while rows.count <= slot { rows.append(Row(index: rows.count, kind: kind ?? .worker)) }

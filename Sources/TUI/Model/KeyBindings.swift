@@ -12,6 +12,20 @@ package enum Key: Equatable, Sendable {
     case enter
     /// Escape.
     case escape
+    /// Page Up.
+    case pageUp
+    /// Page Down.
+    case pageDown
+    /// Home.
+    case home
+    /// End.
+    case end
+    /// The mouse wheel turned up (towards older lines).
+    case wheelUp
+    /// The mouse wheel turned down.
+    case wheelDown
+    /// Backspace.
+    case backspace
 }
 
 /// `key + state -> commands`: what a key does to the view state and which engine commands it
@@ -93,6 +107,22 @@ package enum KeyBindings {
             }
             state.message = "scaling to \(state.workerCount - 1) worker\(state.workerCount == 2 ? "" : "s")"
             return [.scale(workers: state.workerCount - 1)]
+        case .pageUp: scrollLog(back: state.logPageSize, &state)
+        case .wheelUp: scrollLog(back: 3, &state)
+        case .pageDown: scrollLog(forward: state.logPageSize, &state)
+        case .wheelDown: scrollLog(forward: 3, &state)
+        case .end, .character("G"): state.logView.anchor = nil
+        case .home, .character("g"):
+            let kept = state.logBook.count(slot: state.logView.slot)
+            state.logView.anchor = state.logBook.sequence(
+                slot: state.logView.slot, before: nil, distance: max(0, kept - state.logPageSize))
+            if kept <= state.logPageSize { state.logView.anchor = nil }
+        case .character("l"):
+            if state.logView.slot != nil {
+                state.logView = DashboardState.LogView()
+            } else if state.rows.indices.contains(state.selected) {
+                state.logView = DashboardState.LogView(slot: state.selected, anchor: nil)
+            }
         case .character("?"), .character("h"):
             state.mode = .help
         case .character("q") where state.attached:
@@ -111,6 +141,30 @@ package enum KeyBindings {
             break
         }
         return []
+    }
+
+    /// Scrolls the log pane `lines` back: it stops following.
+    private static func scrollLog(back lines: Int, _ state: inout DashboardState) {
+        let slot = state.logView.slot
+        guard let newest = state.logBook.newest(slot: slot) else { return }
+        // Not past the oldest page: the top line stays the oldest kept one.
+        let kept = state.logView.anchor.map { state.logBook.countAfter($0, slot: slot) } ?? 0
+        let total = state.logBook.count(slot: slot)
+        let distance = min(kept + lines, max(0, total - state.logPageSize))
+        guard distance > 0 else { return }
+        state.logView.anchor = state.logBook.sequence(slot: slot, before: newest, distance: distance)
+    }
+
+    /// Scrolls the log pane `lines` forward; at the newest it follows again.
+    private static func scrollLog(forward lines: Int, _ state: inout DashboardState) {
+        guard let anchor = state.logView.anchor else { return }
+        let slot = state.logView.slot
+        let newer = state.logBook.countAfter(anchor, slot: slot)
+        if newer <= lines {
+            state.logView.anchor = nil
+        } else {
+            state.logView.anchor = state.logBook.sequence(slot: slot, before: nil, distance: newer - lines)
+        }
     }
 
     private static func handleMenu(_ key: Key, selection: Int, state: inout DashboardState) -> [SupervisorCommand] {

@@ -6,7 +6,7 @@ package enum KeyHelp {
     package struct Entry: Sendable {
         /// The keys as the help shows them, separated by spaces (`s Enter`).
         package var keys: String
-        /// The keys and action as the legend line shows them (`s signal`).
+        /// The keys and action as the legend line shows them (`s signal`); empty: only in the help.
         package var legend: String
         /// What they do, in full.
         package var action: String
@@ -39,6 +39,11 @@ package enum KeyHelp {
             keys: "+ -", legend: "+- scale", action: "one worker more, one fewer (the highest index retires)",
             short: "one worker more / fewer"),
         Entry(
+            keys: "PgUp PgDn End l", legend: "l log",
+            action: "the log: PgUp / PgDn (and the mouse wheel) scroll back and forward, End or G follows the "
+                + "newest again (Home or g: the oldest), l shows the selected process's log alone or all again",
+            short: "log: scroll, End follows, l one process"),
+        Entry(
             keys: "q", legend: "q quit", action: "stop with the first stop signal; q again force-kills",
             short: "stop; q again force-kills"),
         Entry(
@@ -60,14 +65,16 @@ package enum KeyHelp {
 
     /// The legend line of a local dashboard or an attached viewer.
     package static func legend(attached: Bool) -> String {
-        entries(attached: attached).map(\.legend).joined(separator: "  ")
+        entries(attached: attached).map(\.legend).filter { !$0.isEmpty }.joined(separator: "  ")
     }
 
-    /// One line per entry, keys in a column of their own: `i        SIGINT to every process`.
+    /// One line per entry, keys in a column of their own, as wide as the widest keys:
+    /// `i        SIGINT to every process`.
     package static func lines(short: Bool = false, attached: Bool = false) -> [String] {
-        entries(attached: attached).map { entry in
-            entry.keys + String(repeating: " ", count: max(1, 9 - entry.keys.count))
-                + (short ? entry.short : entry.action)
+        let listed = entries(attached: attached)
+        let width = (listed.map(\.keys.count).max() ?? 0) + 2
+        return listed.map { entry in
+            entry.keys + String(repeating: " ", count: width - entry.keys.count) + (short ? entry.short : entry.action)
         }
     }
 }

@@ -61,6 +61,7 @@ package final class NcursesBackend {
         nonl()
         let window = corral_curses_stdscr()
         keypad(window, true)
+        corral_curses_enable_wheel()
         nodelay(window, true)
         if offscreen == nil { corral_terminal_disable_flow_control(STDIN_FILENO) }
         set_escdelay(25)
@@ -148,6 +149,17 @@ package final class NcursesBackend {
         case corral_curses_key_down(): return .down
         case corral_curses_key_enter(), 10, 13: return .enter
         case 27: return .escape
+        case corral_curses_key_page_up(): return .pageUp
+        case corral_curses_key_page_down(): return .pageDown
+        case corral_curses_key_home(): return .home
+        case corral_curses_key_end(): return .end
+        case corral_curses_key_backspace(), 127, 8: return .backspace
+        case corral_curses_key_mouse():
+            switch corral_curses_wheel() {
+            case 1: return .wheelUp
+            case -1: return .wheelDown
+            default: return nil
+            }
         case 32...126: return .character(Character(Unicode.Scalar(UInt8(code))))
         default: return nil
         }

@@ -29,11 +29,8 @@ package enum DashboardView {
         drawStopLine(state, &screen, now: now, palette: palette)
         let legendRow = height - 1
         let messageRow = height - 2
-        // The table gets what it needs, up to two thirds of the space; the log the rest.
-        let available = messageRow - 3
-        let tableRows = min(state.rows.count, max(3, available * 2 / 3), available - 2)
+        let (tableRows, logTop) = layout(state, height: height)
         drawTable(state, &screen, top: 2, rows: tableRows, now: now, palette: palette)
-        let logTop = 3 + tableRows
         drawLog(state, &screen, top: logTop, bottom: messageRow - 1, palette: palette)
         drawScrollHint(state, &screen, tableRows: tableRows, separatorRow: logTop, palette: palette)
         if let message = state.message {
@@ -56,6 +53,19 @@ package enum DashboardView {
                 title: "confirm", &screen, palette: palette)
         }
         return screen
+    }
+
+    /// The table's rows and the log pane's title row: the table gets what it needs, up to two
+    /// thirds of the space; the log the rest.
+    static func layout(_ state: DashboardState, height: Int) -> (tableRows: Int, logTop: Int) {
+        let available = height - 5
+        let tableRows = min(state.rows.count, max(3, available * 2 / 3), available - 2)
+        return (tableRows, 3 + tableRows)
+    }
+
+    /// How many log lines show at `height` (a page for PgUp / PgDn).
+    package static func logLines(_ state: DashboardState, height: Int) -> Int {
+        max(1, height - 3 - layout(state, height: height).logTop)
     }
 
     // MARK: - Parts
@@ -224,16 +234,40 @@ package enum DashboardView {
         _ state: DashboardState, _ screen: inout ScreenBuffer, top: Int, bottom: Int, palette: Palette
     ) {
         guard top <= bottom else { return }
-        screen.put(
-            " log " + String(repeating: "─", count: max(0, screen.width - 6)), row: top, column: 0, style: palette.dim)
-        let lines = state.recentLog.suffix(max(0, bottom - top))
+        var x = screen.put(" log · ", row: top, column: 0, style: palette.dim)
+        x += screen.put(
+            logTitle(state) + " ", row: top, column: x, style: state.logView.isFollowing ? palette.dim : palette.accent)
+        screen.put(String(repeating: "─", count: max(0, screen.width - x)), row: top, column: x, style: palette.dim)
+        let lines = state.visibleLog(limit: max(0, bottom - top))
         for (offset, line) in lines.enumerated() {
             let y = top + 1 + offset
-            let prefix = "\(line.source) | "
-            let written = screen.put(
-                " " + prefix, row: y, column: 0, style: line.stream == .stderr ? palette.failure : palette.dim)
-            screen.put(line.text, row: y, column: written, limit: screen.width - written)
+            if line.isMarker {
+                screen.put(" " + line.text, row: y, column: 0, style: palette.accent)
+                continue
+            }
+            var column = 0
+            if state.logView.slot == nil {
+                column = screen.put(
+                    " \(state.name(line.slot)) | ", row: y, column: 0,
+                    style: line.stream == .stderr ? palette.failure : palette.dim)
+            } else {
+                column = screen.put(" ", row: y, column: 0)
+            }
+            screen.put(line.text, row: y, column: column, limit: screen.width - column)
         }
+    }
+
+    /// `of worker.2 · following` / `· scrolled back, 120 newer lines · End follows`.
+    static func logTitle(_ state: DashboardState) -> String {
+        var parts: [String] = []
+        if let slot = state.logView.slot { parts.append("of \(state.name(slot)) (l: all)") }
+        if let anchor = state.logView.anchor {
+            let newer = state.logBook.countAfter(anchor, slot: state.logView.slot)
+            parts.append("scrolled back, \(newer) newer line\(newer == 1 ? "" : "s") · End follows")
+        } else {
+            parts.append("following")
+        }
+        return parts.joined(separator: " · ")
     }
 
     private static func helpLines(attached: Bool) -> [String] {

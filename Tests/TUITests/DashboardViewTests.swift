@@ -92,7 +92,9 @@ struct DashboardViewTests {
         state.mode = .help
         let screen = DashboardView.render(state, width: 64, height: 12, now: F.at(83))
         expectGolden(screen, "help-64x12")
-        for text in ["│ i ", "│ t ", "│ K ", "↑ ↓ j k", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it"] {
+        for text in [
+            "│ i t ", "│ K ", "│ / n N", "│ PgUp", "↑ ↓ j k", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it",
+        ] {
             #expect(screen.text.contains(text), "the help lost \(text)")
         }
         #expect(screen.text.contains("└"), "the box is cut")
@@ -154,5 +156,105 @@ extension DashboardFixtures {
         var state = stopped()
         state.colors = colors
         return state
+    }
+}
+
+@Suite("Dashboard rendering: the log views (golden screens)")
+struct LogViewTests {
+    typealias F = DashboardFixtures
+
+    /// The running fixture with 300 lines of output from two workers, one of them far back.
+    static func chatty() -> DashboardState {
+        var state = F.running()
+        state.apply(.output(slot: 2, .stderr, line: "ERROR: disk almost full on /var"), now: F.at(10))
+        for line in 0..<300 {
+            state.apply(.output(slot: line % 2, .stdout, line: "GET /item/\(line) -> 200"), now: F.at(20))
+        }
+        return state
+    }
+
+    @Test("a search finds a line scrolled far out of view, highlights it and counts, at three sizes")
+    func search() {
+        for (width, height) in [(120, 40), (80, 24), (64, 12)] {
+            var state = Self.chatty()
+            state.logPageSize = DashboardView.logLines(state, height: height)
+            for key in [Key.character("/")] + "disk".map { Key.character($0) } + [.enter] {
+                _ = KeyBindings.handle(key, state: &state)
+            }
+            #expect(state.search?.matches.count == 1)
+            let screen = DashboardView.render(state, width: width, height: height, now: F.at(83))
+            #expect(screen.text.contains("ERROR: disk almost full"))
+            #expect(screen.text.contains("'disk': 1 of 1"))
+            expectGolden(screen, "search-\(width)x\(height)")
+        }
+    }
+
+    @Test("typing a search shows the prompt")
+    func typing() {
+        var state = Self.chatty()
+        for key in [Key.character("/")] + "re:GET /item/1\\d".map { Key.character($0) } {
+            _ = KeyBindings.handle(key, state: &state)
+        }
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "search-typing-80x24")
+        _ = KeyBindings.handle(.enter, state: &state)
+        #expect(state.search?.matches.count == 10 + 100)
+        _ = KeyBindings.handle(.character("n"), state: &state)
+        #expect(DashboardView.logTitle(state).contains("2 of 110"))
+        _ = KeyBindings.handle(.character("N"), state: &state)
+        _ = KeyBindings.handle(.character("N"), state: &state)
+        #expect(state.message == "no newer match")
+        _ = KeyBindings.handle(.escape, state: &state)
+        #expect(state.search == nil && state.logView.isFollowing)
+    }
+
+    @Test("one process's log alone, at three sizes")
+    func oneProcess() {
+        for (width, height) in [(120, 40), (80, 24), (64, 12)] {
+            var state = Self.chatty()
+            state.selected = 1
+            _ = KeyBindings.handle(.character("l"), state: &state)
+            let screen = DashboardView.render(state, width: width, height: height, now: F.at(83))
+            #expect(screen.text.contains("log · of worker.1"))
+            #expect(!screen.text.contains("/item/298 "), "worker.0's lines are not shown")
+            expectGolden(screen, "one-log-\(width)x\(height)")
+        }
+    }
+
+    @Test("scrolled back, at 120×40")
+    func scrolledBack() {
+        var state = Self.chatty()
+        state.logPageSize = DashboardView.logLines(state, height: 40)
+        _ = KeyBindings.handle(.pageUp, state: &state)
+        _ = KeyBindings.handle(.pageUp, state: &state)
+        let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(83))
+        #expect(screen.text.contains("scrolled back"))
+        expectGolden(screen, "scrolled-120x40")
+    }
+}
+
+@Suite("Search over the kept output")
+struct LogSearchTests {
+    @Test("plain text ignores case, ASCII or not; re: is a regular expression; bad patterns say why")
+    func matching() throws {
+        let plain = try LogSearch("Error")
+        #expect(plain.matches("an ERROR here"))
+        #expect(!plain.matches("all fine"))
+        #expect(plain.ranges(in: "error, Error, eRRor") == [0..<5, 7..<12, 14..<19])
+        let cyrillic = try LogSearch("Ошибка")
+        #expect(cyrillic.matches("критическая ошибка диска"))
+        let regex = try LogSearch("re:GET /item/\\d+ -> 5\\d\\d")
+        #expect(regex.matches("get /item/12 -> 503"))
+        #expect(!regex.matches("GET /item/12 -> 200"))
+        #expect(throws: SearchError.self) { try LogSearch("re:(") }
+        #expect(throws: SearchError.self) { try LogSearch("") }
+    }
+
+    @Test("100,000 kept lines: every match found, in order")
+    func manyLines() throws {
+        var book = LogBook()
+        for line in 0..<100_000 { book.append(slot: line % 10, stream: .stdout, text: "request \(line) served") }
+        let search = try LogSearch("request 9999")
+        let found = book.search(slot: nil, search.matches)
+        #expect(found.map(\.text) == ["request 9999 served"] + (0..<10).map { "request 9999\($0) served" })
     }
 }

@@ -21,7 +21,7 @@ struct KeyHelpTests {
     func listings() {
         #expect(
             KeyHelp.legend
-                == "i INT all  t TERM all  K kill all  ↑↓ select  s signal  r/R restart/reload  +- scale  l log  q quit  ? help"
+                == "i INT all  t TERM all  K kill all  ↑↓ select  s signal  r/R restart/reload  +- scale  l log  / search  q quit  ? help"
         )
         for (line, entry) in zip(KeyHelp.lines(), KeyHelp.entries) { #expect(line.hasSuffix(entry.action)) }
         for (line, entry) in zip(KeyHelp.lines(short: true), KeyHelp.entries) { #expect(line.hasPrefix(entry.keys)) }

@@ -126,6 +126,16 @@ package struct DashboardState: Sendable {
         package var isFollowing: Bool { anchor == nil }
     }
 
+    /// A search the operator ran (`/`): the pattern, the matching lines, and which one is shown.
+    package struct ActiveSearch: Sendable {
+        /// What is looked for.
+        package var search: LogSearch
+        /// The sequence numbers of the matching lines, oldest first.
+        package var matches: [Int]
+        /// The index in ``matches`` of the one shown, if any.
+        package var current: Int?
+    }
+
     /// Which screen or overlay has the keyboard.
     package enum Mode: Sendable, Equatable {
         /// The table; keys act on processes.
@@ -138,6 +148,8 @@ package struct DashboardState: Sendable {
         case confirmForceKill
         /// "SIGKILL this process?" (from the signal menu) waiting for y/n.
         case confirmKill(slot: Int)
+        /// `/`: a search pattern being typed.
+        case search(query: String)
     }
 
     /// Signals the per-process menu offers.
@@ -167,6 +179,8 @@ package struct DashboardState: Sendable {
     package var logView = LogView()
     /// Lines the log pane shows at the current size (a page for PgUp / PgDn).
     package var logPageSize = 10
+    /// The search in force (its matches are highlighted), if any.
+    package var search: ActiveSearch?
     /// The selected row.
     package var selected = 0
     /// What has the keyboard.
@@ -292,6 +306,16 @@ package struct DashboardState: Sendable {
     package var holdingUp: [Row] {
         guard stopping != nil else { return [] }
         return rows.filter { $0.pid != nil && $0.end == nil }
+    }
+
+    /// Runs `search` over the log in view; shows the match at `preferred` (a sequence number), or
+    /// the newest one.
+    package mutating func runSearch(_ search: LogSearch, showing preferred: Int? = nil) {
+        let matches = logBook.search(slot: logView.slot, search.matches).map(\.sequence)
+        var current = matches.indices.last
+        if let preferred, let index = matches.firstIndex(of: preferred) { current = index }
+        self.search = ActiveSearch(search: search, matches: matches, current: current)
+        if let current { logView.anchor = matches[current] }
     }
 
     /// The log pane's lines: at most `limit`, ending where it is scrolled to, oldest first.

@@ -55,6 +55,9 @@ package enum KeyBindings {
             return [.forceKill(.slot(slot))]
         case .signalMenu(let selection):
             return handleMenu(key, selection: selection, state: &state)
+        case .search(let query):
+            handleSearchTyping(key, query: query, state: &state)
+            return []
         case .normal:
             return handleNormal(key, state: &state)
         }
@@ -123,6 +126,15 @@ package enum KeyBindings {
             } else if state.rows.indices.contains(state.selected) {
                 state.logView = DashboardState.LogView(slot: state.selected, anchor: nil)
             }
+        case .character("/"):
+            state.mode = .search(query: "")
+        case .character("n") where state.search != nil:
+            stepSearch(older: true, &state)
+        case .character("N") where state.search != nil:
+            stepSearch(older: false, &state)
+        case .escape where state.search != nil:
+            state.search = nil
+            state.logView.anchor = nil
         case .character("?"), .character("h"):
             state.mode = .help
         case .character("q") where state.attached:
@@ -141,6 +153,43 @@ package enum KeyBindings {
             break
         }
         return []
+    }
+
+    /// Typing a search pattern: Enter searches, Esc cancels, Backspace takes a character back.
+    private static func handleSearchTyping(_ key: Key, query: String, state: inout DashboardState) {
+        switch key {
+        case .character(let character): state.mode = .search(query: query + String(character))
+        case .backspace: state.mode = .search(query: String(query.dropLast()))
+        case .escape: state.mode = .normal
+        case .enter:
+            state.mode = .normal
+            do {
+                state.runSearch(try LogSearch(query))
+                if state.search?.matches.isEmpty == true { state.message = "no match for '\(query)'" }
+            } catch {
+                state.message = error.message
+            }
+        default: break
+        }
+    }
+
+    /// `n` / `N`: the next older or newer match (the search runs again, so new lines count).
+    private static func stepSearch(older: Bool, _ state: inout DashboardState) {
+        guard let active = state.search else { return }
+        let shown = active.current.map { active.matches[$0] }
+        state.runSearch(active.search, showing: shown)
+        guard var search = state.search, let current = search.current else {
+            state.message = "no match for '\(active.search.pattern)'"
+            return
+        }
+        let next = older ? current - 1 : current + 1
+        guard search.matches.indices.contains(next) else {
+            state.message = older ? "no older match" : "no newer match"
+            return
+        }
+        search.current = next
+        state.search = search
+        state.logView.anchor = search.matches[next]
     }
 
     /// Scrolls the log pane `lines` back: it stops following.

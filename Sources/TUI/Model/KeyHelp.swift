@@ -17,11 +17,9 @@ package enum KeyHelp {
     /// The keys, in the order every listing shows them.
     package static let entries: [Entry] = [
         Entry(
-            keys: "i", legend: "i INT all", action: "SIGINT to every process (a graceful stop)",
-            short: "SIGINT to every process"),
-        Entry(
-            keys: "t", legend: "t TERM all", action: "SIGTERM to every process (a quick stop)",
-            short: "SIGTERM to every process"),
+            keys: "i t", legend: "i INT all  t TERM all",
+            action: "SIGINT (a graceful stop) / SIGTERM (a quick stop) to every process",
+            short: "SIGINT / SIGTERM to every process"),
         Entry(
             keys: "K", legend: "K kill all", action: "force-kill: SIGKILL to every process group (asks first)",
             short: "SIGKILL to every process group (asks)"),
@@ -43,6 +41,11 @@ package enum KeyHelp {
             action: "the log: PgUp / PgDn (and the mouse wheel) scroll back and forward, End or G follows the "
                 + "newest again (Home or g: the oldest), l shows the selected process's log alone or all again",
             short: "log: scroll, End follows, l one process"),
+        Entry(
+            keys: "/ n N", legend: "/ search",
+            action: "search all kept output (plain text, any case; re: starts a regular expression): jumps to the "
+                + "newest match, highlights every match, shows the count; n older, N newer, Esc leaves",
+            short: "search the log; n N older / newer; Esc"),
         Entry(
             keys: "q", legend: "q quit", action: "stop with the first stop signal; q again force-kills",
             short: "stop; q again force-kills"),

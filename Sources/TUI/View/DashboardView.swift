@@ -33,13 +33,20 @@ package enum DashboardView {
         drawTable(state, &screen, top: 2, rows: tableRows, now: now, palette: palette)
         drawLog(state, &screen, top: logTop, bottom: messageRow - 1, palette: palette)
         drawScrollHint(state, &screen, tableRows: tableRows, separatorRow: logTop, palette: palette)
-        if let message = state.message {
+        if case .search(let query) = state.mode {
+            let prompt = " /" + query
+            let written = screen.put(prompt, row: messageRow, column: 0, style: palette.accent)
+            screen.put("█", row: messageRow, column: written, style: palette.accent)
+            screen.put(
+                "  Enter searches · Esc cancels · re: for a regular expression", row: messageRow, column: written + 1,
+                style: palette.dim)
+        } else if let message = state.message {
             screen.put(" " + message, row: messageRow, column: 0, style: palette.accent)
         }
         screen.fill(row: legendRow, style: palette.bar)
         screen.put(" " + KeyHelp.legend(attached: state.attached), row: legendRow, column: 0, style: palette.bar)
         switch state.mode {
-        case .normal: break
+        case .normal, .search: break
         case .help: drawHelp(state, &screen, palette: palette)
         case .signalMenu(let selection): drawSignalMenu(state, selection: selection, &screen, palette: palette)
         case .confirmForceKill:
@@ -160,7 +167,11 @@ package enum DashboardView {
         guard tableRows < state.rows.count else { return }
         let first = firstVisibleRow(state, rows: tableRows)
         let range = " processes \(first + 1)-\(first + tableRows) of \(state.rows.count) (↑↓ scrolls) "
-        screen.put(range, row: separatorRow, column: 6, style: palette.dim)
+        // At the right end of the log's title row, where the title leaves room.
+        let titleEnd = 7 + logTitle(state).count + 1
+        let column = screen.width - range.count - 1
+        guard column > titleEnd else { return }
+        screen.put(range, row: separatorRow, column: column, style: palette.dim)
     }
 
     private static func drawRow(
@@ -253,14 +264,41 @@ package enum DashboardView {
             } else {
                 column = screen.put(" ", row: y, column: 0)
             }
-            screen.put(line.text, row: y, column: column, limit: screen.width - column)
+            let ranges = state.search?.search.ranges(in: line.text) ?? []
+            putHighlighted(line.text, ranges, &screen, row: y, column: column, palette: palette)
         }
+    }
+
+    /// Writes `text` with the character ranges `ranges` highlighted, clipped at the right edge.
+    private static func putHighlighted(
+        _ text: String, _ ranges: [Range<Int>], _ screen: inout ScreenBuffer, row: Int, column: Int, palette: Palette
+    ) {
+        guard !ranges.isEmpty else {
+            screen.put(text, row: row, column: column, limit: screen.width - column)
+            return
+        }
+        let characters = Array(text)
+        var x = column
+        var start = 0
+        for range in ranges where range.lowerBound >= start && range.upperBound <= characters.count {
+            x += screen.put(
+                String(characters[start..<range.lowerBound]), row: row, column: x, limit: max(0, screen.width - x))
+            x += screen.put(
+                String(characters[range]), row: row, column: x, style: palette.match, limit: max(0, screen.width - x))
+            start = range.upperBound
+        }
+        screen.put(String(characters[start...]), row: row, column: x, limit: max(0, screen.width - x))
     }
 
     /// `of worker.2 · following` / `· scrolled back, 120 newer lines · End follows`.
     static func logTitle(_ state: DashboardState) -> String {
         var parts: [String] = []
         if let slot = state.logView.slot { parts.append("of \(state.name(slot)) (l: all)") }
+        if let search = state.search {
+            let position = search.current.map { "\(search.matches.count - $0) of \(search.matches.count)" }
+            parts.append(
+                "'\(search.search.pattern)': \(position ?? "no match") · n older, N newer, Esc leaves")
+        }
         if let anchor = state.logView.anchor {
             let newer = state.logBook.countAfter(anchor, slot: state.logView.slot)
             parts.append("scrolled back, \(newer) newer line\(newer == 1 ? "" : "s") · End follows")

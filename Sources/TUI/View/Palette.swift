@@ -14,6 +14,8 @@ struct Palette {
     var accent: Style { color(.cyan) }
     var warning: Style { color(.yellow, bold: true) }
     var failure: Style { color(.red) }
+    /// A search match in the log.
+    var match: Style { Style(bold: true, reverse: true) }
     var box: Style { color(.cyan, bold: true) }
 
     /// The colour of a state: yellow while starting or waiting to restart, green running,

@@ -1,0 +1,49 @@
+import CorralTestSupport
+import Foundation
+import Testing
+
+/// The dashboard's log under tmux: search and one process's log, on the real binary.
+@Suite("the dashboard's log under tmux", .processExclusive)
+struct LogEndToEndTests {
+    typealias CorralInTmux = DashboardEndToEndTests.CorralInTmux
+
+    @Test("/ finds a line scrolled far out of view; l shows one process's log alone; q stops")
+    func searchAndOneLog() throws {
+        // Worker 0 says something rare once, then both workers write 2,000 lines.
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("corral-log-\(UUID().uuidString).sh")
+        try """
+        [ "$CORRAL_PROCESS_INDEX" = 0 ] && echo 'needle: the rare line'
+        i=0; while [ $i -lt 2000 ]; do echo "hay $CORRAL_PROCESS_INDEX.$i"; i=$((i+1)); done
+        exec sleep 60
+        """.write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let run = try CorralInTmux(width: 120, height: 40, arguments: "--no-control -w 2 -- sh \(script.path)")
+        let session = run.session
+        #expect(
+            eventually(within: .seconds(20)) {
+                let screen = session.screen()
+                return screen.contains("hay 0.1999") || screen.contains("hay 1.1999")
+            }, "\(session.screen())")
+        #expect(!session.screen().contains("needle"), "the line is out of view")
+        session.press("/")
+        session.press("-l", "NEEDLE")
+        session.press("Enter")
+        #expect(
+            eventually(within: .seconds(5)) {
+                let screen = session.screen()
+                return screen.contains("worker.0 | needle: the rare line") && screen.contains("'NEEDLE': 1 of 1")
+            }, "\(session.screen())")
+        session.press("Escape")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("log · following") })
+        session.press("j")
+        session.press("l")
+        #expect(
+            eventually(within: .seconds(5)) {
+                let screen = session.screen()
+                return screen.contains("log · of worker.1") && screen.contains("hay 1.1999")
+                    && !screen.contains("hay 0.")
+            }, "\(session.screen())")
+        session.press("q")
+        #expect(run.exitStatus() == "0", "\(session.screen())")
+    }
+}

@@ -16,6 +16,9 @@ package final class DashboardFrontend: Frontend {
     private let frameInterval = Duration.milliseconds(33)
     /// Where keys come from; nil once it reached end of file (or for a dashboard without keys).
     private var input: CInt?
+    /// CPU and memory of each process tree, sampled about once a second while the dashboard runs.
+    private var sampler = ProcessTreeSampler()
+    private var nextSample: ContinuousClock.Instant
 
     /// Takes over the terminal. `SIGWINCH` (resize) is watched while the dashboard runs, and so
     /// is the end of `input` (the terminal gone without a `SIGHUP`; the engine stops on
@@ -32,6 +35,7 @@ package final class DashboardFrontend: Frontend {
             throw error
         }
         lastDraw = clock.now - .seconds(1)
+        nextSample = clock.now + .seconds(1)
     }
 
     package var descriptors: [FileDescriptor] {
@@ -39,6 +43,10 @@ package final class DashboardFrontend: Frontend {
     }
 
     package var nextDeadline: ContinuousClock.Instant? {
+        min(nextSample, nextDraw)
+    }
+
+    private var nextDraw: ContinuousClock.Instant {
         if dirty { return lastDraw + frameInterval }
         // Countdowns (to SIGKILL, to a restart) move in tenths of a second.
         if state.stopping != nil && state.ended == nil || state.rows.contains(where: { $0.state == .backoff }) {
@@ -79,7 +87,8 @@ package final class DashboardFrontend: Frontend {
                 dirty = true
             }
         }
-        if let deadline = nextDeadline, now >= deadline { draw(now: now) }
+        if now >= nextSample { sample(now: now) }
+        if now >= nextDraw { draw(now: now) }
         return commands
     }
 
@@ -127,6 +136,19 @@ package final class DashboardFrontend: Frontend {
         draw(now: clock.now)
         backend.stop()
         signals.restore()
+    }
+
+    /// Samples every live process tree's CPU and memory.
+    private func sample(now: ContinuousClock.Instant) {
+        var slots: [pid_t: Int] = [:]
+        for row in state.rows where row.end == nil {
+            if let pid = row.pid { slots[pid] = row.index }
+        }
+        let usage = sampler.sample(Array(slots.keys), now: now)
+        state.updateUsage(
+            Dictionary(uniqueKeysWithValues: usage.compactMap { pid, value in slots[pid].map { ($0, value) } }))
+        nextSample = now + .seconds(1)
+        dirty = true
     }
 
     private func draw(now: ContinuousClock.Instant) {

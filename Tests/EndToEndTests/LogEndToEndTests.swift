@@ -47,3 +47,42 @@ struct LogEndToEndTests {
         #expect(run.exitStatus() == "0", "\(session.screen())")
     }
 }
+
+/// The dashboard's resource columns under tmux, on real processes.
+@Suite("the dashboard's CPU and memory under tmux", .processExclusive)
+struct ResourceEndToEndTests {
+    @Test("a busy worker shows high CPU and an idle one near 0; a SIGSTOPped one shows stopped")
+    func busyAndIdle() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("corral-cpu-\(UUID().uuidString).sh")
+        try """
+        if [ "$CORRAL_PROCESS_INDEX" = 0 ]; then while :; do :; done; fi
+        exec sleep 60
+        """.write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40, arguments: "--no-control -w 3 -- sh \(script.path)")
+        let session = run.session
+        /// The CPU column of the row of slot `index`.
+        func cpu(_ index: Int) -> Double? {
+            let line = session.screen().split(separator: "\n").first { $0.dropFirst().hasPrefix("\(index) ") }
+            guard let fields = line?.split(separator: " "), fields.count > 5 else { return nil }
+            return Double(fields[4])
+        }
+        #expect(
+            eventually(within: .seconds(10)) { (cpu(0) ?? 0) > 50 && (cpu(1) ?? 100) < 5 },
+            "\(session.screen())")
+        let screen = session.screen()
+        let pid = screen.split(separator: "\n").first { $0.dropFirst().hasPrefix("2 ") }?.split(separator: " ")[1]
+        let stoppedPid = try #require(pid.flatMap { pid_t($0) })
+        kill(stoppedPid, SIGSTOP)
+        #expect(
+            eventually(within: .seconds(5)) {
+                session.screen().split(separator: "\n").contains {
+                    $0.dropFirst().hasPrefix("2 ") && $0.contains("stopped")
+                }
+            }, "\(session.screen())")
+        kill(stoppedPid, SIGCONT)
+        session.press("q")
+        #expect(run.exitStatus() == "0", "\(session.screen())")
+    }
+}

@@ -29,6 +29,17 @@ enum DashboardFixtures {
         }
         state.apply(.output(slot: 2, .stdout, line: "GET / 200 from 127.0.0.1"), now: at(3.5))
         state.apply(.output(slot: 1, .stderr, line: "warning: slow client"), now: at(3.6))
+        state.updateUsage(
+            Dictionary(
+                uniqueKeysWithValues: (0..<5).map { slot in
+                    (
+                        slot,
+                        ProcessTreeSampler.Usage(
+                            cpuPercent: [0.4, 97.5, 12.0, 0.0, 0.1][slot],
+                            residentBytes: [24, 180, 31, 22, 4][slot] << 20,
+                            processes: 1, isStopped: false)
+                    )
+                }))
         return state
     }
 

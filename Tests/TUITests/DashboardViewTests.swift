@@ -93,7 +93,7 @@ struct DashboardViewTests {
         let screen = DashboardView.render(state, width: 64, height: 12, now: F.at(83))
         expectGolden(screen, "help-64x12")
         for text in [
-            "│ i t ", "│ K ", "│ / n N", "│ PgUp", "↑ ↓ j k", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it",
+            "│ i t ", "│ K ", "│ / n N", "│ PgUp", "↑ ↓ j k o", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it",
         ] {
             #expect(screen.text.contains(text), "the help lost \(text)")
         }
@@ -256,5 +256,45 @@ struct LogSearchTests {
         let search = try LogSearch("request 9999")
         let found = book.search(slot: nil, search.matches)
         #expect(found.map(\.text) == ["request 9999 served"] + (0..<10).map { "request 9999\($0) served" })
+    }
+}
+
+@Suite("Dashboard rendering: resources, restarts, sort, stopped (golden screens)")
+struct ResourceViewTests {
+    typealias F = DashboardFixtures
+
+    @Test("columns that do not fit are dropped by priority, never cut: 120, 80 and 64 columns")
+    func columns() {
+        #expect(TableColumns.layout(width: 120).columns.count == 8)
+        let narrow = TableColumns.layout(width: 80).columns.map(\.0)
+        #expect(!narrow.contains(.kind) && narrow.contains(.cpu) && narrow.contains(.memory))
+        let smallest = TableColumns.layout(width: 64).columns.map(\.0)
+        #expect(smallest.starts(with: [.index, .pid, .state]))
+        #expect(TableColumns.memoryText(180 << 20) == "180M")
+        #expect(TableColumns.memoryText(1536 << 20) == "1.5G")
+        #expect(TableColumns.memoryText(812 << 10) == "812K")
+        #expect(TableColumns.cpuText(97.54) == "97.5")
+        #expect(TableColumns.cpuText(nil) == "-")
+    }
+
+    @Test("o sorts by CPU (busiest first) and the selection moves in the shown order; a stopped process says so")
+    func sortAndStopped() {
+        var state = F.running()
+        _ = KeyBindings.handle(.character("o"), state: &state)
+        #expect(state.sortOrder == .cpu)
+        #expect(state.displayedRows.map(\.index) == [1, 2, 0, 4, 3])
+        _ = KeyBindings.handle(.down, state: &state)
+        #expect(state.selected == 4, "worker.0 is third in CPU order; down selects the fourth, extra.4")
+        var usage = state.rows.map(\.usage)
+        usage[3]?.isStopped = true
+        state.updateUsage(
+            Dictionary(
+                uniqueKeysWithValues: usage.enumerated().compactMap { index, value in value.map { (index, $0) } }))
+        state.rows[1].restarts = 3
+        let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(83))
+        #expect(screen.text.contains("CPU%▼"))
+        expectGolden(screen, "sorted-cpu-120x40")
+        let line = screen.text.split(separator: "\n").first { $0.contains("4124") } ?? ""
+        #expect(line.contains("stopped"), "\(line)")
     }
 }

@@ -34,6 +34,8 @@ package struct DashboardState: Sendable {
         package var restarts = 0
         /// In backoff: when its next generation starts, the attempt, and why it ended.
         package var pendingRestart: PendingRestart?
+        /// CPU and memory of its process tree at the last sample (nil: not sampled).
+        package var usage: ProcessTreeSampler.Usage?
 
         /// A row for slot `index` of `kind`, pending.
         package init(index: Int, kind: ChildKind, restarts: Int = 0) {
@@ -136,6 +138,20 @@ package struct DashboardState: Sendable {
         package var current: Int?
     }
 
+    /// How the table is ordered (`o` cycles).
+    package enum SortOrder: String, Sendable, CaseIterable {
+        /// By slot index.
+        case index
+        /// Busiest first.
+        case cpu
+        /// Largest first.
+        case memory
+        /// Most restarted first.
+        case restarts
+        /// By state: failed and backoff first, running last.
+        case state
+    }
+
     /// Which screen or overlay has the keyboard.
     package enum Mode: Sendable, Equatable {
         /// The table; keys act on processes.
@@ -181,6 +197,8 @@ package struct DashboardState: Sendable {
     package var logPageSize = 10
     /// The search in force (its matches are highlighted), if any.
     package var search: ActiveSearch?
+    /// How the table is ordered.
+    package var sortOrder = SortOrder.index
     /// The selected row.
     package var selected = 0
     /// What has the keyboard.
@@ -295,6 +313,40 @@ package struct DashboardState: Sendable {
         self.ended = ended
         serverState = .stopped
         stopping?.deadline = nil
+    }
+
+    /// Records a sample of every live process tree's CPU and memory, by slot.
+    package mutating func updateUsage(_ usage: [Int: ProcessTreeSampler.Usage]) {
+        for index in rows.indices { rows[index].usage = usage[index] }
+    }
+
+    /// The rows in the order the table shows them.
+    package var displayedRows: [Row] {
+        switch sortOrder {
+        case .index: return rows
+        case .cpu:
+            return rows.sorted { ($0.usage?.cpuPercent ?? -1, -$0.index) > ($1.usage?.cpuPercent ?? -1, -$1.index) }
+        case .memory:
+            return rows.sorted {
+                ($0.usage?.residentBytes ?? -1, -$0.index) > ($1.usage?.residentBytes ?? -1, -$1.index)
+            }
+        case .restarts: return rows.sorted { ($0.restarts, -$0.index) > ($1.restarts, -$1.index) }
+        case .state: return rows.sorted { (Self.stateRank($0), $0.index) < (Self.stateRank($1), $1.index) }
+        }
+    }
+
+    /// Trouble first: failed, backoff, stopped, stopping, initializing, pending, running, exited.
+    private static func stateRank(_ row: Row) -> Int {
+        if row.end?.isClean == false || row.failure != nil { return 0 }
+        if row.usage?.isStopped == true { return 2 }
+        switch row.state {
+        case .backoff: return 1
+        case .stopping: return 3
+        case .initializing: return 4
+        case .pending: return 5
+        case .running: return 6
+        case .exited: return 7
+        }
     }
 
     /// Running processes over the total, e.g. `(4, 4)`.

@@ -66,10 +66,13 @@ package enum KeyBindings {
     private static func handleNormal(_ key: Key, state: inout DashboardState) -> [SupervisorCommand] {
         state.message = nil
         switch key {
-        case .up, .character("k"):
-            state.selected = max(0, state.selected - 1)
-        case .down, .character("j"):
-            state.selected = min(max(0, state.rows.count - 1), state.selected + 1)
+        case .up, .character("k"): moveSelection(by: -1, &state)
+        case .down, .character("j"): moveSelection(by: 1, &state)
+        case .character("o"):
+            let orders = DashboardState.SortOrder.allCases
+            let next = ((orders.firstIndex(of: state.sortOrder) ?? 0) + 1) % orders.count
+            state.sortOrder = orders[next]
+            state.message = "sorted by \(state.sortOrder.rawValue)"
         case .character("i"):
             state.message = "SIGINT to every process"
             return [.signal(.interrupt, to: .all)]
@@ -153,6 +156,16 @@ package enum KeyBindings {
             break
         }
         return []
+    }
+
+    /// Moves the selection `step` rows in the order the table shows them.
+    private static func moveSelection(by step: Int, _ state: inout DashboardState) {
+        let order = state.displayedRows.map(\.index)
+        guard let position = order.firstIndex(of: state.selected) else {
+            state.selected = order.first ?? 0
+            return
+        }
+        state.selected = order[min(max(0, position + step), order.count - 1)]
     }
 
     /// Typing a search pattern: Enter searches, Esc cancels, Backspace takes a character back.

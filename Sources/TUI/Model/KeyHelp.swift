@@ -23,7 +23,10 @@ package enum KeyHelp {
         Entry(
             keys: "K", legend: "K kill all", action: "force-kill: SIGKILL to every process group (asks first)",
             short: "SIGKILL to every process group (asks)"),
-        Entry(keys: "↑ ↓ j k", legend: "↑↓ select", action: "select a process", short: "select a process"),
+        Entry(
+            keys: "↑ ↓ j k o", legend: "↑↓ select",
+            action: "select a process; o sorts the table by index, CPU, memory, restarts or state",
+            short: "select; o sorts (CPU, memory, …)"),
         Entry(
             keys: "s Enter", legend: "s signal",
             action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2",

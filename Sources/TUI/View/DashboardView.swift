@@ -6,15 +6,6 @@ package enum DashboardView {
     /// The smallest terminal the layout fits.
     package static let minimumSize = (width: 64, height: 12)
 
-    private enum Column {
-        static let index = 1
-        static let pid = 6
-        static let kind = 14
-        static let state = 22
-        static let uptime = 35
-        static let detail = 44
-    }
-
     /// Renders `state` for a terminal of `width` × `height` at time `now`.
     package static func render(_ state: DashboardState, width: Int, height: Int, now: ContinuousClock.Instant)
         -> ScreenBuffer
@@ -138,17 +129,21 @@ package enum DashboardView {
         _ state: DashboardState, _ screen: inout ScreenBuffer, top: Int, rows: Int, now: ContinuousClock.Instant,
         palette: Palette
     ) {
-        let headings = [
-            (Column.index, "IDX"), (Column.pid, "PID"), (Column.kind, "KIND"), (Column.state, "STATE"),
-            (Column.uptime, "UPTIME"), (Column.detail, "STATUS / EXIT"),
-        ]
-        for (column, heading) in headings { screen.put(heading, row: top, column: column, style: palette.heading) }
+        let layout = TableColumns.layout(width: screen.width)
+        for (kind, column) in layout.columns {
+            var heading = kind.heading
+            if sortKey(kind) == state.sortOrder, state.sortOrder != .index { heading += "▼" }
+            screen.put(heading, row: top, column: column, style: palette.heading)
+        }
+        screen.put(
+            "STATUS / EXIT" + (state.sortOrder == .state ? " (by state)" : ""), row: top, column: layout.status,
+            style: palette.heading)
         guard rows > 0 else { return }
-        let first = firstVisibleRow(state, rows: rows)
-
-        for (offset, row) in state.rows.dropFirst(first).prefix(rows).enumerated() {
+        let displayed = state.displayedRows
+        let first = firstVisibleRow(state, displayed: displayed, rows: rows)
+        for (offset, row) in displayed.dropFirst(first).prefix(rows).enumerated() {
             let y = top + 1 + offset
-            drawRow(row, state: state, &screen, y: y, now: now, palette: palette)
+            drawRow(row, layout: layout, &screen, y: y, now: now, palette: palette)
             if row.index == state.selected {
                 screen.put(">", row: y, column: 0, style: palette.heading)
                 screen.restyle(row: y) { $0.reverse = true }
@@ -156,16 +151,28 @@ package enum DashboardView {
         }
     }
 
+    /// The sort order a column's heading marks.
+    private static func sortKey(_ kind: TableColumns.Kind) -> DashboardState.SortOrder? {
+        switch kind {
+        case .cpu: return .cpu
+        case .memory: return .memory
+        case .restarts: return .restarts
+        case .state: return .state
+        default: return nil
+        }
+    }
+
     /// The first row shown when only `rows` fit: scrolled so the selected row is visible.
-    private static func firstVisibleRow(_ state: DashboardState, rows: Int) -> Int {
-        min(max(0, state.selected - rows + 1), max(0, state.rows.count - rows))
+    private static func firstVisibleRow(_ state: DashboardState, displayed: [DashboardState.Row], rows: Int) -> Int {
+        let position = displayed.firstIndex { $0.index == state.selected } ?? 0
+        return min(max(0, position - rows + 1), max(0, displayed.count - rows))
     }
 
     private static func drawScrollHint(
         _ state: DashboardState, _ screen: inout ScreenBuffer, tableRows: Int, separatorRow: Int, palette: Palette
     ) {
         guard tableRows < state.rows.count else { return }
-        let first = firstVisibleRow(state, rows: tableRows)
+        let first = firstVisibleRow(state, displayed: state.displayedRows, rows: tableRows)
         let range = " processes \(first + 1)-\(first + tableRows) of \(state.rows.count) (↑↓ scrolls) "
         // At the right end of the log's title row, where the title leaves room.
         let titleEnd = 7 + logTitle(state).count + 1
@@ -175,21 +182,39 @@ package enum DashboardView {
     }
 
     private static func drawRow(
-        _ row: DashboardState.Row, state: DashboardState, _ screen: inout ScreenBuffer, y: Int,
-        now: ContinuousClock.Instant, palette: Palette
+        _ row: DashboardState.Row, layout: (columns: [(TableColumns.Kind, Int)], status: Int),
+        _ screen: inout ScreenBuffer, y: Int, now: ContinuousClock.Instant, palette: Palette
     ) {
-        screen.put(String(row.index), row: y, column: Column.index)
-        screen.put(row.pid.map { String($0) } ?? "-", row: y, column: Column.pid)
-        screen.put(row.kind.rawValue, row: y, column: Column.kind)
         let failed = row.end?.isClean == false || row.failure != nil
-        screen.put(row.state.rawValue, row: y, column: Column.state, style: palette.state(row.state, failed: failed))
-        if let spawnedAt = row.spawnedAt {
-            screen.put(TimeText.uptime(spawnedAt.duration(to: row.endedAt ?? now)), row: y, column: Column.uptime)
+        let live = row.pid != nil && row.end == nil
+        for (kind, column) in layout.columns {
+            switch kind {
+            case .index: screen.put(String(row.index), row: y, column: column)
+            case .pid: screen.put(row.pid.map { String($0) } ?? "-", row: y, column: column)
+            case .kind: screen.put(row.kind.rawValue, row: y, column: column)
+            case .state:
+                let stopped = live && row.usage?.isStopped == true
+                screen.put(
+                    stopped ? "stopped" : row.state.rawValue, row: y, column: column,
+                    style: stopped ? palette.warning : palette.state(row.state, failed: failed))
+            case .cpu:
+                if live, let usage = row.usage {
+                    screen.put(TableColumns.cpuText(usage.cpuPercent), row: y, column: column)
+                }
+            case .memory:
+                if live, let usage = row.usage {
+                    screen.put(TableColumns.memoryText(usage.residentBytes), row: y, column: column)
+                }
+            case .restarts: screen.put(String(row.restarts), row: y, column: column)
+            case .uptime:
+                if let spawnedAt = row.spawnedAt {
+                    screen.put(TimeText.uptime(spawnedAt.duration(to: row.endedAt ?? now)), row: y, column: column)
+                }
+            }
         }
-        let detailStyle = failed ? palette.failure : Style.plain
         screen.put(
-            detail(row, now: now), row: y, column: Column.detail, style: detailStyle,
-            limit: screen.width - Column.detail - 1)
+            detail(row, now: now), row: y, column: layout.status, style: failed ? palette.failure : Style.plain,
+            limit: screen.width - layout.status - 1)
     }
 
     /// The last column: status text while alive, the signal sent while stopping, the end after.

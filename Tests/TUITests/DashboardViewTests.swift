@@ -93,7 +93,8 @@ struct DashboardViewTests {
         let screen = DashboardView.render(state, width: 64, height: 12, now: F.at(83))
         expectGolden(screen, "help-64x12")
         for text in [
-            "│ i t ", "│ K ", "│ / n N", "│ PgUp", "↑ ↓ j k o", "│ s Enter", "│ q ", "│ ? ", "force-kills", "closes it",
+            "│ i t ", "│ K ", "│ / n N", "│ PgUp", "↑ ↓ j k o", "│ s Enter d", "│ q ", "│ ? ", "force-kills",
+            "closes it",
         ] {
             #expect(screen.text.contains(text), "the help lost \(text)")
         }
@@ -296,5 +297,57 @@ struct ResourceViewTests {
         expectGolden(screen, "sorted-cpu-120x40")
         let line = screen.text.split(separator: "\n").first { $0.contains("4124") } ?? ""
         #expect(line.contains("stopped"), "\(line)")
+    }
+}
+
+@Suite("Dashboard rendering: the detail view (golden screens)")
+struct DetailViewTests {
+    typealias F = DashboardFixtures
+
+    /// worker.1 crashed once (exit 3, with stderr lines) and runs again as generation 1.
+    static func crashed() -> DashboardState {
+        var state = F.running()
+        state.apply(.signalSent(slot: 1, pid: 4122, .user1, .command), now: F.at(40))
+        let end = SlotEnd(
+            termination: .exited(code: 3), origin: nil, failure: .exitedUnexpectedly(.exited(code: 3)),
+            lastLines: ["Traceback (most recent call last):", "OSError: [Errno 98] Address already in use"])
+        state.apply(.exited(slot: 1, pid: 4122, end), now: F.at(50))
+        state.apply(.stateChanged(slot: 1, .exited), now: F.at(50))
+        return state
+    }
+
+    @Test("d shows a process's details, at three sizes; any key closes; ↑↓ move to the next process")
+    func detail() {
+        for (width, height) in [(120, 40), (80, 24), (64, 12)] {
+            var state = Self.crashed()
+            state.selected = 1
+            _ = KeyBindings.handle(.character("d"), state: &state)
+            #expect(state.mode == .detail(slot: 1))
+            let screen = DashboardView.render(state, width: width, height: height, now: F.at(83))
+            #expect(screen.text.contains("worker.1 · pid 4122"))
+            expectGolden(screen, "detail-\(width)x\(height)")
+        }
+        var state = Self.crashed()
+        _ = KeyBindings.handle(.character("d"), state: &state)
+        _ = KeyBindings.handle(.down, state: &state)
+        #expect(state.mode == .detail(slot: 1))
+        let text = DetailView.lines(state.rows[1], state: state, now: F.at(83)).joined(separator: "\n")
+        for expected in [
+            "generation 0", "states: initializing", "→ running", "signals sent: SIGUSR1", "(command)",
+            "last exit: exit 3",
+            "Address already in use",
+        ] {
+            #expect(text.contains(expected), "\(expected) in:\n\(text)")
+        }
+        _ = KeyBindings.handle(.character("x"), state: &state)
+        #expect(state.mode == .normal)
+    }
+
+    @Test("a process waiting for READY=1 says for how long")
+    func waitingForReady() {
+        var state = F.running()
+        state.apply(.spawned(slot: 1, pid: 5000, kind: .worker, generation: 1), now: F.at(80))
+        state.apply(.stateChanged(slot: 1, .initializing, generation: 1), now: F.at(80))
+        #expect(DashboardView.detail(state.rows[1], now: F.at(83.2)) == "initializing for 3.2 s: waiting for READY=1")
     }
 }

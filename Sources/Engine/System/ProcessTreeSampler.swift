@@ -11,15 +11,20 @@ package struct ProcessTreeSampler: Sendable {
         package var residentBytes: Int
         /// Processes in the tree.
         package var processes: Int
+        /// The root's descendants (at most 10,000), in the order they were found.
+        package var descendants: [pid_t] = []
         /// The root is stopped (SIGSTOP, Ctrl-Z of its own, a tracer).
         package var isStopped: Bool
 
         /// Creates a record.
-        package init(cpuPercent: Double?, residentBytes: Int, processes: Int, isStopped: Bool) {
+        package init(
+            cpuPercent: Double?, residentBytes: Int, processes: Int, isStopped: Bool, descendants: [pid_t] = []
+        ) {
             self.cpuPercent = cpuPercent
             self.residentBytes = residentBytes
             self.processes = processes
             self.isStopped = isStopped
+            self.descendants = descendants
         }
     }
 
@@ -41,6 +46,7 @@ package struct ProcessTreeSampler: Sendable {
             var count = 0
             var pending = [root]
             var visited: Set<pid_t> = []
+            var descendants: [pid_t] = []
             while let pid = pending.popLast(), count < 10_000 {
                 guard visited.insert(pid).inserted, let fields = pid == root ? rootStat : Self.stat(pid) else {
                     continue
@@ -48,6 +54,7 @@ package struct ProcessTreeSampler: Sendable {
                 ticks += fields.ticks
                 pages += fields.residentPages
                 count += 1
+                if pid != root { descendants.append(pid) }
                 pending += Self.children(of: pid)
             }
             var cpu: Double?
@@ -58,7 +65,7 @@ package struct ProcessTreeSampler: Sendable {
             seen[root] = (ticks, now)
             usage[root] = Usage(
                 cpuPercent: cpu, residentBytes: pages * pageSize, processes: count,
-                isStopped: rootStat.state == "T" || rootStat.state == "t")
+                isStopped: rootStat.state == "T" || rootStat.state == "t", descendants: descendants)
         }
         previous = seen
         return usage

@@ -36,6 +36,13 @@ package struct DashboardState: Sendable {
         package var pendingRestart: PendingRestart?
         /// CPU and memory of its process tree at the last sample (nil: not sampled).
         package var usage: ProcessTreeSampler.Usage?
+        /// The states its current process went through, and when (the last ``historyKept``).
+        package var history: [StateChange] = []
+        /// The signals the supervisor sent its current process (the last ``historyKept``).
+        package var signals: [SentSignal] = []
+
+        /// How many states and signals a row remembers.
+        package static let historyKept = 12
 
         /// A row for slot `index` of `kind`, pending.
         package init(index: Int, kind: ChildKind, restarts: Int = 0) {
@@ -46,6 +53,14 @@ package struct DashboardState: Sendable {
 
         /// `worker.2`, `extra.4`.
         package var name: String { "\(kind).\(index)" }
+    }
+
+    /// A state a process entered, and when.
+    package struct StateChange: Sendable, Equatable {
+        /// The state.
+        package var state: ProcessState
+        /// When.
+        package var at: ContinuousClock.Instant
     }
 
     /// A restart the policy scheduled.
@@ -166,6 +181,8 @@ package struct DashboardState: Sendable {
         case confirmKill(slot: Int)
         /// `/`: a search pattern being typed.
         case search(query: String)
+        /// `d`: the details of one process.
+        case detail(slot: Int)
     }
 
     /// Signals the per-process menu offers.
@@ -261,7 +278,11 @@ package struct DashboardState: Sendable {
             rows[slot].spawnedAt = now
         case .stateChanged(let slot, let state, _):
             ensureRow(slot, kind: nil)
-            if rows[slot].state != state { rows[slot].stateSince = now }
+            if rows[slot].state != state {
+                rows[slot].stateSince = now
+                rows[slot].history.append(StateChange(state: state, at: now))
+                if rows[slot].history.count > Row.historyKept { rows[slot].history.removeFirst() }
+            }
             rows[slot].state = state
         case .serverStateChanged(let state):
             serverState = state
@@ -273,6 +294,8 @@ package struct DashboardState: Sendable {
             // A reload's outgoing process (an older generation) is not the row's.
             guard generation >= rows[slot].generation else { return }
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
+            rows[slot].signals.append(SentSignal(signal: signal, reason: reason, at: now))
+            if rows[slot].signals.count > Row.historyKept { rows[slot].signals.removeFirst() }
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
         case .output(let slot, let stream, let line):
             logBook.append(slot: slot, stream: stream, text: TerminalText.forDisplay(line))

@@ -58,6 +58,19 @@ package enum KeyBindings {
         case .search(let query):
             handleSearchTyping(key, query: query, state: &state)
             return []
+        case .detail:
+            // Any key closes the details; ↑ ↓ move to the next process's.
+            switch key {
+            case .up, .character("k"):
+                moveSelection(by: -1, &state)
+                state.mode = .detail(slot: state.selected)
+            case .down, .character("j"):
+                moveSelection(by: 1, &state)
+                state.mode = .detail(slot: state.selected)
+            default:
+                state.mode = .normal
+            }
+            return []
         case .normal:
             return handleNormal(key, state: &state)
         }
@@ -131,6 +144,8 @@ package enum KeyBindings {
             }
         case .character("/"):
             state.mode = .search(query: "")
+        case .character("d"):
+            if state.rows.indices.contains(state.selected) { state.mode = .detail(slot: state.selected) }
         case .character("n") where state.search != nil:
             stepSearch(older: true, &state)
         case .character("N") where state.search != nil:

@@ -28,9 +28,10 @@ package enum KeyHelp {
             action: "select a process; o sorts the table by index, CPU, memory, restarts or state",
             short: "select; o sorts (CPU, memory, …)"),
         Entry(
-            keys: "s Enter", legend: "s signal",
-            action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2",
-            short: "signal menu: INT TERM KILL HUP USR1 USR2"),
+            keys: "s Enter d", legend: "s signal",
+            action: "signal menu for the selected process: INT, TERM, KILL (asks first), HUP, USR1, USR2; d shows "
+                + "its details (command, group, states, signals, last exit and error lines, descendants)",
+            short: "signal menu (INT TERM KILL…); d details"),
         Entry(
             keys: "r R", legend: "r/R restart/reload",
             action: "r restarts the selected process (stop signal, then its next generation); R reloads every "

@@ -40,6 +40,12 @@ package enum DashboardView {
         case .normal, .search: break
         case .help: drawHelp(state, &screen, palette: palette)
         case .signalMenu(let selection): drawSignalMenu(state, selection: selection, &screen, palette: palette)
+        case .detail(let slot):
+            if state.rows.indices.contains(slot) {
+                drawBox(
+                    DetailView.lines(state.rows[slot], state: state, now: now), title: "details",
+                    &screen, palette: palette)
+            }
         case .confirmForceKill:
             drawBox(
                 ["Force-kill every process (SIGKILL to each process group)?", "", "y: yes    any other key: no"],
@@ -225,6 +231,10 @@ package enum DashboardView {
         }
         if let end = row.end { return endText(end) }
         if let failure = row.failure, row.pid == nil { return failure.description }
+        if row.state == .initializing, row.lastSignal == nil, row.failure == nil, let since = row.stateSince {
+            let waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
+            return row.status.map { waiting + " · " + $0 } ?? waiting
+        }
         var parts: [String] = []
         if let sent = row.lastSignal {
             parts.append("\(sent.signal) sent \(sent.at.duration(to: now).countdownText) ago (\(sent.reason))")

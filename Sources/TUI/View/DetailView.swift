@@ -1,0 +1,61 @@
+import CorralEngine
+
+/// The lines of the detail view (`d`) of one process: what an operator asks after "why?".
+enum DetailView {
+    /// The details of `row`, as lines for a box, at `now`.
+    static func lines(_ row: DashboardState.Row, state: DashboardState, now: ContinuousClock.Instant) -> [String] {
+        func ago(_ instant: ContinuousClock.Instant) -> String { "\(TimeText.uptime(instant.duration(to: now))) ago" }
+        var lines: [String] = []
+        var identity = [row.name]
+        if let pid = row.pid { identity += ["pid \(pid)", "process group \(pid)"] }
+        identity += ["generation \(row.generation)", "\(row.restarts) restart\(row.restarts == 1 ? "" : "s")"]
+        lines.append(identity.joined(separator: " · "))
+        if row.kind == .worker, let command = state.command {
+            lines.append("command: " + TerminalText.forDisplay(command))
+        }
+        var timing: [String] = []
+        if let spawnedAt = row.spawnedAt { timing.append("started \(ago(spawnedAt))") }
+        if let since = row.stateSince { timing.append("\(row.state) since \(ago(since))") }
+        if let endedAt = row.endedAt { timing.append("ended \(ago(endedAt))") }
+        if !timing.isEmpty { lines.append(timing.joined(separator: " · ")) }
+        if let usage = row.usage, row.end == nil {
+            var text =
+                "CPU \(TableColumns.cpuText(usage.cpuPercent)) % · RSS \(TableColumns.memoryText(usage.residentBytes))"
+            text += " · \(usage.processes) process\(usage.processes == 1 ? "" : "es") in its tree"
+            if usage.isStopped { text += " · stopped (SIGSTOP)" }
+            lines.append(text)
+            if !usage.descendants.isEmpty {
+                let shown = usage.descendants.prefix(12).map(String.init).joined(separator: ", ")
+                lines.append("descendants: " + shown + (usage.descendants.count > 12 ? ", …" : ""))
+            }
+        }
+        lines.append("")
+        lines.append(
+            "states: "
+                + (row.history.isEmpty
+                    ? "none yet" : row.history.map { "\($0.state) \(ago($0.at))" }.joined(separator: " → ")))
+        lines.append(
+            "signals sent: "
+                + (row.signals.isEmpty
+                    ? "none" : row.signals.map { "\($0.signal) \(ago($0.at)) (\($0.reason))" }.joined(separator: ", ")))
+        if let end = row.end {
+            lines.append("last exit: " + DashboardView.detail(row, now: now))
+            if !end.lastLines.isEmpty {
+                lines.append("its last lines on stderr:")
+                lines += end.lastLines.map { "  " + TerminalText.forDisplay($0) }
+            }
+        } else if let failure = row.failure {
+            lines.append("failure: \(failure)")
+        }
+        let errors = state.logBook.lines(slot: row.index, endingAt: nil, limit: 200).filter {
+            $0.stream == .stderr && !$0.isMarker
+        }.suffix(5)
+        if row.end == nil, !errors.isEmpty {
+            lines.append("latest lines on stderr:")
+            lines += errors.map { "  " + $0.text }
+        }
+        lines.append("")
+        lines.append("↑↓ another process · any other key closes")
+        return lines
+    }
+}

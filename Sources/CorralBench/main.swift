@@ -8,12 +8,14 @@
 // floor; not in the default set: it needs a few minutes), restart and restart-command (from a
 // crash to the replacement's READY=1), reload (a rolling reload of 64 Swift workers under an
 // HTTP load: its time and the failed requests), control (the control socket: event latency to
-// 1 and 8 attached clients, corral's CPU under a 100 MB/s output flood with 0 and 8 clients).
+// 1 and 8 attached clients, corral's CPU under a 100 MB/s output flood with 0 and 8 clients), log
+// (a frame for 1,000 processes with a full log, search over 100,000 lines, /proc sampling of
+// 1,000 processes, the memory of a full log of 256).
 // Default: all but scale, reload and control.
 import Foundation
 
 var scenarios = [
-    "memory", "baseline", "start", "start-command", "idle", "render", "output", "restart", "restart-command",
+    "memory", "baseline", "start", "start-command", "idle", "render", "output", "restart", "restart-command", "log",
 ]
 var sizes = [1, 4, 16, 64, 256]
 var runs = 5
@@ -55,6 +57,7 @@ do {
         case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
         case "reload": try ReloadBenchmark.run(workers: 64, runs: min(runs, 3))
         case "control": try ControlBenchmark.run(runs: runs)
+        case "log": try LogBenchmark.run(runs: runs)
         default:
             note("unknown scenario \(scenario)")
             exit(64)

@@ -86,3 +86,35 @@ struct ResourceEndToEndTests {
         #expect(run.exitStatus() == "0", "\(session.screen())")
     }
 }
+
+/// A crash-looping worker under tmux: its restarts and its backoff countdown.
+@Suite("a crash loop under tmux", .processExclusive)
+struct CrashLoopEndToEndTests {
+    @Test("a crash-looping worker shows its restart count and the countdown to its next start")
+    func crashLoop() throws {
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40,
+            arguments:
+                "--no-control -w 2 --restart on-failure --restart-delay 1.5 --max-restarts 50 --exit-on-stop -- "
+                + "sh -c '[ $CORRAL_PROCESS_INDEX = 1 ] && { echo boom >&2; sleep 0.2; exit 3; }; exec sleep 60'")
+        let session = run.session
+        /// The row of slot 1.
+        func row() -> String {
+            session.screen().split(separator: "\n").first { $0.dropFirst().hasPrefix("1 ") }.map(String.init) ?? ""
+        }
+        #expect(
+            eventually(within: .seconds(15)) {
+                let line = row()
+                return line.contains("backoff") && line.contains("restart in") && line.contains("exit 3")
+            }, "\(session.screen())")
+        // RESTARTS counts up with each new generation: at 120 columns it starts at column 50.
+        #expect(
+            eventually(within: .seconds(15)) {
+                let line = Array(row())
+                guard line.count > 59 else { return false }
+                return (Int(String(line[50..<59]).trimmingCharacters(in: .whitespaces)) ?? 0) >= 1
+            }, "\(session.screen())")
+        session.press("q")
+        #expect(run.exitStatus() == "0", "\(session.screen())")
+    }
+}

@@ -1,7 +1,10 @@
 import Glibc
 
 /// CPU and memory of process trees, from /proc: a worker's own figures plus every descendant's
-/// (a shell wrapper or a server that forks shows what it really uses). Sampled on request only.
+/// (a shell wrapper or a server that forks shows what it really uses). Sampled on request only,
+/// at most ``treesPerSample`` trees a call: with more, they take turns (each tree's CPU is over
+/// the time since its own last sample), so that sampling a thousand processes once a second
+/// stays under 1 % of a core.
 package struct ProcessTreeSampler: Sendable {
     /// What one tree used.
     package struct Usage: Sendable, Equatable {
@@ -28,73 +31,134 @@ package struct ProcessTreeSampler: Sendable {
         }
     }
 
+    /// Trees read per call.
+    package static let treesPerSample = 300
+
     private var previous: [pid_t: (ticks: Int, at: ContinuousClock.Instant)] = [:]
+    private var cache: [pid_t: Usage] = [:]
+    private var cursor = 0
     private let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
     private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// A sampler with no history.
     package init() {}
 
-    /// Samples the trees rooted at `roots` (pids that ended are left out).
+    /// Samples the trees rooted at `roots` (the next ``treesPerSample`` of them in turn; the
+    /// others keep their last figures); pids that ended are left out.
     package mutating func sample(_ roots: [pid_t], now: ContinuousClock.Instant) -> [pid_t: Usage] {
-        var usage: [pid_t: Usage] = [:]
-        var seen: [pid_t: (ticks: Int, at: ContinuousClock.Instant)] = [:]
-        for root in roots {
-            guard let rootStat = Self.stat(root) else { continue }
-            var ticks = 0
-            var pages = 0
-            var count = 0
-            var pending = [root]
-            var visited: Set<pid_t> = []
-            var descendants: [pid_t] = []
-            while let pid = pending.popLast(), count < 10_000 {
-                guard visited.insert(pid).inserted, let fields = pid == root ? rootStat : Self.stat(pid) else {
-                    continue
-                }
-                ticks += fields.ticks
-                pages += fields.residentPages
-                count += 1
-                if pid != root { descendants.append(pid) }
-                pending += Self.children(of: pid)
+        let sorted = roots.sorted()
+        let current = Set(sorted)
+        cache = cache.filter { current.contains($0.key) }
+        previous = previous.filter { current.contains($0.key) }
+        if cursor >= sorted.count { cursor = 0 }
+        let turn =
+            sorted.count <= Self.treesPerSample
+            ? sorted[...]
+            : (sorted[cursor...] + sorted[..<cursor]).prefix(Self.treesPerSample)
+        cursor = sorted.count <= Self.treesPerSample ? 0 : (cursor + Self.treesPerSample) % sorted.count
+        for root in turn {
+            cache[root] = nil
+            guard let usage = sampleTree(root, now: now) else {
+                previous[root] = nil
+                continue
             }
-            var cpu: Double?
-            if let before = previous[root] {
-                let seconds = before.at.duration(to: now) / .seconds(1)
-                if seconds > 0 { cpu = max(0, Double(ticks - before.ticks) / ticksPerSecond / seconds * 100) }
-            }
-            seen[root] = (ticks, now)
-            usage[root] = Usage(
-                cpuPercent: cpu, residentBytes: pages * pageSize, processes: count,
-                isStopped: rootStat.state == "T" || rootStat.state == "t", descendants: descendants)
+            cache[root] = usage
         }
-        previous = seen
-        return usage
+        return cache
     }
 
-    /// The figures of /proc/`pid`/stat this needs.
-    private static func stat(_ pid: pid_t) -> (state: Character, ticks: Int, residentPages: Int)? {
-        guard let text = read("/proc/\(pid)/stat", capacity: 1024), let close = text.lastIndex(of: ")") else {
-            return nil
+    /// Samples one tree, remembering its CPU time for the next time.
+    private mutating func sampleTree(_ root: pid_t, now: ContinuousClock.Instant) -> Usage? {
+        guard let rootStat = Self.stat(root) else { return nil }
+        var ticks = 0
+        var pages = 0
+        var count = 0
+        var pending = [root]
+        var visited: Set<pid_t> = []
+        var descendants: [pid_t] = []
+        while let pid = pending.popLast(), count < 10_000 {
+            guard visited.insert(pid).inserted, let fields = pid == root ? rootStat : Self.stat(pid) else {
+                continue
+            }
+            ticks += fields.ticks
+            pages += fields.residentPages
+            count += 1
+            if pid != root { descendants.append(pid) }
+            pending += Self.children(of: pid)
         }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // After the command: state (3), … utime (14), stime (15), … rss (24).
-        guard fields.count > 21, let state = fields[0].first, let user = Int(fields[11]), let system = Int(fields[12]),
-            let resident = Int(fields[21])
+        var cpu: Double?
+        if let before = previous[root] {
+            let seconds = before.at.duration(to: now) / .seconds(1)
+            if seconds > 0 { cpu = max(0, Double(ticks - before.ticks) / ticksPerSecond / seconds * 100) }
+        }
+        previous[root] = (ticks, now)
+        return Usage(
+            cpuPercent: cpu, residentBytes: pages * pageSize, processes: count,
+            isStopped: rootStat.state == UInt8(ascii: "T") || rootStat.state == UInt8(ascii: "t"),
+            descendants: descendants)
+    }
+
+    /// The figures of /proc/`pid`/stat this needs, parsed from the bytes (no strings: sampling a
+    /// thousand processes a second must stay well under 1 % of a core).
+    private static func stat(_ pid: pid_t) -> (state: UInt8, ticks: Int, residentPages: Int)? {
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        guard let count = read(path(pid, "stat"), into: &buffer),
+            let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")"))
         else { return nil }
-        return (state, user + system, resident)
+        // After ") ": state is field 0, utime 11, stime 12, rss 21 (fields 3, 14, 15, 24 of stat).
+        var field = 0
+        var index = close + 2
+        var state: UInt8 = 0
+        var user = 0
+        var system = 0
+        while index < count, field <= 21 {
+            var end = index
+            var value = 0
+            while end < count, buffer[end] != UInt8(ascii: " ") {
+                let digit = Int(buffer[end]) - 48
+                if (0...9).contains(digit) { value = value &* 10 &+ digit }
+                end += 1
+            }
+            switch field {
+            case 0: state = buffer[index]
+            case 11: user = value
+            case 12: system = value
+            case 21: return (state, user + system, value)
+            default: break
+            }
+            field += 1
+            index = end + 1
+        }
+        return nil
     }
 
     /// The children of `pid`'s main thread (/proc/PID/task/PID/children).
     private static func children(of pid: pid_t) -> [pid_t] {
-        guard let text = read("/proc/\(pid)/task/\(pid)/children", capacity: 64 << 10) else { return [] }
-        return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        guard let count = read(path(pid, "task/\(pid)/children"), into: &buffer), count > 0 else { return [] }
+        var found: [pid_t] = []
+        var value: Int32 = 0
+        var digits = false
+        for byte in buffer[..<count] {
+            if (48...57).contains(byte) {
+                value = value &* 10 &+ Int32(byte - 48)
+                digits = true
+            } else {
+                if digits { found.append(value) }
+                value = 0
+                digits = false
+            }
+        }
+        if digits { found.append(value) }
+        return found
     }
 
-    private static func read(_ path: String, capacity: Int) -> String? {
+    private static func path(_ pid: pid_t, _ file: String) -> String { "/proc/\(pid)/\(file)" }
+
+    /// Reads a small /proc file into `buffer`; the byte count, or nil.
+    private static func read(_ path: String, into buffer: inout [UInt8]) -> Int? {
         guard let fd = try? Syscalls.open(path, flags: O_RDONLY) else { return nil }
         defer { Syscalls.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: capacity)
-        guard let count = buffer.withUnsafeMutableBytes({ try? Syscalls.read(fd, into: $0) }) ?? nil else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        return buffer.withUnsafeMutableBytes { try? Syscalls.read(fd, into: $0) } ?? nil
     }
 }

@@ -29,7 +29,7 @@ package struct LogBook: Sendable {
     }
 
     /// What a line costs beyond its text (the record and the string's header), for the byte limits.
-    package static let lineOverhead = 64
+    package static let lineOverhead = 96
 
     /// One kept line.
     package struct Line: Sendable, Equatable {

@@ -27,6 +27,7 @@ cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
     tmux kill-session -t "$session-small" 2>/dev/null || true
     tmux kill-session -t "$session-attach" 2>/dev/null || true
+    tmux kill-session -t "$session-fail" 2>/dev/null || true
     [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
     [ -n "$headless" ] && kill "$headless" 2>/dev/null || true
     rm -rf "$work"
@@ -77,6 +78,24 @@ capture "$session" help 120 40
 tmux send-keys -t "$session" Escape
 sleep 0.3
 
+# Search the log: / then the text, Enter; matches highlighted, the count in the log's title.
+tmux send-keys -t "$session" "/"
+tmux send-keys -t "$session" -l "request 2"
+tmux send-keys -t "$session" Enter
+sleep 0.5
+capture "$session" search 120 40
+tmux send-keys -t "$session" Escape
+
+# One process's log alone (l), then its details (d).
+tmux send-keys -t "$session" j j l
+sleep 0.5
+capture "$session" one-log 120 40
+tmux send-keys -t "$session" l d
+sleep 0.5
+capture "$session" detail 120 40
+tmux send-keys -t "$session" Escape
+sleep 0.3
+
 # Hold a connection open so the SIGINT drain (and the countdown) lasts a few seconds.
 python3 -c "import socket,time; s=socket.create_connection(('127.0.0.1',$port)); time.sleep(30)" &
 holder=$!
@@ -104,3 +123,12 @@ tmux send-keys -t "$session-attach" q
 kill -TERM "$headless"
 wait "$headless" || true
 headless=""
+
+# A failure: one worker crash-loops (exit 3 after complaining on stderr) under --restart
+# on-failure; its row shows the backoff countdown and its restarts, the log its stderr lines.
+tmux new-session -d -s "$session-fail" -x 120 -y 40 \
+    "env -u NO_COLOR $corral --no-control -w 3 --restart on-failure --restart-delay 1 -- sh -c 'if [ \$CORRAL_PROCESS_INDEX = 1 ]; then echo \"listening on :8080\"; sleep 0.4; echo \"OSError: [Errno 98] Address already in use\" >&2; exit 3; fi; echo \"worker \$CORRAL_PROCESS_INDEX serving\"; exec sleep 1000'; sleep 30"
+wait_for "$session-fail" "attempt 3"
+sleep 1
+capture "$session-fail" failure 120 40
+tmux send-keys -t "$session-fail" q

@@ -120,10 +120,11 @@ struct ConsoleRun {
     private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
         let facts = TerminalFacts.current
         let output = OutputWriter()
-        let state = DashboardState(
+        var state = DashboardState(
             supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
             startedAt: .now, command: commandLine, logLimits: settings.logLimits)
+        state.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
         let control: ControlServer?
         do {
             switch settings.control {

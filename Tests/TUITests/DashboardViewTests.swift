@@ -28,8 +28,9 @@ struct DashboardViewTests {
             now: F.at(80))
         let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(81.4))
         let line = screen.text.split(separator: "\n").first { $0.contains("4122") }.map(String.init) ?? ""
-        #expect(line.contains("backoff"), "\(line)")
+        #expect(line.contains("backoff 1.6s"), "the countdown in the state cell: \(line)")
         #expect(line.contains("restart in 1.6 s (attempt 2) · exit 3"), "\(line)")
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(81.4)), "backoff-80x24")
         state.apply(.spawned(slot: 1, pid: 4200, kind: .worker, generation: 1), now: F.at(83))
         state.apply(.stateChanged(slot: 1, .running, generation: 1), now: F.at(83))
         #expect(state.rows[1].restarts == 1)
@@ -221,15 +222,17 @@ struct LogViewTests {
         }
     }
 
-    @Test("scrolled back, at 120×40")
+    @Test("scrolled back, at three sizes")
     func scrolledBack() {
-        var state = Self.chatty()
-        state.logPageSize = DashboardView.logLines(state, height: 40)
-        _ = KeyBindings.handle(.pageUp, state: &state)
-        _ = KeyBindings.handle(.pageUp, state: &state)
-        let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(83))
-        #expect(screen.text.contains("scrolled back"))
-        expectGolden(screen, "scrolled-120x40")
+        for (width, height) in [(120, 40), (80, 24), (64, 12)] {
+            var state = Self.chatty()
+            state.logPageSize = DashboardView.logLines(state, height: height)
+            _ = KeyBindings.handle(.pageUp, state: &state)
+            _ = KeyBindings.handle(.pageUp, state: &state)
+            let screen = DashboardView.render(state, width: width, height: height, now: F.at(83))
+            #expect(screen.text.contains("scrolled back"))
+            expectGolden(screen, "scrolled-\(width)x\(height)")
+        }
     }
 }
 
@@ -295,6 +298,8 @@ struct ResourceViewTests {
         let screen = DashboardView.render(state, width: 120, height: 40, now: F.at(83))
         #expect(screen.text.contains("CPU%▼"))
         expectGolden(screen, "sorted-cpu-120x40")
+        expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "sorted-cpu-80x24")
+        expectGolden(DashboardView.render(state, width: 64, height: 12, now: F.at(83)), "sorted-cpu-64x12")
         let line = screen.text.split(separator: "\n").first { $0.contains("4124") } ?? ""
         #expect(line.contains("stopped"), "\(line)")
     }
@@ -349,5 +354,10 @@ struct DetailViewTests {
         state.apply(.spawned(slot: 1, pid: 5000, kind: .worker, generation: 1), now: F.at(80))
         state.apply(.stateChanged(slot: 1, .initializing, generation: 1), now: F.at(80))
         #expect(DashboardView.detail(state.rows[1], now: F.at(83.2)) == "initializing for 3.2 s: waiting for READY=1")
+        // A reload's new generation: rolled back when it is not running within the ready timeout.
+        state.readyTimeout = .seconds(10)
+        #expect(
+            DashboardView.detail(state.rows[1], now: F.at(83.2), readyTimeout: state.readyTimeout)
+                == "initializing for 3.2 s: waiting for READY=1 · rolled back in 6.8 s")
     }
 }

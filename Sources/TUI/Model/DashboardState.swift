@@ -202,6 +202,9 @@ package struct DashboardState: Sendable {
     package var rows: [Row]
     /// The configured grace before `SIGKILL` (nil: forever).
     package var waitTimeout: Duration?
+    /// How long a reload waits for a new process to be running before it rolls back (nil: not
+    /// known, or no limit).
+    package var readyTimeout: Duration?
     /// The configured stop signals; the first is what `q` sends.
     package var stopSignals: [Signal]
     /// The stop under way, if any.

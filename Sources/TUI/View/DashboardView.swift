@@ -149,7 +149,7 @@ package enum DashboardView {
         let first = firstVisibleRow(state, displayed: displayed, rows: rows)
         for (offset, row) in displayed.dropFirst(first).prefix(rows).enumerated() {
             let y = top + 1 + offset
-            drawRow(row, layout: layout, &screen, y: y, now: now, palette: palette)
+            drawRow(row, layout: layout, readyTimeout: state.readyTimeout, &screen, y: y, now: now, palette: palette)
             if row.index == state.selected {
                 screen.put(">", row: y, column: 0, style: palette.heading)
                 screen.restyle(row: y) { $0.reverse = true }
@@ -189,7 +189,7 @@ package enum DashboardView {
 
     private static func drawRow(
         _ row: DashboardState.Row, layout: (columns: [(TableColumns.Kind, Int)], status: Int),
-        _ screen: inout ScreenBuffer, y: Int, now: ContinuousClock.Instant, palette: Palette
+        readyTimeout: Duration?, _ screen: inout ScreenBuffer, y: Int, now: ContinuousClock.Instant, palette: Palette
     ) {
         let failed = row.end?.isClean == false || row.failure != nil
         let live = row.pid != nil && row.end == nil
@@ -200,8 +200,12 @@ package enum DashboardView {
             case .kind: screen.put(row.kind.rawValue, row: y, column: column)
             case .state:
                 let stopped = live && row.usage?.isStopped == true
+                var text = stopped ? "stopped" : row.state.rawValue
+                if row.state == .backoff, let restart = row.pendingRestart {
+                    text += " " + TableColumns.shortCountdown(now.duration(to: restart.at))
+                }
                 screen.put(
-                    stopped ? "stopped" : row.state.rawValue, row: y, column: column,
+                    text, row: y, column: column,
                     style: stopped ? palette.warning : palette.state(row.state, failed: failed))
             case .cpu:
                 if live, let usage = row.usage {
@@ -219,12 +223,15 @@ package enum DashboardView {
             }
         }
         screen.put(
-            detail(row, now: now), row: y, column: layout.status, style: failed ? palette.failure : Style.plain,
+            detail(row, now: now, readyTimeout: readyTimeout), row: y, column: layout.status,
+            style: failed ? palette.failure : Style.plain,
             limit: screen.width - layout.status - 1)
     }
 
     /// The last column: status text while alive, the signal sent while stopping, the end after.
-    package static func detail(_ row: DashboardState.Row, now: ContinuousClock.Instant) -> String {
+    package static func detail(
+        _ row: DashboardState.Row, now: ContinuousClock.Instant, readyTimeout: Duration? = nil
+    ) -> String {
         if row.state == .backoff, let restart = row.pendingRestart {
             let ended = row.end.map { " · " + endText($0) } ?? ""
             return "restart in \(now.duration(to: restart.at).countdownText) (attempt \(restart.attempt))\(ended)"
@@ -232,7 +239,10 @@ package enum DashboardView {
         if let end = row.end { return endText(end) }
         if let failure = row.failure, row.pid == nil { return failure.description }
         if row.state == .initializing, row.lastSignal == nil, row.failure == nil, let since = row.stateSince {
-            let waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
+            var waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
+            if let readyTimeout, row.generation > 0 {
+                waiting += " · rolled back in \(now.duration(to: since + readyTimeout).countdownText)"
+            }
             return row.status.map { waiting + " · " + $0 } ?? waiting
         }
         var parts: [String] = []

@@ -65,6 +65,14 @@ enum TableColumns {
         return percent >= 100 ? String(Int(percent.rounded())) : String(Double(Int(percent * 10)) / 10)
     }
 
+    /// `2.3s`, `45s`, `12m`: a countdown that fits beside `backoff` in the state column.
+    static func shortCountdown(_ duration: Duration) -> String {
+        let seconds = max(0, duration / .seconds(1))
+        if seconds < 10 { return "\(Double(Int(seconds * 10)) / 10)s" }
+        if seconds < 100 { return "\(Int(seconds))s" }
+        return "\(Int(seconds / 60))m"
+    }
+
     /// `812K`, `12.3M`, `1.2G`.
     static func memoryText(_ bytes: Int) -> String {
         let kib = Double(bytes) / 1024

@@ -26,7 +26,7 @@ enum StatusTable {
                     String(row.index), row.pid.map { String($0) } ?? "-", row.kind.rawValue, row.state.rawValue,
                     String(row.generation), String(row.restarts),
                     row.stateSince.map { TimeText.uptime($0.duration(to: now)) } ?? "-",
-                    DashboardView.detail(row, now: now),
+                    DashboardView.detail(row, now: now, readyTimeout: state.readyTimeout),
                 ]
             }
         lines += columns(rows)

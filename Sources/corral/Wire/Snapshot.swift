@@ -42,6 +42,7 @@ enum Snapshot {
         server["extras"] = .int(state.rows.filter { $0.kind == .extra }.count)
         server["uptime_s"] = .seconds(state.startedAt.duration(to: now))
         server["wait_timeout_s"] = state.waitTimeout.map { .seconds($0) } ?? .null
+        server["ready_timeout_s"] = state.readyTimeout.map { .seconds($0) } ?? .null
         server["stop_signals"] = .strings(state.stopSignals.map(\.name))
         server["control"] = control.map { .string($0) } ?? .null
         server["reloading"] = .bool(state.reloading)
@@ -118,6 +119,7 @@ enum Snapshot {
             stopSignals: (server.stopSignals ?? []).compactMap { Signal(parsing: $0) },
             startedAt: ago(server.uptimeS) ?? now, command: server.command)
         state.workerCount = server.workers ?? 0
+        state.readyTimeout = Duration(wireSeconds: server.readyTimeoutS)
         state.serverState = server.state.flatMap(ServerState.init) ?? .starting
         state.reloading = server.reloading == true
         if let stopping = server.stopping, let signal = EventDecoder.signal(stopping.signal),

@@ -54,6 +54,7 @@ final class WireMessage: Decodable, Sendable {
     let agoS: Double?
     let restartInS: Double?
     let waitTimeoutS: Double?
+    let readyTimeoutS: Double?
     let stopSignals: [String]?
     let reloading: Bool?
     let server: WireMessage?

@@ -125,6 +125,11 @@ struct ConsoleRun {
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
             startedAt: .now, command: commandLine, logLimits: settings.logLimits)
         state.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
+        state.extraCommands =
+            (isDemo ? ["the demo's ticker (a Swift extra process)"] : [])
+            + settings.extras.map {
+                "/bin/sh -c \($0)"
+            }
         let control: ControlServer?
         do {
             switch settings.control {

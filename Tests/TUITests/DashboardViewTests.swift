@@ -346,6 +346,9 @@ struct DetailViewTests {
         }
         _ = KeyBindings.handle(.character("x"), state: &state)
         #expect(state.mode == .normal)
+        state.extraCommands = ["/bin/sh -c python3 metrics.py"]
+        let extra = DetailView.lines(state.rows[4], state: state, now: F.at(83)).joined(separator: "\n")
+        #expect(extra.contains("command: /bin/sh -c python3 metrics.py"), "\(extra)")
     }
 
     @Test("a process waiting for READY=1 says for how long")

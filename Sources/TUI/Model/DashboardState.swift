@@ -192,6 +192,8 @@ package struct DashboardState: Sendable {
     package var program: String
     /// The command the workers run, shown last in the header (nil for the demo).
     package var command: String?
+    /// What each extra process runs, in order (the details view shows it); empty when unknown.
+    package var extraCommands: [String] = []
     /// The supervisor's pid.
     package var supervisorPid: pid_t
     /// When the dashboard started.

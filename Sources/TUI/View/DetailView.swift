@@ -12,6 +12,11 @@ enum DetailView {
         lines.append(identity.joined(separator: " · "))
         if row.kind == .worker, let command = state.command {
             lines.append("command: " + TerminalText.forDisplay(command))
+        } else if row.kind == .extra {
+            let position = state.rows.filter { $0.kind == .extra && $0.index < row.index }.count
+            if state.extraCommands.indices.contains(position) {
+                lines.append("command: " + TerminalText.forDisplay(state.extraCommands[position]))
+            }
         }
         var timing: [String] = []
         if let spawnedAt = row.spawnedAt { timing.append("started \(ago(spawnedAt))") }

@@ -28,6 +28,17 @@ static inline int corral_curses_key_end(void) { return KEY_END; }
 static inline int corral_curses_key_mouse(void) { return KEY_MOUSE; }
 static inline int corral_curses_key_backspace(void) { return KEY_BACKSPACE; }
 
+/* One key as a wide character: 0 for a character in *value, 1 for a key code (arrows, KEY_RESIZE)
+   in *value, -1 when none is waiting. */
+static inline int corral_curses_read_wide(int *value) {
+    wint_t key = 0;
+    int result = wget_wch(stdscr, &key);
+    *value = (int)key;
+    if (result == KEY_CODE_YES) return 1;
+    if (result == OK) return 0;
+    return -1;
+}
+
 /* Mouse reports for the wheel only (the terminal's own selection still works with Shift). */
 static inline void corral_curses_enable_wheel(void) { mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL); }
 

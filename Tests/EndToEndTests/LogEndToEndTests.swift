@@ -7,12 +7,13 @@ import Testing
 struct LogEndToEndTests {
     typealias CorralInTmux = DashboardEndToEndTests.CorralInTmux
 
-    @Test("/ finds a line scrolled far out of view; l shows one process's log alone; q stops")
+    @Test("/ finds a line scrolled far out of view, also typed in Cyrillic; l shows one process's log alone; q stops")
     func searchAndOneLog() throws {
         // Worker 0 says something rare once, then both workers write 2,000 lines.
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("corral-log-\(UUID().uuidString).sh")
         try """
         [ "$CORRAL_PROCESS_INDEX" = 0 ] && echo 'needle: the rare line'
+        [ "$CORRAL_PROCESS_INDEX" = 1 ] && echo 'ошибка: редкая строка'
         i=0; while [ $i -lt 2000 ]; do echo "hay $CORRAL_PROCESS_INDEX.$i"; i=$((i+1)); done
         exec sleep 60
         """.write(to: script, atomically: true, encoding: .utf8)
@@ -32,6 +33,17 @@ struct LogEndToEndTests {
             eventually(within: .seconds(5)) {
                 let screen = session.screen()
                 return screen.contains("worker.0 | needle: the rare line") && screen.contains("'NEEDLE': 1 of 1")
+            }, "\(session.screen())")
+        session.press("Escape")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("log · following") })
+        // A pattern typed in Cyrillic, in the other case.
+        session.press("/")
+        session.press("-l", "ОШИБКА")
+        session.press("Enter")
+        #expect(
+            eventually(within: .seconds(5)) {
+                let screen = session.screen()
+                return screen.contains("worker.1 | ошибка: редкая строка") && screen.contains("'ОШИБКА': 1 of 1")
             }, "\(session.screen())")
         session.press("Escape")
         #expect(eventually(within: .seconds(5)) { session.screen().contains("log · following") })

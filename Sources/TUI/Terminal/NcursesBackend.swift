@@ -113,11 +113,17 @@ package final class NcursesBackend {
         var keys: [Key] = []
         var readAnything = false
         while true {
-            let code = getch()
-            if code == corral_curses_error() { break }
+            var code: CInt = 0
+            let kind = corral_curses_read_wide(&code)
+            if kind < 0 { break }
             readAnything = true
+            // A character past ASCII (a Cyrillic search pattern) as itself; the rest as before.
+            if kind == 0, code >= 160, let scalar = Unicode.Scalar(UInt32(code)) {
+                keys.append(.character(Character(scalar)))
+                continue
+            }
             if let key = Self.decode(code) { keys.append(key) }
-            if code == corral_curses_key_resize() { previous = nil }
+            if kind == 1, code == corral_curses_key_resize() { previous = nil }
         }
         return (keys, readAnything)
     }

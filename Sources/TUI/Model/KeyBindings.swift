@@ -225,9 +225,9 @@ package enum KeyBindings {
         let slot = state.logView.slot
         guard let newest = state.logBook.newest(slot: slot) else { return }
         // Not past the oldest page: the top line stays the oldest kept one.
-        let kept = state.logView.anchor.map { state.logBook.countAfter($0, slot: slot) } ?? 0
+        let newer = state.logView.anchor.map { state.logBook.countAfter($0, slot: slot) } ?? 0
         let total = state.logBook.count(slot: slot)
-        let distance = min(kept + lines, max(0, total - state.logPageSize))
+        let distance = min(newer + lines, max(0, total - state.logPageSize))
         guard distance > 0 else { return }
         state.logView.anchor = state.logBook.sequence(slot: slot, before: newest, distance: distance)
     }

@@ -34,19 +34,14 @@ final class ControlServer: Frontend {
     /// left at the path by a corral that was killed is replaced; a live one is not, and
     /// nothing else at the path is ever removed.
     init(path: String?, model: DashboardState) throws(ControlSetupError) {
-        let directoryChecked: Bool
         if let path {
+            let parent = Self.directory(of: path)
+            guard (try? FileSystem.status(parent, followingLinks: true))??.isDirectory == true else {
+                throw ControlSetupError("--control \(path): the directory \(parent) does not exist")
+            }
             self.path = path
-            directoryChecked = false
         } else {
             self.path = "\(try ControlDirectory.prepare())/\(getpid()).sock"
-            directoryChecked = true
-        }
-        if !directoryChecked {
-            let parent = Self.directory(of: self.path)
-            guard (try? FileSystem.status(parent, followingLinks: true))??.isDirectory == true else {
-                throw ControlSetupError("--control \(self.path): the directory \(parent) does not exist")
-            }
         }
         try Self.clearStale(self.path)
         do {

@@ -42,10 +42,8 @@ enum ProcessTable {
 
     /// /proc/`pid`/stat: the command name, and the fields after it (state first, then ppid, …).
     private static func stat(_ pid: String) -> (command: String, fields: [Substring])? {
-        guard let fd = try? Syscalls.open("/proc/\(pid)/stat", flags: O_RDONLY) else { return nil }
-        defer { Syscalls.close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
-        guard let count = buffer.withUnsafeMutableBytes({ try? Syscalls.read(fd, into: $0) }) ?? nil else { return nil }
+        guard let count = Syscalls.readSmallFile("/proc/\(pid)/stat", into: &buffer) else { return nil }
         let text = String(decoding: buffer[0..<count], as: UTF8.self)
         guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
         let command = String(text[text.index(after: open)..<close])

@@ -102,7 +102,7 @@ package struct ProcessTreeSampler: Sendable {
     /// thousand processes a second must stay well under 1 % of a core).
     private static func stat(_ pid: pid_t) -> (state: UInt8, ticks: Int, residentPages: Int)? {
         var buffer = [UInt8](repeating: 0, count: 1024)
-        guard let count = read(path(pid, "stat"), into: &buffer),
+        guard let count = Syscalls.readSmallFile(path(pid, "stat"), into: &buffer),
             let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")"))
         else { return nil }
         // After ") ": state is field 0, utime 11, stime 12, rss 21 (fields 3, 14, 15, 24 of stat).
@@ -135,7 +135,9 @@ package struct ProcessTreeSampler: Sendable {
     /// The children of `pid`'s main thread (/proc/PID/task/PID/children).
     private static func children(of pid: pid_t) -> [pid_t] {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        guard let count = read(path(pid, "task/\(pid)/children"), into: &buffer), count > 0 else { return [] }
+        guard let count = Syscalls.readSmallFile(path(pid, "task/\(pid)/children"), into: &buffer), count > 0 else {
+            return []
+        }
         var found: [pid_t] = []
         var value: Int32 = 0
         var digits = false
@@ -154,11 +156,4 @@ package struct ProcessTreeSampler: Sendable {
     }
 
     private static func path(_ pid: pid_t, _ file: String) -> String { "/proc/\(pid)/\(file)" }
-
-    /// Reads a small /proc file into `buffer`; the byte count, or nil.
-    private static func read(_ path: String, into buffer: inout [UInt8]) -> Int? {
-        guard let fd = try? Syscalls.open(path, flags: O_RDONLY) else { return nil }
-        defer { Syscalls.close(fd) }
-        return buffer.withUnsafeMutableBytes { try? Syscalls.read(fd, into: $0) } ?? nil
-    }
 }

@@ -50,6 +50,14 @@ package enum Syscalls {
         }
     }
 
+    /// Reads a small file (one read: /proc) into `buffer`: the byte count, or nil when it cannot
+    /// be opened or read.
+    static func readSmallFile(_ path: String, into buffer: inout [UInt8]) -> Int? {
+        guard let fd = try? open(path, flags: O_RDONLY) else { return nil }
+        defer { close(fd) }
+        return buffer.withUnsafeMutableBytes { try? read(fd, into: $0) } ?? nil
+    }
+
     /// Closes a descriptor once; `EINTR` is not retried (the descriptor is gone either way).
     static func close(_ fd: CInt) {
         _ = Glibc.close(fd)

@@ -165,9 +165,7 @@ final class ControlServer: Frontend {
             let subscribe = request.command == "subscribe"
             // Back on: a fresh snapshot first, as on connect.
             if subscribe && !peer.subscribed {
-                peer.enqueue(
-                    Snapshot.encode(
-                        model, control: path, output: recent.lines, time: WallClock.iso8601(), now: clock.now))
+                peer.enqueue(snapshotLine(now: clock.now))
             }
             peer.subscribe(subscribe, outputCount: outputCount)
             peer.enqueue(
@@ -187,6 +185,11 @@ final class ControlServer: Frontend {
             peer.enqueue(reply(id: request.id, command: request.command, error: refusal.reason))
             return (nil, true)
         }
+    }
+
+    /// The snapshot line a client starts with (on connect, and when it subscribes again).
+    private func snapshotLine(now: ContinuousClock.Instant) -> String {
+        Snapshot.encode(model, control: path, output: recent.lines, time: WallClock.iso8601(), now: now)
     }
 
     private func reply(id: String?, command: String?, error: String?, text: String? = nil) -> String {
@@ -223,9 +226,7 @@ final class ControlServer: Frontend {
                 UnixStream.close(connection)
                 continue
             }
-            peer.enqueue(
-                Snapshot.encode(
-                    model, control: path, output: recent.lines, time: WallClock.iso8601(), now: now))
+            peer.enqueue(snapshotLine(now: now))
             peers.append(peer)
         }
     }

@@ -65,11 +65,16 @@ final class WireMessage: Decodable, Sendable {
     let stopping: WireMessage?
     let ended: WireMessage?
 
-    /// Decodes one line; nil when it is not a JSON object of this protocol.
-    static func decode(_ line: some Collection<UInt8>) -> WireMessage? {
+    /// One decoder for every line (a viewer decodes thousands a second).
+    private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try? decoder.decode(WireMessage.self, from: Data(line))
+        return decoder
+    }()
+
+    /// Decodes one line; nil when it is not a JSON object of this protocol.
+    static func decode(_ line: some Collection<UInt8>) -> WireMessage? {
+        try? decoder.decode(WireMessage.self, from: Data(line))
     }
 }
 

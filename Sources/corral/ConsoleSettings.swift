@@ -61,22 +61,26 @@ struct ConsoleSettings: Equatable {
     ].map { Signal(rawValue: $0) }
 
     /// The signals that ask for a command when another process sends them: SIGTTIN / SIGTTOU
-    /// scale up / down (gunicorn's convention); without a controlling terminal, SIGHUP reloads.
-    static func commandSignals(hasControllingTerminal: Bool) -> [Signal: SignalCommand] {
-        var signals: [Signal: SignalCommand] = [
-            Signal(rawValue: SIGTTIN): .scaleUp, Signal(rawValue: SIGTTOU): .scaleDown,
-        ]
-        if !hasControllingTerminal { signals[.hangup] = .reload }
-        return signals
-    }
-
-    /// Whether corral has a controlling terminal (SIGHUP: a hangup, or a reload).
-    var hasControllingTerminal = true
+    /// scale up / down (gunicorn's convention), SIGHUP reloads (gunicorn's and nginx's) unless
+    /// it is the hangup of the terminal corral was started on.
+    static let commandSignals: [Signal: SignalCommand] = [
+        Signal(rawValue: SIGTTIN): .scaleUp, Signal(rawValue: SIGTTOU): .scaleDown, .hangup: .reloadUnlessHungUp,
+    ]
     /// How many slots a reload replaces at a time, and how long it waits for each to run.
     var reloadBatch = 1
     var readyTimeout: Duration?
     /// Whose `sd_notify` datagrams count for a worker.
     var notifyAccess: NotifyAccess = .main
+
+    /// How long a worker must stay up once ready, and how readiness probes are run.
+    struct ReadinessSettings: Equatable {
+        /// `--ready-after` (nil: the engine's default for the readiness).
+        var readyAfter: Duration?
+        var probeInterval: Duration = .milliseconds(100)
+        var probeTimeout: Duration = .seconds(1)
+    }
+
+    var readiness = ReadinessSettings()
 
     /// The engine configuration for these settings (the demo's ticker extra comes first).
     func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
@@ -87,16 +91,15 @@ struct ConsoleSettings: Equatable {
         }
         let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
         // A signal chosen as a stop signal stays one.
-        let commandSignals = Self.commandSignals(hasControllingTerminal: hasControllingTerminal)
+        let commandSignals = Self.commandSignals
             .filter { !stopSignals.contains($0.key) }
-        var configuration = SupervisorConfiguration(
+        return SupervisorConfiguration(
             workers: workers, worker: worker, extras: (demoTicker.map { [$0] } ?? []) + shellExtras,
             stopSignals: stopSignals, terminatingSignals: Self.terminatingSignals.filter { commandSignals[$0] == nil },
             ignoredSignals: [Signal(rawValue: SIGTSTP)], waitTimeout: waitTimeout, failurePolicy: failurePolicy,
             reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff,
-            reloadBatch: reloadBatch, readyTimeout: readyTimeout)
-        configuration.commandSignals = commandSignals
-        configuration.notifyAccess = notifyAccess
-        return configuration
+            reloadBatch: reloadBatch, readyTimeout: readyTimeout, readyAfter: readiness.readyAfter,
+            probeInterval: readiness.probeInterval, probeTimeout: readiness.probeTimeout,
+            commandSignals: commandSignals, notifyAccess: notifyAccess)
     }
 }

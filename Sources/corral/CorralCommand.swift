@@ -41,9 +41,28 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Command workers: ready on READY=1 over NOTIFY_SOCKET (notify), or at exec (exec).",
-            valueName: "notify|exec"))
+            "When a command worker is running (ready): at exec (exec, the default), on READY=1 (notify), on a line "
+                + "of its output (log:TEXT, log:re:REGEX), once a TCP connection succeeds (tcp:HOST:PORT), a GET "
+                + "answers 2xx/3xx (http://HOST:PORT/PATH) or a command exits 0 (exec:COMMAND).",
+            valueName: "FORM"))
     var ready = "exec"
+
+    @Option(
+        name: .customLong("ready-after"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "A worker is running only once it has stayed up this long after its readiness (default 1 with "
+                + "--ready exec, 0 otherwise).", valueName: "SECONDS"))
+    var readyAfter: String?
+
+    @Option(
+        name: .customLong("probe-interval"), parsing: .unconditional,
+        help: ArgumentHelp("How often a readiness probe is tried (default 0.1).", valueName: "SECONDS"))
+    var probeInterval = "0.1"
+
+    @Option(
+        name: .customLong("probe-timeout"), parsing: .unconditional,
+        help: ArgumentHelp("How long one probe may take before it fails (default 1).", valueName: "SECONDS"))
+    var probeTimeout = "1"
 
     @Option(
         name: .customLong("notify-access"),
@@ -54,8 +73,10 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("reload-batch"), parsing: .unconditional,
-        help: ArgumentHelp("Workers a reload (R, SIGHUP without a terminal) replaces at a time.", valueName: "N"))
-    var reloadBatch = 1
+        help: ArgumentHelp(
+            "Workers a reload (R, SIGHUP) replaces at a time; all: every new worker at once, each old one stopped "
+                + "as soon as its successor is running.", valueName: "N|all"))
+    var reloadBatch = "1"
 
     @Option(
         name: .customLong("ready-timeout"), parsing: .unconditional,
@@ -178,10 +199,11 @@ struct CorralCommand: ParsableCommand {
             }
             program = .demo(port: port)
         } else {
-            guard let readiness = Readiness(rawValue: ready) else {
-                throw ValidationError("--ready must be notify or exec (got '\(ready)')")
+            do {
+                program = .command(command, readiness: try Readiness(parsing: ready))
+            } catch {
+                throw ValidationError("--ready: \(error.problem)")
             }
-            program = .command(command, readiness: readiness)
         }
         let count = workers ?? (command.isEmpty ? 4 : 1)
         guard (1...SupervisorConfiguration.maximumWorkers).contains(count) else {
@@ -211,8 +233,9 @@ struct CorralCommand: ParsableCommand {
             waitTimeout: try Self.parseTimeout(waitTimeout), failurePolicy: keepRunning ? .keepRunning : .stopAll,
             display: json ? .json : (noTUI || !terminal.canShowDashboard ? .log : .dashboard), exitOnStop: exitOnStop,
             restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens,
-            hasControllingTerminal: TerminalFacts.hasControllingTerminal, reloadBatch: reloadBatch,
+            reloadBatch: try reloadBatchValue(),
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
+        settings.readiness = try readinessSettings()
         settings.control = try controlSetting()
         settings.logLimits = try logLimits()
         return settings
@@ -266,9 +289,32 @@ struct CorralCommand: ParsableCommand {
         return .path(control)
     }
 
+    /// `--ready-after`, `--probe-interval` and `--probe-timeout`, validated.
+    private func readinessSettings() throws -> ConsoleSettings.ReadinessSettings {
+        let interval = try Self.parseSeconds(probeInterval, option: "--probe-interval")
+        let timeout = try Self.parseSeconds(probeTimeout, option: "--probe-timeout")
+        guard interval >= .milliseconds(10) else {
+            throw ValidationError("--probe-interval must be at least 0.01 seconds (got \(probeInterval))")
+        }
+        guard timeout >= .milliseconds(10) else {
+            throw ValidationError("--probe-timeout must be at least 0.01 seconds (got \(probeTimeout))")
+        }
+        return ConsoleSettings.ReadinessSettings(
+            readyAfter: try readyAfter.map { try Self.parseSeconds($0, option: "--ready-after") },
+            probeInterval: interval, probeTimeout: timeout)
+    }
+
+    /// `--reload-batch`: a count, or `all` (every worker at once).
+    private func reloadBatchValue() throws -> Int {
+        if reloadBatch == "all" { return SupervisorConfiguration.reloadAll }
+        guard let count = Int(reloadBatch), count >= 1 else {
+            throw ValidationError("--reload-batch must be a number, 1 or more, or all (got '\(reloadBatch)')")
+        }
+        return count
+    }
+
     /// `--ready-timeout`, validated.
     private func readyTimeoutValue() throws -> Duration? {
-        guard reloadBatch >= 1 else { throw ValidationError("--reload-batch must be 1 or more (got \(reloadBatch))") }
         guard let readyTimeout else { return nil }
         let value = try Self.parseSeconds(readyTimeout, option: "--ready-timeout")
         guard value > .zero else {
@@ -375,14 +421,13 @@ struct CorralCommand: ParsableCommand {
         // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
         // gracefully; it must never kill corral. Children get every disposition reset.
         signal(SIGPIPE, SIG_IGN)
-        // SIGTTIN / SIGTTOU from another process scale (and SIGHUP reloads, without a
-        // controlling terminal): they are read from a signalfd, so they stay blocked in every
+        // SIGTTIN / SIGTTOU from another process scale and SIGHUP reloads (unless it is the
+        // hangup of corral's terminal): they are read from a signalfd, so they stay blocked in every
         // thread, from before the first one starts. Blocked, the terminal's own job control
         // cannot stop corral either: a read of the terminal in the background fails (EIO).
         var commandSignals = sigset_t()
         sigemptyset(&commandSignals)
-        for signal in ConsoleSettings.commandSignals(hasControllingTerminal: TerminalFacts.hasControllingTerminal).keys
-        {
+        for signal in ConsoleSettings.commandSignals.keys {
             sigaddset(&commandSignals, signal.rawValue)
         }
         pthread_sigmask(SIG_BLOCK, &commandSignals, nil)

@@ -57,6 +57,34 @@ struct OptionsTests {
         #expect(configuration.workers == 3)
     }
 
+    @Test("--ready forms, --ready-after and its default, probe timing, --reload-batch all")
+    func readinessOptions() throws {
+        let forms: [(String, Readiness)] = [
+            ("log:Application startup complete", .outputLine(.text("Application startup complete"))),
+            ("log:re:listening on [0-9]+", .outputLine(.regex("listening on [0-9]+"))),
+            ("tcp:127.0.0.1:8000", .probe(.tcp(host: "127.0.0.1", port: "8000"))),
+            ("tcp:[::1]:${PORT}", .probe(.tcp(host: "::1", port: "${PORT}"))),
+            ("http://127.0.0.1:${PORT}/health", .probe(.http("http://127.0.0.1:${PORT}/health"))),
+            ("exec:curl -sf localhost/health", .probe(.command("curl -sf localhost/health"))),
+        ]
+        for (text, readiness) in forms {
+            #expect(try settings(["--ready", text, "--", "app"]).program == .command(["app"], readiness: readiness))
+        }
+        let exec = try settings(["--", "app"]).configuration(demoTicker: nil)
+        #expect(exec.effectiveReadyAfter == .seconds(1))
+        let notify = try settings(["--ready", "notify", "--", "app"]).configuration(demoTicker: nil)
+        #expect(notify.effectiveReadyAfter == .zero)
+        let tuned = try settings([
+            "--ready", "tcp:localhost:80", "--ready-after", "2.5", "--probe-interval", "0.5", "--probe-timeout", "3",
+            "--reload-batch", "all", "--", "app",
+        ]).configuration(demoTicker: nil)
+        #expect(tuned.effectiveReadyAfter == .milliseconds(2500))
+        #expect(tuned.probeInterval == .milliseconds(500))
+        #expect(tuned.probeTimeout == .seconds(3))
+        #expect(tuned.reloadBatch == SupervisorConfiguration.reloadAll)
+        #expect(try settings(["--reload-batch", "4"]).reloadBatch == 4)
+    }
+
     @Test("no terminal, TERM unset or dumb: headless; --no-tui always headless")
     func display() throws {
         #expect(try settings(["--no-tui"]).display == .log)
@@ -83,7 +111,27 @@ struct OptionsTests {
             (["--wait-timeout", "nan"], "--wait-timeout must be a number of seconds or 'none' (got 'nan')"),
             (["--wait-timeout", "inf"], "--wait-timeout must be a number of seconds or 'none' (got 'inf')"),
             (["--wait-timeout", "1e9"], "--wait-timeout is over a week (1e9 s); use 'none' to wait forever"),
-            (["--ready", "soon", "--", "x"], "--ready must be notify or exec (got 'soon')"),
+            (
+                ["--ready", "soon", "--", "x"],
+                "--ready: 'soon' is not one of exec, notify, log:TEXT, log:re:REGEX, tcp:HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND"
+            ),
+            (["--ready", "log:", "--", "x"], "--ready: log: needs the text to wait for, e.g. log:listening"),
+            (
+                ["--ready", "log:re:(", "--", "x"],
+                "--ready: log:re:( is not a regular expression: expected ')'"
+            ),
+            (
+                ["--ready", "tcp:example.com:80", "--", "x"],
+                "--ready: 'example.com' in tcp:example.com:80 is not an IP address or localhost (no name is looked up)"
+            ),
+            (
+                ["--ready", "http://127.0.0.1:0/", "--", "x"],
+                "--ready: '0' in http://127.0.0.1:0/ is not a port (1-65535)"
+            ),
+            (["--ready", "tcp:8000", "--", "x"], "--ready: 'tcp:8000' needs a host and a port: tcp:HOST:PORT"),
+            (["--ready-after", "-1", "--", "x"], "--ready-after cannot be negative (got -1)"),
+            (["--probe-interval", "0", "--", "x"], "--probe-interval must be at least 0.01 seconds (got 0)"),
+            (["--reload-batch", "0"], "--reload-batch must be a number, 1 or more, or all (got '0')"),
             (["--port", "70000"], "--port must be between 1 and 65535 (got 70000)"),
             (["--extra", "  "], "--extra needs a command, e.g. --extra 'python3 metrics.py'"),
             (["--restart", "sometimes"], "--restart must be no, on-failure or always (got 'sometimes')"),

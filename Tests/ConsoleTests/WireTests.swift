@@ -34,7 +34,16 @@ struct WireTests {
                 SlotEnd(termination: .exited(code: 3), origin: nil, failure: .initFailed(.exited(code: 3)))),
             .restartScheduled(slot: 1, generation: 4, attempt: 2, delay: .milliseconds(250), reason: "exit 3"),
             .reload(.started(workers: 2)), .reload(.done(replaced: 2)),
-            .reload(.rolledBack(slot: 1, reason: "init failed", replaced: 0)),
+            .reload(.rolledBack(slot: 1, reason: "init failed", replaced: 0, failedEnd: nil)),
+            .reload(
+                .rolledBack(
+                    slot: 0, reason: "generation 2 exited with code 1", replaced: 1,
+                    failedEnd: SlotEnd(
+                        termination: .exited(code: 1), origin: nil, failure: .initFailed(.exited(code: 1)),
+                        lastLines: ["Traceback", "SyntaxError: '(' was never closed"]))),
+            .reinstated(slot: 0, pid: 70, generation: 1),
+            .waiting(slot: 1, .condition("http://127.0.0.1:8001/health: connection refused"), generation: 2),
+            .waiting(slot: 0, .uptime(.milliseconds(1500))),
             .scaled(workers: 6),
             .failed(slot: 1, .initTimedOut(.seconds(5))),
             .failed(slot: 0, .spawnFailed("no such file")),
@@ -119,7 +128,9 @@ struct WireTests {
         ]
         for command in commands {
             let request = try #require(WireMessage.decode(Array(ControlRequest.encode(command).utf8)))
-            #expect(try ControlRequest.command(request, state: state).get() == command)
+            // A stop asks for the first stop signal to every process, as q does.
+            let granted: SupervisorCommand = command == .stop ? .signal(.terminate, to: .all) : command
+            #expect(try ControlRequest.command(request, state: state).get() == granted)
         }
     }
 

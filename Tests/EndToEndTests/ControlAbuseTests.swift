@@ -74,7 +74,8 @@ struct ControlAbuseTests {
     @Test("random bytes, an endless line, invalid UTF-8, a half command: each closes that client only")
     func garbage() throws {
         let directory = try ControlEndToEndTests.SocketDirectory()
-        let server = try Server(socket: directory.socket, ["--workers", "2", "--", "sleep", "60"])
+        let server = try Server(
+            socket: directory.socket, ["--workers", "2", "--ready-after", "0", "--", "sleep", "60"])
         #expect(eventually(within: .seconds(10)) { spawnedPids(server.program.stdout).count == 2 })
         let pids = spawnedPids(server.program.stdout)
 
@@ -115,7 +116,8 @@ struct ControlAbuseTests {
         // A directory and socket another user can reach, so that the server's own check is what refuses.
         let directory = try ControlEndToEndTests.SocketDirectory()
         chmod(directory.path, 0o755)
-        let server = try Server(socket: directory.socket, ["--workers", "2", "--", "sleep", "60"])
+        let server = try Server(
+            socket: directory.socket, ["--workers", "2", "--ready-after", "0", "--", "sleep", "60"])
         #expect(eventually(within: .seconds(10)) { spawnedPids(server.program.stdout).count == 2 })
         chmod(directory.socket, 0o777)
         for arguments in [["status"], ["stop"], ["kill"]] {

@@ -219,7 +219,8 @@ struct ControlEndToEndTests {
         chown(stale, owner, owner)
         #expect(FileManager.default.fileExists(atPath: stale))
 
-        let server = try RunningProgram(env[0], Array(env.dropFirst()) + ["--no-tui", "--", "sleep", "60"])
+        let server = try RunningProgram(
+            env[0], Array(env.dropFirst()) + ["--no-tui", "--ready-after", "0", "--", "sleep", "60"])
         defer {
             kill(server.pid, SIGTERM)
             server.wait()

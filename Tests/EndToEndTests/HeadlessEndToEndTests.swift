@@ -40,7 +40,7 @@ struct HeadlessEndToEndTests {
     @Test("--no-tui: one line per event, children's lines prefixed; a failing worker gives status 1")
     func textLog() throws {
         let result = try runProgram(
-            corralExecutable, ["--no-tui", "-w", "2", "--", "sh", "-c", "echo up; sleep 0.3; exit 7"])
+            corralExecutable, ["--no-tui", "-w", "2", "--", "sh", "-c", "echo up; sleep 1.5; exit 7"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("worker.0 | up"))
         #expect(
@@ -84,7 +84,10 @@ struct HeadlessEndToEndTests {
         let worker = "(sleep 1 &); exec sleep 1000"
         let unshare = try RunningProgram(
             "/usr/bin/unshare",
-            ["--pid", "--fork", "--mount-proc", corralExecutable, "--no-tui", "-w", "2", "--", "sh", "-c", worker])
+            [
+                "--pid", "--fork", "--mount-proc", corralExecutable, "--no-tui", "-w", "2", "--ready-after", "0", "--",
+                "sh", "-c", worker,
+            ])
         let runningCorral = eventually(within: .seconds(10)) { unshare.stdout.contains("corral running") }
         #expect(runningCorral, "\(unshare.stdout)\n\(unshare.stderr)")
         let corral = try #require(childrenOf(unshare.pid).first)

@@ -107,7 +107,7 @@ struct CrashLoopEndToEndTests {
         let run = try DashboardEndToEndTests.CorralInTmux(
             width: 120, height: 40,
             arguments:
-                "--no-control -w 2 --restart on-failure --restart-delay 1.5 --max-restarts 50 --exit-on-stop -- "
+                "--no-control -w 2 --ready-after 0 --restart on-failure --restart-delay 1.5 --max-restarts 50 --exit-on-stop -- "
                 + "sh -c '[ $CORRAL_PROCESS_INDEX = 1 ] && { echo boom >&2; sleep 0.2; exit 3; }; exec sleep 60'")
         let session = run.session
         /// The row of slot 1.

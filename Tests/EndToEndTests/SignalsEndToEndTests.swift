@@ -50,21 +50,48 @@ struct SignalsEndToEndTests {
         #expect(corral.stdout.contains("stopped"))
     }
 
-    @Test("SIGHUP to a corral with a controlling terminal is a hangup: a graceful stop, not a reload")
-    func hangupWithTerminal() throws {
-        let marker = "hangup-\(UUID().uuidString)"
-        let run = try DashboardEndToEndTests.CorralInTmux(
-            width: 120, height: 40, arguments: "--no-tui -w 2 -- sh -c 'echo \(marker); exec sleep 1000'")
-        #expect(eventually(within: .seconds(10)) { run.session.screen().contains("corral running") })
-        let supervisor = try #require(
-            processes(withArgument: "echo \(marker); exec sleep 1000").first { pid in
+    /// The pid of the corral whose worker command line holds `marker`.
+    static func corralPid(marker: String) throws -> pid_t {
+        try #require(
+            processes(withArgument: marker).first { pid in
                 let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")?.split(separator: 0)
                 return arguments?.first.map { String(decoding: $0, as: UTF8.self) } == corralExecutable
             }, "corral not found")
-        kill(supervisor, SIGHUP)
+    }
+
+    @Test("kill -HUP to a corral that has a controlling terminal reloads, as gunicorn and nginx do")
+    func hangupSignalReloads() throws {
+        let marker = "hup-reload-\(UUID().uuidString)"
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 160, height: 50,
+            arguments: "--no-tui --no-control -w 2 --ready-after 0 -- sh -c 'echo \(marker); exec sleep 1000'")
+        #expect(eventually(within: .seconds(10)) { run.session.screen().contains("corral running") })
+        kill(try Self.corralPid(marker: "echo \(marker); exec sleep 1000"), SIGHUP)
+        #expect(
+            eventually(within: .seconds(10)) { run.session.screen().contains("reload done: 2 workers replaced") },
+            "\(run.session.screen())")
+        #expect(!run.session.screen().contains("corral stopping"))
+        run.session.press("q", "Enter")
         #expect(run.exitStatus() == "0", "\(run.session.screen())")
-        #expect(run.session.screen().contains("corral stopped: SIGHUP received; exit status 0"))
-        #expect(!run.session.screen().contains("reload"))
+    }
+
+    @Test("the terminal closing (its hangup) stops corral gracefully, it does not reload")
+    func terminalClosedStops() throws {
+        let marker = "hup-close-\(UUID().uuidString)"
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("corral-hangup-\(UUID())").path
+        defer { unlink(output) }
+        let session = try DashboardEndToEndTests.TmuxSession(
+            width: 120, height: 40,
+            command:
+                "\(corralExecutable) --no-tui --no-control -w 2 --ready-after 0 -- sh -c 'echo \(marker); exec sleep 1000' > \(output) 2>&1"
+        )
+        func log() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        #expect(eventually(within: .seconds(10)) { log().contains("corral running") }, "\(log())")
+        let corral = try Self.corralPid(marker: "echo \(marker); exec sleep 1000")
+        try session.tmux(["kill-server"])
+        #expect(eventually(within: .seconds(10)) { hasEnded(corral) }, "corral outlived its terminal")
+        #expect(log().contains("corral stopped: SIGHUP received; exit status 0"), "\(log())")
+        #expect(!log().contains("reload"))
     }
 
     @Test("a repeated stop signal is acknowledged once per repeat (stop_repeated), never forwarded twice")

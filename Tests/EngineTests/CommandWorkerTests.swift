@@ -59,7 +59,8 @@ extension RealProcesses {
             let onExec = Recorder(steps: [.init(condition: .running(2)) { _ in [.stop] }])
             var execFrontend = onExec
             let execReport = try Supervisor(
-                SupervisorConfiguration(workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
+                SupervisorConfiguration(
+                    workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5), readyAfter: .zero)
             ).run(frontend: &execFrontend)
             #expect(!onExec.timedOut)
             #expect(onExec.stateHistory(0) == [.running, .stopping, .exited])

@@ -71,8 +71,11 @@ struct ReloadCoreTests {
         _ = core.spawned(slot: 0, pid: 200, now: t0)
         _ = core.spawned(slot: 1, pid: 201, now: t0)
         #expect(core.slotToSpawn == nil)
-        let failed = core.exited(slot: 0, .exited(code: WorkerExitCode.initFailure), now: t0 + .seconds(1))
+        let failed = core.exited(
+            slot: 0, .exited(code: WorkerExitCode.initFailure), lastLines: ["boom"], now: t0 + .seconds(1))
         #expect(failed.contains(.killGroup(slot: 1)), "the other new generation of the batch is stopped")
+        #expect(!failed.contains(.killGroup(slot: 0)), "the failed one has ended: nothing is sent to it")
+        #expect(failed.contains(.emit(.reinstated(slot: 0, pid: 100, generation: 0))))
         #expect(!failed.contains { if case .signal = $0 { true } else { false } }, "nothing else is stopped")
         #expect(core.serverState == .running, "a failed reload does not stop the server")
         #expect(core.state(ofSlot: 0) == .running)
@@ -80,8 +83,8 @@ struct ReloadCoreTests {
         let second = core.exited(slot: 1, .signaled(.kill, coreDumped: false), now: t0 + .seconds(1))
         #expect(
             second.contains {
-                if case .emit(.reload(.rolledBack(0, _, 0))) = $0 { true } else { false }
-            })
+                if case .emit(.reload(.rolledBack(0, _, 0, let end?))) = $0 { end.lastLines == ["boom"] } else { false }
+            }, "the rollback carries how the failed generation ended")
         #expect(core.report.slots.map(\.pid) == [100, 101, 102])
         #expect(core.slotToSpawn == nil)
         #expect(core.command(.reload, now: t0 + .seconds(2)).contains(.emit(.reload(.started(workers: 3)))))
@@ -99,7 +102,7 @@ struct ReloadCoreTests {
         let ended = core.exited(slot: 0, .signaled(.kill, coreDumped: false), now: t0 + .seconds(3))
         #expect(
             ended.contains {
-                if case .emit(.reload(.rolledBack(0, let reason, 0))) = $0 { reason.contains("3 s") } else { false }
+                if case .emit(.reload(.rolledBack(0, let reason, 0, _))) = $0 { reason.contains("3 s") } else { false }
             })
         #expect(core.report.slots[0].pid == 100)
     }
@@ -114,7 +117,7 @@ struct ReloadCoreTests {
         #expect(stop.contains(.signal(slot: 0, .terminate)))
         #expect(stop.contains(.signalOutgoing(slot: 0, .terminate)))
         #expect(stop.contains(.signal(slot: 1, .terminate)))
-        #expect(stop.contains { if case .emit(.reload(.rolledBack(nil, _, 0))) = $0 { true } else { false } })
+        #expect(stop.contains { if case .emit(.reload(.rolledBack(nil, _, 0, _))) = $0 { true } else { false } })
         _ = core.exited(slot: 0, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(1))
         _ = core.exited(slot: 1, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(1))
         #expect(!core.isStopped, "the outgoing process still runs")
@@ -131,7 +134,7 @@ struct ReloadCoreTests {
         _ = core.spawned(slot: 0, pid: 200, now: t0)
         _ = core.outgoingExited(slot: 0, .exited(code: 1), groupRemains: false, now: t0 + .milliseconds(10))
         let failed = core.exited(slot: 0, .exited(code: 3), now: t0 + .seconds(1))
-        #expect(failed.contains { if case .emit(.reload(.rolledBack(0, _, 0))) = $0 { true } else { false } })
+        #expect(failed.contains { if case .emit(.reload(.rolledBack(0, _, 0, _))) = $0 { true } else { false } })
         #expect(core.slotToSpawn == nil)
         // Nothing serves in that slot any more: its failure is a failure (fail-fast here).
         #expect(core.serverState == .stopping)

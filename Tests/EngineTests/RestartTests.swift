@@ -39,7 +39,8 @@ extension RealProcesses {
             var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 3, worker: .command(Self.worker(directory: records.path, crashing: 1, code: 7)),
-                waitTimeout: .seconds(5), restartPolicy: .onFailure, restartBackoff: RestartBackoff(delay: .zero))
+                waitTimeout: .seconds(5), restartPolicy: .onFailure, restartBackoff: RestartBackoff(delay: .zero),
+                readyAfter: .zero)
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(!recorder.timedOut)
             let restarted = spawns(recorder, slot: 1)
@@ -73,7 +74,7 @@ extension RealProcesses {
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(Self.worker(directory: records.path, crashing: 0, code: 3, times: 100)),
                 waitTimeout: .seconds(5), restartPolicy: .always,
-                restartBackoff: RestartBackoff(delay: .zero, maxRestarts: 2))
+                restartBackoff: RestartBackoff(delay: .zero, maxRestarts: 2), readyAfter: .zero)
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(!recorder.timedOut)
             #expect(spawns(recorder, slot: 0).map(\.generation) == [0, 1, 2])
@@ -239,7 +240,8 @@ extension RealProcesses {
             var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(Self.worker(directory: records.path, crashing: 0, code: 0)),
-                waitTimeout: .seconds(5), restartPolicy: .always, restartBackoff: RestartBackoff(delay: .zero))
+                waitTimeout: .seconds(5), restartPolicy: .always, restartBackoff: RestartBackoff(delay: .zero),
+                readyAfter: .zero)
             let report = try Supervisor(configuration).run(frontend: &frontend)
             #expect(!recorder.timedOut)
             #expect(spawns(recorder, slot: 0).map(\.generation) == [0, 1])

@@ -11,11 +11,3 @@ public enum ChildProgram: Sendable, Hashable {
     /// The default: re-execute the running binary as a Swift worker.
     public static var swiftWorker: ChildProgram { .swiftWorker(executable: nil, arguments: nil) }
 }
-
-/// When a command child counts as running.
-public enum Readiness: String, Sendable, Hashable, Codable {
-    /// When it sends `READY=1` to `NOTIFY_SOCKET` (systemd's `Type=notify`).
-    case notify
-    /// As soon as `execve` succeeded (systemd's `Type=exec`).
-    case onExec = "exec"
-}

@@ -6,6 +6,8 @@ import Logging
 public struct SupervisorConfiguration: Sendable {
     /// The largest accepted ``workers`` count.
     public static let maximumWorkers = 4096
+    /// A ``reloadBatch`` that replaces every worker at once.
+    public static let reloadAll = Int.max
 
     /// Number of worker processes, 1...``maximumWorkers``. Default 1.
     public var workers: Int
@@ -54,14 +56,27 @@ public struct SupervisorConfiguration: Sendable {
     /// reload, `SIGTTIN` / `SIGTTOU` scale). The supervisor reads them from a signalfd, so they
     /// must be blocked in every thread of the process: block them before starting any thread.
     /// Signals the kernel sends (a terminal's job control) are not commands. Default none.
-    public var commandSignals: [Signal: SignalCommand] = [:]
+    public var commandSignals: [Signal: SignalCommand]
     /// Whose `sd_notify` datagrams count for a child. Default ``NotifyAccess/main``.
-    public var notifyAccess: NotifyAccess = .main
-    /// How many slots a rolling reload replaces at a time. Default 1.
+    public var notifyAccess: NotifyAccess
+    /// How many slots a rolling reload replaces at a time. Default 1; ``reloadAll`` starts
+    /// every worker's next generation at once, each old process stopping as soon as its
+    /// successor is running.
     public var reloadBatch: Int
     /// How long a reload waits for a new generation to be running before it rolls back; nil
     /// (the default) means the wait timeout, or forever without one.
     public var readyTimeout: Duration?
+
+    /// How long a worker must stay up once its readiness is met before it counts as running
+    /// (supervisord's `startsecs`): a worker that ends before is an init failure, and a reload
+    /// stops no old process before its successor has been up this long. nil (the default)
+    /// means 1 s for ``Readiness/onExec`` and 0 for every other readiness and Swift workers.
+    public var readyAfter: Duration?
+    /// How often a failed readiness probe is tried again. Default 0.1 s.
+    public var probeInterval: Duration
+    /// How long one readiness probe may take before it counts as failed (a probe command is
+    /// then `SIGKILL`ed). Default 1 s.
+    public var probeTimeout: Duration
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -81,7 +96,12 @@ public struct SupervisorConfiguration: Sendable {
         restartPolicy: RestartPolicy = .no,
         restartBackoff: RestartBackoff = RestartBackoff(),
         reloadBatch: Int = 1,
-        readyTimeout: Duration? = nil
+        readyTimeout: Duration? = nil,
+        readyAfter: Duration? = nil,
+        probeInterval: Duration = .milliseconds(100),
+        probeTimeout: Duration = .seconds(1),
+        commandSignals: [Signal: SignalCommand] = [:],
+        notifyAccess: NotifyAccess = .main
     ) {
         self.workers = workers
         self.worker = worker
@@ -100,6 +120,18 @@ public struct SupervisorConfiguration: Sendable {
         self.restartBackoff = restartBackoff
         self.reloadBatch = reloadBatch
         self.readyTimeout = readyTimeout
+        self.readyAfter = readyAfter
+        self.probeInterval = probeInterval
+        self.probeTimeout = probeTimeout
+        self.commandSignals = commandSignals
+        self.notifyAccess = notifyAccess
+    }
+
+    /// ``readyAfter`` as it applies to the workers: its default resolved.
+    public var effectiveReadyAfter: Duration {
+        if let readyAfter { return readyAfter }
+        if case .command(_, .onExec) = worker { return .seconds(1) }
+        return .zero
     }
 
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
@@ -177,8 +209,15 @@ public struct SupervisorConfiguration: Sendable {
         if let readyTimeout, readyTimeout <= .zero {
             throw ConfigurationError(field: "ready timeout", problem: "\(readyTimeout) must be positive, or none")
         }
-        if case .command(let arguments, _) = worker {
+        if let readyAfter, readyAfter < .zero {
+            throw ConfigurationError(field: "ready after", problem: "\(readyAfter) is negative; use 0 or more")
+        }
+        guard probeInterval > .zero, probeTimeout > .zero else {
+            throw ConfigurationError(field: "probe interval and timeout", problem: "both must be positive")
+        }
+        if case .command(let arguments, let readiness) = worker {
             try Self.checkCommand(arguments, field: "worker command")
+            if case .probe(let probe) = readiness { try probe.validate(field: "readiness") }
         }
         if case .swiftWorker(let executable?, _) = worker, executable.isEmpty {
             throw ConfigurationError(field: "worker executable", problem: "the path is empty")

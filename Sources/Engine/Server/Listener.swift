@@ -59,15 +59,15 @@ public enum Listener {
     private static func bind(host: String, port: Int, backlog: CInt, nonBlocking: Bool) throws(SystemCallError)
         -> FileDescriptor
     {
-        let literal = host == "localhost" ? "127.0.0.1" : host
-        let endpoint = literal.contains(":") ? "[\(literal)]:\(port)" : "\(literal):\(port)"
+        let endpoint = SocketAddress.endpoint(host: host, port: port)
         guard (0...65535).contains(port) else {
             throw SystemCallError("bind", errno: .invalidArgument, context: "\(endpoint): port out of range")
         }
-        guard let (storage, length, family) = address(literal, port: UInt16(port)) else {
+        guard let address = SocketAddress(host: host, port: UInt16(port)) else {
             throw SystemCallError("inet_pton", errno: .invalidArgument, context: "\(host) is not an IP address")
         }
-        var bound = storage
+        let (length, family) = (address.length, address.family)
+        var bound = address.storage
         let fd = try Syscalls.retrying("socket", context: endpoint) {
             socket(
                 family,
@@ -88,33 +88,6 @@ public enum Listener {
             throw error
         }
         return FileDescriptor(rawValue: fd)
-    }
-
-    /// The socket address for an IPv4 or IPv6 literal, its length and family; nil if `literal`
-    /// is not an IP address.
-    private static func address(_ literal: String, port: UInt16) -> (sockaddr_storage, socklen_t, CInt)? {
-        var storage = sockaddr_storage()
-        let parsed: Bool
-        let length: Int
-        let family = literal.contains(":") ? AF_INET6 : AF_INET
-        if family == AF_INET6 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            parsed = inet_pton(AF_INET6, literal, &address.sin6_addr) == 1
-            length = MemoryLayout<sockaddr_in6>.size
-            withUnsafeBytes(of: address) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-            }
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            parsed = inet_pton(AF_INET, literal, &address.sin_addr) == 1
-            length = MemoryLayout<sockaddr_in>.size
-            withUnsafeBytes(of: address) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-            }
-        }
-        return parsed ? (storage, socklen_t(length), family) : nil
     }
 
     /// The port a bound socket listens on.

@@ -219,6 +219,31 @@ final class ChildStarter {
         return .success(child)
     }
 
+    /// The environment `slot`'s process was started with (a probe of it sees the same).
+    func environment(of slot: Int) -> [String] {
+        request(slot, output: (devNull, devNull)).environment
+    }
+
+    /// Starts a probe command: `/bin/sh -c command` with `environment`, its output to
+    /// `/dev/null`, in a process group of its own (registered with the watchdog, as every
+    /// child is); its pid and pidfd.
+    func spawnProbe(_ command: String, environment: [String], slot: Int) throws(SpawnError) -> ChildSpawner.Spawned {
+        let request = SpawnRequest(
+            executable: "/bin/sh", arguments: ["/bin/sh", "-c", command], environment: environment,
+            standardInput: devNull, standardOutput: devNull, standardError: devNull, inherited: [],
+            setsListenPid: false, blockedSignals: [], slot: slot, watchdog: watchdog)
+        var spawned = try ChildSpawner.spawn(request, via: startSpawner())
+        if spawned.pidfd == nil {
+            do {
+                spawned.pidfd = try Syscalls.pidfdOpen(spawned.pid)
+            } catch {
+                _ = try? Syscalls.killProcessGroup(spawned.pid, SIGKILL)
+                throw SpawnError(executable: "/bin/sh", stage: .fork, errno: error.errno, slot: slot)
+            }
+        }
+        return spawned
+    }
+
     /// Why `slot` could not be created (its process, pipes or pidfd): `errno` at the fork stage.
     private func forkError(_ slot: Int, _ errno: Errno) -> SpawnError {
         SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: errno, slot: slot)

@@ -15,6 +15,9 @@ public enum EngineEvent: Sendable, Hashable {
     case spawned(slot: Int, pid: pid_t, kind: ChildKind, generation: Int = 0)
     /// A slot (its process of `generation`) moved to a new state.
     case stateChanged(slot: Int, ProcessState, generation: Int = 0)
+    /// A starting process (of `generation`) waits for its readiness: what for, or that it is
+    /// met and how long it must stay up; said again when that changes (a probe's error).
+    case waiting(slot: Int, ReadinessWait, generation: Int = 0)
     /// The server as a whole moved to a new state; a run's first event is `starting`.
     case serverStateChanged(ServerState)
     /// A child sent `STATUS=` text.
@@ -29,6 +32,9 @@ public enum EngineEvent: Sendable, Hashable {
     /// `delay` (the slot is in ``ProcessState/backoff`` meanwhile); `attempt` counts the
     /// restarts of the current streak (1 for the first); `reason` says how the process ended.
     case restartScheduled(slot: Int, generation: Int, attempt: Int, delay: Duration, reason: String)
+    /// A reload's new generation of `slot` failed before it was running: the slot's previous
+    /// process (`pid`, of `generation`) is its process again, serving as before.
+    case reinstated(slot: Int, pid: pid_t, generation: Int)
     /// A scale command set the number of worker slots to `workers`.
     case scaled(workers: Int)
     /// A rolling reload started, finished, or was rolled back.

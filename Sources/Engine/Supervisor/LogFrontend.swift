@@ -15,6 +15,12 @@ public struct LogFrontend: Frontend {
             logger.debug("spawned \(kind) \(slot)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
         case .stateChanged(let slot, let state, _):
             logger.debug("slot \(slot) \(state)", metadata: ["slot": "\(slot)"])
+        case .reinstated(let slot, let pid, let generation):
+            logger.info(
+                "serves again (generation \(generation)) after a rolled-back reload",
+                metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+        case .waiting(let slot, let wait, _):
+            logger.info("\(wait)", metadata: ["slot": "\(slot)"])
         case .serverStateChanged(let state):
             logger.info("server \(state)")
         case .status(let slot, let text):

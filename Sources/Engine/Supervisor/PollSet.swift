@@ -22,6 +22,8 @@ struct PollSet {
         case frontend(FileDescriptor)
         /// A descriptor the front end waits to write to.
         case frontendOutput(FileDescriptor)
+        /// A probe's socket or probe command's pidfd (``ProbeRunner``), by the probe's id.
+        case probe(Int)
     }
 
     private var fds: [pollfd] = []
@@ -49,6 +51,15 @@ struct PollSet {
         zip(sources, fds).contains { source, fd in
             guard case .retiredZygote = source else { return false }
             return fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
+        }
+    }
+
+    /// The probes whose descriptor is ready.
+    var readyProbes: [Int] {
+        zip(sources, fds).compactMap { source, fd in
+            guard case .probe(let id) = source, fd.revents & Int16(POLLIN | POLLOUT | POLLHUP | POLLERR) != 0
+            else { return nil }
+            return id
         }
     }
 

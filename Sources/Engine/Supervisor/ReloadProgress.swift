@@ -5,9 +5,10 @@ public enum ReloadProgress: Hashable, Sendable {
     /// Every worker it set out to replace was replaced.
     case done(replaced: Int)
     /// It stopped before the end: the new generation of `slot` failed or was not running in
-    /// time (`reason` says which; nil `slot`: the server began to stop). Slots replaced before
-    /// stay replaced; the others keep their old process.
-    case rolledBack(slot: Int?, reason: String, replaced: Int)
+    /// time (`reason` says which; nil `slot`: the server began to stop); `failedEnd` is how that
+    /// new generation ended, with its last stderr lines. Slots replaced before stay replaced;
+    /// the others keep their old process.
+    case rolledBack(slot: Int?, reason: String, replaced: Int, failedEnd: SlotEnd?)
 }
 
 extension ReloadProgress: CustomStringConvertible {
@@ -16,9 +17,10 @@ extension ReloadProgress: CustomStringConvertible {
         switch self {
         case .started(let workers): return "reload started: replacing \(workers) worker\(workers == 1 ? "" : "s")"
         case .done(let replaced): return "reload done: \(replaced) worker\(replaced == 1 ? "" : "s") replaced"
-        case .rolledBack(let slot, let reason, let replaced):
+        case .rolledBack(let slot, let reason, let replaced, let failedEnd):
             let which = slot.map { "slot \($0)'s new generation: " } ?? ""
-            return "reload rolled back (\(which)\(reason)); \(replaced) replaced, the others keep their process"
+            let last = failedEnd?.lastLines.last.map { "; its last line on stderr: \($0)" } ?? ""
+            return "reload rolled back (\(which)\(reason)\(last)); \(replaced) replaced, the others keep their process"
         }
     }
 

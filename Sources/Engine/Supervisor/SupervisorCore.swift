@@ -16,6 +16,9 @@ struct SupervisorCore {
         case signalOutgoing(slot: Int, Signal)
         /// `SIGKILL` to the process group of the slot's outgoing process.
         case killOutgoingGroup(slot: Int)
+        /// Run the configured probe of the slot's process of `generation` (for readiness or
+        /// health) and report with ``SupervisorCore/probeFinished(slot:generation:purpose:ok:detail:now:)``.
+        case probe(slot: Int, generation: Int, ProbePurpose)
         /// Hand this event to the front end.
         case emit(EngineEvent)
     }
@@ -23,19 +26,28 @@ struct SupervisorCore {
     /// A slot's static description.
     struct SlotPlan: Hashable, Sendable {
         var kind: ChildKind
-        /// Whether it becomes running on exec (else on `READY=1`).
+        /// Whether its readiness is met on exec (else on `READY=1`, a line or a probe).
         var readyOnExec: Bool
+        /// How long it must stay up once its readiness is met before it counts as running.
+        var readyAfter: Duration = .zero
+        /// Whether its readiness is a probe the core schedules (``Action/probe(slot:generation:_:)``).
+        var probesReadiness = false
+        /// What it waits for before it is running, for the front ends (nil: nothing to say).
+        var waitingFor: String?
     }
 
-    private struct SentSignal: Hashable {
+    struct SentSignal: Hashable {
         var signal: Signal
         var reason: SignalReason
     }
 
     /// A process a reload replaces: it keeps serving until its successor runs, then stops.
-    private struct Outgoing {
+    struct Outgoing {
         var pid: pid_t
         var generation: Int
+        /// When it was started and became running (it gets the slot back if the reload rolls back).
+        var spawnedAt: ContinuousClock.Instant?
+        var runningSince: ContinuousClock.Instant?
         /// When its group is `SIGKILL`ed if it has not ended.
         var killAt: ContinuousClock.Instant?
         /// What the supervisor sent its group, and why, in order.
@@ -56,9 +68,11 @@ struct SupervisorCore {
         var replaced = 0
         /// Set when a new generation failed: nothing more starts, the active ones roll back.
         var rollback: (slot: Int?, reason: String)?
+        /// How the failed new generation ended, once it has.
+        var failedEnd: SlotEnd?
     }
 
-    private struct Slot {
+    struct Slot {
         let plan: SlotPlan
         var pid: pid_t?
         var state: ProcessState = .pending
@@ -102,6 +116,13 @@ struct SupervisorCore {
         var outgoing: Outgoing?
         /// A reload's new generation must be running by then, or the reload rolls back.
         var readyDeadline: ContinuousClock.Instant?
+        /// When its readiness was met: it is running once it has stayed up for the plan's
+        /// `readyAfter` since.
+        var readyMetAt: ContinuousClock.Instant?
+        /// When its next readiness probe is due (nil: none scheduled, or one is in flight).
+        var probeDueAt: ContinuousClock.Instant?
+        /// What it was last said to wait for (so a change is reported once).
+        var waiting: String?
 
         /// Forgets the ended process, for the next generation.
         mutating func beginNextGeneration() {
@@ -123,6 +144,9 @@ struct SupervisorCore {
             restartRequested = false
             killAt = nil
             readyDeadline = nil
+            readyMetAt = nil
+            probeDueAt = nil
+            waiting = nil
         }
 
         /// Its process runs (spawned, not ended).
@@ -149,7 +173,7 @@ struct SupervisorCore {
     private let backoff: RestartBackoff
     /// A number in -1...1 for each restart's jitter (injected by tests).
     private let jitter: () -> Double
-    private var slots: [Slot]
+    var slots: [Slot]
     private var phase: Phase = .starting
     private var nextToSpawn = 0
     private var slotByPid: [pid_t: Int] = [:]
@@ -182,6 +206,12 @@ struct SupervisorCore {
     private var reloadsDue: Set<Int> = []
     /// Slots with an outgoing process (so timers and stops look at them, not at every slot).
     private var outgoingSlots: Set<Int> = []
+    /// Slots whose readiness is met and that wait for their `readyAfter` uptime.
+    var settlingSlots: Set<Int> = []
+    /// Slots with a readiness probe scheduled.
+    var probeSlots: Set<Int> = []
+    /// How long after a failed readiness probe the next one starts.
+    let probeInterval: Duration
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
@@ -190,9 +220,11 @@ struct SupervisorCore {
         terminatingSignals: [Signal] = [], ignoredSignals: [Signal] = [],
         restartPolicy: RestartPolicy = .no, backoff: RestartBackoff = RestartBackoff(),
         jitter: @escaping () -> Double = { Double.random(in: -1...1) }, reloadBatch: Int = 1,
-        readyTimeout: Duration? = nil, commandSignals: [Signal: SignalCommand] = [:]
+        readyTimeout: Duration? = nil, commandSignals: [Signal: SignalCommand] = [:],
+        probeInterval: Duration = .milliseconds(100)
     ) {
         self.commandSignals = commandSignals
+        self.probeInterval = probeInterval
         self.reloadBatch = max(1, reloadBatch)
         self.readyTimeout = readyTimeout ?? waitTimeout
         self.slots = plans.map { Slot(plan: $0) }
@@ -212,13 +244,8 @@ struct SupervisorCore {
 
     /// A core for a validated configuration.
     init(configuration: SupervisorConfiguration) {
-        let workerReadyOnExec: Bool
-        switch configuration.worker {
-        case .swiftWorker: workerReadyOnExec = false
-        case .command(_, let readiness): workerReadyOnExec = readiness == .onExec
-        }
         let plans =
-            Array(repeating: SlotPlan(kind: .worker, readyOnExec: workerReadyOnExec), count: configuration.workers)
+            Array(repeating: Self.workerPlan(configuration), count: configuration.workers)
             + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
         self.init(
             plans: plans, stopSignals: configuration.stopSignals,
@@ -227,7 +254,26 @@ struct SupervisorCore {
             terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals,
             restartPolicy: configuration.restartPolicy, backoff: configuration.restartBackoff,
             reloadBatch: configuration.reloadBatch, readyTimeout: configuration.readyTimeout,
-            commandSignals: configuration.commandSignals)
+            commandSignals: configuration.commandSignals, probeInterval: configuration.probeInterval)
+    }
+
+    /// How a worker slot of `configuration` becomes running.
+    static func workerPlan(_ configuration: SupervisorConfiguration) -> SlotPlan {
+        let readiness: Readiness
+        switch configuration.worker {
+        case .swiftWorker: readiness = .notify
+        case .command(_, let commandReadiness): readiness = commandReadiness
+        }
+        var plan = SlotPlan(kind: .worker, readyOnExec: readiness == .onExec)
+        plan.readyAfter = configuration.effectiveReadyAfter
+        switch readiness {
+        case .onExec, .notify: break
+        case .outputLine: plan.waitingFor = readiness.waitingFor
+        case .probe:
+            plan.probesReadiness = true
+            plan.waitingFor = readiness.waitingFor
+        }
+        return plan
     }
 
     // MARK: - Queries
@@ -292,6 +338,8 @@ struct SupervisorCore {
         due += (reload?.active ?? []).compactMap {
             slots[$0].state == .initializing ? slots[$0].readyDeadline : nil
         }
+        due += settlingSlots.compactMap { index in slots[index].readyMetAt.map { $0 + slots[index].plan.readyAfter } }
+        due += probeSlots.compactMap { slots[$0].probeDueAt }
         if let initTimeout {
             due += slots.compactMap { slot in
                 slot.state == .initializing && slot.failure == nil ? slot.spawnedAt.map { $0 + initTimeout } : nil
@@ -336,7 +384,9 @@ struct SupervisorCore {
         } else if reloadsDue.remove(index) != nil, let old = slots[index].pid {
             // New before old: the running process becomes the outgoing one and keeps serving.
             let restarts = slots[index].restarts
-            slots[index].outgoing = Outgoing(pid: old, generation: slots[index].generation)
+            slots[index].outgoing = Outgoing(
+                pid: old, generation: slots[index].generation, spawnedAt: slots[index].spawnedAt,
+                runningSince: slots[index].runningSince)
             outgoingSlots.insert(index)
             if slots[index].state == .running { runningCount -= 1 }
             slots[index].state = .pending
@@ -355,12 +405,14 @@ struct SupervisorCore {
         var actions: [Action] = [
             .emit(.spawned(slot: index, pid: pid, kind: slot.plan.kind, generation: slot.generation))
         ]
-        let state: ProcessState = slots[index].plan.readyOnExec ? .running : .initializing
-        if state == .running { slots[index].runningSince = now }
-        actions += setState(index, state)
-        if state == .running { actions += successorRunning(index, now: now) }
-        actions += checkAllRunning()
-        return actions
+        // Running at exec with no uptime to wait for: straight there, as systemd's Type=exec.
+        if !(slot.plan.readyOnExec && slot.plan.readyAfter == .zero) { actions += setState(index, .initializing) }
+        if slot.plan.readyOnExec {
+            actions += readinessMet(index, now: now)
+        } else {
+            actions += awaitReadiness(index, now: now)
+        }
+        return actions + checkAllRunning()
     }
 
     /// The driver could not start a reload's new generation for `slot`: the reload rolls back,
@@ -390,11 +442,8 @@ struct SupervisorCore {
             slots[index].lastStatus = status
             actions.append(.emit(.status(slot: index, text: status)))
         }
-        if message.ready, slots[index].state == .initializing {
-            slots[index].runningSince = now
-            actions += setState(index, .running)
-            actions += successorRunning(index, now: now)
-            actions += checkAllRunning()
+        if message.ready, slots[index].state == .initializing, slots[index].readyMetAt == nil {
+            actions += readinessMet(index, now: now)
         }
         if message.stopping, slots[index].state == .initializing || slots[index].state == .running {
             actions += setState(index, .stopping)
@@ -423,13 +472,22 @@ struct SupervisorCore {
     }
 
     /// A command signal (``SupervisorConfiguration/commandSignals``) reached the supervisor; one
-    /// the kernel sent (a terminal's job control) is only reported as ignored.
-    mutating func commandSignalReceived(_ signal: Signal, sentByProcess: Bool, now: ContinuousClock.Instant)
-        -> [Action]
-    {
+    /// the kernel sent (a terminal's job control) is only reported as ignored, except a hangup
+    /// for ``SignalCommand/reloadUnlessHungUp``. `terminalHungUp`: the controlling terminal
+    /// corral had at start can no longer be opened.
+    mutating func commandSignalReceived(
+        _ signal: Signal, sentByProcess: Bool, terminalHungUp: Bool = false, now: ContinuousClock.Instant
+    ) -> [Action] {
+        if commandSignals[signal] == .reloadUnlessHungUp, terminalHungUp || !sentByProcess {
+            if case .stopping(_, _, let deadline, let escalated) = phase {
+                return [.emit(.stopRepeated(signal, deadline: escalated ? nil : deadline))]
+            }
+            if isStoppingOrStopped { return [] }
+            return beginStop(signal: defaultStopSignal, cause: .signal(signal), reason: .stopCommand, now: now)
+        }
         guard let meaning = commandSignals[signal], sentByProcess else { return [.emit(.signalIgnored(signal))] }
         switch meaning {
-        case .reload: return command(.reload, now: now)
+        case .reload, .reloadUnlessHungUp: return command(.reload, now: now)
         case .scaleUp:
             return command(.scale(workers: min(workerCount + 1, SupervisorConfiguration.maximumWorkers)), now: now)
         case .scaleDown: return workerCount > 1 ? command(.scale(workers: workerCount - 1), now: now) : []
@@ -490,11 +548,12 @@ struct SupervisorCore {
         if slots[index].outgoing != nil, !isStoppingOrStopped,
             slots[index].readyDeadline != nil || reload?.active.contains(index) == true
         {
-            return failedSuccessorExited(index, termination, now: now)
+            return failedSuccessorExited(index, termination, lastLines: lastLines, now: now)
         }
         var end = classify(index, termination)
         end.lastLines = lastLines
         killDeadlineSlots.remove(index)
+        forgetReadiness(index)
         let replaced = slots[index].restartRequested && !isStoppingOrStopped
         let restart = replaced ? .none : restartDecision(index, end, now: now)
         if case .giveUp(let failure) = restart { end.failure = failure }
@@ -553,7 +612,7 @@ struct SupervisorCore {
     /// Time passed: escalate after the wait timeout, fail slots past the init timeout, make
     /// restarts due whose delay has passed (and whose old process group has ended).
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
-        var actions: [Action] = []
+        var actions = readinessTick(now: now)
         for index in backoffSlots.sorted() where !slots[index].groupLingers {
             guard let due = slots[index].restartAt, now >= due else { continue }
             backoffSlots.remove(index)
@@ -612,7 +671,7 @@ struct SupervisorCore {
 
     // MARK: - Transitions
 
-    private var isStoppingOrStopped: Bool {
+    var isStoppingOrStopped: Bool {
         switch phase {
         case .starting, .running: return false
         case .stopping, .stopped: return true
@@ -701,7 +760,7 @@ struct SupervisorCore {
         return actions
     }
 
-    private mutating func setState(_ index: Int, _ state: ProcessState) -> [Action] {
+    mutating func setState(_ index: Int, _ state: ProcessState) -> [Action] {
         guard slots[index].state != state else { return [] }
         if slots[index].state == .running { runningCount -= 1 }
         if state == .running { runningCount += 1 }
@@ -709,7 +768,7 @@ struct SupervisorCore {
         return [.emit(.stateChanged(slot: index, state, generation: slots[index].generation))]
     }
 
-    private mutating func checkAllRunning() -> [Action] {
+    mutating func checkAllRunning() -> [Action] {
         guard case .starting = phase, firstUnspawned == nil, runningCount == slots.count - retiringCount else {
             return []
         }
@@ -770,14 +829,18 @@ struct SupervisorCore {
         reload = nil
         if let rollback = current.rollback {
             return [
-                .emit(.reload(.rolledBack(slot: rollback.slot, reason: rollback.reason, replaced: current.replaced)))
+                .emit(
+                    .reload(
+                        .rolledBack(
+                            slot: rollback.slot, reason: rollback.reason, replaced: current.replaced,
+                            failedEnd: current.failedEnd)))
             ]
         }
         return [.emit(.reload(.done(replaced: current.replaced)))]
     }
 
     /// The slot's new generation is running: its outgoing process stops (new before old).
-    private mutating func successorRunning(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+    mutating func successorRunning(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
         guard slots[index].outgoing != nil, reload?.active.contains(index) == true else { return [] }
         slots[index].readyDeadline = nil
         reload?.active.remove(index)
@@ -826,20 +889,25 @@ struct SupervisorCore {
     /// The new generation of a slot under reload ended before it was running: the old process
     /// takes the slot back, and the reload rolls back.
     private mutating func failedSuccessorExited(
-        _ index: Int, _ termination: Termination, now: ContinuousClock.Instant
+        _ index: Int, _ termination: Termination, lastLines: [String], now: ContinuousClock.Instant
     ) -> [Action] {
         guard let pid = slots[index].pid, let outgoing = slots[index].outgoing else { return [] }
         var actions: [Action] = []
+        // It has ended: the rollback stops the rest of its batch, not it.
+        reload?.active.remove(index)
         if reload?.rollback == nil {
             actions += rollBack(index, reason: "generation \(slots[index].generation) \(termination)", now: now)
         }
         var end = SlotEnd(termination: termination, origin: nil, failure: .initFailed(termination))
+        end.lastLines = lastLines
         if let signal = termination.signal {
             end.origin =
                 slots[index].sent.last(where: { $0.signal == signal }).map { .supervisor($0.reason) } ?? .external
         }
+        if reload?.rollback?.slot == index, reload?.failedEnd == nil { reload?.failedEnd = end }
         slotByPid[pid] = nil
         liveCount -= 1
+        forgetReadiness(index)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
         // The old process is the slot's again, running as before.
         let restarts = slots[index].restarts
@@ -849,8 +917,10 @@ struct SupervisorCore {
         slots[index].generation = outgoing.generation
         slots[index].restarts = restarts
         slots[index].restartTimes = []
+        slots[index].spawnedAt = outgoing.spawnedAt
+        slots[index].runningSince = outgoing.runningSince
         outgoingSlots.remove(index)
-        reload?.active.remove(index)
+        actions.append(.emit(.reinstated(slot: index, pid: outgoing.pid, generation: outgoing.generation)))
         actions += setState(index, .running)
         return actions + continueReload(now: now)
     }
@@ -891,7 +961,8 @@ struct SupervisorCore {
         return [
             .emit(
                 .reload(
-                    .rolledBack(slot: nil, reason: "the server is stopping", replaced: current.replaced)))
+                    .rolledBack(
+                        slot: nil, reason: "the server is stopping", replaced: current.replaced, failedEnd: nil)))
         ]
     }
 

@@ -27,6 +27,13 @@ final class SupervisorDriver<F: Frontend> {
     private static var lingeringCheckInterval: Duration { .milliseconds(50) }
     private let clock = ContinuousClock()
     private var logger: Logger { configuration.logger }
+    /// Whether the supervisor had a controlling terminal when the run began (a later `SIGHUP`
+    /// may be its hangup).
+    private let hadTerminal = Syscalls.canOpenControllingTerminal()
+    /// The probes under way (readiness and health).
+    private let probes: ProbeRunner
+    /// The workers' readiness line, when their readiness is a line of output.
+    private let readinessLine: OutputMatcher?
 
     /// Prepares a run; nothing is spawned until ``run()``.
     init(
@@ -36,6 +43,12 @@ final class SupervisorDriver<F: Frontend> {
         self.signals = signals
         self.frontend = frontend
         self.core = SupervisorCore(configuration: configuration)
+        self.probes = ProbeRunner(timeout: configuration.probeTimeout)
+        if case .command(_, .outputLine(let pattern)) = configuration.worker {
+            readinessLine = OutputMatcher(pattern)
+        } else {
+            readinessLine = nil
+        }
         // Programs first: a command that is not found fails before any descriptor is opened.
         let plan = try LaunchPlan(configuration: configuration, payload: payload)
         do {
@@ -98,6 +111,7 @@ final class SupervisorDriver<F: Frontend> {
             try waitAndHandle(timeout: canSpawnNow || exitsWaiting ? 0 : pollTimeout())
         }
         starter.abandonAllForks(within: .seconds(1))
+        probes.cancelAll()
         children.finishOutput(emit: emit)
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
@@ -122,7 +136,9 @@ final class SupervisorDriver<F: Frontend> {
     // MARK: - The loop
 
     private func pollTimeout() -> CInt {
-        let deadlines = [core.nextDeadline, frontend.nextDeadline, lingeringCheckDue].compactMap { $0 }
+        let deadlines = [core.nextDeadline, frontend.nextDeadline, lingeringCheckDue, probes.nextDeadline].compactMap {
+            $0
+        }
         guard let nearest = deadlines.min() else { return -1 }
         let remaining = clock.now.duration(to: nearest)
         if remaining <= .zero { return 0 }
@@ -143,6 +159,7 @@ final class SupervisorDriver<F: Frontend> {
         for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
         if zygote?.isGone != false { children.watchForkedExits() }
         set.add(.children, children.descriptor)
+        for probe in probes.descriptors { set.add(.probe(probe.id), probe.fd, writing: probe.writing) }
         do {
             try set.wait(timeoutMilliseconds: timeout)
         } catch {
@@ -154,7 +171,12 @@ final class SupervisorDriver<F: Frontend> {
         }
         if set.isReady(.commandSignals), let commandSignals {
             for received in commandSignals.drain() {
-                perform(core.commandSignalReceived(received.signal, sentByProcess: received.sentByProcess, now: now))
+                let hungUp =
+                    configuration.commandSignals[received.signal] == .reloadUnlessHungUp && hadTerminal
+                    && !Syscalls.canOpenControllingTerminal()
+                perform(
+                    core.commandSignalReceived(
+                        received.signal, sentByProcess: received.sentByProcess, terminalHungUp: hungUp, now: now))
             }
         }
         // Forked workers' pids first, so that their first datagrams find them.
@@ -169,14 +191,20 @@ final class SupervisorDriver<F: Frontend> {
             for (slot, role, outgoing) in children.ready() {
                 switch role {
                 case .stdout:
-                    children.readOutput(slot: slot, stream: .stdout, limit: 4, outgoing: outgoing, emit: emit)
+                    children.readOutput(
+                        slot: slot, stream: .stdout, limit: 4, outgoing: outgoing, emit: outputSink(outgoing: outgoing))
                 case .stderr:
-                    children.readOutput(slot: slot, stream: .stderr, limit: 4, outgoing: outgoing, emit: emit)
+                    children.readOutput(
+                        slot: slot, stream: .stderr, limit: 4, outgoing: outgoing, emit: outputSink(outgoing: outgoing))
                 case .exit: reap(slot: slot, outgoing: outgoing, now: now)
                 }
             }
         }
         if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
+        for id in set.readyProbes {
+            if let result = probes.advance(id) { report(result, now: now) }
+        }
+        for result in probes.expire(now: now) { report(result, now: now) }
         perform(core.tick(now: now))
         wakeFrontend(now: now, readable: set.readableFrontend)
     }
@@ -217,7 +245,9 @@ final class SupervisorDriver<F: Frontend> {
         // Ours: a live slot's process we exec'ed (reaped through its pidfd), the zygote, the
         // watchdog. Looked up per ended child, not built over every child on each SIGCHLD.
         func isOurs(_ pid: pid_t) -> Bool {
-            if pid == watchdog?.pid || starter.allZygotes.contains(where: { $0.pid == pid }) { return true }
+            if pid == watchdog?.pid || starter.allZygotes.contains(where: { $0.pid == pid }) || probes.owns(pid) {
+                return true
+            }
             guard let slot = core.slot(forPid: pid) else { return false }
             return children.isExecChild(pid, slot: slot)
         }
@@ -417,6 +447,50 @@ final class SupervisorDriver<F: Frontend> {
         children.retire(slot: slot, outgoing: true, emit: emit)
     }
 
+    // MARK: - Readiness and probes
+
+    /// Where a child's output lines go: to the front end, and for a slot's current process
+    /// that waits for its readiness line, past the matcher too.
+    private func outputSink(outgoing: Bool) -> (EngineEvent) -> Void {
+        guard !outgoing, let readinessLine else { return emit }
+        return { [self] event in
+            emit(event)
+            guard case .output(let slot, _, let line) = event, let pid = children[slot]?.pid,
+                core.awaitsReadinessLine(slot: slot, pid: pid), readinessLine.matches(line)
+            else { return }
+            perform(core.readinessLineSeen(slot: slot, pid: pid, now: clock.now))
+        }
+    }
+
+    /// Starts the probe the core asked for, of the slot's current process.
+    private func startProbe(slot: Int, generation: Int, purpose: SupervisorCore.ProbePurpose) {
+        let now = clock.now
+        guard let pid = children[slot]?.pid, let probe = probe(for: purpose) else { return }
+        let environment = starter.environment(of: slot) + ["CORRAL_PID=\(pid)"]
+        let result = probes.start(
+            probe, slot: slot, generation: generation, purpose: purpose, environment: environment, now: now
+        ) { [starter] command, environment throws(SpawnError) in
+            try starter.spawnProbe(command, environment: environment, slot: slot)
+        }
+        if let result { report(result, now: now) }
+    }
+
+    /// The configured probe for `purpose`.
+    private func probe(for purpose: SupervisorCore.ProbePurpose) -> Probe? {
+        switch purpose {
+        case .readiness:
+            if case .command(_, .probe(let probe)) = configuration.worker { return probe }
+            return nil
+        }
+    }
+
+    private func report(_ result: ProbeRunner.Result, now: ContinuousClock.Instant) {
+        perform(
+            core.probeFinished(
+                slot: result.slot, generation: result.generation, purpose: result.purpose, ok: result.ok,
+                detail: result.detail, now: now))
+    }
+
     // MARK: - Actions
 
     private func perform(_ actions: [SupervisorCore.Action]) {
@@ -432,6 +506,8 @@ final class SupervisorDriver<F: Frontend> {
                 signalGroup(slot: slot, SIGKILL, outgoing: true)
             case .emit(let event):
                 emit(event)
+            case .probe(let slot, let generation, let purpose):
+                startProbe(slot: slot, generation: generation, purpose: purpose)
             }
         }
     }

@@ -325,3 +325,57 @@ package enum Syscalls {
     /// The calling process's pid.
     static var processID: pid_t { getpid() }
 }
+
+extension Syscalls {
+    /// Starts a non-blocking TCP connection to `address`: the socket, and whether it is
+    /// connected already (else poll it for writing, then read ``socketError(_:)``).
+    static func connectNonBlocking(_ address: SocketAddress) throws(SystemCallError) -> (fd: CInt, connected: Bool) {
+        let fd = try retrying("socket", context: "TCP probe") {
+            socket(
+                address.family,
+                CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+        }
+        var target = address.storage
+        let result = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        if result == 0 { return (fd, true) }
+        let error = Glibc.errno
+        // A connect interrupted by a signal goes on by itself, as one in progress does.
+        if error == EINPROGRESS || error == EINTR { return (fd, false) }
+        Glibc.close(fd)
+        throw SystemCallError("connect", errno: Errno(rawValue: error))
+    }
+
+    /// The pending error of a socket (`SO_ERROR`): nil once a non-blocking connect succeeded.
+    static func socketError(_ fd: CInt) -> Errno? {
+        var value: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno(rawValue: Glibc.errno) }
+        return value == 0 ? nil : Errno(rawValue: value)
+    }
+
+    /// Writes what a non-blocking descriptor takes now: the byte count (0 when it takes
+    /// nothing). Never raises `SIGPIPE`.
+    static func sendSome(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
+        while true {
+            let count = Glibc.send(fd, bytes.baseAddress, bytes.count, CInt(MSG_NOSIGNAL))
+            if count >= 0 { return count }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return 0 }
+            throw SystemCallError("send", errno: Errno(rawValue: error), context: "fd \(fd)")
+        }
+    }
+}
+
+extension Syscalls {
+    /// Whether this process has a controlling terminal that has not hung up: `/dev/tty` opens
+    /// (after a hangup the kernel has detached it, so it no longer does).
+    static func canOpenControllingTerminal() -> Bool {
+        let fd = Glibc.open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        Glibc.close(fd)
+        return true
+    }
+}

@@ -40,6 +40,15 @@ package struct DashboardState: Sendable {
         package var history: [StateChange] = []
         /// The signals the supervisor sent its current process (the last ``historyKept``).
         package var signals: [SentSignal] = []
+        /// What its starting process waits for, and since when (nil: `READY=1`, or nothing).
+        package var waiting: (wait: ReadinessWait, since: ContinuousClock.Instant)?
+        /// Its current process is a reload's new generation (rolled back if not running in time).
+        package var isReloadGeneration = false
+        /// A scale-down retired it: not counted as a worker, and gone from the table once ended.
+        package var retired = false
+        /// While a reload's new generation starts: the row of the process it replaces (given
+        /// back if the reload rolls back). At most one.
+        package var replacing: [Row] = []
 
         /// How many states and signals a row remembers.
         package static let historyKept = 12
@@ -53,6 +62,18 @@ package struct DashboardState: Sendable {
 
         /// `worker.2`, `extra.4`.
         package var name: String { "\(kind).\(index)" }
+
+        /// Equal when every field is (the waiting record compared by its parts).
+        package static func == (lhs: Row, rhs: Row) -> Bool {
+            lhs.index == rhs.index && lhs.kind == rhs.kind && lhs.pid == rhs.pid && lhs.state == rhs.state
+                && lhs.stateSince == rhs.stateSince && lhs.spawnedAt == rhs.spawnedAt && lhs.endedAt == rhs.endedAt
+                && lhs.status == rhs.status && lhs.lastSignal == rhs.lastSignal && lhs.end == rhs.end
+                && lhs.failure == rhs.failure && lhs.generation == rhs.generation && lhs.restarts == rhs.restarts
+                && lhs.pendingRestart == rhs.pendingRestart && lhs.usage == rhs.usage && lhs.history == rhs.history
+                && lhs.signals == rhs.signals && lhs.waiting?.wait == rhs.waiting?.wait
+                && lhs.waiting?.since == rhs.waiting?.since && lhs.isReloadGeneration == rhs.isReloadGeneration
+                && lhs.retired == rhs.retired && lhs.replacing == rhs.replacing
+        }
     }
 
     /// A state a process entered, and when.
@@ -272,7 +293,13 @@ package struct DashboardState: Sendable {
             ensureRow(slot, kind: kind)
             if generation > rows[slot].generation {
                 // A new generation: what the row said of the ended process goes; the log marks it.
+                // Beside a process still running, it is a reload's.
+                let isReload = rows[slot].state == .running || rows[slot].state == .initializing
+                var previous = rows[slot]
+                previous.replacing = []
                 rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
+                rows[slot].isReloadGeneration = isReload
+                if isReload { rows[slot].replacing = [previous] }
                 logBook.append(
                     slot: slot, stream: .stdout, text: "── \(kind).\(slot) generation \(generation), pid \(pid) ──",
                     isMarker: true)
@@ -289,6 +316,25 @@ package struct DashboardState: Sendable {
                 if rows[slot].history.count > Row.historyKept { rows[slot].history.removeFirst() }
             }
             rows[slot].state = state
+            if state == .running { rows[slot].replacing = [] }
+        case .reinstated(let slot, let pid, let generation):
+            ensureRow(slot, kind: nil)
+            if let previous = rows[slot].replacing.first, previous.pid == pid {
+                rows[slot] = previous
+            } else {
+                rows[slot].pid = pid
+                rows[slot].generation = generation
+                rows[slot].end = nil
+                rows[slot].endedAt = nil
+            }
+            logBook.append(
+                slot: slot, stream: .stdout,
+                text: "── \(rows[slot].name) generation \(generation), pid \(pid) serves again: reload rolled back ──",
+                isMarker: true)
+        case .waiting(let slot, let wait, let generation):
+            ensureRow(slot, kind: nil)
+            guard generation >= rows[slot].generation else { return }
+            rows[slot].waiting = (wait, now)
         case .serverStateChanged(let state):
             serverState = state
         case .status(let slot, let text):
@@ -299,6 +345,7 @@ package struct DashboardState: Sendable {
             // A reload's outgoing process (an older generation) is not the row's.
             guard generation >= rows[slot].generation else { return }
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
+            if reason == .scale { rows[slot].retired = true }
             rows[slot].signals.append(SentSignal(signal: signal, reason: reason, at: now))
             if rows[slot].signals.count > Row.historyKept { rows[slot].signals.removeFirst() }
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
@@ -348,8 +395,9 @@ package struct DashboardState: Sendable {
         for index in rows.indices { rows[index].usage = usage[index] }
     }
 
-    /// The rows in the order the table shows them.
+    /// The rows in the order the table shows them (a retired slot only while its process runs).
     package var displayedRows: [Row] {
+        let rows = rows.filter { !$0.retired || ($0.pid != nil && $0.end == nil) }
         switch sortOrder {
         case .index: return rows
         case .cpu:
@@ -377,9 +425,11 @@ package struct DashboardState: Sendable {
         }
     }
 
-    /// Running processes over the total, e.g. `(4, 4)`.
+    /// Running processes over the processes the server runs (retired slots not counted), e.g.
+    /// `(4, 4)`.
     package var runningCount: (running: Int, total: Int) {
-        (rows.filter { $0.state == .running }.count, rows.count)
+        let live = rows.filter { !$0.retired }
+        return (live.filter { $0.state == .running }.count, live.count)
     }
 
     /// Processes still alive while stopping: the ones holding the shutdown up.

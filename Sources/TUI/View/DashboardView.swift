@@ -63,7 +63,7 @@ package enum DashboardView {
     /// thirds of the space; the log the rest.
     static func layout(_ state: DashboardState, height: Int) -> (tableRows: Int, logTop: Int) {
         let available = height - 5
-        let tableRows = min(state.rows.count, max(3, available * 2 / 3), available - 2)
+        let tableRows = min(state.displayedRows.count, max(3, available * 2 / 3), available - 2)
         return (tableRows, 3 + tableRows)
     }
 
@@ -177,9 +177,10 @@ package enum DashboardView {
     private static func drawScrollHint(
         _ state: DashboardState, _ screen: inout ScreenBuffer, tableRows: Int, separatorRow: Int, palette: Palette
     ) {
-        guard tableRows < state.rows.count else { return }
-        let first = firstVisibleRow(state, displayed: state.displayedRows, rows: tableRows)
-        let range = " processes \(first + 1)-\(first + tableRows) of \(state.rows.count) (↑↓ scrolls) "
+        let displayed = state.displayedRows
+        guard tableRows < displayed.count else { return }
+        let first = firstVisibleRow(state, displayed: displayed, rows: tableRows)
+        let range = " processes \(first + 1)-\(first + tableRows) of \(displayed.count) (↑↓ scrolls) "
         // At the right end of the log's title row, where the title leaves room.
         let titleEnd = 7 + logTitle(state).count + 1
         let column = screen.width - range.count - 1
@@ -239,8 +240,16 @@ package enum DashboardView {
         if let end = row.end { return endText(end) }
         if let failure = row.failure, row.pid == nil { return failure.description }
         if row.state == .initializing, row.lastSignal == nil, row.failure == nil, let since = row.stateSince {
-            var waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
-            if let readyTimeout, row.generation > 0 {
+            var waiting: String
+            switch row.waiting {
+            case (.uptime(let needed), let upSince)?:
+                waiting = "up \(upSince.duration(to: now).countdownText) of \(needed.secondsText)"
+            case (.condition(let condition), _)?:
+                waiting = "initializing for \(since.duration(to: now).countdownText): waiting for \(condition)"
+            case nil:
+                waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
+            }
+            if let readyTimeout, row.isReloadGeneration {
                 waiting += " · rolled back in \(now.duration(to: since + readyTimeout).countdownText)"
             }
             return row.status.map { waiting + " · " + $0 } ?? waiting

@@ -48,6 +48,10 @@ final class HeadlessLog: HeadlessFrontend {
         case .stateChanged(let slot, let state, _):
             guard state != .pending else { return nil }
             return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
+        case .reinstated(let slot, let pid, let generation):
+            return "\(names.name(slot)) pid=\(pid) serves again (generation \(generation)): its reload was rolled back"
+        case .waiting(let slot, let wait, _):
+            return "\(subject(slot)) \(wait)"
         case .serverStateChanged(let state):
             if state == .starting {
                 return "corral starting (pid \(getpid()), control socket \(control ?? "off: --no-control"))"

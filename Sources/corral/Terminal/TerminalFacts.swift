@@ -24,16 +24,6 @@ struct TerminalFacts: Equatable {
     }
 
     var canShowDashboard: Bool { whyNoDashboard == nil }
-
-    /// Whether this process has a controlling terminal (decided once, at start: after a hangup
-    /// the kernel has already detached it). Without one, SIGHUP means reload, the daemon
-    /// convention; with one, it is a hangup and stops the server.
-    static let hasControllingTerminal: Bool = {
-        let fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
-    }()
 }
 
 /// Messages for the operator on standard error.

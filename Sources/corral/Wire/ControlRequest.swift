@@ -60,7 +60,10 @@ enum ControlRequest {
             if let refusal = checkLive(index, state: state) { return .failure(refusal) }
             return .success(.forceKill(.slot(index)))
         case "stop":
-            return .success(.stop)
+            // As q: the first stop signal to every process, which starts the stop (once stopping,
+            // a stop asks for nothing more).
+            guard state.stopping == nil, let first = state.stopSignals.first else { return .success(.stop) }
+            return .success(.signal(first, to: .all))
         case "restart":
             guard let index = request.index else { return .failure(Refusal("restart needs an \"index\"")) }
             guard state.rows.indices.contains(index) else { return .failure(noSuchProcess(index, state: state)) }

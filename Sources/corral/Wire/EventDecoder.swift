@@ -45,6 +45,11 @@ enum EventDecoder {
         case "state":
             guard let slot = message.index, let state = message.state.flatMap(ProcessState.init) else { return nil }
             return .stateChanged(slot: slot, state, generation: generation)
+        case "waiting":
+            guard let slot = message.index else { return nil }
+            if let text = message.waitingFor { return .waiting(slot: slot, .condition(text), generation: generation) }
+            guard let needed = Duration(wireSeconds: message.readyAfterS) else { return nil }
+            return .waiting(slot: slot, .uptime(needed), generation: generation)
         case "server":
             return message.state.flatMap(ServerState.init).map(EngineEvent.serverStateChanged)
         case "status":
@@ -75,9 +80,14 @@ enum EventDecoder {
             case "done": return message.replaced.map { .reload(.done(replaced: $0)) }
             case "rolled_back":
                 return .reload(
-                    .rolledBack(slot: message.index, reason: message.reason ?? "", replaced: message.replaced ?? 0))
+                    .rolledBack(
+                        slot: message.index, reason: message.reason ?? "", replaced: message.replaced ?? 0,
+                        failedEnd: message.failedExit.flatMap(end)))
             default: return nil
             }
+        case "reinstated":
+            guard let slot = message.index, let pid = message.pid else { return nil }
+            return .reinstated(slot: slot, pid: pid_t(pid), generation: generation)
         case "scale":
             return message.workers.map { .scaled(workers: $0) }
         case "failed":

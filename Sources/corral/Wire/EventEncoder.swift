@@ -37,6 +37,14 @@ struct EventEncoder {
             object["generation"] = .int(generation)
             object["pid"] = names.pid(slot).map { .int(Int($0)) } ?? .null
             object["state"] = .string(state.rawValue)
+        case .waiting(let slot, let wait, let generation):
+            object["event"] = .string("waiting")
+            object["index"] = .int(slot)
+            object["generation"] = .int(generation)
+            switch wait {
+            case .condition(let text): object["waiting_for"] = .string(text)
+            case .uptime(let needed): object["ready_after_s"] = .seconds(needed)
+            }
         case .serverStateChanged(let state):
             object["event"] = .string("server")
             object["state"] = .string(state.rawValue)
@@ -76,11 +84,22 @@ struct EventEncoder {
             switch progress {
             case .started(let workers): object["workers"] = .int(workers)
             case .done(let replaced): object["replaced"] = .int(replaced)
-            case .rolledBack(let slot, let reason, let replaced):
+            case .rolledBack(let slot, let reason, let replaced, let failedEnd):
                 object["index"] = slot.map { .int($0) } ?? .null
                 object["reason"] = .string(reason)
                 object["replaced"] = .int(replaced)
+                if let failedEnd {
+                    var exit = JSONObject()
+                    Self.encodeEnd(failedEnd, into: &exit)
+                    object["failed_exit"] = .object(exit)
+                    object["last_lines"] = .strings(failedEnd.lastLines)
+                }
             }
+        case .reinstated(let slot, let pid, let generation):
+            object["event"] = .string("reinstated")
+            object["index"] = .int(slot)
+            object["generation"] = .int(generation)
+            object["pid"] = .int(Int(pid))
         case .scaled(let workers):
             object["event"] = .string("scale")
             object["workers"] = .int(workers)

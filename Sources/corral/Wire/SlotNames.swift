@@ -12,11 +12,16 @@ struct SlotNames {
         self.workers = workers
     }
 
-    /// Records pids and kinds from `spawned` events.
+    /// Records pids and kinds from `spawned` events, and the pid a rollback gives a slot back.
     mutating func observe(_ event: EngineEvent) {
-        if case .spawned(let slot, let pid, let kind, _) = event {
+        switch event {
+        case .spawned(let slot, let pid, let kind, _):
             pids[slot] = pid
             kinds[slot] = kind
+        case .reinstated(let slot, let pid, _):
+            pids[slot] = pid
+        default:
+            break
         }
     }
 

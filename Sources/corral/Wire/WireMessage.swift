@@ -55,12 +55,15 @@ final class WireMessage: Decodable, Sendable {
     let restartInS: Double?
     let waitTimeoutS: Double?
     let readyTimeoutS: Double?
+    let readyAfterS: Double?
+    let waitingFor: String?
     let stopSignals: [String]?
     let reloading: Bool?
     let server: WireMessage?
     let processes: [WireMessage]?
     let output: [WireMessage]?
     let lastExit: WireMessage?
+    let failedExit: WireMessage?
     let lastSignal: WireMessage?
     let stopping: WireMessage?
     let ended: WireMessage?

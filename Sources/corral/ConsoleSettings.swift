@@ -81,6 +81,10 @@ struct ConsoleSettings: Equatable {
     }
 
     var readiness = ReadinessSettings()
+    /// `--health` and its companions.
+    var health: HealthCheck?
+    /// `--max-memory`, in bytes.
+    var maxMemory: Int?
 
     /// The engine configuration for these settings (the demo's ticker extra comes first).
     func configuration(demoTicker: ExtraProcess?) -> SupervisorConfiguration {
@@ -100,6 +104,6 @@ struct ConsoleSettings: Equatable {
             reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff,
             reloadBatch: reloadBatch, readyTimeout: readyTimeout, readyAfter: readiness.readyAfter,
             probeInterval: readiness.probeInterval, probeTimeout: readiness.probeTimeout,
-            commandSignals: commandSignals, notifyAccess: notifyAccess)
+            commandSignals: commandSignals, notifyAccess: notifyAccess, health: health, maxMemory: maxMemory)
     }
 }

@@ -65,6 +65,35 @@ struct CorralCommand: ParsableCommand {
     var probeTimeout = "1"
 
     @Option(
+        name: .customLong("health"),
+        help: ArgumentHelp(
+            "A health check of every running worker (tcp:HOST:PORT, http://HOST:PORT/PATH, exec:COMMAND): "
+                + "--health-failures failures in a row restart it.", valueName: "CHECK"))
+    var health: String?
+
+    @Option(
+        name: .customLong("health-interval"), parsing: .unconditional,
+        help: ArgumentHelp("Time between health checks (default 10).", valueName: "SECONDS"))
+    var healthInterval = "10"
+
+    @Option(
+        name: .customLong("health-timeout"), parsing: .unconditional,
+        help: ArgumentHelp("How long one health check may take (default 1).", valueName: "SECONDS"))
+    var healthTimeout = "1"
+
+    @Option(
+        name: .customLong("health-failures"), parsing: .unconditional,
+        help: ArgumentHelp("Failed health checks in a row that make a worker unhealthy (default 3).", valueName: "N"))
+    var healthFailures = 3
+
+    @Option(
+        name: .customLong("max-memory"),
+        help: ArgumentHelp(
+            "Restart a worker whose process tree's resident memory is above SIZE in two samples a second apart, "
+                + "e.g. 512M, 2G.", valueName: "SIZE"))
+    var maxMemory: String?
+
+    @Option(
         name: .customLong("notify-access"),
         help: ArgumentHelp(
             "Whose READY=1 counts: the worker process itself (main), or any process of its process group (all).",
@@ -236,9 +265,42 @@ struct CorralCommand: ParsableCommand {
             reloadBatch: try reloadBatchValue(),
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
         settings.readiness = try readinessSettings()
+        settings.health = try healthSettings()
+        settings.maxMemory = try maxMemory.map { try Self.parseSize($0, option: "--max-memory") }
+        if command.isEmpty, settings.health != nil || settings.maxMemory != nil {
+            throw ValidationError("--health and --max-memory watch a command's workers: give the command after --")
+        }
         settings.control = try controlSetting()
         settings.logLimits = try logLimits()
         return settings
+    }
+
+    /// `--health` and its companions, validated.
+    private func healthSettings() throws -> HealthCheck? {
+        guard let health else { return nil }
+        let probe: Probe
+        do {
+            guard let parsed = try Probe(parsing: health, field: "health") else {
+                throw ValidationError(
+                    "--health must be tcp:HOST:PORT, http://HOST:PORT/PATH or exec:COMMAND (got '\(health)')")
+            }
+            try parsed.validate(field: "health")
+            probe = parsed
+        } catch let error as ConfigurationError {
+            throw ValidationError("--health: \(error.problem)")
+        }
+        let interval = try Self.parseSeconds(healthInterval, option: "--health-interval")
+        let timeout = try Self.parseSeconds(healthTimeout, option: "--health-timeout")
+        guard interval >= .milliseconds(10) else {
+            throw ValidationError("--health-interval must be at least 0.01 seconds (got \(healthInterval))")
+        }
+        guard timeout >= .milliseconds(10) else {
+            throw ValidationError("--health-timeout must be at least 0.01 seconds (got \(healthTimeout))")
+        }
+        guard (1...1000).contains(healthFailures) else {
+            throw ValidationError("--health-failures must be between 1 and 1000 (got \(healthFailures))")
+        }
+        return HealthCheck(probe, interval: interval, timeout: timeout, failures: healthFailures)
     }
 
     /// `--log-lines`, `--log-bytes`, `--log-total`, validated.

@@ -6,8 +6,9 @@ import Testing
 /// Rolling reloads of the real binary: SIGHUP without a controlling terminal, under load.
 @Suite("corral reload", .processExclusive)
 struct ReloadEndToEndTests {
-    /// An HTTP server on the inherited socket (fd 3): READY=1 when it serves, a clean exit on
-    /// SIGTERM; it fails its init (exit 3) while the file named by FAIL_INIT exists.
+    /// An HTTP server on the inherited socket (fd 3): READY=1 when it serves (only with
+    /// SEND_READY set: otherwise an unmodified program), a clean exit on SIGTERM; it fails its
+    /// init (exit 3) while the file named by FAIL_INIT exists.
     static let server = """
         import os, socket, signal, sys, threading, time
         listener = socket.socket(fileno=3)
@@ -17,9 +18,10 @@ struct ReloadEndToEndTests {
         if os.path.exists(os.environ["FAIL_INIT"]):
             sys.exit(3)
         listener.settimeout(0.1)
-        addr = os.environ["NOTIFY_SOCKET"]
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.sendto(b"READY=1", "\\0" + addr[1:] if addr.startswith("@") else addr)
+        if os.environ.get("SEND_READY"):
+            addr = os.environ["NOTIFY_SOCKET"]
+            notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            notify.sendto(b"READY=1", "\\0" + addr[1:] if addr.startswith("@") else addr)
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -85,14 +87,20 @@ struct ReloadEndToEndTests {
         }
     }
 
-    /// corral in a session of its own (no controlling terminal: SIGHUP means reload), serving
-    /// on `port` with 3 workers; its JSON events.
-    func startCorral(port: Int, script: String, marker: String) throws -> RunningProgram {
+    /// corral in a session of its own, serving on `port` with 3 workers that are ready as
+    /// `readiness` says (`notify`: they send READY=1; otherwise they are unmodified); its JSON
+    /// events.
+    func startCorral(
+        port: Int, script: String, marker: String, readiness: String, options: [String] = []
+    ) throws -> RunningProgram {
         try RunningProgram(
             "/usr/bin/setsid",
             [
-                corralExecutable, "--json", "-w", "3", "--ready", "notify", "--listen", "127.0.0.1:\(port)",
-                "--wait-timeout", "5", "--", "env", "FAIL_INIT=\(marker)", "python3", script,
+                corralExecutable, "--json", "-w", "3", "--ready", readiness, "--listen", "127.0.0.1:\(port)",
+                "--wait-timeout", "5",
+            ] + options + [
+                "--", "env", "FAIL_INIT=\(marker)", readiness == "notify" ? "SEND_READY=1" : "NO_READY=1", "python3",
+                script,
             ])
     }
 
@@ -112,11 +120,14 @@ struct ReloadEndToEndTests {
         return (script, marker)
     }
 
-    @Test("SIGHUP under load: every worker replaced new before old, 0 failed requests, the old pids gone")
-    func zeroDowntime() throws {
+    @Test(
+        "SIGHUP under load: every worker replaced new before old, 0 failed requests, the old pids gone",
+        arguments: [["notify"], ["exec"], ["exec", "--reload-batch", "all"]])
+    func zeroDowntime(options: [String]) throws {
         let (script, marker) = try files()
         let port = freePort()
-        let corral = try startCorral(port: port, script: script, marker: marker)
+        let corral = try startCorral(
+            port: port, script: script, marker: marker, readiness: options[0], options: Array(options.dropFirst()))
         let running = eventually(within: .seconds(15)) {
             events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
         }
@@ -144,16 +155,26 @@ struct ReloadEndToEndTests {
         #expect(all.contains { $0["event"] as? String == "reload" && $0["replaced"] as? Int == 3 })
         let reloadSignals = all.filter { $0["event"] as? String == "signal" && $0["reason"] as? String == "reload" }
         #expect(Set(reloadSignals.compactMap { $0["pid"] as? Int }) == Set(before))
+        if options.contains("all") {
+            // Every new worker starts at once, beside the old ones: all spawned before the first old one stops.
+            let lastSpawn = try #require(
+                all.lastIndex { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 })
+            let firstStop = try #require(
+                all.firstIndex { $0["event"] as? String == "signal" && $0["reason"] as? String == "reload" })
+            #expect(lastSpawn < firstStop)
+        }
         #expect(before.allSatisfy { hasEnded(pid_t($0)) })
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0, "\(corral.stderr)")
     }
 
-    @Test("a reload whose new generation fails its init rolls back: the old workers keep serving, 0 failed")
-    func rollback() throws {
+    @Test(
+        "a reload whose new generation fails its init rolls back: the old workers keep serving, 0 failed",
+        arguments: ["notify", "exec"])
+    func rollback(readiness: String) throws {
         let (script, marker) = try files()
         let port = freePort()
-        let corral = try startCorral(port: port, script: script, marker: marker)
+        let corral = try startCorral(port: port, script: script, marker: marker, readiness: readiness)
         #expect(
             eventually(within: .seconds(15)) {
                 events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
@@ -175,6 +196,12 @@ struct ReloadEndToEndTests {
         }
         #expect(signalledOld.isEmpty, "an old worker was signalled: \(signalledOld)")
         #expect(!events(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        // Every view tells the truth: the slot's process is the old one again, running.
+        let reinstated = events(corral).filter { $0["event"] as? String == "reinstated" }
+        #expect(reinstated.compactMap { $0["pid"] as? Int }.allSatisfy(before.contains) && !reinstated.isEmpty)
+        let rollback = try #require(
+            events(corral).first { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" })
+        #expect((rollback["failed_exit"] as? [String: Any])?["code"] as? Int == 3, "\(rollback)")
         unlink(marker)
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0, "\(corral.stderr)")

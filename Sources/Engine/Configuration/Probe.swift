@@ -87,7 +87,7 @@ extension Probe {
     /// Throws when the probe cannot work whatever the process's environment: a TCP or HTTP host
     /// that is not an IP literal or `localhost`, a port out of range (targets holding `$` are
     /// checked once expanded, when the probe runs).
-    func validate(field: String) throws(ConfigurationError) {
+    public func validate(field: String) throws(ConfigurationError) {
         let host: String
         let port: String
         switch self {

@@ -77,6 +77,13 @@ public struct SupervisorConfiguration: Sendable {
     /// How long one readiness probe may take before it counts as failed (a probe command is
     /// then `SIGKILL`ed). Default 1 s.
     public var probeTimeout: Duration
+    /// A check of every running worker on a period; one that fails it ``HealthCheck/failures``
+    /// times in a row is restarted (reason ``SignalReason/unhealthy``), whatever
+    /// ``restartPolicy`` says. Default none.
+    public var health: HealthCheck?
+    /// A worker whose process tree's resident memory is above this many bytes in two samples
+    /// in a row, a second apart, is restarted (reason ``SignalReason/memory``). Default none.
+    public var maxMemory: Int?
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -101,7 +108,9 @@ public struct SupervisorConfiguration: Sendable {
         probeInterval: Duration = .milliseconds(100),
         probeTimeout: Duration = .seconds(1),
         commandSignals: [Signal: SignalCommand] = [:],
-        notifyAccess: NotifyAccess = .main
+        notifyAccess: NotifyAccess = .main,
+        health: HealthCheck? = nil,
+        maxMemory: Int? = nil
     ) {
         self.workers = workers
         self.worker = worker
@@ -125,6 +134,8 @@ public struct SupervisorConfiguration: Sendable {
         self.probeTimeout = probeTimeout
         self.commandSignals = commandSignals
         self.notifyAccess = notifyAccess
+        self.health = health
+        self.maxMemory = maxMemory
     }
 
     /// ``readyAfter`` as it applies to the workers: its default resolved.
@@ -214,6 +225,10 @@ public struct SupervisorConfiguration: Sendable {
         }
         guard probeInterval > .zero, probeTimeout > .zero else {
             throw ConfigurationError(field: "probe interval and timeout", problem: "both must be positive")
+        }
+        try health?.validate()
+        if let maxMemory, maxMemory <= 0 {
+            throw ConfigurationError(field: "max memory", problem: "\(maxMemory) bytes must be positive")
         }
         if case .command(let arguments, let readiness) = worker {
             try Self.checkCommand(arguments, field: "worker command")

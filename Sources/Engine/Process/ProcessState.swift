@@ -7,6 +7,9 @@ public enum ProcessState: String, Hashable, Sendable, Codable, CustomStringConve
     case initializing
     /// Ready and serving.
     case running
+    /// Failed its health check too many times in a row (or used too much memory): being
+    /// restarted.
+    case unhealthy
     /// Asked to stop (a stop signal was sent to it, or it sent `STOPPING=1`).
     case stopping
     /// Ended and reaped.

@@ -19,6 +19,10 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     case reload
     /// Scaling down: the worker slot retires.
     case scale
+    /// It failed its health check too many times in a row: it is restarted.
+    case unhealthy
+    /// Its process tree used more memory than allowed: it is restarted.
+    case memory
 
     /// A one-line description for logs and reports.
     public var description: String { rawValue }

@@ -35,6 +35,9 @@ public enum EngineEvent: Sendable, Hashable {
     /// A reload's new generation of `slot` failed before it was running: the slot's previous
     /// process (`pid`, of `generation`) is its process again, serving as before.
     case reinstated(slot: Int, pid: pid_t, generation: Int)
+    /// A health check of a running process (of `generation`) ended: reported on every failure
+    /// and when it passes again; `failures` counts the failures in a row, `detail` says why.
+    case health(slot: Int, generation: Int, ok: Bool, failures: Int, detail: String)
     /// A scale command set the number of worker slots to `workers`.
     case scaled(workers: Int)
     /// A rolling reload started, finished, or was rolled back.

@@ -15,6 +15,12 @@ public struct LogFrontend: Frontend {
             logger.debug("spawned \(kind) \(slot)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
         case .stateChanged(let slot, let state, _):
             logger.debug("slot \(slot) \(state)", metadata: ["slot": "\(slot)"])
+        case .health(let slot, _, let ok, let failures, let detail):
+            if ok {
+                logger.info("healthy again", metadata: ["slot": "\(slot)"])
+            } else {
+                logger.warning("health check failed (\(failures) in a row): \(detail)", metadata: ["slot": "\(slot)"])
+            }
         case .reinstated(let slot, let pid, let generation):
             logger.info(
                 "serves again (generation \(generation)) after a rolled-back reload",

@@ -35,6 +35,8 @@ final class ProbeRunner {
         var generation: Int
         var purpose: SupervisorCore.ProbePurpose
         var deadline: ContinuousClock.Instant
+        /// How long it may take.
+        var timeout: Duration
         var step: Step
         /// The probe's target as run (variables expanded), for its result's detail.
         var target: String
@@ -42,12 +44,9 @@ final class ProbeRunner {
 
     private var probes: [Int: Probing] = [:]
     private var nextID = 0
-    private let timeout: Duration
 
-    /// A runner whose probes each fail after `timeout`.
-    init(timeout: Duration) {
-        self.timeout = timeout
-    }
+    /// A runner with no probe under way.
+    init() {}
 
     deinit { cancelAll() }
 
@@ -71,10 +70,11 @@ final class ProbeRunner {
     /// from which `$VAR` in a target is expanded. A probe that cannot even start fails at once.
     func start(
         _ probe: Probe, slot: Int, generation: Int, purpose: SupervisorCore.ProbePurpose, environment: [String],
-        now: ContinuousClock.Instant, spawn: (String, [String]) throws(SpawnError) -> ChildSpawner.Spawned
+        timeout: Duration, now: ContinuousClock.Instant,
+        spawn: (String, [String]) throws(SpawnError) -> ChildSpawner.Spawned
     ) -> Result? {
         var probing = Probing(
-            slot: slot, generation: generation, purpose: purpose, deadline: now + timeout,
+            slot: slot, generation: generation, purpose: purpose, deadline: now + timeout, timeout: timeout,
             step: .reading(fd: -1, received: []), target: probe.description)
         func failed(_ detail: String) -> Result {
             Result(
@@ -192,7 +192,7 @@ final class ProbeRunner {
         var results: [Result] = []
         for (id, probing) in probes where now >= probing.deadline {
             if case .reaping = probing.step { continue }
-            results.append(finish(id, ok: false, detail: "no answer within \(timeout.secondsText)"))
+            results.append(finish(id, ok: false, detail: "no answer within \(probing.timeout.secondsText)"))
         }
         return results.sorted { $0.slot < $1.slot }
     }

@@ -9,6 +9,8 @@ extension SupervisorCore {
     enum ProbePurpose: Hashable, Sendable {
         /// Whether a starting process is ready.
         case readiness
+        /// Whether a running process is healthy.
+        case health
     }
 
     /// Whether the driver should look for the slot's readiness line in its output: its process
@@ -33,6 +35,8 @@ extension SupervisorCore {
             return []
         }
         switch purpose {
+        case .health:
+            return healthCheckFinished(index, ok: ok, detail: detail, now: now)
         case .readiness:
             guard slots[index].state == .initializing, slots[index].readyMetAt == nil, !isStoppingOrStopped else {
                 return []
@@ -74,6 +78,7 @@ extension SupervisorCore {
         settlingSlots.remove(index)
         slots[index].runningSince = now
         slots[index].waiting = nil
+        scheduleHealthCheck(index, now: now)
         var actions = setState(index, .running)
         actions += successorRunning(index, now: now)
         return actions + checkAllRunning()

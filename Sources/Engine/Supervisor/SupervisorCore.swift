@@ -34,6 +34,8 @@ struct SupervisorCore {
         var probesReadiness = false
         /// What it waits for before it is running, for the front ends (nil: nothing to say).
         var waitingFor: String?
+        /// Whether it is health-checked while running (``Action/probe(slot:generation:_:)``).
+        var healthChecked = false
     }
 
     struct SentSignal: Hashable {
@@ -123,6 +125,15 @@ struct SupervisorCore {
         var probeDueAt: ContinuousClock.Instant?
         /// What it was last said to wait for (so a change is reported once).
         var waiting: String?
+        /// When its next health check is due (nil: none scheduled, or one is in flight).
+        var healthDueAt: ContinuousClock.Instant?
+        /// Failed health checks in a row.
+        var healthFailures = 0
+        /// Memory samples in a row above the limit.
+        var memoryStrikes = 0
+        /// Why it is being restarted for its health (``SignalReason/unhealthy`` or
+        /// ``SignalReason/memory``), and what was wrong.
+        var healthRestart: (reason: SignalReason, detail: String)?
 
         /// Forgets the ended process, for the next generation.
         mutating func beginNextGeneration() {
@@ -147,6 +158,10 @@ struct SupervisorCore {
             readyMetAt = nil
             probeDueAt = nil
             waiting = nil
+            healthDueAt = nil
+            healthFailures = 0
+            memoryStrikes = 0
+            healthRestart = nil
         }
 
         /// Its process runs (spawned, not ended).
@@ -162,15 +177,15 @@ struct SupervisorCore {
         case stopped
     }
 
-    private let waitTimeout: Duration?
+    let waitTimeout: Duration?
     private let initTimeout: Duration?
     private let stopSignals: [Signal]
     private let terminatingSignals: [Signal]
     private let ignoredSignals: [Signal]
-    private let defaultStopSignal: Signal
+    let defaultStopSignal: Signal
     private let failurePolicy: FailurePolicy
     private let restartPolicy: RestartPolicy
-    private let backoff: RestartBackoff
+    let backoff: RestartBackoff
     /// A number in -1...1 for each restart's jitter (injected by tests).
     private let jitter: () -> Double
     var slots: [Slot]
@@ -188,7 +203,7 @@ struct SupervisorCore {
     /// Slots whose next generation is due: the driver spawns them after the initial ones.
     private var restartsDue: Set<Int> = []
     /// Live slots with a `SIGKILL` deadline of their own (a restart or a retirement under way).
-    private var killDeadlineSlots: Set<Int> = []
+    var killDeadlineSlots: Set<Int> = []
     /// How many slots retire (or retired): they are not counted as wanted running.
     private var retiringCount = 0
     /// What a worker slot added by scaling runs like.
@@ -212,6 +227,13 @@ struct SupervisorCore {
     var probeSlots: Set<Int> = []
     /// How long after a failed readiness probe the next one starts.
     let probeInterval: Duration
+    /// Slots with a health check scheduled.
+    var healthSlots: Set<Int> = []
+    /// Time between health checks, and the failures in a row that make a process unhealthy.
+    let healthInterval: Duration
+    let healthFailures: Int
+    /// The resident memory a process tree may use, in bytes (nil: no limit).
+    let maxMemory: Int?
 
     /// A core for `plans.count` slots with the configuration's timing and policy.
     init(
@@ -221,10 +243,14 @@ struct SupervisorCore {
         restartPolicy: RestartPolicy = .no, backoff: RestartBackoff = RestartBackoff(),
         jitter: @escaping () -> Double = { Double.random(in: -1...1) }, reloadBatch: Int = 1,
         readyTimeout: Duration? = nil, commandSignals: [Signal: SignalCommand] = [:],
-        probeInterval: Duration = .milliseconds(100)
+        probeInterval: Duration = .milliseconds(100), healthInterval: Duration = .seconds(10), healthFailures: Int = 3,
+        maxMemory: Int? = nil
     ) {
         self.commandSignals = commandSignals
         self.probeInterval = probeInterval
+        self.healthInterval = healthInterval
+        self.healthFailures = healthFailures
+        self.maxMemory = maxMemory
         self.reloadBatch = max(1, reloadBatch)
         self.readyTimeout = readyTimeout ?? waitTimeout
         self.slots = plans.map { Slot(plan: $0) }
@@ -254,7 +280,9 @@ struct SupervisorCore {
             terminatingSignals: configuration.terminatingSignals, ignoredSignals: configuration.ignoredSignals,
             restartPolicy: configuration.restartPolicy, backoff: configuration.restartBackoff,
             reloadBatch: configuration.reloadBatch, readyTimeout: configuration.readyTimeout,
-            commandSignals: configuration.commandSignals, probeInterval: configuration.probeInterval)
+            commandSignals: configuration.commandSignals, probeInterval: configuration.probeInterval,
+            healthInterval: configuration.health?.interval ?? .seconds(10),
+            healthFailures: configuration.health?.failures ?? 3, maxMemory: configuration.maxMemory)
     }
 
     /// How a worker slot of `configuration` becomes running.
@@ -266,6 +294,7 @@ struct SupervisorCore {
         }
         var plan = SlotPlan(kind: .worker, readyOnExec: readiness == .onExec)
         plan.readyAfter = configuration.effectiveReadyAfter
+        plan.healthChecked = configuration.health != nil
         switch readiness {
         case .onExec, .notify: break
         case .outputLine: plan.waitingFor = readiness.waitingFor
@@ -324,6 +353,9 @@ struct SupervisorCore {
     /// The slot a live child pid belongs to.
     func slot(forPid pid: pid_t) -> Int? { slotByPid[pid] }
 
+    /// How many slots there are (configured and added by scaling).
+    var slotCount: Int { slots.count }
+
     /// The state of one slot.
     func state(ofSlot index: Int) -> ProcessState { slots[index].state }
 
@@ -340,6 +372,7 @@ struct SupervisorCore {
         }
         due += settlingSlots.compactMap { index in slots[index].readyMetAt.map { $0 + slots[index].plan.readyAfter } }
         due += probeSlots.compactMap { slots[$0].probeDueAt }
+        due += healthSlots.compactMap { slots[$0].healthDueAt }
         if let initTimeout {
             due += slots.compactMap { slot in
                 slot.state == .initializing && slot.failure == nil ? slot.spawnedAt.map { $0 + initTimeout } : nil
@@ -554,8 +587,17 @@ struct SupervisorCore {
         end.lastLines = lastLines
         killDeadlineSlots.remove(index)
         forgetReadiness(index)
+        healthSlots.remove(index)
         let replaced = slots[index].restartRequested && !isStoppingOrStopped
-        let restart = replaced ? .none : restartDecision(index, end, now: now)
+        let healthRestart = isStoppingOrStopped ? nil : slots[index].healthRestart
+        let restart: RestartDecision
+        if replaced {
+            restart = .none
+        } else if healthRestart != nil {
+            restart = healthRestartDecision(index, now: now)
+        } else {
+            restart = restartDecision(index, end, now: now)
+        }
         if case .giveUp(let failure) = restart { end.failure = failure }
         slots[index].end = end
         slots[index].groupLingers = groupRemains
@@ -581,7 +623,8 @@ struct SupervisorCore {
             // The policy handles the crash: by itself it does not fail the run (its event said how
             // it ended), also when a stop cancels the restart.
             slots[index].end?.failure = nil
-            actions += scheduleRestart(index, reason: termination.description, now: now)
+            let reason = healthRestart.map { "\($0.reason): \($0.detail)" } ?? termination.description
+            actions += scheduleRestart(index, reason: reason, now: now)
         } else if slots[index].retiring {
             // Retired by a scale-down: an end, not a failure of the server.
         } else if end.failure != nil, !isStoppingOrStopped, failurePolicy == .stopAll {
@@ -612,7 +655,7 @@ struct SupervisorCore {
     /// Time passed: escalate after the wait timeout, fail slots past the init timeout, make
     /// restarts due whose delay has passed (and whose old process group has ended).
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
-        var actions = readinessTick(now: now)
+        var actions = readinessTick(now: now) + healthTick(now: now)
         for index in backoffSlots.sorted() where !slots[index].groupLingers {
             guard let due = slots[index].restartAt, now >= due else { continue }
             backoffSlots.remove(index)
@@ -721,7 +764,7 @@ struct SupervisorCore {
         return actions + finishIfDone()
     }
 
-    private mutating func send(_ signal: Signal, to index: Int, reason: SignalReason) -> [Action] {
+    mutating func send(_ signal: Signal, to index: Int, reason: SignalReason) -> [Action] {
         guard let pid = slots[index].pid else { return [] }
         slots[index].sent.append(SentSignal(signal: signal, reason: reason))
         if reason != .command || stopSignals.contains(signal) || signal == .terminate || signal == .interrupt
@@ -908,6 +951,7 @@ struct SupervisorCore {
         slotByPid[pid] = nil
         liveCount -= 1
         forgetReadiness(index)
+        healthSlots.remove(index)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
         // The old process is the slot's again, running as before.
         let restarts = slots[index].restarts
@@ -968,7 +1012,7 @@ struct SupervisorCore {
 
     // MARK: - Restarts
 
-    private enum RestartDecision {
+    enum RestartDecision {
         case none
         case restart
         case giveUp(SlotFailure)
@@ -998,7 +1042,7 @@ struct SupervisorCore {
     }
 
     /// Puts the slot in backoff for its next generation.
-    private mutating func scheduleRestart(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+    mutating func scheduleRestart(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
         if let since = slots[index].runningSince, now - since >= backoff.reset { slots[index].streak = 0 }
         slots[index].streak += 1
         let attempt = slots[index].streak

@@ -34,6 +34,9 @@ final class SupervisorDriver<F: Frontend> {
     private let probes: ProbeRunner
     /// The workers' readiness line, when their readiness is a line of output.
     private let readinessLine: OutputMatcher?
+    /// With a memory limit: the sampler of the workers' process trees, and when it next runs.
+    private var memorySampler = ProcessTreeSampler()
+    private var memorySampleDue: ContinuousClock.Instant?
 
     /// Prepares a run; nothing is spawned until ``run()``.
     init(
@@ -43,7 +46,7 @@ final class SupervisorDriver<F: Frontend> {
         self.signals = signals
         self.frontend = frontend
         self.core = SupervisorCore(configuration: configuration)
-        self.probes = ProbeRunner(timeout: configuration.probeTimeout)
+        self.probes = ProbeRunner()
         if case .command(_, .outputLine(let pattern)) = configuration.worker {
             readinessLine = OutputMatcher(pattern)
         } else {
@@ -94,6 +97,7 @@ final class SupervisorDriver<F: Frontend> {
         }
         defer { commandSignals?.close() }
         emit(.serverStateChanged(.starting))
+        if configuration.maxMemory != nil { memorySampleDue = start + .seconds(1) }
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
@@ -136,9 +140,9 @@ final class SupervisorDriver<F: Frontend> {
     // MARK: - The loop
 
     private func pollTimeout() -> CInt {
-        let deadlines = [core.nextDeadline, frontend.nextDeadline, lingeringCheckDue, probes.nextDeadline].compactMap {
-            $0
-        }
+        let deadlines = [
+            core.nextDeadline, frontend.nextDeadline, lingeringCheckDue, probes.nextDeadline, memorySampleDue,
+        ].compactMap { $0 }
         guard let nearest = deadlines.min() else { return -1 }
         let remaining = clock.now.duration(to: nearest)
         if remaining <= .zero { return 0 }
@@ -205,6 +209,7 @@ final class SupervisorDriver<F: Frontend> {
             if let result = probes.advance(id) { report(result, now: now) }
         }
         for result in probes.expire(now: now) { report(result, now: now) }
+        sampleMemory(now: now)
         perform(core.tick(now: now))
         wakeFrontend(now: now, readable: set.readableFrontend)
     }
@@ -465,22 +470,42 @@ final class SupervisorDriver<F: Frontend> {
     /// Starts the probe the core asked for, of the slot's current process.
     private func startProbe(slot: Int, generation: Int, purpose: SupervisorCore.ProbePurpose) {
         let now = clock.now
-        guard let pid = children[slot]?.pid, let probe = probe(for: purpose) else { return }
+        guard let pid = children[slot]?.pid, let (probe, timeout) = probe(for: purpose) else { return }
         let environment = starter.environment(of: slot) + ["CORRAL_PID=\(pid)"]
         let result = probes.start(
-            probe, slot: slot, generation: generation, purpose: purpose, environment: environment, now: now
+            probe, slot: slot, generation: generation, purpose: purpose, environment: environment, timeout: timeout,
+            now: now
         ) { [starter] command, environment throws(SpawnError) in
             try starter.spawnProbe(command, environment: environment, slot: slot)
         }
         if let result { report(result, now: now) }
     }
 
-    /// The configured probe for `purpose`.
-    private func probe(for purpose: SupervisorCore.ProbePurpose) -> Probe? {
+    /// The configured probe for `purpose`, and how long it may take.
+    private func probe(for purpose: SupervisorCore.ProbePurpose) -> (probe: Probe, timeout: Duration)? {
         switch purpose {
         case .readiness:
-            if case .command(_, .probe(let probe)) = configuration.worker { return probe }
+            if case .command(_, .probe(let probe)) = configuration.worker { return (probe, configuration.probeTimeout) }
             return nil
+        case .health:
+            return configuration.health.map { ($0.probe, $0.timeout) }
+        }
+    }
+
+    /// With a memory limit: about once a second, the resident memory of every running
+    /// worker's process tree, to the core.
+    private func sampleMemory(now: ContinuousClock.Instant) {
+        guard configuration.maxMemory != nil else { return }
+        if let due = memorySampleDue, now < due { return }
+        memorySampleDue = now + .seconds(1)
+        var roots: [pid_t: Int] = [:]
+        for slot in 0..<core.slotCount where core.watchesMemory(slot: slot) {
+            if let pid = children[slot]?.pid { roots[pid] = slot }
+        }
+        guard !roots.isEmpty else { return }
+        for (pid, usage) in memorySampler.sample(Array(roots.keys), now: now) {
+            guard let slot = roots[pid] else { continue }
+            perform(core.memorySampled(slot: slot, pid: pid, residentBytes: usage.residentBytes, now: now))
         }
     }
 

@@ -46,6 +46,9 @@ package struct DashboardState: Sendable {
         package var isReloadGeneration = false
         /// A scale-down retired it: not counted as a worker, and gone from the table once ended.
         package var retired = false
+        /// Its last failed health check (failures in a row, and why) while it has not passed
+        /// one since.
+        package var healthFailure: (failures: Int, detail: String)?
         /// While a reload's new generation starts: the row of the process it replaces (given
         /// back if the reload rolls back). At most one.
         package var replacing: [Row] = []
@@ -73,6 +76,8 @@ package struct DashboardState: Sendable {
                 && lhs.signals == rhs.signals && lhs.waiting?.wait == rhs.waiting?.wait
                 && lhs.waiting?.since == rhs.waiting?.since && lhs.isReloadGeneration == rhs.isReloadGeneration
                 && lhs.retired == rhs.retired && lhs.replacing == rhs.replacing
+                && lhs.healthFailure?.failures == rhs.healthFailure?.failures
+                && lhs.healthFailure?.detail == rhs.healthFailure?.detail
         }
     }
 
@@ -317,6 +322,10 @@ package struct DashboardState: Sendable {
             }
             rows[slot].state = state
             if state == .running { rows[slot].replacing = [] }
+        case .health(let slot, let generation, let ok, let failures, let detail):
+            ensureRow(slot, kind: nil)
+            guard generation >= rows[slot].generation else { return }
+            rows[slot].healthFailure = ok ? nil : (failures, TerminalText.forDisplay(detail))
         case .reinstated(let slot, let pid, let generation):
             ensureRow(slot, kind: nil)
             if let previous = rows[slot].replacing.first, previous.pid == pid {
@@ -416,7 +425,7 @@ package struct DashboardState: Sendable {
         if row.end?.isClean == false || row.failure != nil { return 0 }
         if row.usage?.isStopped == true { return 2 }
         switch row.state {
-        case .backoff: return 1
+        case .backoff, .unhealthy: return 1
         case .stopping: return 3
         case .initializing: return 4
         case .pending: return 5

@@ -255,6 +255,9 @@ package enum DashboardView {
             return row.status.map { waiting + " · " + $0 } ?? waiting
         }
         var parts: [String] = []
+        if let health = row.healthFailure, row.end == nil {
+            parts.append("health check failed (\(health.failures) in a row): \(health.detail)")
+        }
         if let sent = row.lastSignal {
             parts.append("\(sent.signal) sent \(sent.at.duration(to: now).countdownText) ago (\(sent.reason))")
         }

@@ -19,13 +19,14 @@ struct Palette {
     var box: Style { color(.cyan, bold: true) }
 
     /// The colour of a state: yellow while starting or waiting to restart, green running,
-    /// magenta stopping; an ended process is dim when clean, red when it failed.
+    /// red unhealthy, magenta stopping; an ended process is dim when clean, red when it failed.
     func state(_ state: ProcessState, failed: Bool) -> Style {
         switch state {
         case .pending: return dim
         case .initializing: return color(.yellow)
         case .running: return color(.green, bold: true)
         case .stopping: return color(.magenta, bold: true)
+        case .unhealthy: return color(.red, bold: true)
         case .exited: return failed ? color(.red, bold: true) : dim
         case .backoff: return color(.yellow, bold: true)
         }

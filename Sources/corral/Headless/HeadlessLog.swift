@@ -48,6 +48,9 @@ final class HeadlessLog: HeadlessFrontend {
         case .stateChanged(let slot, let state, _):
             guard state != .pending else { return nil }
             return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
+        case .health(let slot, _, let ok, let failures, let detail):
+            if ok { return "\(subject(slot)) healthy again" }
+            return paint("\(subject(slot)) health check failed (\(failures) in a row): \(shown(detail))", 31)
         case .reinstated(let slot, let pid, let generation):
             return "\(names.name(slot)) pid=\(pid) serves again (generation \(generation)): its reload was rolled back"
         case .waiting(let slot, let wait, _):
@@ -73,6 +76,8 @@ final class HeadlessLog: HeadlessFrontend {
             case .restart: why = " (restart requested)"
             case .reload: why = " (replaced by a reload)"
             case .scale: why = " (retired by scaling down)"
+            case .unhealthy: why = " (unhealthy: restarting it)"
+            case .memory: why = " (over its memory limit: restarting it)"
             }
             return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
         case .output:
@@ -133,6 +138,7 @@ final class HeadlessLog: HeadlessFrontend {
         case .initializing: return 33
         case .running: return 32
         case .stopping: return 35
+        case .unhealthy: return 31
         case .exited: return 0
         case .backoff: return 33
         }

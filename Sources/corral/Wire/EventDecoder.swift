@@ -85,6 +85,9 @@ enum EventDecoder {
                         failedEnd: message.failedExit.flatMap(end)))
             default: return nil
             }
+        case "health":
+            guard let slot = message.index, let ok = message.ok, let failures = message.failures else { return nil }
+            return .health(slot: slot, generation: generation, ok: ok, failures: failures, detail: message.detail ?? "")
         case "reinstated":
             guard let slot = message.index, let pid = message.pid else { return nil }
             return .reinstated(slot: slot, pid: pid_t(pid), generation: generation)

@@ -95,6 +95,13 @@ struct EventEncoder {
                     object["last_lines"] = .strings(failedEnd.lastLines)
                 }
             }
+        case .health(let slot, let generation, let ok, let failures, let detail):
+            object["event"] = .string("health")
+            object["index"] = .int(slot)
+            object["generation"] = .int(generation)
+            object["ok"] = .bool(ok)
+            object["failures"] = .int(failures)
+            object["detail"] = .string(detail)
         case .reinstated(let slot, let pid, let generation):
             object["event"] = .string("reinstated")
             object["index"] = .int(slot)

@@ -64,6 +64,8 @@ final class WireMessage: Decodable, Sendable {
     let output: [WireMessage]?
     let lastExit: WireMessage?
     let failedExit: WireMessage?
+    let failures: Int?
+    let detail: String?
     let lastSignal: WireMessage?
     let stopping: WireMessage?
     let ended: WireMessage?

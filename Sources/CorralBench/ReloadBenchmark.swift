@@ -84,7 +84,9 @@ enum ReloadBenchmark {
             }
             var reply = [UInt8](repeating: 0, count: 64)
             let count = recv(fd, &reply, reply.count, 0)
-            return count >= 12 && String(decoding: reply[0..<12], as: UTF8.self) == "HTTP/1.0 200"
+            guard count >= 12 else { return false }
+            let status = String(decoding: reply[0..<12], as: UTF8.self)
+            return status == "HTTP/1.0 200" || status == "HTTP/1.1 200"
         }
     }
 

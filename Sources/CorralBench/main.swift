@@ -10,8 +10,9 @@
 // HTTP load: its time and the failed requests), control (the control socket: event latency to
 // 1 and 8 attached clients, corral's CPU under a 100 MB/s output flood with 0 and 8 clients), log
 // (a frame for 1,000 processes with a full log, search over 100,000 lines, /proc sampling of
-// 1,000 processes, the memory of a full log of 256).
-// Default: all but scale, reload and control.
+// 1,000 processes, the memory of a full log of 256), reload-python (a rolling reload of 16
+// unmodified Python HTTP workers under load, beside gunicorn's HUP reload of 16 sync workers).
+// Default: all but scale, reload, reload-python and control.
 import Foundation
 
 var scenarios = [
@@ -56,6 +57,7 @@ do {
         case "restart": try RestartBenchmark.run(command: false, restarts: max(runs, 25))
         case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
         case "reload": try ReloadBenchmark.run(workers: 64, runs: min(runs, 3))
+        case "reload-python": try PythonReloadBenchmark.run(workers: 16, runs: runs)
         case "control": try ControlBenchmark.run(runs: runs)
         case "log": try LogBenchmark.run(runs: runs)
         default:

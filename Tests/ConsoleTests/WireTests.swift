@@ -112,6 +112,29 @@ struct WireTests {
             }
         }
         #expect(DashboardView.detail(back.rows[1], now: now) == DashboardView.detail(state.rows[1], now: now))
+        #expect(back.rows[1].crashes == 1)
+    }
+
+    @Test("a snapshot keeps the crash evidence a restart left: the crash count and the previous end")
+    func snapshotCrashEvidence() throws {
+        var state = DashboardState(
+            supervisorPid: 4000, workers: 1, extras: 0, waitTimeout: .seconds(10), stopSignals: [.terminate],
+            startedAt: now - .seconds(60))
+        state.apply(.spawned(slot: 0, pid: 4001, kind: .worker), now: now - .seconds(59))
+        state.apply(.signalSent(slot: 0, pid: 4001, .user1, .command), now: now - .seconds(40))
+        let end = SlotEnd(
+            termination: .exited(code: 3), origin: nil, failure: .exitedUnexpectedly(.exited(code: 3)),
+            lastLines: ["Traceback", "KeyError: 'x'"])
+        state.apply(.exited(slot: 0, pid: 4001, end), now: now - .seconds(30))
+        state.apply(.spawned(slot: 0, pid: 4002, kind: .worker, generation: 1), now: now - .seconds(29))
+        state.apply(.stateChanged(slot: 0, .running, generation: 1), now: now - .seconds(29))
+        let line = Snapshot.encode(state, control: nil, output: [], time: "t", now: now)
+        let back = try #require(WireMessage.decode(Array(line.utf8)).flatMap { Snapshot.state($0, now: now) })
+        #expect(back.rows[0].crashes == 1)
+        #expect(back.rows[0].previousEnd?.end == end)
+        #expect(back.rows[0].previousEnd?.pid == 4001)
+        #expect(back.rows[0].previousEnd?.signals.map(\.signal) == [.user1])
+        #expect(DashboardView.restartsText(back.rows[0]) == "1 (1 crash)")
     }
 
     @Test("commands: each SupervisorCommand encodes to a request the server grants as the same command")

@@ -123,8 +123,10 @@ struct CrashLoopEndToEndTests {
         #expect(
             eventually(within: .seconds(15)) {
                 let line = Array(row())
-                guard line.count > 59 else { return false }
-                return (Int(String(line[50..<59]).trimmingCharacters(in: .whitespaces)) ?? 0) >= 1
+                guard line.count > 62 else { return false }
+                let cell = String(line[50..<62])
+                // `2 (2 crash)`: restarts, and the crashes among them.
+                return (Int(cell.prefix { $0.isNumber }) ?? 0) >= 1 && cell.contains("crash)")
             }, "\(session.screen())")
         session.press("q")
         #expect(run.exitStatus() == "0", "\(session.screen())")

@@ -46,6 +46,10 @@ package struct DashboardState: Sendable {
         package var isReloadGeneration = false
         /// A scale-down retired it: not counted as a worker, and gone from the table once ended.
         package var retired = false
+        /// How many of its processes ended without being asked (crashes), across generations.
+        package var crashes = 0
+        /// How the previous generation ended (kept through a restart, as crash evidence).
+        package var previousEnd: PreviousEnd?
         /// Its last failed health check (failures in a row, and why) while it has not passed
         /// one since.
         package var healthFailure: (failures: Int, detail: String)?
@@ -76,8 +80,32 @@ package struct DashboardState: Sendable {
                 && lhs.signals == rhs.signals && lhs.waiting?.wait == rhs.waiting?.wait
                 && lhs.waiting?.since == rhs.waiting?.since && lhs.isReloadGeneration == rhs.isReloadGeneration
                 && lhs.retired == rhs.retired && lhs.replacing == rhs.replacing
+                && lhs.crashes == rhs.crashes && lhs.previousEnd == rhs.previousEnd
                 && lhs.healthFailure?.failures == rhs.healthFailure?.failures
                 && lhs.healthFailure?.detail == rhs.healthFailure?.detail
+        }
+    }
+
+    /// How a slot's previous process ended: what a restart keeps of it.
+    package struct PreviousEnd: Sendable, Equatable {
+        /// Its generation and pid.
+        package var generation: Int
+        package var pid: pid_t?
+        /// How it ended (with its last stderr lines), and when.
+        package var end: SlotEnd
+        package var at: ContinuousClock.Instant?
+        /// The signals the supervisor sent it, and why.
+        package var signals: [SentSignal]
+
+        /// Creates the record.
+        package init(
+            generation: Int, pid: pid_t?, end: SlotEnd, at: ContinuousClock.Instant?, signals: [SentSignal]
+        ) {
+            self.generation = generation
+            self.pid = pid
+            self.end = end
+            self.at = at
+            self.signals = signals
         }
     }
 
@@ -304,7 +332,16 @@ package struct DashboardState: Sendable {
                 previous.replacing = []
                 rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
                 rows[slot].isReloadGeneration = isReload
+                rows[slot].crashes = previous.crashes
                 if isReload { rows[slot].replacing = [previous] }
+                // Crash evidence survives the restart: how the previous process ended.
+                if let end = previous.end {
+                    rows[slot].previousEnd = PreviousEnd(
+                        generation: previous.generation, pid: previous.pid, end: end, at: previous.endedAt,
+                        signals: previous.signals)
+                } else {
+                    rows[slot].previousEnd = previous.previousEnd
+                }
                 logBook.append(
                     slot: slot, stream: .stdout, text: "── \(kind).\(slot) generation \(generation), pid \(pid) ──",
                     isMarker: true)
@@ -365,6 +402,13 @@ package struct DashboardState: Sendable {
             guard generation >= rows[slot].generation else { return }
             rows[slot].end = end
             rows[slot].endedAt = now
+            // Ended by itself, unasked (in its init or while running), outside a stop: a crash.
+            switch end.failure {
+            case .exitedUnexpectedly?,
+                .initFailed? where stopping == nil:
+                rows[slot].crashes += 1
+            default: break
+            }
         case .reload(let progress):
             if case .started = progress { reloading = true } else { reloading = false }
             message = progress.description

@@ -216,7 +216,7 @@ package enum DashboardView {
                 if live, let usage = row.usage {
                     screen.put(TableColumns.memoryText(usage.residentBytes), row: y, column: column)
                 }
-            case .restarts: screen.put(String(row.restarts), row: y, column: column)
+            case .restarts: screen.put(Self.restartsText(row), row: y, column: column)
             case .uptime:
                 if let spawnedAt = row.spawnedAt {
                     screen.put(TimeText.uptime(spawnedAt.duration(to: row.endedAt ?? now)), row: y, column: column)
@@ -227,6 +227,11 @@ package enum DashboardView {
             detail(row, now: now, readyTimeout: readyTimeout), row: y, column: layout.status,
             style: failed ? palette.failure : Style.plain,
             limit: screen.width - layout.status - 1)
+    }
+
+    /// `2`, or `2 (1 crash)` when some of its processes ended unasked.
+    package static func restartsText(_ row: DashboardState.Row) -> String {
+        row.crashes > 0 ? "\(row.restarts) (\(row.crashes) crash)" : String(row.restarts)
     }
 
     /// The last column: status text while alive, the signal sent while stopping, the end after.
@@ -264,6 +269,10 @@ package enum DashboardView {
         if let failure = row.failure { parts.append(failure.description) }
         if let status = row.status { parts.append(status) }
         if parts.isEmpty, row.pid == nil { return row.state == .pending ? "not started" : "" }
+        if parts.isEmpty, let previous = row.previousEnd, !previous.end.isClean {
+            let ago = previous.at.map { " \($0.duration(to: now).countdownText) ago" } ?? ""
+            parts.append("previous: \(endText(previous.end))\(ago)")
+        }
         return parts.joined(separator: " · ")
     }
 

@@ -9,6 +9,7 @@ enum DetailView {
         var identity = [row.name]
         if let pid = row.pid { identity += ["pid \(pid)", "process group \(pid)"] }
         identity += ["generation \(row.generation)", "\(row.restarts) restart\(row.restarts == 1 ? "" : "s")"]
+        if row.crashes > 0 { identity.append("\(row.crashes) crash\(row.crashes == 1 ? "" : "es")") }
         lines.append(identity.joined(separator: " · "))
         if row.kind == .worker, let command = state.command {
             lines.append("command: " + TerminalText.forDisplay(command))
@@ -51,6 +52,19 @@ enum DetailView {
             }
         } else if let failure = row.failure {
             lines.append("failure: \(failure)")
+        }
+        if let previous = row.previousEnd {
+            var text = "previous generation \(previous.generation)"
+            if let pid = previous.pid { text += " (pid \(pid))" }
+            text += " ended"
+            if let at = previous.at { text += " \(ago(at))" }
+            lines.append(text + ": " + previous.end.description)
+            if !previous.signals.isEmpty {
+                lines.append(
+                    "  signals it was sent: "
+                        + previous.signals.map { "\($0.signal) \(ago($0.at)) (\($0.reason))" }.joined(separator: ", "))
+            }
+            lines += previous.end.lastLines.map { "  " + TerminalText.forDisplay($0) }
         }
         let errors = state.logBook.lines(slot: row.index, endingAt: nil, limit: 200).filter {
             $0.stream == .stderr && !$0.isMarker

@@ -30,7 +30,7 @@ enum TableColumns {
             case .state: return 13
             case .cpu: return 7
             case .memory: return 8
-            case .restarts: return 10
+            case .restarts: return 13
             case .uptime: return 9
             }
         }

@@ -24,7 +24,7 @@ enum StatusTable {
             + state.rows.map { row in
                 [
                     String(row.index), row.pid.map { String($0) } ?? "-", row.kind.rawValue, row.state.rawValue,
-                    String(row.generation), String(row.restarts),
+                    String(row.generation), DashboardView.restartsText(row),
                     row.stateSince.map { TimeText.uptime($0.duration(to: now)) } ?? "-",
                     DashboardView.detail(row, now: now, readyTimeout: state.readyTimeout),
                 ]

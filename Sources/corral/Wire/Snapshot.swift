@@ -78,6 +78,23 @@ enum Snapshot {
         object["since_s"] = .seconds((row.stateSince ?? state.startedAt).duration(to: now))
         object["status"] = row.status.map { .string($0) } ?? .null
         object["restarts"] = .int(row.restarts)
+        object["crashes"] = .int(row.crashes)
+        if let previous = row.previousEnd {
+            var exit = JSONObject()
+            exit["generation"] = .int(previous.generation)
+            exit["pid"] = previous.pid.map { .int(Int($0)) } ?? .null
+            if let at = previous.at { exit["ended_s"] = .seconds(at.duration(to: now)) }
+            EventEncoder.encodeEnd(previous.end, into: &exit)
+            exit["signals"] = .objects(
+                previous.signals.map { sent in
+                    var signal = JSONObject()
+                    signal["signal"] = .string(sent.signal.name)
+                    signal["reason"] = .string(sent.reason.rawValue)
+                    signal["ago_s"] = .seconds(sent.at.duration(to: now))
+                    return signal
+                })
+            object["previous_exit"] = .object(exit)
+        }
         if let spawnedAt = row.spawnedAt { object["uptime_s"] = .seconds(spawnedAt.duration(to: row.endedAt ?? now)) }
         if let endedAt = row.endedAt { object["ended_s"] = .seconds(endedAt.duration(to: now)) }
         if let end = row.end {
@@ -154,6 +171,18 @@ enum Snapshot {
         row.status = process.status
         row.generation = process.generation ?? 0
         row.restarts = process.restarts ?? 0
+        row.crashes = process.crashes ?? 0
+        if let previous = process.previousExit, let end = EventDecoder.end(previous) {
+            row.previousEnd = DashboardState.PreviousEnd(
+                generation: previous.generation ?? 0, pid: previous.pid.map { pid_t($0) }, end: end,
+                at: ago(previous.endedS),
+                signals: (previous.signals ?? []).compactMap { sent in
+                    guard let signal = EventDecoder.signal(sent.signal),
+                        let reason = sent.reason.flatMap(SignalReason.init)
+                    else { return nil }
+                    return DashboardState.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
+                })
+        }
         row.endedAt = ago(process.endedS)
         row.spawnedAt = process.uptimeS.flatMap { uptime in ago(uptime + (process.endedS ?? 0)) }
         row.end = process.lastExit.flatMap(EventDecoder.end)

@@ -65,6 +65,9 @@ final class WireMessage: Decodable, Sendable {
     let lastExit: WireMessage?
     let failedExit: WireMessage?
     let failures: Int?
+    let crashes: Int?
+    let previousExit: WireMessage?
+    let signals: [WireMessage]?
     let detail: String?
     let lastSignal: WireMessage?
     let stopping: WireMessage?

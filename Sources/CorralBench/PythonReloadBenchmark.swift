@@ -8,9 +8,10 @@ import Foundation
 /// gunicorn is found on `PATH` or in `$GUNICORN`; without it only corral is measured.
 enum PythonReloadBenchmark {
     /// A stdlib HTTP server on the socket corral hands down (fd 3): prints `serving` once it
-    /// serves; SIGTERM ends it at once (Python's default).
+    /// serves; on SIGTERM it finishes the request it is answering and ends (as gunicorn's sync
+    /// worker does on its graceful stop). Nothing in it knows corral.
     static let corralApp = """
-        import http.server, os, socket
+        import http.server, os, signal, socket, threading
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 body = b"pid %d\\n" % os.getpid()
@@ -21,8 +22,9 @@ enum PythonReloadBenchmark {
             def log_message(self, *a): pass
         server = http.server.HTTPServer(("127.0.0.1", 0), H, bind_and_activate=False)
         server.socket = socket.socket(fileno=3)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         print("serving", flush=True)
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.05)
         """
 
     /// The same answer as a WSGI app for gunicorn.
@@ -41,12 +43,19 @@ enum PythonReloadBenchmark {
         try corralApp.write(toFile: directory + "/server.py", atomically: true, encoding: .utf8)
         try wsgiApp.write(toFile: directory + "/wsgiapp.py", atomically: true, encoding: .utf8)
         let gunicorn = ProcessInfo.processInfo.environment["GUNICORN"] ?? which("gunicorn")
+        // One interpreter for both servers: gunicorn's own (its virtual environment's python3).
+        let python =
+            ProcessInfo.processInfo.environment["PYTHON"]
+            ?? gunicorn.map {
+                URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("python3").path
+            }
+            .flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil } ?? "python3"
         for batch in ["1", "all"] {
             var times = Samples()
             var requests = 0
             var failed = 0
             for _ in 0..<runs {
-                let outcome = try corralReload(workers: workers, batch: batch, directory: directory)
+                let outcome = try corralReload(workers: workers, batch: batch, python: python, directory: directory)
                 times.add(outcome.milliseconds)
                 requests += outcome.ok + outcome.failed
                 failed += outcome.failed
@@ -54,9 +63,10 @@ enum PythonReloadBenchmark {
             emit([
                 "scenario": "reload-python", "server": "corral --ready log:serving --reload-batch \(batch)",
                 "workers": workers, "runs": runs, "reload_ms": times.summary, "requests": requests,
-                "failed_requests": failed,
+                "failed_requests": failed, "python": python,
                 "method": "SIGHUP to corral until every old worker ended; stdlib http.server workers on the socket "
-                    + "corral holds, unmodified (no READY=1); one loopback client sending requests one after another",
+                    + "corral holds, unmodified (no READY=1; graceful on SIGTERM); one loopback client sending "
+                    + "requests one after another",
             ])
         }
         guard let gunicorn else {
@@ -87,14 +97,14 @@ enum PythonReloadBenchmark {
     }
 
     /// One corral run: started, serving, reloaded under load, stopped.
-    static func corralReload(workers: Int, batch: String, directory: String) throws -> Outcome {
+    static func corralReload(workers: Int, batch: String, python: String, directory: String) throws -> Outcome {
         let port = freePort()
         let log = directory + "/corral-\(UUID().uuidString).jsonl"
         let corral = Process()
         corral.executableURL = URL(fileURLWithPath: sibling("corral"))
         corral.arguments = [
             "--json", "--no-control", "-w", "\(workers)", "--listen", "127.0.0.1:\(port)", "--ready", "log:serving",
-            "--reload-batch", batch, "--", "python3", directory + "/server.py",
+            "--reload-batch", batch, "--", python, directory + "/server.py",
         ]
         FileManager.default.createFile(atPath: log, contents: nil)
         corral.standardOutput = FileHandle(forWritingAtPath: log)

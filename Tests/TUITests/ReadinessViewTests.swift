@@ -21,7 +21,7 @@ struct ReadinessViewTests {
         state.apply(.waiting(slot: 1, .condition("log 'Application startup complete'"), generation: 1), now: F.at(10))
         #expect(
             detail(state, 1, at: 12)
-                == "initializing for 2.0 s: waiting for log 'Application startup complete' · rolled back in 28.0 s")
+                == "waiting for log 'Application startup complete' · 2.0 s · rolled back in 28.0 s")
         state.apply(
             .waiting(slot: 1, .condition("http://127.0.0.1:8001/health: connection refused"), generation: 1),
             now: F.at(12))

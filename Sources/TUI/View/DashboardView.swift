@@ -250,7 +250,8 @@ package enum DashboardView {
             case (.uptime(let needed), let upSince)?:
                 waiting = "up \(upSince.duration(to: now).countdownText) of \(needed.secondsText)"
             case (.condition(let condition), _)?:
-                waiting = "initializing for \(since.duration(to: now).countdownText): waiting for \(condition)"
+                // What it waits for first: the reason a probe gave is what an operator needs.
+                waiting = "waiting for \(condition) · \(since.duration(to: now).countdownText)"
             case nil:
                 waiting = "initializing for \(since.duration(to: now).countdownText): waiting for READY=1"
             }

@@ -126,7 +126,32 @@ struct ReloadCoreTests {
         #expect(core.isStopped)
     }
 
-    @Test("the old process ends first, then its successor fails: the reload ends (rolled back), fail-fast applies")
+    @Test("the old process crashes while its successor starts: the reload goes on, the crash is a crash")
+    func predecessorCrashes() {
+        var core = core(workers: 2, readyTimeout: .seconds(1))
+        start(&core)
+        _ = core.command(.reload, now: t0)
+        _ = core.spawned(slot: 0, pid: 200, now: t0)
+        let crashed = core.outgoingExited(slot: 0, .exited(code: 1), groupRemains: false, now: t0 + .milliseconds(10))
+        guard case .emit(.exited(0, 100, let end, 0))? = crashed.first else {
+            Issue.record("no exited event for the old process: \(crashed)")
+            return
+        }
+        #expect(end.failure == .exitedUnexpectedly(.exited(code: 1)), "never asked to stop: a crash")
+        #expect(core.slotToSpawn == 1, "the reload goes on with the next slot")
+        // Its successor is the slot's only process now: no ready timeout rolls it back.
+        #expect(!core.tick(now: t0 + .seconds(2)).contains(.killGroup(slot: 0)))
+        _ = core.notify(from: 200, NotifyMessage(ready: true), now: t0 + .seconds(2))
+        #expect(core.state(ofSlot: 0) == .running)
+        _ = core.spawned(slot: 1, pid: 201, now: t0 + .seconds(2))
+        let done = core.notify(from: 201, NotifyMessage(ready: true), now: t0 + .seconds(2))
+        #expect(done.contains(.emit(.reload(.done(replaced: 2)))))
+        _ = core.outgoingExited(slot: 1, .exited(code: 0), groupRemains: false, now: t0 + .seconds(2))
+        #expect(core.command(.reload, now: t0 + .seconds(3)).contains(.emit(.reload(.started(workers: 2)))))
+        #expect(core.serverState == .running)
+    }
+
+    @Test("the old process crashes, then its successor fails its init: a crash of the slot, fail-fast applies")
     func predecessorGoneFirst() {
         var core = core(workers: 2)
         start(&core)
@@ -134,9 +159,44 @@ struct ReloadCoreTests {
         _ = core.spawned(slot: 0, pid: 200, now: t0)
         _ = core.outgoingExited(slot: 0, .exited(code: 1), groupRemains: false, now: t0 + .milliseconds(10))
         let failed = core.exited(slot: 0, .exited(code: 3), now: t0 + .seconds(1))
-        #expect(failed.contains { if case .emit(.reload(.rolledBack(0, _, 0, _))) = $0 { true } else { false } })
-        #expect(core.slotToSpawn == nil)
         // Nothing serves in that slot any more: its failure is a failure (fail-fast here).
         #expect(core.serverState == .stopping)
+        #expect(failed.contains { if case .emit(.reload(.rolledBack(nil, _, _, _))) = $0 { true } else { false } })
+    }
+
+    @Test("a new generation that cannot be spawned rolls back without touching the old, serving process")
+    func spawnFailureRollsBack() {
+        var core = core(workers: 3, batch: 2)
+        start(&core)
+        _ = core.command(.reload, now: t0)
+        _ = core.spawned(slot: 0, pid: 200, now: t0)
+        #expect(core.isReload(1))
+        let failed = core.reloadSpawnFailed(slot: 1, reason: "No such file or directory", now: t0)
+        #expect(failed.contains(.killGroup(slot: 0)), "the rest of the batch is stopped")
+        #expect(!failed.contains(.killGroup(slot: 1)), "the old process of the failed slot is never touched")
+        #expect(!failed.contains { if case .signal(1, _) = $0 { true } else { false } })
+        _ = core.exited(slot: 0, .signaled(.kill, coreDumped: false), now: t0)
+        #expect(core.report.slots.map(\.pid) == [100, 101, 102])
+        #expect(core.serverState == .running)
+        #expect(core.report.slots.allSatisfy { $0.failure == nil })
+    }
+
+    @Test("a scale asked during a reload is refused with its reason, not dropped")
+    func scaleDuringReload() {
+        var core = SupervisorCore(
+            plans: Array(repeating: .init(kind: .worker, readyOnExec: false), count: 2),
+            stopSignals: [.interrupt, .terminate], defaultStopSignal: .terminate, waitTimeout: .seconds(10),
+            initTimeout: nil, failurePolicy: .stopAll, commandSignals: [Signal(rawValue: SIGTTIN): .scaleUp])
+        start(&core)
+        _ = core.command(.reload, now: t0)
+        let refused = core.commandSignalReceived(Signal(rawValue: SIGTTIN), sentByProcess: true, now: t0)
+        #expect(
+            refused == [
+                .emit(.scaleRefused(workers: 2, reason: "a reload is under way: scale to 3 once it is done"))
+            ])
+        #expect(
+            core.command(.scale(workers: 3), now: t0) == [
+                .emit(.scaleRefused(workers: 2, reason: "a reload is under way: scale to 3 once it is done"))
+            ])
     }
 }

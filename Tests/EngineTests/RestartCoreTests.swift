@@ -296,4 +296,42 @@ struct RestartCoreTests {
         #expect(core.slotToSpawn == 1)
         #expect(core.report.slots[1].restarts == 0, "not yet")
     }
+
+    @Test("a restart that cannot be spawned backs off and retries under a policy, counting toward giving up")
+    func restartSpawnFailure() {
+        var core = core(workers: 2, policy: .always, backoff: RestartBackoff(delay: .zero, maxRestarts: 2))
+        _ = spawnDue(&core, base: 100, now: t0)
+        _ = core.exited(slot: 0, .exited(code: 1), now: t0 + .seconds(1))
+        _ = core.tick(now: t0 + .seconds(1))
+        #expect(core.slotToSpawn == 0)
+        #expect(!core.spawnFailureIsFatal(slot: 0))
+        let failed = core.spawnFailed(slot: 0, reason: "Too many open files", now: t0 + .seconds(1))
+        #expect(scheduled(failed).map(\.slot) == [0], "backs off and retries")
+        #expect(!failed.contains(.emit(.serverStateChanged(.stopping))))
+        _ = core.tick(now: t0 + .seconds(2))
+        let gaveUp = core.spawnFailed(slot: 0, reason: "Too many open files", now: t0 + .seconds(2))
+        #expect(gaveUp.contains(.emit(.serverStateChanged(.stopping))), "two restarts in the window: it gave up")
+        guard case .gaveUp(2, _, .spawnFailed?)? = core.report.slots[0].failure else {
+            Issue.record("\(String(describing: core.report.slots[0].failure))")
+            return
+        }
+        #expect(core.report.exitStatus == 1, "a failure, never the bad command line's 64")
+    }
+
+    @Test("a scale-up whose new slot cannot be spawned keeps the ones that run and says why")
+    func scaleSpawnFailure() {
+        var core = core(workers: 2, policy: .no)
+        _ = spawnDue(&core, base: 100, now: t0)
+        _ = core.command(.scale(workers: 4), now: t0)
+        #expect(core.slotToSpawn == 2)
+        _ = core.spawned(slot: 2, pid: 102, now: t0)
+        #expect(!core.spawnFailureIsFatal(slot: 3))
+        let failed = core.spawnFailed(slot: 3, reason: "Too many open files", now: t0)
+        #expect(
+            failed.contains(.emit(.scaleRefused(workers: 3, reason: "worker.3 could not start: Too many open files"))))
+        #expect(!failed.contains { if case .signal = $0 { true } else { false } })
+        #expect(core.serverState == .running)
+        #expect(core.workerCount == 3)
+        #expect(core.slotToSpawn == nil)
+    }
 }

@@ -365,4 +365,16 @@ struct SupervisorCoreTests {
         #expect(core.finish(leftBehind: []) == [.emit(.stopped(core.report))])
         #expect(core.report.exitStatus == 0)
     }
+
+    @Test("a signal an operator sends to every process is as intended as one sent to one: dying of it is no failure")
+    func signalToAllIsIntended() {
+        var core = core(workers: 2)
+        startAll(&core)
+        let sent = core.command(.signal(.hangup, to: .all), now: t0)
+        #expect(signals(sent) == [0: [.hangup], 1: [.hangup]])
+        let ended = core.exited(slot: 0, .signaled(.hangup, coreDumped: false), now: t0)
+        #expect(!ended.contains(.emit(.serverStateChanged(.stopping))))
+        #expect(core.report.slots[0].end?.isStoppedByOperator == true)
+        #expect(core.report.slots[0].end?.failure == nil)
+    }
 }

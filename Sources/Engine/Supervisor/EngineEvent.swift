@@ -40,6 +40,9 @@ public enum EngineEvent: Sendable, Hashable {
     case health(slot: Int, generation: Int, ok: Bool, failures: Int, detail: String)
     /// A scale command set the number of worker slots to `workers`.
     case scaled(workers: Int)
+    /// A scale (a command, `SIGTTIN`/`SIGTTOU`) was not carried out, or not wholly (a new slot
+    /// could not be started), for `reason`; the server runs `workers` worker slots now.
+    case scaleRefused(workers: Int, reason: String)
     /// A rolling reload started, finished, or was rolled back.
     case reload(ReloadProgress)
     /// A slot failed (also reported in its `exited` event, or for a spawn failure instead).

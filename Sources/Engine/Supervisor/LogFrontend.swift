@@ -46,6 +46,8 @@ public struct LogFrontend: Frontend {
             logger.info("\(progress)")
         case .scaled(let workers):
             logger.info("scaled to \(workers) worker\(workers == 1 ? "" : "s")")
+        case .scaleRefused(let workers, let reason):
+            logger.warning("scale to \(workers) refused: \(reason)")
         case .failed(let slot, let failure):
             logger.error("\(failure)", metadata: ["slot": "\(slot)"])
         case .stopping(let signal, let cause, _):

@@ -452,19 +452,63 @@ struct SupervisorCore {
     /// the old process serves on.
     mutating func reloadSpawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
         guard reloadsDue.remove(index) != nil else { return [] }
-        var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
-        actions += rollBack(index, reason: "cannot start its new generation: \(reason)", now: now)
+        // Nothing was started: the slot's process is still the old one, serving; the rollback
+        // stops only the rest of the batch.
         reload?.active.remove(index)
+        let actions = rollBack(index, reason: "cannot start its new generation: \(reason)", now: now)
         return actions + continueReload(now: now)
     }
 
-    /// The driver could not start `slot`: every started child is stopped, and the run throws.
+    /// Whether a spawn failure of `slot` now ends the run with a thrown error: a slot's first
+    /// start while the server starts (a bad command line). Later ones are that slot's failure.
+    func spawnFailureIsFatal(slot index: Int) -> Bool {
+        guard case .starting = phase else { return false }
+        return !restartsDue.contains(index)
+    }
+
+    /// The driver could not start `slot`. While the server starts, every started child is
+    /// stopped and the run throws; once it runs, it is that slot's failure: a restart backs off
+    /// and retries under a restart policy (counting toward giving up), or fails the slot under
+    /// the failure policy; a slot added by scaling retires, and the others run on.
     mutating func spawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
-        if restartsDue.remove(index) == nil { nextToSpawn = max(nextToSpawn, index + 1) }
-        slots[index].failure = .spawnFailed(reason)
+        let fatal = spawnFailureIsFatal(slot: index)
+        let isRestart = restartsDue.remove(index) != nil
+        if !isRestart { nextToSpawn = max(nextToSpawn, index + 1) }
         var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
-        actions += beginStop(signal: defaultStopSignal, cause: .spawnFailed(slot: index), reason: .failFast, now: now)
-        return actions
+        if fatal {
+            slots[index].failure = .spawnFailed(reason)
+            actions += beginStop(
+                signal: defaultStopSignal, cause: .spawnFailed(slot: index), reason: .failFast, now: now)
+            return actions
+        }
+        guard isRestart else {
+            // A slot added by scaling that never started: it retires; the others run on.
+            slots[index].retiring = true
+            retiringCount += 1
+            workerCount -= 1
+            actions += setState(index, .exited)
+            actions.append(
+                .emit(
+                    .scaleRefused(
+                        workers: workerCount, reason: "worker.\(index) could not start: \(reason)")))
+            return actions + checkAllRunning() + finishIfDone()
+        }
+        if restartPolicy != .no, !isStoppingOrStopped {
+            let window = backoff.window
+            slots[index].restartTimes.removeAll { now - $0 >= window }
+            if slots[index].restartTimes.count < backoff.maxRestarts {
+                return actions + scheduleRestart(index, reason: "spawn failed: \(reason)", now: now)
+            }
+            slots[index].failure = .gaveUp(
+                restarts: slots[index].restartTimes.count, window: window, last: .spawnFailed(reason))
+        } else {
+            slots[index].failure = .spawnFailed(reason)
+        }
+        actions += setState(index, .exited)
+        if failurePolicy == .stopAll, !isStoppingOrStopped {
+            actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
+        }
+        return actions + finishIfDone()
     }
 
     /// A notify datagram from `pid`; ignored unless `pid` is a live child.
@@ -537,7 +581,11 @@ struct SupervisorCore {
             if stopSignals.contains(signal), !isStoppingOrStopped {
                 return beginStop(signal: signal, cause: .command(signal), reason: .command, now: now)
             }
-            return liveSlots.flatMap { send(signal, to: $0, reason: .command) }
+            // As intended as one sent to one process: dying of it is not a failure.
+            return liveSlots.flatMap { index in
+                slots[index].operatorSignals.insert(signal)
+                return send(signal, to: index, reason: .command)
+            }
         case .signal(let signal, .slot(let index)):
             guard slots.indices.contains(index), slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(signal)
@@ -563,7 +611,13 @@ struct SupervisorCore {
         case .restart(let index):
             return restartOnRequest(index, now: now)
         case .scale(let workers):
-            guard reload == nil else { return [] }
+            guard reload == nil else {
+                return [
+                    .emit(
+                        .scaleRefused(
+                            workers: workerCount, reason: "a reload is under way: scale to \(workers) once it is done"))
+                ]
+            }
             return scale(to: workers, now: now)
         case .reload:
             return beginReload(now: now)
@@ -884,10 +938,11 @@ struct SupervisorCore {
 
     /// The slot's new generation is running: its outgoing process stops (new before old).
     mutating func successorRunning(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
-        guard slots[index].outgoing != nil, reload?.active.contains(index) == true else { return [] }
+        guard reload?.active.contains(index) == true else { return [] }
         slots[index].readyDeadline = nil
         reload?.active.remove(index)
         reload?.replaced += 1
+        // Its predecessor may have ended by itself meanwhile: then there is nothing to stop.
         var actions = stopOutgoing(index, signal: defaultStopSignal, reason: .reload, now: now)
         actions += continueReload(now: now)
         return actions
@@ -985,6 +1040,8 @@ struct SupervisorCore {
         case (.signaled(.kill, _), .supervisor(.timeout)?): failure = .killedAfterTimeout(waitTimeout ?? .zero)
         case (.signaled(.kill, _), .supervisor(.command)?): failure = .forceKilled
         case (.signaled, .supervisor?): failure = nil
+        // Never asked to stop: it crashed while its successor was starting.
+        case _ where !outgoing.stopSent: failure = .exitedUnexpectedly(termination)
         default: failure = .shutdownFailed(termination)
         }
         let end = SlotEnd(termination: termination, origin: origin, failure: failure)
@@ -994,6 +1051,14 @@ struct SupervisorCore {
         outgoingSlots.remove(index)
         slotByPid[outgoing.pid] = nil
         liveCount -= 1
+        if !outgoing.stopSent, reload?.active.contains(index) == true, !isStoppingOrStopped {
+            // Its successor, still starting, is the slot's only process now: nothing to roll back
+            // to, so no ready timeout; it takes the slot once running (or fails as any process does).
+            slots[index].readyDeadline = nil
+            reload?.active.remove(index)
+            reload?.replaced += 1
+            actions += continueReload(now: now)
+        }
         return actions + finishIfDone()
     }
 

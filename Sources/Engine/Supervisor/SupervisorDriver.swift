@@ -372,7 +372,8 @@ final class SupervisorDriver<F: Frontend> {
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
             perform(core.reloadSpawnFailed(slot: slot, reason: error.description, now: now))
         case .failure(let error):
-            spawnError = error
+            // A bad command line ends the run with the error; later, it is that slot's failure.
+            if core.spawnFailureIsFatal(slot: slot) { spawnError = error }
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
             perform(core.spawnFailed(slot: slot, reason: error.description, now: now))
         }

@@ -69,7 +69,8 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     /// - 0 (``exitClean``): the stop was requested and every spawned child ended cleanly
     ///   (exit 0, or died of the very stop signal it was sent);
     /// - 1 (``exitChildFailed``): a child failed in init, ended unexpectedly, failed its shutdown,
-    ///   or could not be spawned; also when every child ended by itself;
+    ///   or could not be spawned; also when every child ended by itself (0 when every one died of a
+    ///   signal an operator sent it);
     /// - 2 (``exitChildrenKilled``): nothing failed, but a child had to be killed with `SIGKILL`
     ///   after the wait timeout or by an operator's force-kill.
     public var exitStatus: Int32 {
@@ -80,7 +81,10 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
             default: return true
             }
         }
-        if !hardFailures.isEmpty || !cause.wasRequested { return Self.exitChildFailed }
+        // Every process ended of a signal an operator sent it: as requested as a stop.
+        let endedByOperator =
+            !slots.isEmpty && slots.allSatisfy { $0.pid == nil || $0.end?.isStoppedByOperator == true }
+        if !hardFailures.isEmpty || !(cause.wasRequested || endedByOperator) { return Self.exitChildFailed }
         if !failures.isEmpty { return Self.exitChildrenKilled }
         return Self.exitClean
     }

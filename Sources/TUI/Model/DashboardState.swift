@@ -415,9 +415,14 @@ package struct DashboardState: Sendable {
         case .scaled(let workers):
             workerCount = workers
             message = "scaled to \(workers) worker\(workers == 1 ? "" : "s")"
+        case .scaleRefused(let workers, let reason):
+            workerCount = workers
+            message = "scale refused: \(reason)"
         case .failed(let slot, let failure):
             ensureRow(slot, kind: nil)
             rows[slot].failure = failure
+            // A slot added by scaling that could not start retires: it never was a worker.
+            if case .spawnFailed = failure, rows[slot].pid == nil, serverState == .running { rows[slot].retired = true }
         case .restartScheduled(let slot, _, let attempt, let delay, let reason):
             ensureRow(slot, kind: nil)
             rows[slot].pendingRestart = PendingRestart(at: now + delay, attempt: attempt, reason: reason)

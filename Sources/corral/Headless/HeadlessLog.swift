@@ -100,6 +100,8 @@ final class HeadlessLog: HeadlessFrontend {
             return text
         case .scaled(let workers):
             return "corral scaled to \(workers) worker\(workers == 1 ? "" : "s")"
+        case .scaleRefused(let workers, let reason):
+            return paint("corral scale refused: \(reason) (\(workers) worker\(workers == 1 ? "" : "s") now)", 31)
         case .failed(let slot, let failure):
             return paint("\(names.name(slot)) failed: \(failure)", 31)
         case .stopping(let signal, let cause, let deadline):

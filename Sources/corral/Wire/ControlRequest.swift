@@ -68,10 +68,16 @@ enum ControlRequest {
             guard let index = request.index else { return .failure(Refusal("restart needs an \"index\"")) }
             guard state.rows.indices.contains(index) else { return .failure(noSuchProcess(index, state: state)) }
             if let refusal = checkNotStopping(state) { return .failure(refusal) }
+            if state.rows[index].retired {
+                return .failure(Refusal("\(state.rows[index].name) was retired by scaling down: it never runs again"))
+            }
             return .success(.restart(slot: index))
         case "reload":
             if let refusal = checkNotStopping(state) { return .failure(refusal) }
             if state.reloading { return .failure(Refusal("a reload is already under way")) }
+            guard state.rows.contains(where: { $0.kind == .worker && !$0.retired && $0.state == .running }) else {
+                return .failure(Refusal("no worker is running yet: reload once they run"))
+            }
             return .success(.reload)
         case "scale":
             guard let workers = request.workers else { return .failure(Refusal("scale needs \"workers\"")) }

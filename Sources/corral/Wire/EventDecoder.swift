@@ -92,6 +92,9 @@ enum EventDecoder {
             guard let slot = message.index, let pid = message.pid else { return nil }
             return .reinstated(slot: slot, pid: pid_t(pid), generation: generation)
         case "scale":
+            if let reason = message.refused {
+                return message.workers.map { .scaleRefused(workers: $0, reason: reason) }
+            }
             return message.workers.map { .scaled(workers: $0) }
         case "failed":
             guard let slot = message.index, let failure = failure(message) else { return nil }

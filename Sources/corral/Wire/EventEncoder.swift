@@ -110,6 +110,10 @@ struct EventEncoder {
         case .scaled(let workers):
             object["event"] = .string("scale")
             object["workers"] = .int(workers)
+        case .scaleRefused(let workers, let reason):
+            object["event"] = .string("scale")
+            object["workers"] = .int(workers)
+            object["refused"] = .string(reason)
         case .failed(let slot, let failure):
             object["event"] = .string("failed")
             object["index"] = .int(slot)

@@ -66,6 +66,7 @@ final class WireMessage: Decodable, Sendable {
     let failedExit: WireMessage?
     let failures: Int?
     let crashes: Int?
+    let refused: String?
     let previousExit: WireMessage?
     let signals: [WireMessage]?
     let detail: String?

@@ -1,0 +1,131 @@
+import CorralTestSupport
+import Foundation
+import Testing
+
+/// Operations meant to keep a server up, when the world is not ideal: none of them may take the
+/// serving processes down.
+@Suite("corral operations under faults", .processExclusive)
+struct FaultEndToEndTests {
+    func events(_ corral: RunningProgram) -> [[String: Any]] {
+        corral.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    func running(_ corral: RunningProgram) -> Bool {
+        eventually(within: .seconds(15)) {
+            events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+        }
+    }
+
+    @Test("the program removed between start and reload: the reload rolls back, the old processes serve on")
+    func programRemovedBeforeReload() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-gone-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let program = directory + "/server"
+        try "#!/bin/sh\nexec sleep 1000\n".write(toFile: program, atomically: true, encoding: .utf8)
+        chmod(program, 0o755)
+        let corral = try RunningProgram(
+            corralExecutable, ["--json", "--no-control", "-w", "2", "--ready-after", "0", "--", program])
+        #expect(running(corral), "\(corral.stdout)")
+        let old = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        unlink(program)
+        kill(corral.pid, SIGHUP)
+        let rolledBack = eventually(within: .seconds(10)) {
+            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+        }
+        #expect(rolledBack, "\(corral.stdout)")
+        let reload = try #require(events(corral).first { $0["phase"] as? String == "rolled_back" })
+        #expect((reload["reason"] as? String)?.contains("No such file or directory") == true, "\(reload)")
+        usleep(200_000)
+        #expect(old.count == 2 && old.allSatisfy { !hasEnded(pid_t($0)) }, "an old, serving process was stopped")
+        #expect(!events(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        #expect(!events(corral).contains { $0["event"] as? String == "signal" }, "a signal was sent")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    @Test("ctl signal HUP to every process: dying of it is intended, not a failure (exit status 0)")
+    func signalToEveryProcess() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--json", "--control", directory.socket, "-w", "2", "--ready-after", "0", "--", "sleep", "1000"])
+        #expect(running(corral), "\(corral.stdout)")
+        let sent = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "signal", "HUP"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(corral.wait() == 0, "\(corral.stdout)")
+        let exits = events(corral).filter { $0["event"] as? String == "exited" }
+        #expect(exits.count == 2)
+        #expect(exits.allSatisfy { $0["stopped_by_operator"] as? Bool == true && $0["failure"] is NSNull }, "\(exits)")
+    }
+
+    @Test("ctl restart of a retired slot is refused with the reason; a reload before any worker runs too")
+    func refusals() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--json", "--control", directory.socket, "-w", "2", "--ready-after", "0", "--", "sleep", "1000"])
+        #expect(running(corral), "\(corral.stdout)")
+        #expect(try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "scale", "1"]).status == 0)
+        #expect(
+            eventually(within: .seconds(5)) {
+                events(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 1 }
+            })
+        let restart = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "restart", "1"])
+        #expect(restart.status == 1)
+        #expect(restart.stderr.contains("worker.1 was retired by scaling down"), "\(restart.stderr)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+
+        let starting = try RunningProgram(
+            corralExecutable,
+            ["--json", "--control", directory.socket, "--ready", "log:never", "--", "sleep", "1000"])
+        #expect(eventually(within: .seconds(10)) { FileManager.default.fileExists(atPath: directory.socket) })
+        let reload = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "reload"])
+        #expect(reload.status == 1)
+        #expect(reload.stderr.contains("no worker is running yet"), "\(reload.stderr)")
+        kill(starting.pid, SIGTERM)
+        #expect(starting.wait() == 0, "\(starting.stderr)")
+    }
+}
+
+/// Scaling past the open-file limit.
+@Suite("corral scaled past its descriptor limit", .processExclusive)
+struct ScaleLimitEndToEndTests {
+    @Test("ctl scale past RLIMIT_NOFILE: the workers that run keep running, the others are refused, exit 0 later")
+    func scalePastLimit() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "ulimit -n 48; exec \(corralExecutable) --json --control \(directory.socket) -w 2 --ready-after 0 -- sleep 1000",
+            ])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("\"state\":\"running\"") })
+        let scale = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "scale", "30"])
+        #expect(scale.status == 0, "\(scale.stderr)")
+        #expect(
+            eventually(within: .seconds(10)) {
+                corral.stdout.contains("\"refused\"") && corral.stdout.contains("Too many open files")
+            },
+            "\(corral.stdout)")
+        let status = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "status", "--json"])
+        #expect(status.status == 0)
+        #expect(!corral.stdout.contains("\"event\":\"stopping\""), "the server stopped")
+        let first = spawnedJSONPids(corral.stdout).prefix(2)
+        #expect(first.count == 2 && first.allSatisfy { !hasEnded($0) })
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    func spawnedJSONPids(_ log: String) -> [pid_t] {
+        log.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] as? String == "spawned", let pid = object["pid"] as? Int
+            else { return nil }
+            return pid_t(pid)
+        }
+    }
+}

@@ -165,12 +165,7 @@ struct ConsoleRun {
         switch error {
         case .invalidConfiguration: return usageStatus
         case .spawnFailed(let spawn):
-            switch spawn.errno {
-            case .noSuchFileOrDirectory, .permissionDenied, .execFormatError, .notDirectory, .isDirectory:
-                return usageStatus
-            default:
-                return SupervisorReport.exitChildFailed
-            }
+            return SupervisorReport.exitStatus(for: spawn)
         case .alreadyRunning, .system, .badWorkerEnvironment:
             return systemErrorStatus
         }

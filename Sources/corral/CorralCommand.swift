@@ -254,6 +254,12 @@ struct CorralCommand: ParsableCommand {
                 throw ValidationError(error.description)
             }
         }
+        var names: Set<String> = []
+        for spec in listens where !names.insert(spec.name).inserted {
+            throw ValidationError(
+                "--listen: the name '\(spec.name)' is given twice; each socket needs a name of its own (LISTEN_FDNAMES)"
+            )
+        }
         if !listens.isEmpty, command.isEmpty {
             throw ValidationError("--listen hands sockets to a command's workers: give the command after --")
         }

@@ -158,6 +158,10 @@ struct OptionsTests {
                 "--listen we b=127.0.0.1:80: a name has letters, digits, '_', '.' or '-' (e.g. http=127.0.0.1:8000)"
             ),
             (["--listen", "unix:", "--", "x"], "--listen unix:: a unix socket path has 1 to 107 bytes"),
+            (
+                ["--listen", "http=127.0.0.1:8000", "--listen", "http=127.0.0.1:8001", "--", "x"],
+                "--listen: the name 'http' is given twice; each socket needs a name of its own (LISTEN_FDNAMES)"
+            ),
             (["--listen", "127.0.0.1:80"], "--listen hands sockets to a command's workers: give the command after --"),
         ])
     func invalid(arguments: [String], message: String) {

@@ -89,6 +89,50 @@ struct FaultEndToEndTests {
         kill(starting.pid, SIGTERM)
         #expect(starting.wait() == 0, "\(starting.stderr)")
     }
+
+    @Test("a program that cannot be executed: the stopped event's exit status is the one corral exits with")
+    func exitStatusMatches() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("corral-shebang-\(UUID())").path
+        try "#!/nonexistent/interpreter\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        defer { unlink(script) }
+        let result = try runProgram(corralExecutable, ["--json", "--no-control", "--", script])
+        let stopped = result.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["event"] as? String == "stopped" }
+        #expect(result.status == 64)
+        #expect(stopped?["exit_status"] as? Int == 64, "\(result.stdout)")
+    }
+
+    @Test("a control request's id may be any JSON scalar; it is echoed as given")
+    func numericID() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            corralExecutable, ["--json", "--control", directory.socket, "--ready-after", "0", "--", "sleep", "1000"])
+        #expect(running(corral), "\(corral.stdout)")
+        let client = try ControlAbuseTests.RawClient(directory.socket)
+        client.send(Array(#"{"command":"unsubscribe","id":7}"#.utf8) + [10])
+        client.send(Array(#"{"command":"stop","id":"last"}"#.utf8) + [10])
+        let text = client.readToEnd().text
+        #expect(text.contains(#""id":7,"#), "\(text)")
+        #expect(text.contains(#""id":"last""#), "\(text)")
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    @Test("a SIGSTOPped worker at stop time gets SIGCONT after its stop signal, so it ends on time")
+    func stoppedWorkerStops() throws {
+        let corral = try RunningProgram(
+            corralExecutable, ["--json", "--no-control", "--ready-after", "0", "--", "sleep", "1000"])
+        #expect(running(corral), "\(corral.stdout)")
+        let pid = try #require(
+            events(corral).first { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
+        kill(pid_t(pid), SIGSTOP)
+        usleep(100_000)
+        let started = ContinuousClock.now
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stdout)")
+        #expect(started.duration(to: .now) < .seconds(5), "waited for the SIGKILL deadline")
+    }
 }
 
 /// Scaling past the open-file limit.

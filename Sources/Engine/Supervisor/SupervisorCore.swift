@@ -399,8 +399,11 @@ struct SupervisorCore {
                 SupervisorReport.Slot(
                     index: index, kind: slot.plan.kind, pid: slot.pid, end: slot.end, failure: slot.failure,
                     lastStatus: slot.lastStatus, generation: slot.generation, restarts: slot.restarts)
-            }, leftBehind: leftBehind)
+            }, leftBehind: leftBehind, spawnError: startupSpawnError)
     }
+
+    /// The spawn error that ended the start (``spawnFailed(slot:reason:error:now:)``).
+    private var startupSpawnError: SpawnError?
 
     private var finalCause: StopCause?
     private var finalSignal: Signal?
@@ -470,8 +473,11 @@ struct SupervisorCore {
     /// stopped and the run throws; once it runs, it is that slot's failure: a restart backs off
     /// and retries under a restart policy (counting toward giving up), or fails the slot under
     /// the failure policy; a slot added by scaling retires, and the others run on.
-    mutating func spawnFailed(slot index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
+    mutating func spawnFailed(
+        slot index: Int, reason: String, error: SpawnError? = nil, now: ContinuousClock.Instant
+    ) -> [Action] {
         let fatal = spawnFailureIsFatal(slot: index)
+        if fatal, startupSpawnError == nil { startupSpawnError = error }
         let isRestart = restartsDue.remove(index) != nil
         if !isRestart { nextToSpawn = max(nextToSpawn, index + 1) }
         var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]

@@ -375,7 +375,7 @@ final class SupervisorDriver<F: Frontend> {
             // A bad command line ends the run with the error; later, it is that slot's failure.
             if core.spawnFailureIsFatal(slot: slot) { spawnError = error }
             logger.error("\(error)", metadata: ["slot": "\(slot)"])
-            perform(core.spawnFailed(slot: slot, reason: error.description, now: now))
+            perform(core.spawnFailed(slot: slot, reason: error.description, error: error, now: now))
         }
     }
 
@@ -524,10 +524,13 @@ final class SupervisorDriver<F: Frontend> {
             switch action {
             case .signal(let slot, let signal):
                 signalGroup(slot: slot, signal.rawValue)
+                // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
+                if isStopSignal(signal) { signalGroup(slot: slot, SIGCONT) }
             case .killGroup(let slot):
                 signalGroup(slot: slot, SIGKILL)
             case .signalOutgoing(let slot, let signal):
                 signalGroup(slot: slot, signal.rawValue, outgoing: true)
+                if isStopSignal(signal) { signalGroup(slot: slot, SIGCONT, outgoing: true) }
             case .killOutgoingGroup(let slot):
                 signalGroup(slot: slot, SIGKILL, outgoing: true)
             case .emit(let event):
@@ -536,6 +539,11 @@ final class SupervisorDriver<F: Frontend> {
                 startProbe(slot: slot, generation: generation, purpose: purpose)
             }
         }
+    }
+
+    /// Whether `signal` asks a process to end (a stop signal, or the default one).
+    private func isStopSignal(_ signal: Signal) -> Bool {
+        configuration.stopSignals.contains(signal) || signal == configuration.defaultStopSignal
     }
 
     private func signalGroup(slot: Int, _ signal: CInt, outgoing: Bool = false) {

@@ -53,6 +53,23 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     /// their worker's process group (`setsid`, `setpgid`) and so escaped the group SIGKILL.
     /// Known only when the supervisor adopts orphans (see `reapsOrphans`); empty otherwise.
     public var leftBehind: [LeftBehind] = []
+    /// Why a process could not be started while the server started (the run then throws it).
+    public var spawnError: SpawnError?
+
+    /// Exit status of a command line that cannot work: a program not found, not executable.
+    public static let exitUsage: Int32 = 64
+
+    /// The exit status for a run that could not start a process: ``exitUsage`` when the
+    /// program cannot be run as given (not found, not permitted, not an executable), else
+    /// ``exitChildFailed``.
+    public static func exitStatus(for error: SpawnError) -> Int32 {
+        switch error.errno {
+        case .noSuchFileOrDirectory, .permissionDenied, .execFormatError, .notDirectory, .isDirectory:
+            return exitUsage
+        default:
+            return exitChildFailed
+        }
+    }
 
     /// A process that outlived the run.
     public struct LeftBehind: Sendable, Hashable, CustomStringConvertible {
@@ -72,8 +89,11 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
     ///   or could not be spawned; also when every child ended by itself (0 when every one died of a
     ///   signal an operator sent it);
     /// - 2 (``exitChildrenKilled``): nothing failed, but a child had to be killed with `SIGKILL`
-    ///   after the wait timeout or by an operator's force-kill.
+    ///   after the wait timeout or by an operator's force-kill;
+    /// - 64 (``exitUsage``): a process could not be started as the server started, because its
+    ///   program cannot be run as given (``spawnError``).
     public var exitStatus: Int32 {
+        if let spawnError { return Self.exitStatus(for: spawnError) }
         let failures = slots.compactMap { $0.end?.failure ?? $0.failure }
         let hardFailures = failures.filter {
             switch $0 {

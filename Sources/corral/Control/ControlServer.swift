@@ -192,11 +192,11 @@ final class ControlServer: Frontend {
         Snapshot.encode(model, control: path, output: recent.lines, time: WallClock.iso8601(), now: now)
     }
 
-    private func reply(id: String?, command: String?, error: String?, text: String? = nil) -> String {
+    private func reply(id: WireID?, command: String?, error: String?, text: String? = nil) -> String {
         var object = JSONObject()
         object["time"] = .string(WallClock.iso8601())
         object["event"] = .string("reply")
-        if let id { object["id"] = .string(id) }
+        if let id { object["id"] = id.json }
         object["command"] = command.map { .string($0) } ?? .null
         object["ok"] = .bool(error == nil)
         if let error { object["error"] = .string(error) }

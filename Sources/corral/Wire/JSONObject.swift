@@ -5,6 +5,7 @@ struct JSONObject {
         case int(Int)
         case bool(Bool)
         case seconds(Duration)
+        case number(Double)
         case ints([Int])
         case strings([String])
         case object(JSONObject)
@@ -40,6 +41,7 @@ struct JSONObject {
         case .objects(let objects): return "[" + objects.map(\.encoded).joined(separator: ",") + "]"
         case .null: return "null"
         case .seconds(let duration): return duration.decimalSeconds
+        case .number(let number): return number.isFinite ? String(number) : "null"
         }
     }
 

@@ -8,7 +8,7 @@ final class WireMessage: Decodable, Sendable {
     let time: String?
     let event: String?
     let command: String?
-    let id: String?
+    let id: WireID?
     let ok: Bool?
     let error: String?
     let index: Int?

@@ -144,12 +144,16 @@ struct ConsoleRun {
         do {
             switch settings.display {
             case .json:
-                view = .json(JSONLines(output: output, workers: configuration.workers, control: control?.path))
+                view = .json(
+                    JSONLines(
+                        output: output, workers: configuration.workers, control: control?.path,
+                        stopSignal: configuration.stopSignals.first ?? .terminate))
             case .log:
                 view = .log(
                     HeadlessLog(
                         output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
-                        colors: output.isTerminal && !facts.noColor, control: control?.path))
+                        colors: output.isTerminal && !facts.noColor, control: control?.path,
+                        stopSignal: configuration.stopSignals.first ?? .terminate))
             case .dashboard:
                 view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
             }

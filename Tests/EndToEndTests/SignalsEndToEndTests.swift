@@ -135,13 +135,15 @@ struct SignalsEndToEndTests {
     @Test("headless on a terminal: q and Enter stops, k and Enter while stopping force-kills")
     func headlessKeys() throws {
         let corral = try DashboardEndToEndTests.CorralInTmux(
-            width: 120, height: 40, arguments: "--no-tui --wait-timeout 30 -- sh -c \"trap '' TERM; sleep 1000\"")
+            width: 120, height: 40,
+            arguments: "--no-tui --wait-timeout 30 -- sh -c \"trap '' INT TERM; while :; do sleep 0.1; done\"")
         #expect(eventually(within: .seconds(10)) { corral.session.screen().contains("corral running") })
         corral.session.press("q", "Enter")
         #expect(eventually(within: .seconds(5)) { corral.session.screen().contains("corral stopping") })
         corral.session.press("k", "Enter")
         #expect(corral.exitStatus(within: .seconds(10)) == "2")
         #expect(corral.session.screen().contains("SIGKILL sent (by command)"))
+        #expect(corral.session.screen().contains("SIGINT sent (by command)"), "q sends the first stop signal")
     }
 }
 

@@ -26,6 +26,10 @@ struct TerminalTextTests {
         #expect(TerminalText.visible("Привет\t😀") == "Привет\t😀")
         #expect(TerminalText.visible("a\nb", keepingNewlines: true) == "a\nb")
         #expect(TerminalText.visible("a\nb") == "a^Jb")
+        // Bidirectional overrides and isolates would reorder the rest of the line.
+        #expect(TerminalText.visible("user\u{202E}gnp.exe") == "user<U+202E>gnp.exe")
+        #expect(TerminalText.visible("\u{2066}x\u{2069}") == "<U+2066>x<U+2069>")
+        #expect(TerminalText.forDisplay("a\u{202D}b") == "a<U+202D>b")
     }
 
     @Test("display widths: CJK and emoji 2, combining marks 0, Cyrillic and box drawing 1")

@@ -566,7 +566,9 @@ struct SupervisorCore {
                 return [.emit(.stopRepeated(signal, deadline: escalated ? nil : deadline))]
             }
             if isStoppingOrStopped { return [] }
-            return beginStop(signal: defaultStopSignal, cause: .signal(signal), reason: .stopCommand, now: now)
+            // The terminal closed: as q in it would, the first stop signal.
+            let first = stopSignals.first ?? defaultStopSignal
+            return beginStop(signal: first, cause: .signal(signal), reason: .stopCommand, now: now)
         }
         guard let meaning = commandSignals[signal], sentByProcess else { return [.emit(.signalIgnored(signal))] }
         switch meaning {

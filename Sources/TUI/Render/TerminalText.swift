@@ -60,6 +60,13 @@ package enum TerminalText {
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar.value != 0x09) || (0x7F...0x9F).contains(scalar.value)
+            || isBidiOverride(scalar)
+    }
+
+    /// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they
+    /// reorder what follows on the line, so a child could make corral's own text read otherwise.
+    private static func isBidiOverride(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 
     private static func visible(_ scalar: Unicode.Scalar) -> String {
@@ -70,6 +77,8 @@ package enum TerminalText {
         case 0x80...0x9F:
             let digits = String(scalar.value, radix: 16, uppercase: true)
             return "<\(digits)>"
+        case _ where isBidiOverride(scalar):
+            return "<U+\(String(scalar.value, radix: 16, uppercase: true))>"
         default: return String(scalar)
         }
     }

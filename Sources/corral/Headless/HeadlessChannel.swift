@@ -8,12 +8,14 @@ import SystemPackage
 final class HeadlessChannel {
     /// Where the front end's lines go.
     let output: OutputWriter
-    private var keys = HeadlessKeys()
+    private var keys: HeadlessKeys
     private var stopRequested = false
     private var finished = false
 
-    init(output: OutputWriter) {
+    /// `stopSignal`: what `q` sends (the first stop signal, as in the dashboard).
+    init(output: OutputWriter, stopSignal: Signal = .interrupt) {
         self.output = output
+        self.keys = HeadlessKeys(stopSignal: stopSignal)
     }
 
     /// Whether keys are read (a hint is worth printing).

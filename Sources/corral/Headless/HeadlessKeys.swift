@@ -11,9 +11,12 @@ struct HeadlessKeys {
     private(set) var input: CInt?
     private var pending: [UInt8] = []
     private var stopping = false
+    /// What `q` sends to every process: the first stop signal, as `q` in the dashboard.
+    private let stopSignal: Signal
 
-    init(input: CInt = STDIN_FILENO) {
+    init(input: CInt = STDIN_FILENO, stopSignal: Signal = .interrupt) {
         self.input = isatty(input) == 1 && tcgetpgrp(input) == getpgrp() ? input : nil
+        self.stopSignal = stopSignal
     }
 
     /// Whether keys are read (the hint is worth printing).
@@ -41,7 +44,7 @@ struct HeadlessKeys {
             pending.removeSubrange(...newline)
             switch line.filter({ $0 != " " && $0 != "\t" && $0 != "\r" }).lowercased() {
             case "q":
-                commands.append(stopping ? .forceKill(.all) : .stop)
+                commands.append(stopping ? .forceKill(.all) : .signal(stopSignal, to: .all))
                 stopping = true
             case "k":
                 commands.append(.forceKill(.all))

@@ -15,9 +15,12 @@ final class HeadlessLog: HeadlessFrontend {
     private let control: String?
 
     /// `control`: the control socket's path, told on the first line.
-    init(output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool, control: String? = nil) {
+    init(
+        output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool, control: String? = nil,
+        stopSignal: Signal = .interrupt
+    ) {
         self.control = control
-        self.channel = HeadlessChannel(output: output)
+        self.channel = HeadlessChannel(output: output, stopSignal: stopSignal)
         self.names = SlotNames(workers: workers)
         self.waitTimeout = waitTimeout
         self.colors = colors

@@ -10,8 +10,8 @@ final class JSONLines: HeadlessFrontend {
     private let clock = ContinuousClock()
 
     /// `control`: the control socket's path, told in the first `server` event.
-    init(output: OutputWriter, workers: Int, control: String? = nil) {
-        self.channel = HeadlessChannel(output: output)
+    init(output: OutputWriter, workers: Int, control: String? = nil, stopSignal: Signal = .interrupt) {
+        self.channel = HeadlessChannel(output: output, stopSignal: stopSignal)
         self.encoder = EventEncoder(workers: workers, control: control)
         output.dropNotice = { count in
             var object = JSONObject()

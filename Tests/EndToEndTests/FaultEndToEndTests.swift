@@ -173,3 +173,24 @@ struct ScaleLimitEndToEndTests {
         }
     }
 }
+
+/// Headless output that cannot be written.
+@Suite("corral writing to a full disk", .processExclusive)
+struct FullDiskEndToEndTests {
+    @Test("--no-tui > /dev/full: said once on stderr, lines counted, supervision goes on until a stop")
+    func fullDisk() throws {
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "exec \(corralExecutable) --no-tui --no-control --ready-after 0 -- sh -c 'while :; do echo hi; sleep 0.1; done' > /dev/full",
+            ])
+        usleep(1_500_000)
+        #expect(!hasEnded(corral.pid), "corral stopped: \(corral.stderr)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+        let said = corral.stderr.components(separatedBy: "cannot write its output (No space left on device").count - 1
+        #expect(said == 1, "\(corral.stderr)")
+        #expect(corral.stderr.contains("lines dropped: its output could not be written"), "\(corral.stderr)")
+    }
+}

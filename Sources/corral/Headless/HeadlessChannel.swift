@@ -54,8 +54,10 @@ final class HeadlessChannel {
         var lost: [String] = []
         if output.droppedLines > 0 { lost.append("\(output.droppedLines) lines dropped") }
         if unwritten > 0 { lost.append("\(unwritten) bytes not written at the end") }
-        FileError.writeWithoutBlocking(
-            "corral: \(lost.joined(separator: ", ")): the reader of corral's output did not keep up")
+        let why =
+            output.writeErrorReported
+            ? "its output could not be written" : "the reader of corral's output did not keep up"
+        FileError.writeWithoutBlocking("corral: \(lost.joined(separator: ", ")): \(why)")
     }
 }
 

@@ -46,8 +46,10 @@ final class OutputWriter {
     private var unreportedDrops = 0
     /// Every line dropped in the run.
     private(set) var droppedLines = 0
-    /// The reader closed its end (`EPIPE`) or the descriptor failed: nothing more is written.
+    /// The reader closed its end (`EPIPE`, a terminal that hung up): nothing more is written.
     private(set) var consumerGone = false
+    /// A write failed for another reason (a full disk) and that was said on standard error.
+    private(set) var writeErrorReported = false
     /// The line that reports `count` dropped lines, in the stream's own format.
     var dropNotice: (Int) -> String = { "corral: \($0) lines dropped: the reader of corral's output did not keep up" }
 
@@ -134,13 +136,30 @@ final class OutputWriter {
                 written += result
                 continue
             }
-            switch errno {
+            let error = errno
+            switch error {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: isBlocked = true
-            default:
+            case EPIPE, EIO, ENXIO, EBADF:
+                // The reader went away (a closed pipe, a terminal that hung up).
                 consumerGone = true
                 pending.removeAll()
                 written = 0
+                return
+            default:
+                // A full disk, a quota, an I/O error of the file: what waits is dropped and
+                // counted, said once on standard error; later lines try again.
+                let lost = pending[written...].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                droppedLines += lost
+                pending.removeAll()
+                written = 0
+                if !writeErrorReported {
+                    writeErrorReported = true
+                    let reason = String(cString: strerror(error))
+                    FileError.writeWithoutBlocking(
+                        "corral: cannot write its output (\(reason), errno \(error)): lines are dropped and counted "
+                            + "until writing works again; supervision goes on")
+                }
                 return
             }
             break

@@ -194,3 +194,40 @@ struct FullDiskEndToEndTests {
         #expect(corral.stderr.contains("lines dropped: its output could not be written"), "\(corral.stderr)")
     }
 }
+
+/// The control socket when descriptors run out.
+@Suite("corral's control socket out of descriptors", .processExclusive)
+struct AcceptLimitEndToEndTests {
+    /// User + system CPU seconds of `pid`, from /proc.
+    func cpuSeconds(_ pid: pid_t) -> Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return -1 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test("clients past RLIMIT_NOFILE wait: corral does not spin on its listener, and answers again later")
+    func acceptUnderLimit() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "ulimit -n 40; exec \(corralExecutable) --no-tui --control \(directory.socket) --ready-after 0 -- sleep 1000",
+            ])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") })
+        var clients: [ControlAbuseTests.RawClient] = []
+        for _ in 0..<60 { clients.append(try ControlAbuseTests.RawClient(directory.socket)) }
+        usleep(300_000)
+        let before = cpuSeconds(corral.pid)
+        usleep(2_000_000)
+        let spent = cpuSeconds(corral.pid) - before
+        #expect(spent >= 0 && spent < 0.1, "corral spent \(spent) s of CPU in 2 s")
+        #expect(corral.stderr.contains("the control socket cannot accept a client now"), "\(corral.stderr)")
+        clients.removeAll()
+        let status = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "status"])
+        #expect(status.status == 0, "\(status.stderr)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+}

@@ -87,15 +87,27 @@ final class ControlServer: Frontend {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    var descriptors: [FileDescriptor] { (listener.map { [$0] } ?? []) + peers.map(\.descriptor) }
+    var descriptors: [FileDescriptor] {
+        // While accepting fails (no descriptor left), the listener is not polled: it would be
+        // readable at once, again and again.
+        let listening = acceptPausedUntil == nil ? listener : nil
+        return (listening.map { [$0] } ?? []) + peers.map(\.descriptor)
+    }
+
+    /// While accepting fails: when to try again, the pause (doubled on each failure, up to a
+    /// second), and whether that was said.
+    private var acceptPausedUntil: ContinuousClock.Instant?
+    private var acceptPause: Duration = .milliseconds(50)
+    private var acceptFailureReported = false
 
     var writeDescriptors: [FileDescriptor] { peers.filter(\.isBlocked).map(\.descriptor) }
 
     var nextDeadline: ContinuousClock.Instant? {
-        guard !peers.isEmpty else { return nil }
+        guard !peers.isEmpty else { return acceptPausedUntil }
         return
             (peers.compactMap(\.partialSince).map { $0 + ControlPeer.partialLineLimit }
-            + peers.compactMap(\.stallDeadline) + peers.compactMap(\.flushDeadline)).min()
+            + peers.compactMap(\.stallDeadline) + peers.compactMap(\.flushDeadline)
+            + [acceptPausedUntil].compactMap { $0 }).min()
     }
 
     func handle(_ event: EngineEvent) {
@@ -133,7 +145,10 @@ final class ControlServer: Frontend {
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
         outputOpen = nil
-        if let listener, readable.contains(listener) { acceptAll(listener, now: now) }
+        if let paused = acceptPausedUntil, now >= paused { acceptPausedUntil = nil }
+        if let listener, acceptPausedUntil == nil, readable.contains(listener) || acceptPause > .milliseconds(50) {
+            acceptAll(listener, now: now)
+        }
         for peer in peers where readable.contains(peer.descriptor) {
             // Whole lines are answered even from a client that then closed its end.
             for line in peer.receive(now: now) {
@@ -210,10 +225,23 @@ final class ControlServer: Frontend {
             do {
                 connection = try UnixStream.accept(listener)
             } catch {
-                // EMFILE and the like: leave the connection waiting; the next wake tries again.
+                // EMFILE and the like: the client waits in the backlog; stop polling the
+                // listener for a while (never spin on it), then try again.
+                acceptPausedUntil = now + acceptPause
+                acceptPause = min(acceptPause * 2, .seconds(1))
+                if !acceptFailureReported {
+                    acceptFailureReported = true
+                    FileError.writeWithoutBlocking(
+                        "corral: the control socket cannot accept a client now (\(error.errno)): trying again, "
+                            + "at most once a second; the clients wait meanwhile")
+                }
                 return
             }
-            guard let connection else { return }
+            guard let connection else {
+                acceptPause = .milliseconds(50)
+                return
+            }
+            acceptPause = .milliseconds(50)
             let peer = ControlPeer(descriptor: connection, now: now, outputCount: outputCount)
             if let reason = refusal(of: connection) {
                 var object = JSONObject()

@@ -231,3 +231,36 @@ struct AcceptLimitEndToEndTests {
         #expect(corral.wait() == 0, "\(corral.stderr)")
     }
 }
+
+/// Where `ls` and a bare `ctl` look.
+@Suite("corral ls across sessions", .processExclusive)
+struct LocatorFallbackEndToEndTests {
+    @Test("with XDG_RUNTIME_DIR set, /tmp/corral-<uid>/ is looked in only when none answers there, and said")
+    func fallbackIsSaid() throws {
+        let runtime = FileManager.default.temporaryDirectory.appendingPathComponent("corral-xdg-\(UUID())").path
+        try FileManager.default.createDirectory(
+            atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        let corral = try RunningProgram(
+            "/usr/bin/env", ["-u", "XDG_RUNTIME_DIR", corralExecutable, "--no-tui", "--", "sleep", "1000"])
+        defer {
+            kill(corral.pid, SIGTERM)
+            corral.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") })
+        let listed = try runProgram("/usr/bin/env", ["XDG_RUNTIME_DIR=\(runtime)", corralExecutable, "ls"])
+        #expect(listed.stdout.contains("/tmp/corral-\(getuid())/\(corral.pid).sock"), "\(listed.stdout)")
+        #expect(listed.stderr.contains("none answers in \(runtime)/corral; found in /tmp/corral-\(getuid())"))
+        // A corral of this session, in the runtime directory, is what a bare ctl finds.
+        let own = try RunningProgram(
+            "/usr/bin/env", ["XDG_RUNTIME_DIR=\(runtime)", corralExecutable, "--no-tui", "--", "sleep", "1000"])
+        defer {
+            kill(own.pid, SIGTERM)
+            own.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { own.stdout.contains("corral running") })
+        let status = try runProgram("/usr/bin/env", ["XDG_RUNTIME_DIR=\(runtime)", corralExecutable, "ctl", "status"])
+        #expect(status.stdout.contains("corral pid \(own.pid)"), "\(status.stdout)\(status.stderr)")
+        #expect(!status.stderr.contains("none answers"))
+    }
+}

@@ -49,17 +49,34 @@ enum CorralLocator {
         return only
     }
 
-    /// Every corral of this user that answers, by pid; stale sockets are removed.
+    /// Every corral of this user that answers, by pid, in the directory this corral would put
+    /// its socket in; only when none answers there, in the other one (said on standard error,
+    /// so a bare `ctl` never picks another session's corral unawares). Stale sockets are removed.
     static func running() -> [Answer] {
+        var answers = running(in: ControlDirectory.preferred)
+        guard answers.isEmpty else { return answers }
+        for directory in ControlDirectory.all where directory != ControlDirectory.preferred {
+            answers = running(in: directory)
+            if !answers.isEmpty {
+                FileError.write(
+                    "corral: none answers in \(ControlDirectory.preferred); found in \(directory) (corrals started "
+                        + "without XDG_RUNTIME_DIR)")
+                return answers
+            }
+        }
+        return []
+    }
+
+    /// The corrals that answer in `directory`, by pid.
+    private static func running(in directory: String) -> [Answer] {
+        guard ControlDirectory.problem(with: directory) == nil else { return [] }
         var answers: [Answer] = []
-        for directory in ControlDirectory.all where ControlDirectory.problem(with: directory) == nil {
-            for name in FileSystem.names(in: directory).sorted() where isSocketName(name) {
-                let path = "\(directory)/\(name)"
-                do {
-                    answers.append(try answer(at: path))
-                } catch {
-                    continue
-                }
+        for name in FileSystem.names(in: directory).sorted() where isSocketName(name) {
+            let path = "\(directory)/\(name)"
+            do {
+                answers.append(try answer(at: path))
+            } catch {
+                continue
             }
         }
         return answers.sorted { ($0.snapshot.server?.pid ?? 0) < ($1.snapshot.server?.pid ?? 0) }

@@ -7,7 +7,9 @@ struct LsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corral ls",
         abstract: "List the corrals of this user that are running (stale sockets are removed).",
-        discussion: "Looks in \(ControlDirectory.all.joined(separator: " and ")).")
+        discussion:
+            "Looks where a corral started here puts its socket ($XDG_RUNTIME_DIR/corral, else /tmp/corral-<uid>); "
+            + "when none answers there, in /tmp/corral-<uid> too, and says so.")
 
     func run() throws {
         let found = CorralLocator.running()

@@ -76,7 +76,13 @@ struct ListenSpec: Equatable {
                 let fd = try Listener.tcp(host: host, port: port, nonBlocking: false)
                 return ListeningSocket(name: name, descriptor: fd)
             case .unix(let path):
-                return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
+                do {
+                    return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
+                } catch where error.errno == .addressInUse && Self.isStaleSocket(path) {
+                    // Left by a corral that was killed: nothing listens on it, so it is replaced.
+                    FileSystem.remove(path)
+                    return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
+                }
             }
         } catch {
             switch (address, error.errno) {
@@ -84,11 +90,24 @@ struct ListenSpec: Equatable {
                 throw UsageError(description: "--listen \(shown): port \(port) is in use; choose another")
             case (.unix(let path), .addressInUse?):
                 throw UsageError(
-                    description: "--listen \(shown): \(path) exists; remove it (a corral killed earlier leaves "
-                        + "its socket) or choose another path")
+                    description: "--listen \(shown): \(path) exists and is not a stale socket (something listens "
+                        + "on it, or it is another kind of file); choose another path")
             default:
                 throw UsageError(description: "--listen \(shown): \(error)")
             }
+        }
+    }
+
+    /// Whether `path` is a Unix socket nothing listens on (a connection is refused): never a
+    /// live socket, and never any other file.
+    static func isStaleSocket(_ path: String) -> Bool {
+        guard (try? FileSystem.status(path))??.isSocket == true else { return false }
+        do {
+            let connection = try UnixStream.connect(path: path)
+            UnixStream.close(connection)
+            return false
+        } catch {
+            return error.errno == .connectionRefused
         }
     }
 

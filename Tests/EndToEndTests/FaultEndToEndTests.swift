@@ -264,3 +264,45 @@ struct LocatorFallbackEndToEndTests {
         #expect(!status.stderr.contains("none answers"))
     }
 }
+
+/// `--listen unix:PATH` over a socket a killed corral left.
+@Suite("corral --listen over a stale Unix socket", .processExclusive)
+struct StaleListenEndToEndTests {
+    /// Binds a Unix socket at `path`; listening or not; returns its descriptor.
+    func bindUnix(_ path: String, listening: Bool) -> CInt {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if listening { listen(fd, 8) }
+        return fd
+    }
+
+    @Test("a socket nothing listens on is replaced; a live one, or another file, is refused (64)")
+    func staleReplaced() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("corral-l-\(getpid()).sock").path
+        unlink(path)
+        defer { unlink(path) }
+        close(bindUnix(path, listening: false))
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--no-tui", "--no-control", "--ready-after", "0", "--listen", "unix:\(path)", "--", "sleep", "100"])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") }, "\(corral.stderr)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+        #expect(!FileManager.default.fileExists(atPath: path), "the socket corral created is removed at the end")
+
+        let live = bindUnix(path, listening: true)
+        defer { close(live) }
+        let refused = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "--listen", "unix:\(path)", "--", "true"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("is not a stale socket"), "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: path), "a live socket is never taken over")
+    }
+}

@@ -78,7 +78,7 @@ struct ListenSpec: Equatable {
             case .unix(let path):
                 do {
                     return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
-                } catch where error.errno == .addressInUse && Self.isStaleSocket(path) {
+                } catch  where error.errno == .addressInUse && Self.isStaleSocket(path) {
                     // Left by a corral that was killed: nothing listens on it, so it is replaced.
                     FileSystem.remove(path)
                     return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))

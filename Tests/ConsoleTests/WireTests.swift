@@ -147,7 +147,8 @@ struct WireTests {
         state.apply(.stateChanged(slot: 1, .running), now: now)
         let commands: [SupervisorCommand] = [
             .signal(.hangup, to: .all), .signal(.user1, to: .slot(1)), .forceKill(.all), .forceKill(.slot(0)), .stop,
-            .restart(slot: 1), .reload, .scale(workers: 3),
+            .restart(slot: 1), .reload, .scale(workers: 3), .signal(.user1, to: .process(slot: 1, generation: 0)),
+            .forceKill(.process(slot: 0, generation: 0)),
         ]
         for command in commands {
             let request = try #require(WireMessage.decode(Array(ControlRequest.encode(command).utf8)))

@@ -199,4 +199,24 @@ struct ReloadCoreTests {
                 .emit(.scaleRefused(workers: 2, reason: "a reload is under way: scale to 3 once it is done"))
             ])
     }
+
+    @Test("during a reload a signal to a slot reaches its serving (old) process; a generation chooses")
+    func signalDuringReload() {
+        var core = core(workers: 2)
+        start(&core)
+        _ = core.command(.reload, now: t0)
+        _ = core.spawned(slot: 0, pid: 200, now: t0)
+        let serving = core.command(.signal(.user1, to: .slot(0)), now: t0)
+        #expect(
+            serving == [
+                .signalOutgoing(slot: 0, .user1),
+                .emit(.signalSent(slot: 0, pid: 100, .user1, .command, generation: 0)),
+            ])
+        let incoming = core.command(.signal(.user1, to: .process(slot: 0, generation: 1)), now: t0)
+        #expect(incoming.contains(.signal(slot: 0, .user1)))
+        #expect(core.command(.signal(.user1, to: .process(slot: 0, generation: 7)), now: t0).isEmpty)
+        // The operator's signal does not count as the reload's stop: the old one still gets it.
+        let ready = core.notify(from: 200, NotifyMessage(ready: true), now: t0 + .seconds(1))
+        #expect(ready.contains(.signalOutgoing(slot: 0, .terminate)))
+    }
 }

@@ -56,7 +56,7 @@ struct SupervisorCore {
         var sent: [SentSignal] = []
 
         /// It was sent a stop signal.
-        var stopSent: Bool { sent.contains { $0.signal != .kill } }
+        var stopSent: Bool { sent.contains { $0.signal != .kill && $0.reason != .command } }
         /// Its group was sent `SIGKILL`: nothing more is sent to it.
         var killed: Bool { sent.contains { $0.signal == .kill } }
     }
@@ -595,7 +595,15 @@ struct SupervisorCore {
                 return send(signal, to: index, reason: .command)
             }
         case .signal(let signal, .slot(let index)):
-            guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            guard slots.indices.contains(index) else { return [] }
+            if servesFromOutgoing(index) { return signalOutgoingByOperator(index, signal) }
+            guard slots[index].isLive else { return [] }
+            slots[index].operatorSignals.insert(signal)
+            return send(signal, to: index, reason: .command)
+        case .signal(let signal, .process(let index, let generation)):
+            guard slots.indices.contains(index) else { return [] }
+            if slots[index].outgoing?.generation == generation { return signalOutgoingByOperator(index, signal) }
+            guard slots[index].generation == generation, slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(signal)
             return send(signal, to: index, reason: .command)
         case .forceKill(.all):
@@ -613,7 +621,15 @@ struct SupervisorCore {
             }
             return actions + finishIfDone()
         case .forceKill(.slot(let index)):
-            guard slots.indices.contains(index), slots[index].isLive else { return [] }
+            guard slots.indices.contains(index) else { return [] }
+            if servesFromOutgoing(index) { return killOutgoing(index, reason: .command) }
+            guard slots[index].isLive else { return [] }
+            slots[index].operatorSignals.insert(.kill)
+            return killGroup(index, reason: .command)
+        case .forceKill(.process(let index, let generation)):
+            guard slots.indices.contains(index) else { return [] }
+            if slots[index].outgoing?.generation == generation { return killOutgoing(index, reason: .command) }
+            guard slots[index].generation == generation, slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(.kill)
             return killGroup(index, reason: .command)
         case .restart(let index):
@@ -967,6 +983,23 @@ struct SupervisorCore {
         return [
             .signalOutgoing(slot: index, signal),
             .emit(.signalSent(slot: index, pid: outgoing.pid, signal, reason, generation: outgoing.generation)),
+        ]
+    }
+
+    /// Whether the slot's serving process is its outgoing one: a reload's successor starts.
+    private func servesFromOutgoing(_ index: Int) -> Bool {
+        guard let outgoing = slots[index].outgoing, !outgoing.killed else { return false }
+        return slots[index].state != .running
+    }
+
+    /// An operator's signal to the outgoing process of `slot` (dying of it is intended).
+    private mutating func signalOutgoingByOperator(_ index: Int, _ signal: Signal) -> [Action] {
+        guard let outgoing = slots[index].outgoing, !outgoing.killed else { return [] }
+        if signal == .kill { return killOutgoing(index, reason: .command) }
+        slots[index].outgoing?.sent.append(SentSignal(signal: signal, reason: .command))
+        return [
+            .signalOutgoing(slot: index, signal),
+            .emit(.signalSent(slot: index, pid: outgoing.pid, signal, .command, generation: outgoing.generation)),
         ]
     }
 

@@ -70,7 +70,13 @@ struct CtlCommand: ParsableCommand {
         }
     }
 
-    /// `signal SIG [--index N]`.
+    /// Every process, a slot's serving process, or one generation of it.
+    static func target(index: Int?, generation: Int?) -> SlotTarget {
+        guard let index else { return .all }
+        return generation.map { .process(slot: index, generation: $0) } ?? .slot(index)
+    }
+
+    /// `signal SIG [--index N [--generation G]]`.
     struct SignalProcessCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "signal", abstract: "Send a signal to every process, or to one with --index.")
@@ -79,16 +85,22 @@ struct CtlCommand: ParsableCommand {
         var signal: String
         @Option(help: "The process's index (default: every process; a stop signal to all stops the server).")
         var index: Int?
+        @Option(
+            help: ArgumentHelp(
+                "With --index: that generation of the process (during a reload, the old one or the new one; "
+                    + "default: the one serving)."))
+        var generation: Int?
 
         func validate() throws {
             guard Signal(parsing: signal) != nil else {
                 throw ValidationError("unknown signal '\(signal)'; use names like TERM, INT, HUP, USR1")
             }
+            if generation != nil, index == nil { throw ValidationError("--generation needs --index") }
         }
 
         func run() throws {
             guard let parsed = Signal(parsing: signal) else { return }
-            try ctl.target.send(.signal(parsed, to: index.map { .slot($0) } ?? .all))
+            try ctl.target.send(.signal(parsed, to: CtlCommand.target(index: index, generation: generation)))
         }
     }
 
@@ -149,8 +161,14 @@ struct CtlCommand: ParsableCommand {
         @ParentCommand var ctl: CtlCommand
         @Option(help: "The process's index (default: every process, which ends the server).")
         var index: Int?
+        @Option(help: "With --index: that generation of the process (default: the one serving).")
+        var generation: Int?
 
-        func run() throws { try ctl.target.send(.forceKill(index.map { .slot($0) } ?? .all)) }
+        func validate() throws {
+            if generation != nil, index == nil { throw ValidationError("--generation needs --index") }
+        }
+
+        func run() throws { try ctl.target.send(.forceKill(CtlCommand.target(index: index, generation: generation))) }
     }
 }
 

@@ -19,10 +19,10 @@ enum ControlRequest {
         case .signal(let signal, let target):
             object["command"] = .string("signal")
             object["signal"] = .string(signal.name)
-            if case .slot(let index) = target { object["index"] = .int(index) }
+            encode(target, into: &object)
         case .forceKill(let target):
             object["command"] = .string("kill")
-            if case .slot(let index) = target { object["index"] = .int(index) }
+            encode(target, into: &object)
         case .stop:
             object["command"] = .string("stop")
         case .restart(let slot):
@@ -35,6 +35,40 @@ enum ControlRequest {
             object["command"] = .string("reload")
         }
         return object.encoded
+    }
+
+    /// `index`, and `generation` for one process of a slot.
+    private static func encode(_ target: SlotTarget, into object: inout JSONObject) {
+        switch target {
+        case .all: break
+        case .slot(let index): object["index"] = .int(index)
+        case .process(let index, let generation):
+            object["index"] = .int(index)
+            object["generation"] = .int(generation)
+        }
+    }
+
+    /// The one process a request names: its slot (the serving process), or with `generation`
+    /// that generation of it; or why there is none.
+    private static func target(_ request: WireMessage, index: Int, state: DashboardState) -> Result<SlotTarget, Refusal>
+    {
+        guard let generation = request.generation else {
+            if let refusal = checkLive(index, state: state, servingOnly: true) { return .failure(refusal) }
+            return .success(.slot(index))
+        }
+        guard state.rows.indices.contains(index) else { return .failure(noSuchProcess(index, state: state)) }
+        let row = state.rows[index]
+        let candidates = [row] + row.replacing
+        guard let process = candidates.first(where: { $0.generation == generation }), process.pid != nil,
+            process.end == nil
+        else {
+            let live = candidates.filter { $0.pid != nil && $0.end == nil }.map { String($0.generation) }
+            return .failure(
+                Refusal(
+                    "\(row.name) has no running process of generation \(generation)"
+                        + (live.isEmpty ? "" : " (running: generation \(live.joined(separator: ", ")))")))
+        }
+        return .success(.process(slot: index, generation: generation))
     }
 
     /// The engine command a request asks for, checked against the server as `state` shows it;
@@ -53,12 +87,10 @@ enum ControlRequest {
                 return .failure(Refusal("unknown signal '\(signalName)'; use names like TERM, INT, HUP, USR1"))
             }
             guard let index = request.index else { return .success(.signal(signal, to: .all)) }
-            if let refusal = checkLive(index, state: state) { return .failure(refusal) }
-            return .success(.signal(signal, to: .slot(index)))
+            return target(request, index: index, state: state).map { .signal(signal, to: $0) }
         case "kill":
             guard let index = request.index else { return .success(.forceKill(.all)) }
-            if let refusal = checkLive(index, state: state) { return .failure(refusal) }
-            return .success(.forceKill(.slot(index)))
+            return target(request, index: index, state: state).map { .forceKill($0) }
         case "stop":
             // As q: the first stop signal to every process, which starts the stop (once stopping,
             // a stop asks for nothing more).
@@ -97,9 +129,9 @@ enum ControlRequest {
     static func describe(_ command: SupervisorCommand, state: DashboardState) -> String {
         switch command {
         case .signal(let signal, .all): return "\(signal) to every process"
-        case .signal(let signal, .slot(let index)): return "\(signal) to \(state.name(index))"
+        case .signal(let signal, let target): return "\(signal) to \(reached(target, state: state))"
         case .forceKill(.all): return "SIGKILL to every process group"
-        case .forceKill(.slot(let index)): return "SIGKILL to \(state.name(index))"
+        case .forceKill(let target): return "SIGKILL to \(reached(target, state: state))"
         case .stop:
             // The engine's default stop signal: SIGTERM if it is a stop signal, else the first.
             let signal = state.stopSignals.contains(.terminate) ? .terminate : (state.stopSignals.first ?? .terminate)
@@ -107,6 +139,27 @@ enum ControlRequest {
         case .restart(let index): return "restarting \(state.name(index))"
         case .reload: return "reloading every worker, new before old"
         case .scale(let workers): return "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
+        }
+    }
+
+    /// The process a target reaches, named: `worker.1`, or during a reload `worker.1 (pid 4122,
+    /// generation 0, the one serving)`.
+    private static func reached(_ target: SlotTarget, state: DashboardState) -> String {
+        switch target {
+        case .all: return "every process"
+        case .slot(let index):
+            guard state.rows.indices.contains(index) else { return state.name(index) }
+            let row = state.rows[index]
+            guard let old = row.replacing.first, row.state != .running, let pid = old.pid else {
+                return state.name(index)
+            }
+            return "\(row.name) (pid \(pid), generation \(old.generation), the one serving; "
+                + "generation \(row.generation) starts)"
+        case .process(let index, let generation):
+            guard state.rows.indices.contains(index) else { return state.name(index) }
+            let row = state.rows[index]
+            let process = ([row] + row.replacing).first { $0.generation == generation }
+            return "\(row.name) (pid \(process?.pid.map(String.init) ?? "-"), generation \(generation))"
         }
     }
 
@@ -120,9 +173,13 @@ enum ControlRequest {
         Refusal("no process \(index): the indices are 0 to \(state.rows.count - 1)")
     }
 
-    private static func checkLive(_ index: Int, state: DashboardState) -> Refusal? {
+    private static func checkLive(_ index: Int, state: DashboardState, servingOnly: Bool = false) -> Refusal? {
         guard state.rows.indices.contains(index) else { return noSuchProcess(index, state: state) }
         let row = state.rows[index]
+        // During a reload the old process serves while its successor starts.
+        if servingOnly, let old = row.replacing.first, row.state != .running, old.pid != nil, old.end == nil {
+            return nil
+        }
         guard row.pid != nil, row.end == nil, row.state != .exited, row.state != .backoff else {
             return Refusal("\(row.name) is not running (\(row.state))")
         }

@@ -6,15 +6,9 @@ import Testing
 /// serving processes down.
 @Suite("corral operations under faults", .processExclusive)
 struct FaultEndToEndTests {
-    func events(_ corral: RunningProgram) -> [[String: Any]] {
-        corral.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     func running(_ corral: RunningProgram) -> Bool {
         eventually(within: .seconds(15)) {
-            events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+            jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
         }
     }
 
@@ -29,19 +23,19 @@ struct FaultEndToEndTests {
         let corral = try RunningProgram(
             corralExecutable, ["--json", "--no-control", "-w", "2", "--ready-after", "0", "--", program])
         #expect(running(corral), "\(corral.stdout)")
-        let old = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        let old = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
         unlink(program)
         kill(corral.pid, SIGHUP)
         let rolledBack = eventually(within: .seconds(10)) {
-            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
         }
         #expect(rolledBack, "\(corral.stdout)")
-        let reload = try #require(events(corral).first { $0["phase"] as? String == "rolled_back" })
+        let reload = try #require(jsonEvents(corral).first { $0["phase"] as? String == "rolled_back" })
         #expect((reload["reason"] as? String)?.contains("No such file or directory") == true, "\(reload)")
         usleep(200_000)
         #expect(old.count == 2 && old.allSatisfy { !hasEnded(pid_t($0)) }, "an old, serving process was stopped")
-        #expect(!events(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
-        #expect(!events(corral).contains { $0["event"] as? String == "signal" }, "a signal was sent")
+        #expect(!jsonEvents(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        #expect(!jsonEvents(corral).contains { $0["event"] as? String == "signal" }, "a signal was sent")
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0, "\(corral.stderr)")
     }
@@ -56,7 +50,7 @@ struct FaultEndToEndTests {
         let sent = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "signal", "HUP"])
         #expect(sent.status == 0, "\(sent.stderr)")
         #expect(corral.wait() == 0, "\(corral.stdout)")
-        let exits = events(corral).filter { $0["event"] as? String == "exited" }
+        let exits = jsonEvents(corral).filter { $0["event"] as? String == "exited" }
         #expect(exits.count == 2)
         #expect(exits.allSatisfy { $0["stopped_by_operator"] as? Bool == true && $0["failure"] is NSNull }, "\(exits)")
     }
@@ -71,7 +65,7 @@ struct FaultEndToEndTests {
         #expect(try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "scale", "1"]).status == 0)
         #expect(
             eventually(within: .seconds(5)) {
-                events(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 1 }
+                jsonEvents(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 1 }
             })
         let restart = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "restart", "1"])
         #expect(restart.status == 1)
@@ -125,7 +119,7 @@ struct FaultEndToEndTests {
             corralExecutable, ["--json", "--no-control", "--ready-after", "0", "--", "sleep", "1000"])
         #expect(running(corral), "\(corral.stdout)")
         let pid = try #require(
-            events(corral).first { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
+            jsonEvents(corral).first { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
         kill(pid_t(pid), SIGSTOP)
         usleep(100_000)
         let started = ContinuousClock.now

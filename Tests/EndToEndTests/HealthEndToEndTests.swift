@@ -6,12 +6,6 @@ import Testing
 /// worker that grows past the memory limit; both restart the worker, and neither fails the run.
 @Suite("corral health", .processExclusive)
 struct HealthEndToEndTests {
-    func events(_ corral: RunningProgram) -> [[String: Any]] {
-        corral.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     @Test("--health: a worker whose /health fails N times in a row is unhealthy, then restarted (reason unhealthy)")
     func unhealthyRestarts() throws {
         let port = freePort()
@@ -34,10 +28,10 @@ struct HealthEndToEndTests {
                 "--", "python3", "-c", server,
             ])
         let restarted = eventually(within: .seconds(15)) {
-            events(corral).contains { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
+            jsonEvents(corral).contains { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
         }
         #expect(restarted, "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         let failures = all.filter { $0["event"] as? String == "health" && $0["generation"] as? Int == 0 }
         #expect(failures.map { $0["failures"] as? Int } == [1, 2], "\(failures)")
         #expect(
@@ -61,10 +55,10 @@ struct HealthEndToEndTests {
                 "import time; x = b'x' * (200 * 1024 * 1024); time.sleep(100)",
             ])
         let restarted = eventually(within: .seconds(15)) {
-            events(corral).contains { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
+            jsonEvents(corral).contains { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
         }
         #expect(restarted, "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         #expect(all.contains { $0["event"] as? String == "signal" && $0["reason"] as? String == "memory" })
         #expect(all.contains { ($0["detail"] as? String)?.contains("above the 64.0 MiB limit") == true })
         kill(corral.pid, SIGTERM)

@@ -6,12 +6,6 @@ import Testing
 /// output, an HTTP endpoint, a probe command; and `ctl stop`'s signal.
 @Suite("corral readiness", .processExclusive)
 struct ReadinessEndToEndTests {
-    func events(_ corral: RunningProgram) -> [[String: Any]] {
-        corral.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     func index(of event: String, _ all: [[String: Any]], where condition: ([String: Any]) -> Bool = { _ in true })
         -> Int?
     {
@@ -20,7 +14,7 @@ struct ReadinessEndToEndTests {
 
     func serverRunning(_ corral: RunningProgram, within limit: Duration = .seconds(15)) -> Bool {
         eventually(within: limit) {
-            events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+            jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
         }
     }
 
@@ -33,7 +27,7 @@ struct ReadinessEndToEndTests {
                 "echo booting; sleep 1; echo 'INFO: Application startup complete.' >&2; exec sleep 100",
             ])
         #expect(serverRunning(corral), "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         let waiting = try #require(index(of: "waiting", all), "\(corral.stdout)")
         #expect(all[waiting]["waiting_for"] as? String == "log 'Application startup complete'")
         for slot in [0, 1] {
@@ -71,7 +65,7 @@ struct ReadinessEndToEndTests {
                 "--", "python3", "-c", server,
             ])
         #expect(serverRunning(corral), "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         let waits = all.filter { $0["event"] as? String == "waiting" }.compactMap { $0["waiting_for"] as? String }
         #expect(waits.contains("http://127.0.0.1:\(port)/health: HTTP 503"), "\(waits)")
         #expect(Set(waits).count == waits.count, "a reason is said once while it holds: \(waits)")
@@ -95,7 +89,7 @@ struct ReadinessEndToEndTests {
                 "sleep 0.5; touch \(directory)/ready-$CORRAL_PROCESS_INDEX-$$; exec sleep 100",
             ])
         #expect(serverRunning(corral), "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         let waits = all.filter { $0["event"] as? String == "waiting" }.compactMap { $0["waiting_for"] as? String }
         #expect(waits.contains { $0.hasSuffix(": exit status 1") }, "\(waits)")
         kill(corral.pid, SIGTERM)
@@ -114,7 +108,7 @@ struct ReadinessEndToEndTests {
             ])
         #expect(
             eventually(within: .seconds(10)) {
-                events(corral).contains { ($0["waiting_for"] as? String)?.hasSuffix("no answer within 0.3 s") == true }
+                jsonEvents(corral).contains { ($0["waiting_for"] as? String)?.hasSuffix("no answer within 0.3 s") == true }
             }, "\(corral.stdout)")
         // Probes come and go: never more than one at a time, each killed at its timeout.
         var most = 0
@@ -147,7 +141,7 @@ struct ReadinessEndToEndTests {
         let stop = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "stop"])
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(corral.wait() == 0, "\(corral.stderr)")
-        let signals = events(corral).filter { $0["event"] as? String == "signal" }
+        let signals = jsonEvents(corral).filter { $0["event"] as? String == "signal" }
         #expect(signals.count == 2)
         #expect(signals.allSatisfy { $0["signal"] as? String == "SIGINT" }, "\(signals)")
     }

@@ -104,12 +104,6 @@ struct ReloadEndToEndTests {
             ])
     }
 
-    func events(_ corral: RunningProgram) -> [[String: Any]] {
-        corral.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     func files() throws -> (script: String, marker: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-reload-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -129,27 +123,27 @@ struct ReloadEndToEndTests {
         let corral = try startCorral(
             port: port, script: script, marker: marker, readiness: options[0], options: Array(options.dropFirst()))
         let running = eventually(within: .seconds(15)) {
-            events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+            jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
         }
         #expect(running, "\(corral.stdout)\n\(corral.stderr)")
-        let before = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        let before = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
         let load = Load(port: port)
         // Requests are flowing before the reload starts.
         #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
         kill(corral.pid, SIGHUP)
         let done = eventually(within: .seconds(20)) {
-            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "done" }
+            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "done" }
         }
         // Every old process has ended before the load stops.
         let oldGone = eventually(within: .seconds(10)) {
-            events(corral).filter { $0["event"] as? String == "exited" && $0["generation"] as? Int == 0 }.count == 3
+            jsonEvents(corral).filter { $0["event"] as? String == "exited" && $0["generation"] as? Int == 0 }.count == 3
         }
         let (ok, failed) = load.finish()
         #expect(done, "\(corral.stdout)")
         #expect(oldGone)
         #expect(failed == 0, "\(failed) of \(ok + failed) requests failed during the reload")
         #expect(ok > 0)
-        let all = events(corral)
+        let all = jsonEvents(corral)
         let replaced = all.filter { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
         #expect(Set(replaced.compactMap { $0["index"] as? Int }) == [0, 1, 2])
         #expect(all.contains { $0["event"] as? String == "reload" && $0["replaced"] as? Int == 3 })
@@ -177,30 +171,30 @@ struct ReloadEndToEndTests {
         let corral = try startCorral(port: port, script: script, marker: marker, readiness: readiness)
         #expect(
             eventually(within: .seconds(15)) {
-                events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+                jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
             })
-        let before = events(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        let before = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
         FileManager.default.createFile(atPath: marker, contents: nil)
         let load = Load(port: port)
         #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
         kill(corral.pid, SIGHUP)
         let rolledBack = eventually(within: .seconds(20)) {
-            events(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
         }
         let (ok, failed) = load.finish()
         #expect(rolledBack, "\(corral.stdout)")
         #expect(failed == 0, "\(failed) of \(ok + failed) requests failed")
         #expect(before.allSatisfy { !hasEnded(pid_t($0)) }, "an old worker was stopped")
-        let signalledOld = events(corral).filter {
+        let signalledOld = jsonEvents(corral).filter {
             $0["event"] as? String == "signal" && before.contains($0["pid"] as? Int ?? -1)
         }
         #expect(signalledOld.isEmpty, "an old worker was signalled: \(signalledOld)")
-        #expect(!events(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        #expect(!jsonEvents(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
         // Every view tells the truth: the slot's process is the old one again, running.
-        let reinstated = events(corral).filter { $0["event"] as? String == "reinstated" }
+        let reinstated = jsonEvents(corral).filter { $0["event"] as? String == "reinstated" }
         #expect(reinstated.compactMap { $0["pid"] as? Int }.allSatisfy(before.contains) && !reinstated.isEmpty)
         let rollback = try #require(
-            events(corral).first { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" })
+            jsonEvents(corral).first { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" })
         #expect((rollback["failed_exit"] as? [String: Any])?["code"] as? Int == 3, "\(rollback)")
         unlink(marker)
         kill(corral.pid, SIGTERM)
@@ -212,21 +206,21 @@ struct ReloadEndToEndTests {
         let corral = try RunningProgram(corralExecutable, ["--json", "-w", "2", "--", "sleep", "1000"])
         #expect(
             eventually(within: .seconds(10)) {
-                events(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+                jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
             })
         kill(corral.pid, SIGTTIN)
         let up = eventually(within: .seconds(10)) {
-            events(corral).contains {
+            jsonEvents(corral).contains {
                 $0["event"] as? String == "state" && $0["index"] as? Int == 2 && $0["state"] as? String == "running"
             }
         }
         #expect(up, "\(corral.stdout)")
         kill(corral.pid, SIGTTOU)
         let down = eventually(within: .seconds(10)) {
-            events(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 2 }
+            jsonEvents(corral).contains { $0["event"] as? String == "exited" && $0["index"] as? Int == 2 }
         }
         #expect(down, "\(corral.stdout)")
-        let all = events(corral)
+        let all = jsonEvents(corral)
         #expect(all.filter { $0["event"] as? String == "scale" }.compactMap { $0["workers"] as? Int } == [3, 2])
         #expect(
             all.contains {

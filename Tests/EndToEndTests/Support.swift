@@ -243,3 +243,10 @@ final class Pipeline {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+/// The JSON objects a `--json` corral printed so far, one a line.
+func jsonEvents(_ corral: RunningProgram) -> [[String: Any]] {
+    corral.stdout.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+}

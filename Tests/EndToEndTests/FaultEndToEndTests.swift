@@ -27,7 +27,9 @@ struct FaultEndToEndTests {
         unlink(program)
         kill(corral.pid, SIGHUP)
         let rolledBack = eventually(within: .seconds(10)) {
-            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+            jsonEvents(corral).contains {
+                $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back"
+            }
         }
         #expect(rolledBack, "\(corral.stdout)")
         let reload = try #require(jsonEvents(corral).first { $0["phase"] as? String == "rolled_back" })

@@ -108,7 +108,9 @@ struct ReadinessEndToEndTests {
             ])
         #expect(
             eventually(within: .seconds(10)) {
-                jsonEvents(corral).contains { ($0["waiting_for"] as? String)?.hasSuffix("no answer within 0.3 s") == true }
+                jsonEvents(corral).contains {
+                    ($0["waiting_for"] as? String)?.hasSuffix("no answer within 0.3 s") == true
+                }
             }, "\(corral.stdout)")
         // Probes come and go: never more than one at a time, each killed at its timeout.
         var most = 0

@@ -171,7 +171,9 @@ struct ReloadEndToEndTests {
         let corral = try startCorral(port: port, script: script, marker: marker, readiness: readiness)
         #expect(
             eventually(within: .seconds(15)) {
-                jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+                jsonEvents(corral).contains {
+                    $0["event"] as? String == "server" && $0["state"] as? String == "running"
+                }
             })
         let before = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
         FileManager.default.createFile(atPath: marker, contents: nil)
@@ -179,7 +181,9 @@ struct ReloadEndToEndTests {
         #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
         kill(corral.pid, SIGHUP)
         let rolledBack = eventually(within: .seconds(20)) {
-            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back" }
+            jsonEvents(corral).contains {
+                $0["event"] as? String == "reload" && $0["phase"] as? String == "rolled_back"
+            }
         }
         let (ok, failed) = load.finish()
         #expect(rolledBack, "\(corral.stdout)")
@@ -206,7 +210,9 @@ struct ReloadEndToEndTests {
         let corral = try RunningProgram(corralExecutable, ["--json", "-w", "2", "--", "sleep", "1000"])
         #expect(
             eventually(within: .seconds(10)) {
-                jsonEvents(corral).contains { $0["event"] as? String == "server" && $0["state"] as? String == "running" }
+                jsonEvents(corral).contains {
+                    $0["event"] as? String == "server" && $0["state"] as? String == "running"
+                }
             })
         kill(corral.pid, SIGTTIN)
         let up = eventually(within: .seconds(10)) {

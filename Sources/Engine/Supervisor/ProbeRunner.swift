@@ -6,8 +6,8 @@ import SystemPackage
 /// own watched through their pidfds; each is bounded by the probe timeout (a command is then
 /// `SIGKILL`ed and reaped when its pidfd says it ended).
 final class ProbeRunner {
-    /// A probe that ended.
-    struct Result {
+    /// What a probe that ended found.
+    struct Finding {
         var slot: Int
         var generation: Int
         var purpose: SupervisorCore.ProbePurpose
@@ -72,12 +72,12 @@ final class ProbeRunner {
         _ probe: Probe, slot: Int, generation: Int, purpose: SupervisorCore.ProbePurpose, environment: [String],
         timeout: Duration, now: ContinuousClock.Instant,
         spawn: (String, [String]) throws(SpawnError) -> ChildSpawner.Spawned
-    ) -> Result? {
+    ) -> Finding? {
         var probing = Probing(
             slot: slot, generation: generation, purpose: purpose, deadline: now + timeout, timeout: timeout,
             step: .reading(fd: -1, received: []), target: probe.description)
-        func failed(_ detail: String) -> Result {
-            Result(
+        func failed(_ detail: String) -> Finding {
+            Finding(
                 slot: slot, generation: generation, purpose: purpose, ok: false, detail: "\(probing.target): \(detail)")
         }
         switch probe {
@@ -118,7 +118,7 @@ final class ProbeRunner {
     }
 
     /// Moves the probe whose descriptor was ready; returns its result once it has one.
-    func advance(_ id: Int) -> Result? {
+    func advance(_ id: Int) -> Finding? {
         guard let probing = probes[id] else { return nil }
         switch probing.step {
         case .connecting(let fd, let request):
@@ -188,8 +188,8 @@ final class ProbeRunner {
     }
 
     /// Fails every probe past its deadline (a probe command is `SIGKILL`ed, its group too).
-    func expire(now: ContinuousClock.Instant) -> [Result] {
-        var results: [Result] = []
+    func expire(now: ContinuousClock.Instant) -> [Finding] {
+        var results: [Finding] = []
         for (id, probing) in probes where now >= probing.deadline {
             if case .reaping = probing.step { continue }
             results.append(finish(id, ok: false, detail: "no answer within \(probing.timeout.secondsText)"))
@@ -222,7 +222,7 @@ final class ProbeRunner {
 
     /// Ends probe `id` with its result; closes its socket, or (unless `commandEnded`) kills its
     /// command's group and keeps it to reap.
-    private func finish(_ id: Int, ok: Bool, detail: String = "", commandEnded: Bool = false) -> Result {
+    private func finish(_ id: Int, ok: Bool, detail: String = "", commandEnded: Bool = false) -> Finding {
         let probing = probes[id]
         switch probing?.step {
         case .connecting(let fd, _)?, .sending(let fd, _)?, .reading(let fd, _)?:
@@ -239,7 +239,7 @@ final class ProbeRunner {
         case .reaping?, nil:
             break
         }
-        return Result(
+        return Finding(
             slot: probing?.slot ?? -1, generation: probing?.generation ?? -1, purpose: probing?.purpose ?? .readiness,
             ok: ok, detail: ok ? "" : "\(probing?.target ?? "probe"): \(detail)")
     }

@@ -510,7 +510,7 @@ final class SupervisorDriver<F: Frontend> {
         }
     }
 
-    private func report(_ result: ProbeRunner.Result, now: ContinuousClock.Instant) {
+    private func report(_ result: ProbeRunner.Finding, now: ContinuousClock.Instant) {
         perform(
             core.probeFinished(
                 slot: result.slot, generation: result.generation, purpose: result.purpose, ok: result.ok,

@@ -302,3 +302,55 @@ struct StaleListenEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: path), "a live socket is never taken over")
     }
 }
+
+/// The watchdog killed while corral runs.
+@Suite("corral's watchdog killed", .processExclusive)
+struct WatchdogEndToEndTests {
+    @Test("the watchdog killed: reported and replaced; restarts still start; SIGKILL of corral leaves no grandchild")
+    func watchdogReplaced() throws {
+        let marker = "corral-wd-\(UUID().uuidString)"
+        let corral = try RunningProgram(
+            corralExecutable,
+            [
+                "--json", "--no-control", "--ready-after", "0", "--restart", "always", "--", "sh", "-c",
+                "sleep 1000 & echo \(marker); wait",
+            ])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains(marker) }, "\(corral.stdout)")
+        func helpers() -> [pid_t] {
+            childrenOf(corral.pid).filter {
+                (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("corral") == true
+            }
+        }
+        let watchdog = try #require(helpers().first, "no watchdog")
+        kill(watchdog, SIGKILL)
+        let replaced = eventually(within: .seconds(5)) {
+            jsonEvents(corral).contains { $0["event"] as? String == "watchdog" && $0["pid"] as? Int == Int(watchdog) }
+        }
+        #expect(replaced, "\(corral.stdout)")
+        let fresh = try #require(
+            jsonEvents(corral).first { $0["event"] as? String == "watchdog" }?["replaced_by"] as? Int)
+        #expect(!hasEnded(pid_t(fresh)))
+        // A restart after the watchdog's death starts (it used to die of SIGPIPE at once).
+        let worker = try #require(
+            jsonEvents(corral).first { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
+        let grandchildren = childrenOf(pid_t(worker))
+        #expect(!grandchildren.isEmpty)
+        kill(pid_t(worker), SIGKILL)
+        #expect(
+            eventually(within: .seconds(5)) {
+                jsonEvents(corral).contains {
+                    $0["event"] as? String == "state" && $0["generation"] as? Int == 1
+                        && $0["state"] as? String == "running"
+                }
+            }, "\(corral.stdout)")
+        let restarted = try #require(
+            jsonEvents(corral).last { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
+        #expect(eventually(within: .seconds(5)) { !childrenOf(pid_t(restarted)).isEmpty })
+        let newGrandchildren = childrenOf(pid_t(restarted))
+        kill(corral.pid, SIGKILL)
+        corral.wait()
+        #expect(
+            eventually(within: .seconds(3)) { (grandchildren + newGrandchildren).allSatisfy(hasEnded) },
+            "a grandchild outlived corral: \(grandchildren + newGrandchildren)")
+    }
+}

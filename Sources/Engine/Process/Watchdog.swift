@@ -13,7 +13,8 @@ import Glibc
 final class Watchdog {
     /// The watchdog's pid (a child of the supervisor).
     let pid: pid_t
-    private let pidfd: CInt?
+    /// Its pidfd: readable once it has ended (it was killed: nothing watches the groups then).
+    let pidfd: CInt?
     private var pipe: CInt?
     private var reaped = false
 
@@ -30,6 +31,30 @@ final class Watchdog {
     /// The pipe children write their process group to (each right after `setpgid`, before exec
     /// or before a zygote's child runs any Swift), so no group can fork before it is watched.
     var descriptor: CInt? { pipe }
+
+    /// Registers process groups from the supervisor's side (after a watchdog was replaced, the
+    /// children's own registration goes to the one that ended). A `SIGPIPE` of a watchdog that
+    /// ended meanwhile is kept from the process: blocked for this thread, and taken back.
+    func register(_ groups: [pid_t]) {
+        guard let pipe, !groups.isEmpty else { return }
+        Syscalls.withSignalBlocked(SIGPIPE) {
+            for group in groups where group > 1 {
+                var value = CInt(group)
+                let written = withUnsafeBytes(of: &value) { (try? Syscalls.writeAll(pipe, $0)) != nil }
+                if !written { return }
+            }
+        }
+    }
+
+    /// Whether it has ended (its pidfd is readable); reaps it then.
+    func hasEnded() -> Bool {
+        guard let pidfd, !reaped else { return reaped }
+        guard (try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: true)) ?? nil != nil else { return false }
+        reaped = true
+        if let pipe { Syscalls.close(pipe) }
+        pipe = nil
+        return true
+    }
 
     /// Tells the watchdog to exit without killing anything; ``disarm()`` then reaps it.
     func beginDisarm() {

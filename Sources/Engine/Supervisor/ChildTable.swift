@@ -82,6 +82,11 @@ final class ChildTable {
         }
     }
 
+    /// The process groups of every child not reaped yet (current and outgoing processes).
+    var liveGroups: [pid_t] {
+        (children.compactMap { $0 } + Array(outgoing.values)).filter { !$0.ended }.map(\.pid)
+    }
+
     /// Whether a worker forked by the zygote has not been reaped yet.
     var hasUnreapedForkedWorkers: Bool {
         children.contains { $0?.viaZygote == true && $0?.pidfd != nil }

@@ -52,6 +52,10 @@ public enum EngineEvent: Sendable, Hashable {
     /// A stop signal (or terminating signal) arrived while the stop was under way: nothing is
     /// sent again; the `SIGKILL` deadline stands (nil: none, or already passed).
     case stopRepeated(Signal, deadline: ContinuousClock.Instant?)
+    /// The watchdog (the helper that kills every child's process group if the supervisor dies)
+    /// ended while the run went on (someone killed it); `replacement` is the new one's pid, to
+    /// which every live process group was registered (nil: none could be started).
+    case watchdogEnded(pid: pid_t, replacement: pid_t?)
     /// A signal the configuration ignores arrived (``SupervisorConfiguration/ignoredSignals``).
     case signalIgnored(Signal)
     /// Every child has ended; the run is about to return this report.

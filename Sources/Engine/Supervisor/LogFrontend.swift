@@ -54,6 +54,8 @@ public struct LogFrontend: Frontend {
             logger.info("stopping with \(signal): \(cause)")
         case .stopRepeated(let signal, _):
             logger.info("\(signal) received while stopping: nothing sent again")
+        case .watchdogEnded(let pid, let replacement):
+            logger.error("the watchdog (pid \(pid)) ended; replacement: \(replacement.map(String.init) ?? "none")")
         case .signalIgnored(let signal):
             logger.notice("\(signal) received and ignored")
         case .stopped(let report):

@@ -24,6 +24,8 @@ struct PollSet {
         case frontendOutput(FileDescriptor)
         /// A probe's socket or probe command's pidfd (``ProbeRunner``), by the probe's id.
         case probe(Int)
+        /// The watchdog's pidfd: readable if it ended.
+        case watchdog
     }
 
     private var fds: [pollfd] = []

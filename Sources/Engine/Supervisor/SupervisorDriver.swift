@@ -17,6 +17,9 @@ final class SupervisorDriver<F: Frontend> {
     private let starter: ChildStarter
     private var spawnError: SpawnError?
     private var watchdog: Watchdog?
+    /// The watchdog was replaced: children still register with the one that ended (the spawner's
+    /// copy of its pipe), so each new child is registered from here too.
+    private var watchdogReplaced = false
     /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked
     /// worker may report before the zygote's answer with its pid has been read.
     private var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
@@ -164,6 +167,7 @@ final class SupervisorDriver<F: Frontend> {
         if zygote?.isGone != false { children.watchForkedExits() }
         set.add(.children, children.descriptor)
         for probe in probes.descriptors { set.add(.probe(probe.id), probe.fd, writing: probe.writing) }
+        set.add(.watchdog, watchdog?.pidfd ?? -1)
         do {
             try set.wait(timeoutMilliseconds: timeout)
         } catch {
@@ -205,6 +209,7 @@ final class SupervisorDriver<F: Frontend> {
             }
         }
         if let due = lingeringCheckDue, now >= due { checkLingeringGroups() }
+        if set.isReady(.watchdog) { replaceEndedWatchdog() }
         for id in set.readyProbes {
             if let result = probes.advance(id) { report(result, now: now) }
         }
@@ -365,6 +370,7 @@ final class SupervisorDriver<F: Frontend> {
                 children.retire(slot: slot, emit: emit)
             }
             children.add(child)
+            if watchdogReplaced { watchdog?.register([child.pid]) }
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
             if child.viaZygote { replayEarlyNotifications() }
         case .failure(let error) where core.isReload(slot):
@@ -451,6 +457,26 @@ final class SupervisorDriver<F: Frontend> {
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         perform(core.outgoingExited(slot: slot, termination, groupRemains: groupRemains, now: now))
         children.retire(slot: slot, outgoing: true, emit: emit)
+    }
+
+    // MARK: - The watchdog
+
+    /// The watchdog ended while the run goes on (it was killed): a new one is started and told
+    /// every live process group, and the front ends are told.
+    private func replaceEndedWatchdog() {
+        guard let ended = watchdog, ended.hasEnded() else { return }
+        do {
+            let fresh = try Watchdog()
+            watchdog = fresh
+            watchdogReplaced = true
+            fresh.register(children.liveGroups + starter.allZygotes.map(\.pid))
+            logger.error("the watchdog (pid \(ended.pid)) ended: replaced by pid \(fresh.pid)")
+            emit(.watchdogEnded(pid: ended.pid, replacement: fresh.pid))
+        } catch {
+            watchdog = nil
+            logger.error("the watchdog (pid \(ended.pid)) ended and none could be started: \(error)")
+            emit(.watchdogEnded(pid: ended.pid, replacement: nil))
+        }
     }
 
     // MARK: - Readiness and probes

@@ -379,3 +379,19 @@ extension Syscalls {
         return true
     }
 }
+
+extension Syscalls {
+    /// Runs `body` with `signal` blocked on this thread; one it raised meanwhile (a `SIGPIPE` of
+    /// a write to a closed pipe) is taken back before the mask is restored.
+    static func withSignalBlocked(_ signal: CInt, _ body: () -> Void) {
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, signal)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &only, &previous)
+        body()
+        var zero = timespec(tv_sec: 0, tv_nsec: 0)
+        while sigtimedwait(&only, nil, &zero) == signal {}
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+    }
+}

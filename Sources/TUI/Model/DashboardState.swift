@@ -431,6 +431,10 @@ package struct DashboardState: Sendable {
         case .stopRepeated(let signal, let deadline):
             let left = deadline.map { "SIGKILL in \(now.duration(to: $0).countdownText)" }
             message = "\(signal) again: already stopping, nothing sent twice; \(left ?? "no time limit"); q force-kills"
+        case .watchdogEnded(let pid, let replacement):
+            message =
+                "the watchdog (pid \(pid)) ended: "
+                + (replacement.map { "replaced by pid \($0)" } ?? "none could be started")
         case .signalIgnored(let signal):
             message =
                 signal.rawValue == SIGTSTP

@@ -118,6 +118,11 @@ final class HeadlessLog: HeadlessFrontend {
                 deadline.map { "SIGKILL in \(ContinuousClock.now.duration(to: $0).countdownText)" } ?? "no time limit"
             let hint = channel.readsKeys ? "; type k and Enter to force-kill" : ""
             return "corral already stopping (\(signal) again): nothing sent twice; \(left)\(hint)"
+        case .watchdogEnded(let pid, let replacement):
+            let next =
+                replacement.map { "replaced by pid \($0), every live process group registered with it" }
+                ?? "none could be started: a SIGKILL of corral now leaves grandchildren running"
+            return paint("corral's watchdog (pid \(pid)) ended: \(next)", 31)
         case .signalIgnored(let signal):
             if signal.rawValue == SIGTSTP {
                 return "corral ignores Ctrl-Z (SIGTSTP): suspended, it would leave its workers unsupervised"

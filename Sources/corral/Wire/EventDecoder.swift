@@ -105,6 +105,9 @@ enum EventDecoder {
         case "stop_repeated":
             guard let signal = signal(message.signal) else { return nil }
             return .stopRepeated(signal, deadline: instant(in: message.deadlineS, from: now))
+        case "watchdog":
+            guard let pid = message.pid else { return nil }
+            return .watchdogEnded(pid: pid_t(pid), replacement: message.replacedBy.map { pid_t($0) })
         case "signal_ignored":
             return signal(message.signal).map { .signalIgnored($0) }
         default:

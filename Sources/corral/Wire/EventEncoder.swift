@@ -127,6 +127,10 @@ struct EventEncoder {
             object["event"] = .string("stop_repeated")
             object["signal"] = .string(signal.name)
             object["deadline_s"] = deadline.map { .seconds(now.duration(to: $0)) } ?? .null
+        case .watchdogEnded(let pid, let replacement):
+            object["event"] = .string("watchdog")
+            object["pid"] = .int(Int(pid))
+            object["replaced_by"] = replacement.map { .int(Int($0)) } ?? .null
         case .signalIgnored(let signal):
             object["event"] = .string("signal_ignored")
             object["signal"] = .string(signal.name)

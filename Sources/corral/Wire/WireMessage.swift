@@ -67,6 +67,7 @@ final class WireMessage: Decodable, Sendable {
     let failures: Int?
     let crashes: Int?
     let refused: String?
+    let replacedBy: Int?
     let previousExit: WireMessage?
     let signals: [WireMessage]?
     let detail: String?

@@ -21,21 +21,50 @@
 
 #define CORRAL_WATCHDOG_CAPACITY 16384
 
+/* Reads exactly `length` bytes (a message is written at once, so its parts follow each other). */
+static int corral_watchdog_read(int fd, void *buffer, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        ssize_t got = read(fd, (char *)buffer + done, length - done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
 static void corral_watchdog_loop(int read_fd) __attribute__((noreturn));
 static void corral_watchdog_loop(int read_fd) {
     static pid_t groups[CORRAL_WATCHDOG_CAPACITY];
+    /* A private directory holding one socket (the notify socket's): removed if the supervisor dies. */
+    static char directory[512];
     int count = 0;
     for (;;) {
         int group = 0;
-        ssize_t got = read(read_fd, &group, sizeof group);
-        if (got < 0 && errno == EINTR) continue;
-        if (got == (ssize_t)sizeof group) {
+        if (corral_watchdog_read(read_fd, &group, sizeof group) == 0) {
             if (group == 0) _exit(0); /* disarmed: the supervisor ended normally */
+            if (group == -1) {
+                /* A directory to remove: its length, then its bytes. */
+                int length = 0;
+                if (corral_watchdog_read(read_fd, &length, sizeof length) != 0) continue;
+                if (length <= 0 || length >= (int)sizeof directory - 16) continue;
+                if (corral_watchdog_read(read_fd, directory, (size_t)length) != 0) continue;
+                directory[length] = '\0';
+                continue;
+            }
             if (group > 1 && count < CORRAL_WATCHDOG_CAPACITY) groups[count++] = group;
             continue;
         }
         /* End of file (or an error): the supervisor is gone without disarming. */
         for (int i = 0; i < count; i++) kill(-groups[i], SIGKILL);
+        if (directory[0] != '\0') {
+            char socket_path[sizeof directory + 16];
+            size_t length = strlen(directory);
+            memcpy(socket_path, directory, length);
+            memcpy(socket_path + length, "/notify", sizeof "/notify");
+            unlink(socket_path);
+            rmdir(directory);
+        }
         _exit(0);
     }
 }

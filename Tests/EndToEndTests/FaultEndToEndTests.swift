@@ -354,3 +354,48 @@ struct WatchdogEndToEndTests {
             "a grandchild outlived corral: \(grandchildren + newGrandchildren)")
     }
 }
+
+/// The notify socket's private directory after a SIGKILL.
+@Suite("corral's notify directory after a SIGKILL", .processExclusive)
+struct NotifyDirectoryEndToEndTests {
+    func notifyDirectories() -> Set<String> {
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
+                $0.hasPrefix("corral-notify-")
+            })
+    }
+
+    @Test("SIGKILL of corral: its watchdog removes the notify directory; ls removes ones left without a watchdog")
+    func removedAfterKill() throws {
+        let before = notifyDirectories()
+        let corral = try RunningProgram(
+            "/usr/bin/env",
+            ["-u", "XDG_RUNTIME_DIR", corralExecutable, "--no-tui", "--no-control", "--", "sleep", "1000"])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") })
+        let created = notifyDirectories().subtracting(before)
+        #expect(created.count == 1, "\(created)")
+        kill(corral.pid, SIGKILL)
+        corral.wait()
+        #expect(eventually(within: .seconds(3)) { notifyDirectories().isDisjoint(with: created) }, "left: \(created)")
+
+        // One left by a corral that had no watchdog to remove it: a directory whose socket is dead.
+        let stale = "/tmp/corral-notify-test\(getpid())"
+        mkdir(stale, 0o700)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array((stale + "/notify").utf8)) }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        close(fd)
+        defer {
+            unlink(stale + "/notify")
+            rmdir(stale)
+        }
+        #expect(try runProgram("/usr/bin/env", ["-u", "XDG_RUNTIME_DIR", corralExecutable, "ls"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: stale), "ls removes a stale notify directory")
+    }
+}

@@ -46,6 +46,20 @@ final class Watchdog {
         }
     }
 
+    /// Tells the watchdog to remove `directory` (and the `notify` socket in it) if the supervisor
+    /// dies without disarming it, so a SIGKILLed supervisor leaves no private directory behind.
+    func removeOnDeath(_ directory: String) {
+        guard let pipe else { return }
+        let path = Array(directory.utf8)
+        guard !path.isEmpty, path.count < 480 else { return }
+        var message: [UInt8] = []
+        withUnsafeBytes(of: CInt(-1)) { message += $0 }
+        withUnsafeBytes(of: CInt(path.count)) { message += $0 }
+        message += path
+        // One write, shorter than PIPE_BUF: children's registrations cannot fall inside it.
+        Syscalls.withSignalBlocked(SIGPIPE) { message.withUnsafeBytes { _ = try? Syscalls.writeAll(pipe, $0) } }
+    }
+
     /// Whether it has ended (its pidfd is readable); reaps it then.
     func hasEnded() -> Bool {
         guard let pidfd, !reaped else { return reaped }

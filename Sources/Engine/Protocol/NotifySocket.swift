@@ -16,7 +16,7 @@ final class NotifySocket {
     /// The value for `NOTIFY_SOCKET`: the socket's path (`@` marks the abstract fallback).
     let address: String
     /// The private directory holding the socket, removed with it.
-    private let directory: String?
+    let directory: String?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumDatagram, alignment: 8)
     private var closed = false
 

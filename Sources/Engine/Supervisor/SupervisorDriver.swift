@@ -67,6 +67,7 @@ final class SupervisorDriver<F: Frontend> {
         } catch {
             throw .system(error)
         }
+        if let directory = notify.directory { watchdog?.removeOnDeath(directory) }
         do {
             children = try ChildTable(count: plan.programs.count)
             starter = try ChildStarter(
@@ -470,6 +471,7 @@ final class SupervisorDriver<F: Frontend> {
             watchdog = fresh
             watchdogReplaced = true
             fresh.register(children.liveGroups + starter.allZygotes.map(\.pid))
+            if let directory = notify.directory { fresh.removeOnDeath(directory) }
             logger.error("the watchdog (pid \(ended.pid)) ended: replaced by pid \(fresh.pid)")
             emit(.watchdogEnded(pid: ended.pid, replacement: fresh.pid))
         } catch {

@@ -61,4 +61,8 @@ package enum FileSystem {
 
     /// unlink(2), ignoring failure (the file may be gone already).
     package static func remove(_ path: String) { Syscalls.unlink(path) }
+
+    /// Removes an empty directory; whether it was removed.
+    @discardableResult
+    package static func removeDirectory(_ path: String) -> Bool { Syscalls.removeDirectory(path) }
 }

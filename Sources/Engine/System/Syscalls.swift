@@ -191,7 +191,8 @@ package enum Syscalls {
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
 
     /// rmdir(2), ignoring failure.
-    static func removeDirectory(_ path: String) { _ = rmdir(path) }
+    @discardableResult
+    static func removeDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
 
     /// Binds an `AF_UNIX` socket to `name` (a leading `@` is the abstract namespace).
     static func bindUnix(_ fd: CInt, name: String) throws(SystemCallError) {

@@ -12,6 +12,7 @@ struct LsCommand: ParsableCommand {
             + "when none answers there, in /tmp/corral-<uid> too, and says so.")
 
     func run() throws {
+        StaleNotifyDirectories.remove()
         let found = CorralLocator.running()
         guard !found.isEmpty else {
             print("no corral of yours is running")

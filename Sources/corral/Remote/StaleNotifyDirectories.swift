@@ -1,0 +1,42 @@
+import CorralEngine
+import Glibc
+
+/// The private directories of notify sockets (`corral-notify-*` in `$XDG_RUNTIME_DIR` or
+/// `/tmp`) that a corral killed before its watchdog could remove them left behind: this user's,
+/// whose socket nothing is bound to any more.
+enum StaleNotifyDirectories {
+    /// Removes them; returns how many.
+    @discardableResult
+    static func remove() -> Int {
+        var bases: [String] = ["/tmp"]
+        if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), runtime.hasPrefix("/") {
+            bases.insert(runtime, at: 0)
+        }
+        var removed = 0
+        for base in bases {
+            for name in FileSystem.names(in: base) where name.hasPrefix("corral-notify-") {
+                let directory = "\(base)/\(name)"
+                guard let status = (try? FileSystem.status(directory)) ?? nil, status.isDirectory,
+                    status.owner == geteuid(), isStale(directory + "/notify")
+                else { continue }
+                FileSystem.remove(directory + "/notify")
+                if FileSystem.removeDirectory(directory) { removed += 1 }
+            }
+        }
+        return removed
+    }
+
+    /// Whether nothing is bound to the socket at `path` (or nothing is there): a stream connect
+    /// to a bound datagram socket is refused for its type, to a dead one as refused.
+    private static func isStale(_ path: String) -> Bool {
+        guard let status = (try? FileSystem.status(path)) ?? nil else { return true }
+        guard status.isSocket else { return false }
+        do {
+            let connection = try UnixStream.connect(path: path)
+            UnixStream.close(connection)
+            return false
+        } catch {
+            return error.errno == .connectionRefused
+        }
+    }
+}

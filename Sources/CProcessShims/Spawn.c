@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -88,6 +89,13 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
     if (failed != 0) corral_child_fail(report_fd, failed);
     if (corral_child_descriptors(request, report_fd) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
     if (request->listen_pid_slot != NULL) corral_write_decimal(request->listen_pid_slot, getpid());
+    if (request->open_files_soft > 0) {
+        struct rlimit limit;
+        if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && request->open_files_soft < limit.rlim_cur) {
+            limit.rlim_cur = request->open_files_soft;
+            setrlimit(RLIMIT_NOFILE, &limit);
+        }
+    }
     if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
         corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
     execve(request->path, request->argv, request->envp);

@@ -489,6 +489,9 @@ struct CorralCommand: ParsableCommand {
         // A reader that goes away (`| head -1`) is seen as EPIPE and stops the server
         // gracefully; it must never kill corral. Children get every disposition reset.
         signal(SIGPIPE, SIG_IGN)
+        // Three descriptors a child: raise the open-file limit to the hard one, as systemd and
+        // most servers do; children start with the original one.
+        ResourceLimits.raiseOpenFiles()
         // SIGTTIN / SIGTTOU from another process scale and SIGHUP reloads (unless it is the
         // hangup of corral's terminal): they are read from a signalfd, so they stay blocked in every
         // thread, from before the first one starts. Blocked, the terminal's own job control

@@ -146,6 +146,7 @@ struct ScaleLimitEndToEndTests {
         #expect(eventually(within: .seconds(10)) { corral.stdout.contains("\"state\":\"running\"") })
         let scale = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "scale", "30"])
         #expect(scale.status == 0, "\(scale.stderr)")
+        #expect(scale.stdout.contains("RLIMIT_NOFILE (48) allows about"), "the reply says the limit: \(scale.stdout)")
         #expect(
             eventually(within: .seconds(10)) {
                 corral.stdout.contains("\"refused\"") && corral.stdout.contains("Too many open files")
@@ -158,6 +159,24 @@ struct ScaleLimitEndToEndTests {
         #expect(first.count == 2 && first.allSatisfy { !hasEnded($0) })
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
+    @Test("the soft open-file limit is raised to the hard one for corral; its children get the original")
+    func openFilesRaised() throws {
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "ulimit -Sn 64; ulimit -Hn 4096; exec \(corralExecutable) --no-tui --no-control --ready-after 0 -- "
+                    + "sh -c 'echo limit=$(ulimit -n); sleep 1000'",
+            ])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("limit=") }, "\(corral.stdout)")
+        #expect(corral.stdout.contains("limit=64"), "\(corral.stdout)")
+        let limits = (try? String(contentsOfFile: "/proc/\(corral.pid)/limits", encoding: .utf8)) ?? ""
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
+        #expect(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first == "4096", "\(line)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
     }
 
     func spawnedJSONPids(_ log: String) -> [pid_t] {

@@ -34,6 +34,8 @@ typedef struct {
     pid_t expected_parent;        /* the child exits at once if its parent is no longer this pid */
     int watchdog_fd;              /* if >= 0: the child writes its pid (its new process group) here
                                      before exec, so the watchdog knows it before it can fork */
+    unsigned long open_files_soft; /* if > 0: the child's soft RLIMIT_NOFILE (the one the supervisor
+                                      started with, before it raised its own) */
 } corral_spawn_request;
 
 /// Spawns a child: vfork (as clone with CLONE_PIDFD, so its pidfd exists from the start), then

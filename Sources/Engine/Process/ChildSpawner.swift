@@ -74,6 +74,7 @@ enum ChildSpawner {
                     spawnRequest.parent_death_signal = SIGKILL
                     spawnRequest.expected_parent = getpid()
                     spawnRequest.watchdog_fd = request.watchdog ?? -1
+                    spawnRequest.open_files_soft = UInt(ResourceLimits.childOpenFiles ?? 0)
                     if let handle = spawner?.handle {
                         return corral_spawner_spawn(handle, &spawnRequest, &pid, &pidfd, &stage)
                     }

@@ -138,7 +138,17 @@ enum ControlRequest {
             return "stopping with \(signal)"
         case .restart(let index): return "restarting \(state.name(index))"
         case .reload: return "reloading every worker, new before old"
-        case .scale(let workers): return "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
+        case .scale(let workers):
+            var text = "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
+            // Three descriptors a process in corral, and a few dozen of its own.
+            if let limit = ResourceLimits.openFiles,
+                workers + state.rows.count - state.workerCount > (Int(limit) - 64) / 3
+            {
+                text +=
+                    "; RLIMIT_NOFILE (\(limit)) allows about \((Int(limit) - 64) / 3) processes: the workers past it "
+                    + "cannot start (raise the hard limit: ulimit -Hn, LimitNOFILE=)"
+            }
+            return text
         }
     }
 

@@ -56,12 +56,12 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("probe-interval"), parsing: .unconditional,
-        help: ArgumentHelp("How often a readiness probe is tried (default 0.1).", valueName: "SECONDS"))
+        help: ArgumentHelp("How often a readiness probe is tried.", valueName: "SECONDS"))
     var probeInterval = "0.1"
 
     @Option(
         name: .customLong("probe-timeout"), parsing: .unconditional,
-        help: ArgumentHelp("How long one probe may take before it fails (default 1).", valueName: "SECONDS"))
+        help: ArgumentHelp("How long one probe may take before it fails.", valueName: "SECONDS"))
     var probeTimeout = "1"
 
     @Option(
@@ -73,17 +73,17 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("health-interval"), parsing: .unconditional,
-        help: ArgumentHelp("Time between health checks (default 10).", valueName: "SECONDS"))
+        help: ArgumentHelp("Time between health checks.", valueName: "SECONDS"))
     var healthInterval = "10"
 
     @Option(
         name: .customLong("health-timeout"), parsing: .unconditional,
-        help: ArgumentHelp("How long one health check may take (default 1).", valueName: "SECONDS"))
+        help: ArgumentHelp("How long one health check may take.", valueName: "SECONDS"))
     var healthTimeout = "1"
 
     @Option(
         name: .customLong("health-failures"), parsing: .unconditional,
-        help: ArgumentHelp("Failed health checks in a row that make a worker unhealthy (default 3).", valueName: "N"))
+        help: ArgumentHelp("Failed health checks in a row that make a worker unhealthy.", valueName: "N"))
     var healthFailures = 3
 
     @Option(

@@ -16,16 +16,19 @@ enum HelpText {
         The first stop signal corral receives (Ctrl-C is SIGINT) is forwarded
         once to every process group (the program behind `sh -c` gets it too);
         after --wait-timeout what still runs is SIGKILLed. Another signal that
-        would end corral (SIGHUP, SIGTERM when only INT stops, SIGQUIT...)
+        would end corral (SIGTERM when only INT stops, SIGQUIT...)
         stops the server the same way, with the first stop signal; a signal
         while stopping is only acknowledged. Ctrl-Z is refused. A process that
         fails in init or ends without being asked stops the others (see
         --keep-running, --restart); what remains of its process group is
         stopped too.
 
-        Without a controlling terminal (a service, a container, setsid),
-        SIGHUP reloads every worker, new before old (R in the dashboard);
-        SIGTTIN / SIGTTOU from another process add or retire a worker.
+        SIGHUP (kill -HUP, systemctl reload) reloads every worker, new before
+        old (R in the dashboard), unless it is the hangup of the terminal
+        corral started on: then it stops. SIGTTIN / SIGTTOU from another
+        process add or retire a worker. A reload waits for each new worker to
+        be ready (--ready; by default up for a second) and rolls back if one
+        fails.
 
         The dashboard shows when standard input and output are a terminal;
         otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour

@@ -112,7 +112,12 @@ struct ControlAbuseTests {
 
     @Test("another user is refused with a reason, and the server is untouched")
     func anotherUser() throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+            (try? runProgram(
+                "/usr/bin/setpriv",
+                ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "/usr/bin/test", "-x", corralExecutable]
+            ).status) == 0
+        else { return }
         // A directory and socket another user can reach, so that the server's own check is what refuses.
         let directory = try ControlEndToEndTests.SocketDirectory()
         chmod(directory.path, 0o755)

@@ -189,9 +189,16 @@ struct ControlEndToEndTests {
 
     @Test("the default directory: made 0700, refused with the wrong mode or owner; ls lists and cleans up")
     func defaultDirectory() throws {
-        // Run as nobody when the tests run as root, so that no other corral of the same user
-        // (in /tmp/corral-<uid>) can be found alongside: "the only one running" is then this one.
-        let isolated = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+        // Run as nobody when the tests run as root and nobody may run the binary (a checkout in a
+        // private directory is out of its reach), so that no other corral of the same user can
+        // be found alongside; otherwise as this user: ls and ctl look in the runtime directory
+        // first, where only this corral is.
+        let isolated =
+            getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+            && (try? runProgram(
+                "/usr/bin/setpriv",
+                ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "/usr/bin/test", "-x", corralExecutable]
+            ).status) == 0
         let owner: uid_t = isolated ? 65534 : getuid()
         let runtime = try SocketDirectory()
         chown(runtime.path, owner, owner)

@@ -78,7 +78,7 @@ struct ListenSpec: Equatable {
             case .unix(let path):
                 do {
                     return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
-                } catch  where error.errno == .addressInUse && Self.isStaleSocket(path) {
+                } catch  where error.errno == .addressInUse && UnixStream.isStale(path) {
                     // Left by a corral that was killed: nothing listens on it, so it is replaced.
                     FileSystem.remove(path)
                     return ListeningSocket(name: name, descriptor: try Listener.unix(path: path, nonBlocking: false))
@@ -95,19 +95,6 @@ struct ListenSpec: Equatable {
             default:
                 throw UsageError(description: "--listen \(shown): \(error)")
             }
-        }
-    }
-
-    /// Whether `path` is a Unix socket nothing listens on (a connection is refused): never a
-    /// live socket, and never any other file.
-    static func isStaleSocket(_ path: String) -> Bool {
-        guard (try? FileSystem.status(path))??.isSocket == true else { return false }
-        do {
-            let connection = try UnixStream.connect(path: path)
-            UnixStream.close(connection)
-            return false
-        } catch {
-            return error.errno == .connectionRefused
         }
     }
 

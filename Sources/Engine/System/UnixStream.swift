@@ -37,6 +37,18 @@ package enum UnixStream {
         }
     }
 
+    /// Whether `path` is a Unix socket nothing is bound to or listens on any more (a connection
+    /// is refused: left by a process that was killed): never a live socket, never another file.
+    package static func isStale(_ path: String) -> Bool {
+        guard (try? FileSystem.status(path))??.isSocket == true else { return false }
+        do {
+            close(try connect(path: path))
+            return false
+        } catch {
+            return error.errno == .connectionRefused
+        }
+    }
+
     /// The peer's credentials.
     package static func peer(of connection: FileDescriptor) throws(SystemCallError) -> Credentials {
         var credentials = Credentials(pid: 0, uid: 0, gid: 0)

@@ -26,17 +26,10 @@ enum StaleNotifyDirectories {
         return removed
     }
 
-    /// Whether nothing is bound to the socket at `path` (or nothing is there): a stream connect
-    /// to a bound datagram socket is refused for its type, to a dead one as refused.
+    /// Whether nothing is bound to the socket at `path`, or nothing is there (a directory
+    /// whose socket was already removed).
     private static func isStale(_ path: String) -> Bool {
-        guard let status = (try? FileSystem.status(path)) ?? nil else { return true }
-        guard status.isSocket else { return false }
-        do {
-            let connection = try UnixStream.connect(path: path)
-            UnixStream.close(connection)
-            return false
-        } catch {
-            return error.errno == .connectionRefused
-        }
+        guard (try? FileSystem.status(path)) ?? nil != nil else { return true }
+        return UnixStream.isStale(path)
     }
 }

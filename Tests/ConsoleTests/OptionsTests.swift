@@ -118,7 +118,7 @@ struct OptionsTests {
             (["--ready", "log:", "--", "x"], "--ready: log: needs the text to wait for, e.g. log:listening"),
             (
                 ["--ready", "log:re:(", "--", "x"],
-                "--ready: log:re:( is not a regular expression: expected ')'"
+                "--ready: log:re:( is not a regular expression: unmatched ( or \\("
             ),
             (
                 ["--ready", "tcp:example.com:80", "--", "x"],

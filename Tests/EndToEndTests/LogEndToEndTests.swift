@@ -102,6 +102,29 @@ struct ResourceEndToEndTests {
 /// A crash-looping worker under tmux: its restarts and its backoff countdown.
 @Suite("a crash loop under tmux", .processExclusive)
 struct CrashLoopEndToEndTests {
+    @Test("a regular expression that backtracks catastrophically does not freeze corral: ctl answers, q stops")
+    func catastrophicRegex() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let line = String(repeating: "a", count: 60) + "!"
+        let run = try DashboardEndToEndTests.CorralInTmux(
+            width: 120, height: 40,
+            arguments:
+                "--control \(directory.socket) --ready-after 0 -- sh -c 'i=0; while [ $i -lt 3000 ]; do echo \(line); "
+                + "i=$((i+1)); done; echo done-writing; exec sleep 60'")
+        let session = run.session
+        #expect(eventually(within: .seconds(20)) { session.screen().contains("done-writing") }, "\(session.screen())")
+        session.press("/")
+        session.press("-l", "re:(a+)+$")
+        session.press("Enter")
+        let status = try runProgram(
+            corralExecutable, ["ctl", "--socket", directory.socket, "status"], timeout: .seconds(10))
+        #expect(status.status == 0, "the control socket did not answer: \(status.stderr)")
+        #expect(eventually(within: .seconds(5)) { session.screen().contains("re:(a+)+$") }, "\(session.screen())")
+        session.press("Escape")
+        session.press("q")
+        #expect(run.exitStatus(within: .seconds(15)) == "0", "\(session.screen())")
+    }
+
     @Test("a crash-looping worker shows its restart count and the countdown to its next start")
     func crashLoop() throws {
         let run = try DashboardEndToEndTests.CorralInTmux(

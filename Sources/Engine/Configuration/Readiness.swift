@@ -49,7 +49,7 @@ public enum Readiness: Sendable, Hashable {
 public enum OutputPattern: Sendable, Hashable, CustomStringConvertible {
     /// The line contains this text.
     case text(String)
-    /// The line matches this regular expression (Swift `Regex` syntax).
+    /// The line matches this regular expression (POSIX extended, with `\d`: see ``PosixRegex``).
     case regex(String)
 
     /// `TEXT`, or `re:REGEX` for a regular expression; throws for an empty pattern or a regular
@@ -61,10 +61,10 @@ public enum OutputPattern: Sendable, Hashable, CustomStringConvertible {
                 throw ConfigurationError(field: "readiness", problem: "log:re: needs a regular expression")
             }
             do {
-                _ = try Regex(pattern)
+                _ = try PosixRegex(pattern)
             } catch {
                 throw ConfigurationError(
-                    field: "readiness", problem: "log:re:\(pattern) is not a regular expression: \(error)")
+                    field: "readiness", problem: "log:re:\(pattern) is not a regular expression: \(error.message)")
             }
             self = .regex(pattern)
         } else {

@@ -1,8 +1,9 @@
 /// Matches lines of output against an ``OutputPattern``: a plain text by substring
-/// (case-sensitive), a regular expression compiled once.
+/// (case-sensitive), a regular expression compiled once (``PosixRegex``: no pattern can make
+/// the driver backtrack for long).
 final class OutputMatcher {
     private let text: String?
-    private let regex: Regex<AnyRegexOutput>?
+    private let regex: PosixRegex?
 
     /// A matcher for `pattern` (a regular expression that does not compile matches nothing:
     /// the configuration's validation refuses it before).
@@ -13,14 +14,13 @@ final class OutputMatcher {
             regex = nil
         case .regex(let pattern):
             text = nil
-            regex = try? Regex(pattern)
+            regex = try? PosixRegex(pattern)
         }
     }
 
     /// Whether `line` holds the text, or has a match of the expression.
     func matches(_ line: String) -> Bool {
         if let text { return line.contains(text) }
-        guard let regex else { return false }
-        return (try? regex.firstMatch(in: line)) != nil
+        return regex?.matches(line) ?? false
     }
 }

@@ -503,12 +503,20 @@ package struct DashboardState: Sendable {
     /// Runs `search` over the log in view; shows the match at `preferred` (a sequence number), or
     /// the newest one.
     package mutating func runSearch(_ search: LogSearch, showing preferred: Int? = nil) {
-        let matches = logBook.search(slot: logView.slot, search.matches).map(\.sequence)
+        // Bounded: the supervisor's loop runs the dashboard, and must never wait long for it.
+        let (lines, complete) = logBook.search(slot: logView.slot, within: Self.searchLimit, search.matches)
+        if !complete {
+            message = "search gave up after \(Self.searchLimit.secondsText): these matches are from part of the log"
+        }
+        let matches = lines.map(\.sequence)
         var current = matches.indices.last
         if let preferred, let index = matches.firstIndex(of: preferred) { current = index }
         self.search = ActiveSearch(search: search, matches: matches, current: current)
         if let current { logView.anchor = matches[current] }
     }
+
+    /// The longest a search may take on the supervisor's loop.
+    package static let searchLimit: Duration = .milliseconds(500)
 
     /// The log pane's lines: at most `limit`, ending where it is scrolled to, oldest first.
     package func visibleLog(limit: Int) -> [LogBook.Line] {

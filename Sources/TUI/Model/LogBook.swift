@@ -127,11 +127,27 @@ package struct LogBook: Sendable {
 
     /// Every kept line of `slot` (nil: all) for which `matches` holds, oldest first.
     package func search(slot: Int?, _ matches: (String) -> Bool) -> [Line] {
+        search(slot: slot, within: nil, matches).lines
+    }
+
+    /// The kept lines that match, oldest first, looked at for at most `limit` (the clock read
+    /// every 1,024 lines): `complete` false when it ran out first, with what it found so far.
+    package func search(slot: Int?, within limit: Duration?, _ matches: (String) -> Bool)
+        -> (lines: [Line], complete: Bool)
+    {
+        let deadline = limit.map { ContinuousClock.now + $0 }
         var found: [Line] = []
+        var looked = 0
         for ring in ringsFor(slot) {
-            for line in ring where !line.isMarker && matches(line.text) { found.append(line) }
+            for line in ring where !line.isMarker {
+                looked += 1
+                if looked % 1024 == 0, let deadline, ContinuousClock.now >= deadline {
+                    return (found.sorted { $0.sequence < $1.sequence }, false)
+                }
+                if matches(line.text) { found.append(line) }
+            }
         }
-        return found.sorted { $0.sequence < $1.sequence }
+        return (found.sorted { $0.sequence < $1.sequence }, true)
     }
 
     // MARK: - Merging the rings, newest first

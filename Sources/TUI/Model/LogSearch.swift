@@ -1,3 +1,5 @@
+import CorralEngine
+
 /// What `/` looks for in the kept output: plain text, case-insensitive; or, when the pattern
 /// starts with `re:`, a regular expression (case-insensitive too).
 package struct LogSearch: @unchecked Sendable {
@@ -5,7 +7,7 @@ package struct LogSearch: @unchecked Sendable {
     package let pattern: String
     private let folded: [UInt8]
     private let isASCII: Bool
-    private let regex: Regex<AnyRegexOutput>?
+    private let regex: PosixRegex?
 
     /// A search for `pattern`; throws a message for an empty pattern or an invalid expression.
     package init(_ pattern: String) throws(SearchError) {
@@ -14,9 +16,9 @@ package struct LogSearch: @unchecked Sendable {
             let expression = String(pattern.dropFirst(3))
             guard !expression.isEmpty else { throw SearchError(message: "re: needs an expression after it") }
             do {
-                regex = try Regex(expression).ignoresCase()
+                regex = try PosixRegex(expression, ignoringCase: true)
             } catch {
-                throw SearchError(message: "not a regular expression: \(expression)")
+                throw SearchError(message: "not a regular expression: \(expression) (\(error.message))")
             }
             folded = []
             isASCII = false
@@ -30,7 +32,7 @@ package struct LogSearch: @unchecked Sendable {
 
     /// Whether `text` has a match.
     package func matches(_ text: String) -> Bool {
-        if let regex { return (try? regex.firstMatch(in: text)) != nil }
+        if let regex { return regex.matches(text) }
         if isASCII {
             var text = text
             return text.withUTF8 { Self.find(folded, in: $0, from: 0) != nil }
@@ -41,10 +43,11 @@ package struct LogSearch: @unchecked Sendable {
     /// The matches in `text`, as character offsets (for highlighting).
     package func ranges(in text: String) -> [Range<Int>] {
         if let regex {
-            return text.matches(of: regex).map { match in
-                text.distance(
-                    from: text.startIndex, to: match.range.lowerBound)..<text.distance(
-                        from: text.startIndex, to: match.range.upperBound)
+            let utf8 = text.utf8
+            return regex.byteRanges(in: text).map { range in
+                let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+                let upper = utf8.index(utf8.startIndex, offsetBy: range.upperBound)
+                return text.distance(from: text.startIndex, to: lower)..<text.distance(from: text.startIndex, to: upper)
             }
         }
         let characters = Array(text.lowercased())

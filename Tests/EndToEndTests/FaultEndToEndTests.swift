@@ -42,6 +42,72 @@ struct FaultEndToEndTests {
         #expect(corral.wait() == 0, "\(corral.stderr)")
     }
 
+    @Test("a restart whose program was removed backs off and retries, then gives up: exit status 1, never 64")
+    func restartSpawnFailure() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-gone-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let program = directory + "/server"
+        try "#!/bin/sh\nexec sleep 1000\n".write(toFile: program, atomically: true, encoding: .utf8)
+        chmod(program, 0o755)
+        let corral = try RunningProgram(
+            corralExecutable,
+            [
+                "--json", "--no-control", "-w", "2", "--ready-after", "0", "--restart", "always", "--restart-delay",
+                "0.05", "--max-restarts", "2", "--", program,
+            ])
+        #expect(running(corral), "\(corral.stdout)")
+        let pids = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
+        unlink(program)
+        kill(pid_t(pids[0]), SIGKILL)
+        #expect(corral.wait() == 1, "\(corral.stdout)")
+        let failures = jsonEvents(corral).filter { $0["event"] as? String == "failed" }
+        #expect(failures.contains { $0["failure_kind"] as? String == "spawn_failed" }, "\(failures)")
+        #expect(failures.contains { $0["failure_kind"] as? String == "gave_up" }, "\(failures)")
+        #expect(jsonEvents(corral).filter { $0["event"] as? String == "restart" }.count >= 2, "it retried")
+    }
+
+    @Test("the old process SIGKILLed mid-reload: a crash, the reload completes, a second reload is accepted")
+    func oldKilledMidReload() throws {
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        // Ready 1.5 s after it starts: time to kill the old one while the new one is not ready.
+        let corral = try RunningProgram(
+            corralExecutable,
+            [
+                "--json", "--control", directory.socket, "--ready", "log:ready", "--", "sh", "-c",
+                "sleep 1.5; echo ready; exec sleep 1000",
+            ])
+        #expect(running(corral), "\(corral.stdout)")
+        let old = try #require(
+            jsonEvents(corral).first { $0["event"] as? String == "spawned" }.flatMap { $0["pid"] as? Int })
+        #expect(try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "reload"]).status == 0)
+        #expect(
+            eventually(within: .seconds(5)) {
+                jsonEvents(corral).contains { $0["event"] as? String == "spawned" && $0["generation"] as? Int == 1 }
+            })
+        kill(pid_t(old), SIGKILL)
+        let done = eventually(within: .seconds(10)) {
+            jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "done" }
+        }
+        #expect(done, "\(corral.stdout)")
+        let end = try #require(
+            jsonEvents(corral).first { $0["event"] as? String == "exited" && $0["pid"] as? Int == old })
+        #expect(end["failure_kind"] as? String == "exited_unexpectedly", "\(end)")
+        // Its successor takes the slot once ready; then another reload is accepted.
+        #expect(
+            eventually(within: .seconds(10)) {
+                jsonEvents(corral).contains {
+                    $0["event"] as? String == "state" && $0["generation"] as? Int == 1
+                        && $0["state"] as? String == "running"
+                }
+            }, "\(corral.stdout)")
+        let again = try runProgram(corralExecutable, ["ctl", "--socket", directory.socket, "reload"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(!jsonEvents(corral).contains { $0["event"] as? String == "stopping" }, "corral stopped")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stderr)")
+    }
+
     @Test("ctl signal HUP to every process: dying of it is intended, not a failure (exit status 0)")
     func signalToEveryProcess() throws {
         let directory = try ControlEndToEndTests.SocketDirectory()

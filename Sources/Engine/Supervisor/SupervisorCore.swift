@@ -505,8 +505,10 @@ struct SupervisorCore {
             if slots[index].restartTimes.count < backoff.maxRestarts {
                 return actions + scheduleRestart(index, reason: "spawn failed: \(reason)", now: now)
             }
-            slots[index].failure = .gaveUp(
+            let gaveUp = SlotFailure.gaveUp(
                 restarts: slots[index].restartTimes.count, window: window, last: .spawnFailed(reason))
+            slots[index].failure = gaveUp
+            actions.append(.emit(.failed(slot: index, gaveUp)))
         } else {
             slots[index].failure = .spawnFailed(reason)
         }

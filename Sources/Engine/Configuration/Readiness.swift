@@ -49,7 +49,8 @@ public enum Readiness: Sendable, Hashable {
 public enum OutputPattern: Sendable, Hashable, CustomStringConvertible {
     /// The line contains this text.
     case text(String)
-    /// The line matches this regular expression (POSIX extended, with `\d`: see ``PosixRegex``).
+    /// The line matches this regular expression: POSIX extended (glibc's, which never
+    /// backtracks), with `\d` and `\D` added.
     case regex(String)
 
     /// `TEXT`, or `re:REGEX` for a regular expression; throws for an empty pattern or a regular

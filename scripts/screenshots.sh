@@ -127,7 +127,7 @@ headless=""
 # A failure: one worker crash-loops (exit 3 after complaining on stderr) under --restart
 # on-failure; its row shows the backoff countdown and its restarts, the log its stderr lines.
 tmux new-session -d -s "$session-fail" -x 120 -y 40 \
-    "env -u NO_COLOR $corral --no-control -w 3 --restart on-failure --restart-delay 1 -- sh -c 'if [ \$CORRAL_PROCESS_INDEX = 1 ]; then echo \"listening on :8080\"; sleep 0.4; echo \"OSError: [Errno 98] Address already in use\" >&2; exit 3; fi; echo \"worker \$CORRAL_PROCESS_INDEX serving\"; exec sleep 1000'; sleep 30"
+    "env -u NO_COLOR $corral --no-control -w 3 --restart on-failure --restart-delay 1 -- sh -c 'if [ \$CORRAL_PROCESS_INDEX = 1 ]; then echo \"listening on :8080\"; sleep 1.5; echo \"OSError: [Errno 98] Address already in use\" >&2; exit 3; fi; echo \"worker \$CORRAL_PROCESS_INDEX serving\"; exec sleep 1000'; sleep 30"
 wait_for "$session-fail" "attempt 3"
 sleep 1
 capture "$session-fail" failure 120 40

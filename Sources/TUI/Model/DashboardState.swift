@@ -46,7 +46,7 @@ package struct DashboardState: Sendable {
         package var isReloadGeneration = false
         /// A scale-down retired it: not counted as a worker, and gone from the table once ended.
         package var retired = false
-        /// How many of its processes ended without being asked (crashes), across generations.
+        /// How many of its restarts followed a crash (a process that ended by itself, unasked).
         package var crashes = 0
         /// How the previous generation ended (kept through a restart, as crash evidence).
         package var previousEnd: PreviousEnd?
@@ -332,7 +332,8 @@ package struct DashboardState: Sendable {
                 previous.replacing = []
                 rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
                 rows[slot].isReloadGeneration = isReload
-                rows[slot].crashes = previous.crashes
+                // Among the restarts, those that followed a crash (ended by itself, unasked).
+                rows[slot].crashes = previous.crashes + (!isReload && Self.isCrash(previous.end) ? 1 : 0)
                 if isReload { rows[slot].replacing = [previous] }
                 // Crash evidence survives the restart: how the previous process ended.
                 if let end = previous.end {
@@ -402,13 +403,6 @@ package struct DashboardState: Sendable {
             guard generation >= rows[slot].generation else { return }
             rows[slot].end = end
             rows[slot].endedAt = now
-            // Ended by itself, unasked (in its init or while running), outside a stop: a crash.
-            switch end.failure {
-            case .exitedUnexpectedly?,
-                .initFailed? where stopping == nil:
-                rows[slot].crashes += 1
-            default: break
-            }
         case .reload(let progress):
             if case .started = progress { reloading = true } else { reloading = false }
             message = progress.description
@@ -513,6 +507,14 @@ package struct DashboardState: Sendable {
         if let preferred, let index = matches.firstIndex(of: preferred) { current = index }
         self.search = ActiveSearch(search: search, matches: matches, current: current)
         if let current { logView.anchor = matches[current] }
+    }
+
+    /// Whether a process that ended so crashed: by itself, unasked, in its init or running.
+    private static func isCrash(_ end: SlotEnd?) -> Bool {
+        switch end?.failure {
+        case .exitedUnexpectedly?, .initFailed?: return true
+        default: return false
+        }
     }
 
     /// The longest a search may take on the supervisor's loop.

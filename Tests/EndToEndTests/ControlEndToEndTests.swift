@@ -213,16 +213,7 @@ struct ControlEndToEndTests {
             atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         chown(directory, owner, owner)
         let stale = directory + "/99999999.sock"
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8)) }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        close(fd)
+        close(bindUnix(stale))
         chown(stale, owner, owner)
         #expect(FileManager.default.fileExists(atPath: stale))
 

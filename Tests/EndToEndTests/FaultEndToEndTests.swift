@@ -349,21 +349,6 @@ struct LocatorFallbackEndToEndTests {
 /// `--listen unix:PATH` over a socket a killed corral left.
 @Suite("corral --listen over a stale Unix socket", .processExclusive)
 struct StaleListenEndToEndTests {
-    /// Binds a Unix socket at `path`; listening or not; returns its descriptor.
-    func bindUnix(_ path: String, listening: Bool) -> CInt {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if listening { listen(fd, 8) }
-        return fd
-    }
-
     @Test("a socket nothing listens on is replaced; a live one, or another file, is refused (64)")
     func staleReplaced() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("corral-l-\(getpid()).sock").path
@@ -466,16 +451,7 @@ struct NotifyDirectoryEndToEndTests {
         // One left by a corral that had no watchdog to remove it: a directory whose socket is dead.
         let stale = "/tmp/corral-notify-test\(getpid())"
         mkdir(stale, 0o700)
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array((stale + "/notify").utf8)) }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        close(fd)
+        close(bindUnix(stale + "/notify", type: SOCK_DGRAM))
         defer {
             unlink(stale + "/notify")
             rmdir(stale)

@@ -250,3 +250,17 @@ func jsonEvents(_ corral: RunningProgram) -> [[String: Any]] {
         try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }
 }
+
+/// Binds a Unix socket of `type` at `path`, listening if asked; returns its descriptor. Closed
+/// unlistened, it is what a killed process leaves: a socket file nothing answers on.
+func bindUnix(_ path: String, type: __socket_type = SOCK_STREAM, listening: Bool = false) -> CInt {
+    let fd = socket(AF_UNIX, Int32(type.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if listening { listen(fd, 8) }
+    return fd
+}

@@ -14,19 +14,7 @@ extension SupervisorCore {
 
     /// Due health checks are asked of the driver.
     mutating func healthTick(now: ContinuousClock.Instant) -> [Action] {
-        var actions: [Action] = []
-        for index in healthSlots.sorted() {
-            guard slots[index].state == .running, slots[index].isLive, !isStoppingOrStopped else {
-                healthSlots.remove(index)
-                slots[index].healthDueAt = nil
-                continue
-            }
-            guard let due = slots[index].healthDueAt, now >= due else { continue }
-            slots[index].healthDueAt = nil
-            healthSlots.remove(index)
-            actions.append(.probe(slot: index, generation: slots[index].generation, .health))
-        }
-        return actions
+        dueProbes(.health, in: \.healthSlots, dueAt: \.healthDueAt, while: .running, now: now)
     }
 
     /// A health check of the slot's running process ended.

@@ -95,16 +95,27 @@ extension SupervisorCore {
             guard let metAt = slots[index].readyMetAt, now >= metAt + slots[index].plan.readyAfter else { continue }
             actions += becomeRunning(index, now: now)
         }
-        for index in probeSlots.sorted() {
-            guard slots[index].state == .initializing, slots[index].isLive, !isStoppingOrStopped else {
-                probeSlots.remove(index)
-                slots[index].probeDueAt = nil
+        return actions + dueProbes(.readiness, in: \.probeSlots, dueAt: \.probeDueAt, while: .initializing, now: now)
+    }
+
+    /// Takes the slots of `set` whose probe is due at `now` (their `dueAt` cleared: one probe
+    /// at a time) and asks the driver for them; forgets slots no longer in `state`.
+    mutating func dueProbes(
+        _ purpose: ProbePurpose, in set: WritableKeyPath<SupervisorCore, Set<Int>>,
+        dueAt: WritableKeyPath<Slot, ContinuousClock.Instant?>, while state: ProcessState,
+        now: ContinuousClock.Instant
+    ) -> [Action] {
+        var actions: [Action] = []
+        for index in self[keyPath: set].sorted() {
+            guard slots[index].state == state, slots[index].isLive, !isStoppingOrStopped else {
+                self[keyPath: set].remove(index)
+                slots[index][keyPath: dueAt] = nil
                 continue
             }
-            guard let due = slots[index].probeDueAt, now >= due else { continue }
-            slots[index].probeDueAt = nil
-            probeSlots.remove(index)
-            actions.append(.probe(slot: index, generation: slots[index].generation, .readiness))
+            guard let due = slots[index][keyPath: dueAt], now >= due else { continue }
+            slots[index][keyPath: dueAt] = nil
+            self[keyPath: set].remove(index)
+            actions.append(.probe(slot: index, generation: slots[index].generation, purpose))
         }
         return actions
     }

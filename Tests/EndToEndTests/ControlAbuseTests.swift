@@ -112,12 +112,7 @@ struct ControlAbuseTests {
 
     @Test("another user is refused with a reason, and the server is untouched")
     func anotherUser() throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-            (try? runProgram(
-                "/usr/bin/setpriv",
-                ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "/usr/bin/test", "-x", corralExecutable]
-            ).status) == 0
-        else { return }
+        guard OtherUser.isAvailable else { return }
         // A directory and socket another user can reach, so that the server's own check is what refuses.
         let directory = try ControlEndToEndTests.SocketDirectory()
         chmod(directory.path, 0o755)
@@ -126,12 +121,8 @@ struct ControlAbuseTests {
         #expect(eventually(within: .seconds(10)) { spawnedPids(server.program.stdout).count == 2 })
         chmod(directory.socket, 0o777)
         for arguments in [["status"], ["stop"], ["kill"]] {
-            let result = try runProgram(
-                "/usr/bin/setpriv",
-                [
-                    "--reuid", "nobody", "--regid", "nogroup", "--clear-groups", corralExecutable, "ctl", "--socket",
-                    directory.socket,
-                ] + arguments)
+            let command = OtherUser.corralCommand(["ctl", "--socket", directory.socket] + arguments)
+            let result = try runProgram(command[0], Array(command.dropFirst()))
             #expect(result.status == 1, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("permission denied"), "\(result.stderr)")
         }

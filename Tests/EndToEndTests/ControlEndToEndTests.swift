@@ -189,21 +189,16 @@ struct ControlEndToEndTests {
 
     @Test("the default directory: made 0700, refused with the wrong mode or owner; ls lists and cleans up")
     func defaultDirectory() throws {
-        // Run as nobody when the tests run as root and nobody may run the binary (a checkout in a
-        // private directory is out of its reach), so that no other corral of the same user can
+        // Run as nobody when the tests run as root, so that no other corral of the same user can
         // be found alongside; otherwise as this user: ls and ctl look in the runtime directory
         // first, where only this corral is.
-        let isolated =
-            getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
-            && (try? runProgram(
-                "/usr/bin/setpriv",
-                ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "/usr/bin/test", "-x", corralExecutable]
-            ).status) == 0
-        let owner: uid_t = isolated ? 65534 : getuid()
+        let isolated = OtherUser.isAvailable
+        let owner: uid_t = isolated ? OtherUser.uid : getuid()
         let runtime = try SocketDirectory()
         chown(runtime.path, owner, owner)
-        let user = isolated ? ["/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"] : []
-        let env = user + ["/usr/bin/env", "XDG_RUNTIME_DIR=\(runtime.path)", corralExecutable]
+        let user = isolated ? OtherUser.prefix : []
+        let env =
+            user + ["/usr/bin/env", "XDG_RUNTIME_DIR=\(runtime.path)", isolated ? OtherUser.corral : corralExecutable]
         func corral(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
             try runProgram(env[0], Array(env.dropFirst()) + arguments)
         }

@@ -227,15 +227,8 @@ struct HeadlessEndToEndTests {
             \(setup)
             os.execv(sys.argv[1], sys.argv[1:])
             """
-        // corral runs as nobody, who may not enter the checkout (a clone in /root, or under a
-        // 0700 temporary folder): it runs from a copy in a world-readable folder of its own.
-        let folder = "/tmp/corral-nproc-\(UUID())"
-        try FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let copy = folder + "/corral"
-        try FileManager.default.copyItem(atPath: corralExecutable, toPath: copy)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
+        // corral runs as nobody, who may not enter the checkout: it runs a copy it can reach.
+        let copy = OtherUser.corral
         return try runProgram(
             "/usr/bin/env", ["python3", "-c", launcher, copy, "--no-tui", "-w", "16", "--", "sleep", "100"])
     }

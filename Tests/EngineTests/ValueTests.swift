@@ -113,11 +113,14 @@ struct ValueTests {
 
     @Test("termination decodes from waitid codes and reads as a sentence")
     func terminations() {
-        #expect(Termination(siginfoCode: CInt(CLD_EXITED), status: 3) == .exited(code: 3))
+        #expect(Termination(WaitStatus(code: CInt(CLD_EXITED), status: 3)) == .exited(code: 3))
         #expect(
-            Termination(siginfoCode: CInt(CLD_DUMPED), status: SIGSEGV)
+            Termination(WaitStatus(code: CInt(CLD_DUMPED), status: SIGSEGV))
                 == .signaled(.segmentationFault, coreDumped: true))
-        #expect(Termination(siginfoCode: 0, status: 0) == nil)
+        #expect(
+            Termination(WaitStatus(code: CInt(CLD_KILLED), status: SIGTERM)) == .signaled(.terminate, coreDumped: false)
+        )
+        #expect(!WaitStatus(code: 0, status: 0).isEnd)
         #expect(Termination.signaled(.kill, coreDumped: false).description == "killed by SIGKILL")
         #expect(Duration.milliseconds(1500).secondsText == "1.5 s")
         #expect(Duration.seconds(10).secondsText == "10 s")

@@ -150,8 +150,7 @@ final class Zygote {
     deinit { finish() }
 
     private func record(_ message: corral_zygote_message) {
-        if let termination = Termination(siginfoCode: message.code, status: message.status) {
-            pendingExits.append(Exit(pid: message.pid, termination: termination))
-        }
+        let wait = WaitStatus(code: message.code, status: message.status)
+        if wait.isEnd { pendingExits.append(Exit(pid: message.pid, termination: Termination(wait))) }
     }
 }

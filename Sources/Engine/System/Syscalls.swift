@@ -143,15 +143,16 @@ package enum Syscalls {
         try retrying("kill", context: "pid \(pid), signal \(signal)") { Glibc.kill(pid, signal) }
     }
 
-    /// waitid(P_PIDFD): the child's termination, or nil if it is still running (with `noHang`).
-    static func waitPidfd(_ pidfd: CInt, pid: pid_t, noHang: Bool) throws(SystemCallError) -> Termination? {
+    /// waitid(P_PIDFD): how the child ended, or nil if it is still running (with `noHang`).
+    static func waitPidfd(_ pidfd: CInt, pid: pid_t, noHang: Bool) throws(SystemCallError) -> WaitStatus? {
         var code: CInt = 0
         var status: CInt = 0
         var reaped: pid_t = 0
         try retrying("waitid", context: "pid \(pid)") {
             corral_waitid_pidfd(pidfd, noHang ? WNOHANG : 0, &code, &status, &reaped)
         }
-        return Termination(siginfoCode: code, status: status)
+        let wait = WaitStatus(code: code, status: status)
+        return wait.isEnd ? wait : nil
     }
 
     /// An `AF_UNIX` datagram socket, close-on-exec and non-blocking.

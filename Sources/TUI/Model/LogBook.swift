@@ -38,7 +38,7 @@ package struct LogBook: Sendable {
         /// The process it came from.
         package var slot: Int
         /// Which stream.
-        package var stream: OutputStream
+        package var stream: ChildStream
         /// The text, as shown.
         package var text: String
         /// A line corral wrote itself: the start of a new generation of the process.
@@ -62,7 +62,7 @@ package struct LogBook: Sendable {
     package private(set) var totalBytes = 0
 
     /// Keeps a line of `slot`'s output, dropping its oldest ones past the limits.
-    package mutating func append(slot: Int, stream: OutputStream, text: String, isMarker: Bool = false) {
+    package mutating func append(slot: Int, stream: ChildStream, text: String, isMarker: Bool = false) {
         let line = Line(sequence: nextSequence, slot: slot, stream: stream, text: text, isMarker: isMarker)
         nextSequence += 1
         let size = text.utf8.count + Self.lineOverhead

@@ -61,7 +61,7 @@ enum EventDecoder {
             else { return nil }
             return .signalSent(slot: slot, pid: pid_t(pid), signal, reason, generation: generation)
         case "output":
-            guard let slot = message.index, let stream = message.stream.flatMap(OutputStream.init),
+            guard let slot = message.index, let stream = message.stream.flatMap(ChildStream.init),
                 let line = message.line
             else { return nil }
             return .output(slot: slot, stream, line: line)

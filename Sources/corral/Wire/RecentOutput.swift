@@ -6,7 +6,7 @@ struct RecentOutput {
     /// One line and where it came from.
     struct Line {
         var slot: Int
-        var stream: OutputStream
+        var stream: ChildStream
         var text: String
     }
 

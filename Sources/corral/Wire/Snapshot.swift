@@ -155,7 +155,7 @@ enum Snapshot {
             state.rows[index] = row(process, index: index, now: now)
         }
         for line in snapshot.output ?? [] {
-            guard let slot = line.index, let stream = line.stream.flatMap(OutputStream.init), let text = line.line
+            guard let slot = line.index, let stream = line.stream.flatMap(ChildStream.init), let text = line.line
             else { continue }
             state.apply(.output(slot: slot, stream, line: text), now: now)
         }

@@ -10,13 +10,12 @@ public enum Termination: Hashable, Sendable, CustomStringConvertible {
     /// its exit status first: how it ended is unknown.
     case reapedElsewhere
 
-    /// Decodes `siginfo_t.si_code` / `si_status` from `waitid`; nil when nothing has ended.
-    init?(siginfoCode code: CInt, status: CInt) {
-        switch code {
-        case CInt(CLD_EXITED): self = .exited(code: status)
-        case CInt(CLD_KILLED): self = .signaled(Signal(rawValue: status), coreDumped: false)
-        case CInt(CLD_DUMPED): self = .signaled(Signal(rawValue: status), coreDumped: true)
-        default: return nil
+    /// Decodes a status `waitid` reported.
+    init(_ wait: WaitStatus) {
+        switch wait.code {
+        case CInt(CLD_EXITED): self = .exited(code: wait.status)
+        case CInt(CLD_DUMPED): self = .signaled(Signal(rawValue: wait.status), coreDumped: true)
+        default: self = .signaled(Signal(rawValue: wait.status), coreDumped: false)
         }
     }
 

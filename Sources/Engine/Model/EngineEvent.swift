@@ -1,13 +1,5 @@
 import Glibc
 
-/// Which output stream of a child a line came from.
-public enum OutputStream: String, Hashable, Sendable, Codable {
-    /// The child's standard output.
-    case stdout
-    /// The child's standard error.
-    case stderr
-}
-
 /// Everything a front end can learn from the engine, delivered in order on the driver thread.
 public enum EngineEvent: Sendable, Hashable {
     /// A slot's process was started; `generation` counts the processes the slot had before
@@ -25,7 +17,7 @@ public enum EngineEvent: Sendable, Hashable {
     /// The supervisor sent a signal to a child (for `SIGKILL` on timeout: its whole group).
     case signalSent(slot: Int, pid: pid_t, Signal, SignalReason, generation: Int = 0)
     /// One line of a child's output, without its newline; invalid UTF-8 is replaced.
-    case output(slot: Int, OutputStream, line: String)
+    case output(slot: Int, ChildStream, line: String)
     /// A child ended and was reaped.
     case exited(slot: Int, pid: pid_t, SlotEnd, generation: Int = 0)
     /// A slot's process ended unasked and the restart policy starts `generation` after

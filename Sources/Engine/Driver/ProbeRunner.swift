@@ -163,7 +163,7 @@ final class ProbeRunner {
             let termination: Termination
             do throws(SystemCallError) {
                 guard let ended = try Syscalls.waitPidfd(pidfd, pid: pid, noHang: true) else { return nil }
-                termination = ended
+                termination = Termination(ended)
             } catch {
                 // Someone else's waitpid took its status: it ended, how is unknown.
                 return finish(id, ok: false, detail: "its status was taken by another reaper", commandEnded: true)

@@ -425,7 +425,7 @@ final class SupervisorDriver<F: Frontend> {
     /// Reads what the ended child left in its pipes (its last lines come before its exit), then
     /// closes its pidfd and reports the exit.
     private func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
-        for stream in [OutputStream.stdout, .stderr] {
+        for stream in [ChildStream.stdout, .stderr] {
             children.readOutput(slot: slot, stream: stream, limit: 16, emit: emit)
         }
         guard let child = children.markEnded(slot: slot) else { return }
@@ -451,7 +451,7 @@ final class SupervisorDriver<F: Frontend> {
 
     /// The outgoing process of a slot under reload ended: its last lines, then its end.
     private func finishOutgoingExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
-        for stream in [OutputStream.stdout, .stderr] {
+        for stream in [ChildStream.stdout, .stderr] {
             children.readOutput(slot: slot, stream: stream, limit: 16, outgoing: true, emit: emit)
         }
         guard let child = children.markEnded(slot: slot, outgoing: true) else { return }

@@ -1,14 +1,3 @@
-/// Which slots a command addresses.
-public enum SlotTarget: Hashable, Sendable {
-    /// Every live child.
-    case all
-    /// One slot by index: its serving process (during a reload, the old one until its
-    /// successor is running).
-    case slot(Int)
-    /// One process of a slot by its generation (during a reload, the old one or the new one).
-    case process(slot: Int, generation: Int)
-}
-
 /// What a front end can ask the engine to do.
 public enum SupervisorCommand: Hashable, Sendable {
     /// Send a signal. To ``SlotTarget/all`` with a stop signal this starts the stop (with its

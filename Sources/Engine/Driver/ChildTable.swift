@@ -14,13 +14,13 @@ final class ChildTable {
         var viaZygote = false
         /// Its exit was reported to the core.
         var ended = false
-        var output: [OutputStream: CInt]
-        var lines: [OutputStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
+        var output: [ChildStream: CInt]
+        var lines: [ChildStream: OutputLineBuffer] = [.stdout: OutputLineBuffer(), .stderr: OutputLineBuffer()]
         /// The last standard error lines, for the report of its end.
         var lastErrors: [String] = []
 
         /// A child started for `slot` whose output comes from the read ends in `output`.
-        init(slot: Int, pid: pid_t, pidfd: CInt? = nil, viaZygote: Bool = false, output: [OutputStream: CInt]) {
+        init(slot: Int, pid: pid_t, pidfd: CInt? = nil, viaZygote: Bool = false, output: [ChildStream: CInt]) {
             self.slot = slot
             self.pid = pid
             self.pidfd = pidfd
@@ -136,7 +136,7 @@ final class ChildTable {
     /// are closed.
     func retire(slot: Int, outgoing isOutgoing: Bool = false, emit: (EngineEvent) -> Void) {
         guard let child = child(slot, outgoing: isOutgoing) else { return }
-        for stream in [OutputStream.stdout, .stderr] {
+        for stream in [ChildStream.stdout, .stderr] {
             closeOutput(slot: slot, stream: stream, outgoing: isOutgoing, emit: emit)
         }
         if let pidfd = child.pidfd {
@@ -164,7 +164,7 @@ final class ChildTable {
     /// Reads up to `limit` bufferfuls from one of a child's pipes and hands `emit` the complete
     /// lines; at the end of the pipe, the unfinished last line too, and closes it.
     func readOutput(
-        slot: Int, stream: OutputStream, limit: Int, outgoing isOutgoing: Bool = false, emit: (EngineEvent) -> Void
+        slot: Int, stream: ChildStream, limit: Int, outgoing isOutgoing: Bool = false, emit: (EngineEvent) -> Void
     ) {
         guard let fd = child(slot, outgoing: isOutgoing)?.output[stream] else { return }
         for _ in 0..<limit {
@@ -192,20 +192,20 @@ final class ChildTable {
     /// Reads what is left in every pipe, hands `emit` the unfinished last lines, closes them all.
     func finishOutput(emit: (EngineEvent) -> Void) {
         for slot in outgoing.keys.sorted() {
-            for stream in [OutputStream.stdout, .stderr] {
+            for stream in [ChildStream.stdout, .stderr] {
                 readOutput(slot: slot, stream: stream, limit: 16, outgoing: true, emit: emit)
                 closeOutput(slot: slot, stream: stream, outgoing: true, emit: emit)
             }
         }
         for slot in children.indices where children[slot] != nil {
-            for stream in [OutputStream.stdout, .stderr] {
+            for stream in [ChildStream.stdout, .stderr] {
                 readOutput(slot: slot, stream: stream, limit: 16, emit: emit)
                 closeOutput(slot: slot, stream: stream, outgoing: false, emit: emit)
             }
         }
     }
 
-    private func closeOutput(slot: Int, stream: OutputStream, outgoing isOutgoing: Bool, emit: (EngineEvent) -> Void) {
+    private func closeOutput(slot: Int, stream: ChildStream, outgoing isOutgoing: Bool, emit: (EngineEvent) -> Void) {
         guard let fd = child(slot, outgoing: isOutgoing)?.output[stream] else { return }
         var last: String?
         update(slot, outgoing: isOutgoing) { child in
@@ -229,7 +229,7 @@ final class ChildTable {
             return .signaled(.kill, coreDumped: false)
         }
         do {
-            return try Syscalls.waitPidfd(pidfd, pid: child.pid, noHang: true)
+            return try Syscalls.waitPidfd(pidfd, pid: child.pid, noHang: true).map(Termination.init)
         } catch  where error.errno == .noChildProcess {
             // Its pidfd says it ended, but someone else's waitpid(-1) reaped it: say so.
             return .reapedElsewhere

@@ -56,6 +56,39 @@ struct RestartCoreTests {
         }
     }
 
+    @Test("a scale-down supersedes a restart asked for before it: the slot retires, never starts again")
+    func retireAfterRestartRequest() {
+        var core = core(policy: .no)
+        _ = spawnDue(&core, base: 100, now: t0)
+        let restart = core.command(.restart(slot: 1), now: t0 + .seconds(1))
+        #expect(restart.contains(.signal(slot: 1, .terminate)))
+        let scaled = core.command(.scale(workers: 1), now: t0 + .seconds(2))
+        #expect(!scaled.contains(.signal(slot: 1, .terminate)), "one stop signal per process")
+        let ended = core.exited(slot: 1, .exited(code: 0), now: t0 + .seconds(3))
+        #expect(scheduled(ended).isEmpty, "a retired slot is not restarted")
+        _ = core.tick(now: t0 + .seconds(4))
+        #expect(core.slotToSpawn == nil)
+        #expect(core.state(ofSlot: 1) == .exited)
+        #expect(core.workerCount == 1)
+    }
+
+    @Test("a process restarted for its health that a scale-down retires is not started again")
+    func retireUnhealthy() {
+        var core = SupervisorCore(
+            plans: Array(repeating: .init(kind: .worker, readyOnExec: true, healthChecked: true), count: 2),
+            stopSignals: [.terminate], defaultStopSignal: .terminate, waitTimeout: .seconds(10), initTimeout: nil,
+            failurePolicy: .stopAll, healthFailures: 1)
+        _ = spawnDue(&core, base: 100, now: t0)
+        let failed = core.probeFinished(
+            slot: 1, generation: 0, purpose: .health, ok: false, detail: "refused", now: t0 + .seconds(1))
+        #expect(failed.contains(.signal(slot: 1, .terminate)))
+        _ = core.command(.scale(workers: 1), now: t0 + .seconds(2))
+        let ended = core.exited(slot: 1, .exited(code: 0), now: t0 + .seconds(3))
+        #expect(scheduled(ended).isEmpty)
+        #expect(core.slotToSpawn == nil)
+        #expect(core.serverState == .running)
+    }
+
     @Test("a crash is restarted in its slot with the next generation; the other slots are untouched")
     func crashRestarts() {
         var core = core(policy: .onFailure)

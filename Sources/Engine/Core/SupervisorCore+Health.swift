@@ -77,26 +77,21 @@ extension SupervisorCore {
     private mutating func restartForHealth(
         _ index: Int, reason: SignalReason, detail: String, now: ContinuousClock.Instant
     ) -> [Action] {
-        guard slots[index].healthRestart == nil else { return [] }
-        slots[index].healthRestart = (reason, detail)
+        guard slots[index].replacement == nil else { return [] }
+        slots[index].replacement = .unhealthy(reason: reason, detail: detail)
         healthSlots.remove(index)
         slots[index].healthDueAt = nil
         var actions = setState(index, .unhealthy)
-        if let waitTimeout {
-            slots[index].killAt = now + waitTimeout
-            killDeadlineSlots.insert(index)
-        }
-        if !slots[index].groupStopSignalled { actions += send(defaultStopSignal, to: index, reason: reason) }
+        armKillDeadline(index, now: now)
+        if !slots[index].sent.stopSent { actions += send(defaultStopSignal, to: index, reason: reason) }
         return actions
     }
 
     /// A process restarted for its health ended: its next generation starts, unless the slot
     /// has restarted too often within the restart window (then it gives up: a failure).
     mutating func healthRestartDecision(_ index: Int, now: ContinuousClock.Instant) -> RestartDecision {
-        let window = backoff.window
-        slots[index].restartTimes.removeAll { now - $0 >= window }
-        if slots[index].restartTimes.count >= backoff.maxRestarts {
-            return .giveUp(.gaveUp(restarts: slots[index].restartTimes.count, window: window, last: nil))
+        if let restarts = tooManyRestarts(index, now: now) {
+            return .giveUp(.gaveUp(restarts: restarts, window: backoff.window, last: nil))
         }
         return .restart
     }

@@ -5,14 +5,6 @@ import Glibc
 /// core schedules probes as actions, the driver runs them); it is running once it has then
 /// stayed up for its plan's `readyAfter`.
 extension SupervisorCore {
-    /// Why the driver runs a probe.
-    enum ProbePurpose: Hashable, Sendable {
-        /// Whether a starting process is ready.
-        case readiness
-        /// Whether a running process is healthy.
-        case health
-    }
-
     /// Whether the driver should look for the slot's readiness line in its output: its process
     /// of `pid` is initializing and its readiness is not met yet.
     func awaitsReadinessLine(slot index: Int, pid: pid_t) -> Bool {

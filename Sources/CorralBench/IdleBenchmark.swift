@@ -7,8 +7,8 @@ import SystemPackage
 /// running Swift workers headless, and with 256 under the dashboard (drawing offscreen).
 enum IdleBenchmark {
     /// Waits `window` once everything runs, measuring around it, then stops the server.
-    final class Probe<Inner: Frontend>: Frontend {
-        var inner: Inner
+    final class Probe<Inner: PollingFrontend>: PollingFrontend {
+        let inner: Inner
         let window: Duration
         var windowEnd: ContinuousClock.Instant?
         var cpuBefore = 0.0
@@ -49,14 +49,13 @@ enum IdleBenchmark {
     }
 
     /// A front end that does nothing: the headless supervisor's floor.
-    struct Silent: Frontend {
-        mutating func handle(_ event: EngineEvent) {}
+    final class Silent: PollingFrontend {
+        func handle(_ event: EngineEvent) {}
     }
 
     static func run(window: Duration) throws {
         let headless = Probe(inner: Silent(), window: window)
-        var frontend = headless
-        _ = try Supervisor(LifecycleBenchmark.configuration(workers: 64, command: false)).run(frontend: &frontend)
+        _ = try Supervisor(LifecycleBenchmark.configuration(workers: 64, command: false)).run(frontend: headless)
         if let result = headless.result {
             emit([
                 "scenario": "idle", "workers": 64, "window_s": window.components.seconds,
@@ -76,8 +75,7 @@ enum IdleBenchmark {
         let backend = NcursesBackend(offscreenOutput: devNull, input: input, width: 200, height: 60, colors: true)
         let dashboard = try DashboardFrontend(state: state, backend: backend, input: nil)
         let probe = Probe(inner: dashboard, window: window)
-        var tuiFrontend = probe
-        _ = try Supervisor(configuration).run(frontend: &tuiFrontend)
+        _ = try Supervisor(configuration).run(frontend: probe)
         dashboard.finish()
         if let result = probe.result {
             emit([

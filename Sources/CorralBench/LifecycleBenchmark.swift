@@ -52,11 +52,10 @@ enum LifecycleBenchmark {
     static func once(workers: Int, command: Bool, whenRunning: ((Stopwatch) -> Void)? = nil) throws -> Timing {
         let stopwatch = Stopwatch()
         stopwatch.whenRunning = whenRunning
-        var frontend = stopwatch
         let clock = ContinuousClock()
         let began = clock.now
         let cpuAtBegin = threadCPUMilliseconds()
-        let report = try Supervisor(configuration(workers: workers, command: command)).run(frontend: &frontend)
+        let report = try Supervisor(configuration(workers: workers, command: command)).run(frontend: stopwatch)
         let cpuAtEnd = threadCPUMilliseconds()
         let ended = clock.now
         guard report.exitStatus == 0, let running = stopwatch.runningAt, let signalled = stopwatch.signalledAt else {

@@ -48,8 +48,7 @@ enum MemoryBenchmark {
     static func run() throws {
         let before = procStatus()["VmHWM"] ?? 0
         let recorder = PidRecorder()
-        var frontend = recorder
-        _ = try Supervisor(LifecycleBenchmark.configuration(workers: 256, command: false)).run(frontend: &frontend)
+        _ = try Supervisor(LifecycleBenchmark.configuration(workers: 256, command: false)).run(frontend: recorder)
         let peak = procStatus()["VmHWM"] ?? 0
         emit([
             "scenario": "memory", "workers": 256, "supervisor_peak_rss_kib": peak,

@@ -26,10 +26,10 @@ enum OutputBenchmark {
         var rates = Samples()
         var expectedLines = 0
         for _ in 0..<runs {
-            var counter = LineCounter()
+            let counter = LineCounter()
             let clock = ContinuousClock()
             let began = clock.now
-            _ = try Supervisor(configuration).run(frontend: &counter)
+            _ = try Supervisor(configuration).run(frontend: counter)
             let seconds = milliseconds(began, clock.now) / 1000
             expectedLines = 2 * (megabytes * 1_000_000 / (line.utf8.count + 1))
             guard counter.lines >= expectedLines else {

@@ -8,7 +8,7 @@ import SystemPackage
 /// time): the reload's total time, and how many requests failed (the goal: none).
 enum ReloadBenchmark {
     /// Asks for the reload once everything runs; stops the server when it is done.
-    final class Reloader: Frontend {
+    final class Reloader: PollingFrontend {
         var startedAt: ContinuousClock.Instant?
         var doneAt: ContinuousClock.Instant?
         var outcome: ReloadProgress?
@@ -101,9 +101,8 @@ enum ReloadBenchmark {
             let configuration = LifecycleBenchmark.configuration(workers: workers, command: false)
             let reloader = Reloader()
             reloader.load = Load(port: port)
-            var frontend = reloader
             _ = try Supervisor(configuration).run(
-                sockets: [ListeningSocket(name: "http", descriptor: listener)], frontend: &frontend)
+                sockets: [ListeningSocket(name: "http", descriptor: listener)], frontend: reloader)
             let counts = reloader.counts ?? reloader.load?.finish() ?? (0, 0)
             guard let started = reloader.startedAt, let done = reloader.doneAt, case .done? = reloader.outcome else {
                 throw BenchmarkError(

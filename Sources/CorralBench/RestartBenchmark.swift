@@ -41,8 +41,7 @@ enum RestartBenchmark {
         configuration.restartPolicy = .onFailure
         configuration.restartBackoff = RestartBackoff(delay: .zero, maxRestarts: restarts + 10, window: .seconds(3600))
         let killer = Killer(restarts: restarts)
-        var frontend = killer
-        _ = try Supervisor(configuration).run(frontend: &frontend)
+        _ = try Supervisor(configuration).run(frontend: killer)
         let floor = try BaselineBenchmark.run(mode: command ? "spawn" : "fork", workers: 1, runs: max(restarts, 5))
         emit([
             "scenario": command ? "restart-command" : "restart", "restarts": restarts,

@@ -54,7 +54,7 @@ public enum DemoServer {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        let signal = await worker.waitForStop()
+        let signal = try await worker.waitForStop()
         reporter.cancel()
         await acceptor.stop()
         if signal == .interrupt {

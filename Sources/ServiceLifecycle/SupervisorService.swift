@@ -7,19 +7,36 @@ import ServiceLifecycle
 /// (the default stop signal, then `SIGKILL` after the wait timeout); cancelling the task
 /// force-kills every process group at once.
 ///
-/// The supervisor handles its own stop signals while it runs (a stop signal stops the server,
-/// and then this service ends): leave them out of the group's `gracefulShutdownSignals`.
+/// Who handles the process's signals is a choice (``Signals``): by default the supervisor
+/// handles its own stop signals while it runs (a stop signal stops the server, and then this
+/// service ends) — leave them out of the group's `gracefulShutdownSignals`; with
+/// ``Signals/leftToServiceGroup`` it installs no signal handler at all, and the group's
+/// `gracefulShutdownSignals` (and `cancellationSignals`) stop it through the group.
 public struct SupervisorService: Service {
+    /// Who handles the stop signals the process receives.
+    public enum Signals: Sendable, Hashable {
+        /// The supervisor, while it runs: the configuration's stop signals are forwarded to the
+        /// children as by ``Supervisor/run()``, and its command signals (reload, scale) work.
+        case handledBySupervisor
+        /// The `ServiceGroup`: the supervisor installs no handler; the group's graceful shutdown
+        /// stops the server with the default stop signal, its cancellation force-kills it.
+        case leftToServiceGroup
+    }
+
     /// The supervisor this service runs.
     public let supervisor: Supervisor
     private let onEvent: @Sendable (EngineEvent) async -> Void
 
     /// A service running `configuration`; `onEvent` gets every engine event, in order (the
-    /// supervisor never waits for it: see ``SupervisorHandle/events``).
+    /// supervisor never waits for it: see ``SupervisorHandle/events``). `signals`: who handles
+    /// the process's stop signals (``Signals/handledBySupervisor`` by default).
     public init(
-        _ configuration: SupervisorConfiguration, onEvent: @escaping @Sendable (EngineEvent) async -> Void = { _ in }
+        _ configuration: SupervisorConfiguration, signals: Signals = .handledBySupervisor,
+        onEvent: @escaping @Sendable (EngineEvent) async -> Void = { _ in }
     ) {
-        supervisor = Supervisor(configuration)
+        var supervisor = Supervisor(configuration)
+        supervisor.handlesSignals = signals == .handledBySupervisor
+        self.supervisor = supervisor
         self.onEvent = onEvent
     }
 

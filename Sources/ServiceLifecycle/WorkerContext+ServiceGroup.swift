@@ -13,7 +13,7 @@ extension WorkerContext {
     @discardableResult
     public func run(_ group: ServiceGroup) async throws -> Signal? {
         let stopper = Task {
-            let signal = await waitForStop()
+            let signal = try await waitForStop()
             await group.triggerGracefulShutdown()
             return signal
         }

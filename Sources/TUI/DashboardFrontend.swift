@@ -5,7 +5,7 @@ import SystemPackage
 /// The dashboard as an engine front end: folds events into ``DashboardState``, turns keys into
 /// commands, and redraws through ``NcursesBackend`` — at most ~30 times a second while things
 /// change, once a second when idle (the uptime), ten times a second during a countdown.
-package final class DashboardFrontend: Frontend {
+package final class DashboardFrontend: PollingFrontend {
     /// The state on screen.
     package private(set) var state: DashboardState
     private let backend: NcursesBackend

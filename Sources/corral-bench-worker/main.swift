@@ -6,7 +6,7 @@ import Glibc
 let server = Server(configuration: SupervisorConfiguration(workers: 1))
 _ = try server.run { worker in
     guard let listener = worker.socket(named: "http") else {
-        _ = await worker.waitForStop()
+        _ = try await worker.waitForStop()
         return
     }
     let connections = try Connections(on: listener)
@@ -19,7 +19,7 @@ _ = try server.run { worker in
             try? connection.close()
         }
     }
-    _ = await worker.waitForStop()
+    _ = try await worker.waitForStop()
     // Stop accepting; answer what was accepted already.
     connections.stop()
     try await server.value

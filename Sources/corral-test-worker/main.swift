@@ -137,7 +137,7 @@ func workerBody(_ options: Options) -> @Sendable (WorkerContext, Shared?) async 
             record(options, index, ["group-stop=\(signal.map(\.name) ?? "none")"])
             return
         }
-        let signal = await worker.waitForStop()
+        let signal = try await worker.waitForStop()
         record(options, index, ["stop=\(signal)"])
         if options.applies(options.hangShutdown, to: index) {
             while true { sleep(1000) }

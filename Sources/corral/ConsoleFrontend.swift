@@ -5,7 +5,7 @@ import SystemPackage
 /// The front end corral runs: the dashboard, the headless log or the JSON lines; plus, when
 /// corral itself runs under systemd (`NOTIFY_SOCKET` set), `READY=1` once every process is
 /// running, `STOPPING=1` when the stop begins, and `STATUS=` lines.
-final class ConsoleFrontend: Frontend {
+final class ConsoleFrontend: PollingFrontend {
     /// Which view is on.
     enum View {
         case dashboard(DashboardFrontend)
@@ -24,7 +24,7 @@ final class ConsoleFrontend: Frontend {
         self.systemd = systemd
     }
 
-    private var primary: any Frontend {
+    private var primary: any PollingFrontend {
         switch view {
         case .dashboard(let dashboard): return dashboard
         case .log(let log): return log
@@ -41,7 +41,6 @@ final class ConsoleFrontend: Frontend {
     }
 
     func handle(_ event: EngineEvent) {
-        var primary = primary
         primary.handle(event)
         control?.handle(event)
         guard let systemd else { return }
@@ -64,8 +63,7 @@ final class ConsoleFrontend: Frontend {
     }
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
-        var primary = primary
-        return primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
+        primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
     }
 
     /// Gives the terminal back (dashboard), or writes what is still waiting, giving a stalled

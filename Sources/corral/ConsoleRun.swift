@@ -33,10 +33,9 @@ struct ConsoleRun {
                     defer { Listener.close(socket) }
                     let console = try makeFrontend(configuration)
                     frontend = console
-                    var running = console
                     return try launch(
                         DemoShared(host: "127.0.0.1", port: port), sockets: [DemoServer.socketName: socket],
-                        frontend: &running)
+                        frontend: console)
                 } worker: { worker, shared in
                     try await DemoServer.worker(worker, shared)
                 }
@@ -45,8 +44,7 @@ struct ConsoleRun {
                 defer { closeListens(sockets) }
                 let console = try makeFrontend(configuration)
                 frontend = console
-                var running = console
-                report = try Supervisor(configuration).run(sockets: sockets, frontend: &running)
+                report = try Supervisor(configuration).run(sockets: sockets, frontend: console)
             }
             if case .dashboard(let dashboard) = frontend?.view, report.exitStatus == SupervisorReport.exitChildFailed,
                 !settings.exitOnStop

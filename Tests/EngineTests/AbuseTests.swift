@@ -10,7 +10,7 @@ extension RealProcesses {
     @Suite("Abuse")
     struct AbuseTests {
         /// Counts events without keeping them (a flood must not grow the test's memory either).
-        final class Counter: Frontend {
+        final class Counter: PollingFrontend {
             var outputLines = 0
             var outputBytes = 0
             var signalsSent: [Int: [Signal]] = [:]
@@ -74,10 +74,9 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let counter = Counter()
             counter.onSpawned = { Self.storm(1000) }
-            var frontend = counter
             let configuration = SupervisorConfiguration(
                 workers: 16, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: counter)
             #expect(!counter.timedOut)
             #expect(counter.stopping == 1)
             let started = report.slots.filter { $0.pid != nil }
@@ -101,10 +100,9 @@ extension RealProcesses {
                 kill(getpid(), SIGTERM)
                 Self.storm(1000)
             }
-            var frontend = counter
             let configuration = SupervisorConfiguration(
                 workers: 4, worker: .command(ignoring), waitTimeout: .seconds(1))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: counter)
             #expect(counter.stopping == 1)
             // Signals pending together are delivered lowest number first, so the stop signal may
             // be SIGINT or SIGTERM; either way each worker got it once, then the timeout's SIGKILL.
@@ -152,12 +150,12 @@ extension RealProcesses {
                     return [.stop]
                 }
             ])
-            var frontend = Tap(recorder) { event in
+            let frontend = Tap(recorder) { event in
                 if case .status(_, let text) = event { statuses.append(text) }
             }
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["python3", "-c", script], readiness: .notify))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: frontend)
             #expect(!recorder.timedOut)
             #expect(report.exitStatus == 0)
             #expect(statuses.allSatisfy { $0.count <= NotifyMessage.maximumStatusLength })
@@ -198,10 +196,9 @@ extension RealProcesses {
                     return [.stop]
                 }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["sh", "-c", "echo $NOTIFY_SOCKET; exec sleep 100"]))
-            _ = try Supervisor(configuration).run(frontend: &frontend)
+            _ = try Supervisor(configuration).run(frontend: recorder)
             #expect(address.hasPrefix("/") && address.hasSuffix("/notify"), "\(address)")
             #expect(directoryMode == 0o700)
             #expect(directoryOwner == getuid())
@@ -227,10 +224,9 @@ extension RealProcesses {
                 signal.sigwait([signal.SIGTERM])
                 """
             let recorder = Recorder(steps: [.init(condition: .running(1)) { _ in [.stop] }])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["python3", "-c", script], readiness: .notify))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.exitStatus == 0)
             // Linux 6.16 and later refuse them at the sender (SO_PASSRIGHTS off); older kernels
@@ -272,11 +268,10 @@ extension RealProcesses {
                 signal.sigwait([signal.SIGTERM])
                 """
             let recorder = Recorder(timeLimit: .seconds(20), steps: [.init(condition: .running(5)) { _ in [.stop] }])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 4, worker: .command(["python3", "-c", worker], readiness: .notify),
                 extras: [.command(["python3", "-c", flood])], waitTimeout: .seconds(2))
-            _ = try Supervisor(configuration).run(frontend: &frontend)
+            _ = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut, "the workers never all ran under the flood")
             #expect((0..<4).allSatisfy { recorder.stateHistory($0).contains(.running) })
             hygiene.check()
@@ -289,8 +284,8 @@ extension RealProcesses {
                 workers: 2, worker: .command(["true"]), failurePolicy: .keepRunning)
             var statuses: [Int32: Int] = [:]
             for _ in 0..<1000 {
-                var frontend = Recorder(timeLimit: .seconds(10))
-                let report = try Supervisor(configuration).run(frontend: &frontend)
+                let frontend = Recorder(timeLimit: .seconds(10))
+                let report = try Supervisor(configuration).run(frontend: frontend)
                 statuses[report.exitStatus, default: 0] += 1
             }
             // `true` ends by itself every time: each run is "every process ended by itself".
@@ -308,14 +303,14 @@ extension RealProcesses {
             var grandchild: pid_t?
             let counter = Counter()
             // The grandchild prints its pid once both traps are set: only then is the stop sent.
-            var frontend = Tap(counter) { event in
+            let frontend = Tap(counter) { event in
                 guard case .output(_, _, let line) = event else { return }
                 grandchild = pid_t(line)
                 kill(getpid(), SIGTERM)
             }
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(stubborn), waitTimeout: .milliseconds(500))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: frontend)
             let end = try #require(report.slots[0].end)
             #expect(end.termination.signal == .kill)
             #expect(end.origin == .supervisor(.timeout))
@@ -340,10 +335,9 @@ extension RealProcesses {
                 .init(condition: .when { !$0.output(0).isEmpty }) { _ in [] },
                 .init(condition: .after(.milliseconds(200))) { _ in [.stop] },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["python3", "-c", script]), reapsOrphans: true)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.slots[0].end?.isClean == true)
             #expect(report.exitStatus == 0)
@@ -363,11 +357,10 @@ extension RealProcesses {
             counter.onRunning = {
                 DispatchQueue.global().asyncAfter(deadline: .now() + 1) { kill(getpid(), SIGTERM) }
             }
-            var frontend = counter
             let before = ProcessInfoSnapshot.residentKiB()
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(flood), waitTimeout: .seconds(1))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: counter)
             let after = ProcessInfoSnapshot.residentKiB()
             #expect(!counter.timedOut)
             #expect(counter.outputBytes > 1_000_000, "read only \(counter.outputBytes) bytes")

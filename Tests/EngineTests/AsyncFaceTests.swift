@@ -92,13 +92,104 @@ extension RealProcesses {
             hygiene.check()
         }
 
-        @Test("a configuration that cannot work: the report throws and the stream ends")
-        func invalidConfiguration() async throws {
-            let handle = try Supervisor(SupervisorConfiguration(workers: 0, worker: .command(["true"]))).start()
-            var count = 0
-            for await _ in handle.events { count += 1 }
-            #expect(count == 0)
-            await #expect(throws: SupervisorError.self) { try await handle.report() }
+        @Test("a configuration that cannot work: start throws before anything starts")
+        func invalidConfiguration() throws {
+            let hygiene = ProcessHygiene()
+            for configuration in [
+                SupervisorConfiguration(workers: 0, worker: .command(["true"])),
+                SupervisorConfiguration(workers: 1, worker: .command(["true"]), stopSignals: []),
+            ] {
+                #expect {
+                    _ = try Supervisor(configuration).start()
+                } throws: { error in
+                    guard case SupervisorError.invalidConfiguration = error else { return false }
+                    return true
+                }
+            }
+            hygiene.check()
+        }
+
+        @Test("run { handle in }: leaving the body stops the server and waits for every child")
+        func scopedRun() async throws {
+            let hygiene = ProcessHygiene()
+            let (pids, report) = try await Supervisor(Self.sleepers(2)).run { handle in
+                var pids: [pid_t] = []
+                for await event in handle.events {
+                    if case .spawned(_, let pid, _, _) = event { pids.append(pid) }
+                    if case .serverStateChanged(.running) = event { break }
+                }
+                return pids
+            }
+            #expect(pids.count == 2)
+            #expect(report.exitStatus == 0)
+            #expect(report.cause == .command(.terminate))
+            for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "worker \(pid) outlived the run") }
+            hygiene.check()
+        }
+
+        @Test("run { handle in }: a body that throws stops the server too, and its error comes out")
+        func scopedRunThrows() async throws {
+            struct Oops: Error {}
+            let hygiene = ProcessHygiene()
+            var pids: [pid_t] = []
+            await #expect(throws: Oops.self) {
+                _ = try await Supervisor(Self.sleepers(2)).run { handle in
+                    for await event in handle.events {
+                        if case .spawned(_, let pid, _, _) = event { pids.append(pid) }
+                        if case .serverStateChanged(.running) = event { throw Oops() }
+                    }
+                }
+            }
+            #expect(pids.count == 2)
+            for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "worker \(pid) outlived the run") }
+            hygiene.check()
+        }
+
+        @Test("cancelling a task waiting in report() stops the run; the report of that stop comes back")
+        func reportCancellation() async throws {
+            let hygiene = ProcessHygiene()
+            let handle = try Supervisor(Self.sleepers(2)).start()
+            let waiter = Task { try await handle.report() }
+            for await event in handle.events {
+                if case .serverStateChanged(.running) = event { waiter.cancel() }
+            }
+            let report = try await waiter.value
+            #expect(report.exitStatus == 0)
+            #expect(report.cause == .command(.terminate))
+            hygiene.check()
+        }
+
+        @Test("dropping the last reference to the handle stops the run")
+        func droppedHandle() async throws {
+            let hygiene = ProcessHygiene()
+            var handle: SupervisorHandle? = try Supervisor(Self.sleepers(2)).start()
+            guard let events = handle?.events else { return }
+            var last: EngineEvent?
+            for await event in events {
+                last = event
+                if case .serverStateChanged(.running) = event { handle = nil }
+            }
+            guard case .stopped(let report)? = last else {
+                Issue.record("the run did not stop: \(String(describing: last))")
+                return
+            }
+            #expect(report.cause == .command(.terminate))
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
+        @Test("events and commands print as sentences")
+        func readableEvents() {
+            let now = ContinuousClock.now
+            #expect(
+                EngineEvent.stopping(.terminate, cause: .signal(.interrupt), deadline: now + .seconds(10)).description
+                    .hasPrefix("stopping with SIGTERM: SIGINT received; SIGKILL in "))
+            #expect(
+                EngineEvent.signalSent(slot: 1, pid: 42, .terminate, .forward).description
+                    == "sent SIGTERM to slot 1 (pid 42): forward")
+            #expect(EngineEvent.stateChanged(slot: 0, .running).description == "slot 0 running (generation 0)")
+            #expect(SupervisorCommand.signal(.user1, to: .slot(2)).description == "signal SIGUSR1 to slot 2")
+            #expect(!"\(EngineEvent.stopRepeated(.interrupt, deadline: now))".contains("Optional"))
         }
     }
 }

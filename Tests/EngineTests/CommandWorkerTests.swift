@@ -41,11 +41,10 @@ extension RealProcesses {
         func notifyReadiness() throws {
             let hygiene = ProcessHygiene()
             let recorder = Recorder(steps: [.init(condition: .running(1)) { _ in [.stop] }])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(Self.notifyScript(delay: 0.4), readiness: .notify),
                 waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(recorder.stateHistory(0).prefix(2) == [.initializing, .running])
             // Running only after READY=1, which the worker sends after its STATUS= and a pause:
@@ -57,11 +56,10 @@ extension RealProcesses {
             #expect(report.exitStatus == 0)
 
             let onExec = Recorder(steps: [.init(condition: .running(2)) { _ in [.stop] }])
-            var execFrontend = onExec
             let execReport = try Supervisor(
                 SupervisorConfiguration(
                     workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5), readyAfter: .zero)
-            ).run(frontend: &execFrontend)
+            ).run(frontend: onExec)
             #expect(!onExec.timedOut)
             #expect(onExec.stateHistory(0) == [.running, .stopping, .exited])
             #expect(execReport.exitStatus == 0)
@@ -79,11 +77,10 @@ extension RealProcesses {
                     return [.stop]
                 },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(Self.notifyScript(delay: 0.1, fromGrandchild: true), readiness: .notify),
                 waitTimeout: .seconds(5))
-            _ = try Supervisor(configuration).run(frontend: &frontend)
+            _ = try Supervisor(configuration).run(frontend: recorder)
             #expect(stateAfterDatagram == .initializing)
             hygiene.check()
         }
@@ -109,8 +106,7 @@ extension RealProcesses {
                 let recorder = Recorder(steps: [
                     .init(condition: access == .all ? .running(1) : .after(.milliseconds(1500))) { _ in [.stop] }
                 ])
-                var frontend = recorder
-                _ = try Supervisor(configuration).run(frontend: &frontend)
+                _ = try Supervisor(configuration).run(frontend: recorder)
                 #expect(!recorder.timedOut)
                 let ran = recorder.stateHistory(0).contains(.running)
                 #expect(ran == (access == .all), "\(access): \(recorder.stateHistory(0))")
@@ -131,8 +127,7 @@ extension RealProcesses {
                 waitTimeout: .seconds(5))
             configuration.notifyAccess = .all
             let recorder = Recorder(steps: [.init(condition: .running(2)) { _ in [.stop] }])
-            var frontend = recorder
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut, "never running: \(recorder.stateHistory(0))")
             #expect(recorder.events.contains(.status(slot: 0, text: "serving")))
             #expect(report.exitStatus == 0)
@@ -148,10 +143,9 @@ extension RealProcesses {
                     [.stop]
                 }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(print), extras: [.command(print)], waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             for slot in 0..<3 {
                 #expect(recorder.output(slot) == ["index=\(slot) notify=set"])
@@ -167,11 +161,10 @@ extension RealProcesses {
             // ls opens /proc/self/fd itself, so it sees one descriptor more than it inherited.
             let list = ["sh", "-c", "exec ls /proc/self/fd"]
             let recorder = Recorder()
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(list), failurePolicy: .keepRunning)
             _ = try Supervisor(configuration).run(
-                payload: LaunchPayload(sockets: [("http", socket.rawValue)]), signals: nil, frontend: &frontend)
+                payload: LaunchPayload(sockets: [("http", socket.rawValue)]), signals: nil, frontend: recorder)
             for slot in 0..<2 {
                 let descriptors = Set(recorder.output(slot))
                 #expect(descriptors.isSubset(of: ["0", "1", "2", "3", "4"]), "slot \(slot) saw \(descriptors)")
@@ -199,10 +192,9 @@ extension RealProcesses {
                 .init(condition: .running(1)) { _ in [] },
                 .init(condition: .after(.milliseconds(500))) { _ in [.stop] },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["python3", "-c", script], readiness: .notify))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
             #expect(recorder.stateHistory(1) == [.initializing, .stopping, .exited])
@@ -225,11 +217,10 @@ extension RealProcesses {
                 },
                 .init(condition: .after(.milliseconds(600))) { _ in [.stop] },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["sh", "-c", "(sleep 0.3 & echo $!); exec sleep 1000"]),
                 reapsOrphans: true)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.exitStatus == 0)
             #expect(adoptedParents == [getpid(), getpid()], "orphans were not adopted: \(adoptedParents)")
@@ -255,11 +246,10 @@ extension RealProcesses {
             let recorder = Recorder(steps: [
                 .init(condition: .when { $0.output(0).contains("ready") }) { _ in [.stop] }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["sh", "-c", "python3 -c '\(program)'; echo done"]),
                 waitTimeout: .milliseconds(800), reapsOrphans: true)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             let received = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(received == "TERM\n", "the program got \(received.split(separator: "\n").count) SIGTERMs")
@@ -275,14 +265,13 @@ extension RealProcesses {
         func forkedSleepersAreStopped() throws {
             let hygiene = ProcessHygiene()
             let recorder = Recorder(steps: [])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1,
                 worker: .command([
                     "sh", "-c", "for i in $(seq 200); do sleep 1000 & done; echo forked",
                 ]),
                 waitTimeout: .seconds(5), reapsOrphans: true)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(recorder.output(0) == ["forked"])
             #expect(report.leftBehind.isEmpty, "left behind: \(report.leftBehind.prefix(3))")
@@ -314,10 +303,9 @@ extension RealProcesses {
             // finds its child already reaped by the other thread ("No such process").
             for _ in 0..<20 {
                 let recorder = Recorder(timeLimit: .seconds(20))
-                var frontend = recorder
                 let report = try Supervisor(
                     SupervisorConfiguration(workers: 16, worker: .command(["true"]), failurePolicy: .keepRunning)
-                ).run(frontend: &frontend)
+                ).run(frontend: recorder)
                 #expect(!recorder.timedOut, "the run did not end")
                 #expect(report.slots.allSatisfy { $0.end != nil }, "a slot did not end: \(report)")
                 for slot in report.slots where slot.end?.termination == .reapedElsewhere {
@@ -344,10 +332,9 @@ extension RealProcesses {
             let recorder = Recorder(steps: [
                 .init(condition: .when { !$0.output(0).isEmpty }) { _ in [.stop] }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(["python3", "-c", script]), reapsOrphans: true)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             let escaped = try #require(recorder.output(0).first.flatMap { pid_t($0) })
             #expect(report.leftBehind.map(\.pid) == [escaped])
             #expect(report.leftBehind.first?.command == "python3")
@@ -371,9 +358,8 @@ extension RealProcesses {
                 workers: 2, worker: .command(["sleep", "1000"]),
                 extras: [.command(["sleep", "1000"]), .command([broken])], waitTimeout: .seconds(5))
             let recorder = Recorder()
-            var frontend = recorder
             do {
-                _ = try Supervisor(configuration).run(frontend: &frontend)
+                _ = try Supervisor(configuration).run(frontend: recorder)
                 Issue.record("the run did not throw")
             } catch {
                 guard case .spawnFailed(let spawn) = error else {
@@ -398,11 +384,10 @@ extension RealProcesses {
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["sleep", "1000"]), extras: [.command(["no-such-program-corral"])])
             let recorder = Recorder()
-            var frontend = recorder
-            #expect(throws: SupervisorError.self) { try Supervisor(configuration).run(frontend: &frontend) }
+            #expect(throws: SupervisorError.self) { try Supervisor(configuration).run(frontend: recorder) }
             #expect(recorder.events.isEmpty)
             do {
-                _ = try Supervisor(configuration).run(frontend: &frontend)
+                _ = try Supervisor(configuration).run(frontend: recorder)
                 Issue.record("a command not found in PATH was accepted")
             } catch {
                 #expect(
@@ -456,12 +441,11 @@ extension RealProcesses {
                     return [.signal(.interrupt, to: .all)]
                 },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1,
                 worker: .command([helperExecutable, "server", "--workers", "3", "--record", records.path]),
                 waitTimeout: .seconds(10))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.slots[0].end?.termination == .exited(code: 0))
             let main = records.lines(1000)
@@ -485,14 +469,13 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1,
                 worker: .command([
                     helperExecutable, "server", "--workers", "3", "--fail-init", "1", "--record", records.path,
                 ]),
                 waitTimeout: .seconds(10), failurePolicy: .keepRunning)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.slots[0].end?.termination == .exited(code: 1))
             #expect(records.lines(1000).last == "main-shutdown stop=SIGTERM status=1")
@@ -515,14 +498,13 @@ extension RealProcesses {
                     return [.forceKill(.slot(0))]
                 },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1,
                 worker: .command([
                     helperExecutable, "server", "--workers", "3", "--grandchild", "all", "--record", records.path,
                 ]),
                 waitTimeout: .seconds(10), failurePolicy: .keepRunning)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(report.slots[0].end?.termination.signal == .kill)
             #expect(workerPids.count == 3)
             #expect(grandchildPids.count == 3)

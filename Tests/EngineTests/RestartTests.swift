@@ -36,12 +36,11 @@ extension RealProcesses {
             let recorder = Recorder(steps: [
                 .init(condition: .event { $0 == .output(slot: 1, .stdout, line: "start 1 2") }) { _ in [.stop] }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 3, worker: .command(Self.worker(directory: records.path, crashing: 1, code: 7)),
                 waitTimeout: .seconds(5), restartPolicy: .onFailure, restartBackoff: RestartBackoff(delay: .zero),
                 readyAfter: .zero)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             let restarted = spawns(recorder, slot: 1)
             #expect(restarted.map(\.generation) == [0, 1])
@@ -70,12 +69,11 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(Self.worker(directory: records.path, crashing: 0, code: 3, times: 100)),
                 waitTimeout: .seconds(5), restartPolicy: .always,
                 restartBackoff: RestartBackoff(delay: .zero, maxRestarts: 2), readyAfter: .zero)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(spawns(recorder, slot: 0).map(\.generation) == [0, 1, 2])
             #expect(report.exitStatus == SupervisorReport.exitChildFailed)
@@ -90,7 +88,6 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             // Slot 1 crashes 100 ms after it runs, every generation: restarted once, then it gives up.
             let configuration = SupervisorConfiguration(
                 workers: 2,
@@ -99,7 +96,7 @@ extension RealProcesses {
                     arguments: ["worker", "--record", records.path, "--crash", "1:exit7:100"]),
                 waitTimeout: .seconds(5), restartPolicy: .onFailure,
                 restartBackoff: RestartBackoff(delay: .zero, maxRestarts: 1))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(spawns(recorder, slot: 1).map(\.generation) == [0, 1])
             // Both generations ran as worker 1 and reached their body's ready point.
@@ -122,10 +119,9 @@ extension RealProcesses {
                     _ in [.stop]
                 },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             let restarted = spawns(recorder, slot: 1)
             #expect(restarted.map(\.generation) == [0, 1])
@@ -148,10 +144,9 @@ extension RealProcesses {
                 },
                 .init(condition: .when { $0.output(0).count == 2 }) { _ in [.forceKill(.all)] },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(stubborn), waitTimeout: .milliseconds(500))
-            _ = try Supervisor(configuration).run(frontend: &frontend)
+            _ = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             let generations = spawns(recorder, slot: 0)
             #expect(generations.map(\.generation) == [0, 1])
@@ -175,11 +170,10 @@ extension RealProcesses {
                     [.stop]
                 },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2, worker: .command(["sh", "-c", script]), extras: [.command(["sleep", "1000"])],
                 waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(recorder.events.contains(.scaled(workers: 4)) && recorder.events.contains(.scaled(workers: 1)))
             // The extra keeps index 2, right after the first workers; the new workers are 3 and 4.
@@ -207,12 +201,11 @@ extension RealProcesses {
                 .init(condition: .running(2)) { _ in [.reload] },
                 .init(condition: .event { if case .reload(.done) = $0 { true } else { false } }) { _ in [.stop] },
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 2,
                 worker: .swiftWorker(executable: helperExecutable, arguments: ["worker", "--record", records.path]),
                 waitTimeout: .seconds(5))
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(recorder.events.contains(.reload(.done(replaced: 2))))
             for slot in 0..<2 {
@@ -237,12 +230,11 @@ extension RealProcesses {
                     _ in [.stop]
                 }
             ])
-            var frontend = recorder
             let configuration = SupervisorConfiguration(
                 workers: 1, worker: .command(Self.worker(directory: records.path, crashing: 0, code: 0)),
                 waitTimeout: .seconds(5), restartPolicy: .always, restartBackoff: RestartBackoff(delay: .zero),
                 readyAfter: .zero)
-            let report = try Supervisor(configuration).run(frontend: &frontend)
+            let report = try Supervisor(configuration).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(spawns(recorder, slot: 0).map(\.generation) == [0, 1])
             #expect(report.exitStatus == 0, "\(report)")

@@ -28,9 +28,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(3), action: Recorder.signalSupervisor(signal))])
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 3, [], records: records, strategy: strategy))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             // Forked by the zygote (a child of this process), or exec'ed by this process itself.
             let parents = Set((0..<3).compactMap { records.value("ppid", $0) })
             #expect(parents.count == 1)
@@ -63,9 +62,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGINT))])
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 2, ["--service-group"], records: records))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.exitStatus == 0, "\(report)")
             for slot in 0..<2 {
@@ -82,9 +80,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGTERM))])
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 2, ["--thread-before-run"], records: records))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.exitStatus == 0)
             for slot in 0..<2 { #expect(records.value("ppid", slot) == "\(getpid())") }
@@ -106,9 +103,8 @@ extension RealProcesses {
                     return []
                 },
             ])
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 2, [], records: records, stopSignals: [.user1]))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(stateWhenUSR2Settled == .running)
             #expect(report.stopSignal == .user1)
             #expect(report.exitStatus == 0)
@@ -129,8 +125,7 @@ extension RealProcesses {
                 .init(condition: .after(.milliseconds(50)), action: Recorder.signalSupervisor(SIGINT)),
                 .init(condition: .after(.milliseconds(50)), action: Recorder.signalSupervisor(SIGTERM)),
             ])
-            var frontend = recorder
-            let report = try Supervisor(configuration(workers: 2, [], records: records)).run(frontend: &frontend)
+            let report = try Supervisor(configuration(workers: 2, [], records: records)).run(frontend: recorder)
             #expect(recorder.finishedScript)
             #expect(report.stopSignal == .terminate)
             let stopping = recorder.events.filter { if case .stopping = $0 { return true } else { return false } }
@@ -147,11 +142,10 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             let report = try Supervisor(
                 configuration(workers: 3, ["--fail-init", "1", "--init-ms", "200"], records: records)
             )
-            .run(frontend: &frontend)
+            .run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.cause == .failure(slot: 1))
             #expect(report.slots[1].end?.failure == .initFailed(.exited(code: WorkerExitCode.initFailure)))
@@ -172,9 +166,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 64, ["--fail-init", "0"], records: records))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.cause == .failure(slot: 0))
             let stopAt = try #require(
@@ -200,8 +193,7 @@ extension RealProcesses {
                     condition: .event { if case .spawned = $0 { return true } else { return false } },
                     action: Recorder.signalSupervisor(SIGTERM))
             ])
-            var frontend = recorder
-            let report = try Supervisor(configuration(workers: 48, [], records: records)).run(frontend: &frontend)
+            let report = try Supervisor(configuration(workers: 48, [], records: records)).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.cause == .signal(.terminate))
             let started = report.slots.filter { $0.pid != nil }
@@ -226,8 +218,7 @@ extension RealProcesses {
                 },
                 .init(condition: .when { $0.stateHistory(0).last == .exited }, action: { _ in [.stop] }),
             ])
-            var frontend = recorder
-            let report = try Supervisor(configuration(workers: 2, [], records: records)).run(frontend: &frontend)
+            let report = try Supervisor(configuration(workers: 2, [], records: records)).run(frontend: recorder)
             #expect(!recorder.timedOut)
             // Worker 0 said it was stopping before it exited, though nobody here signalled it.
             #expect(recorder.stateHistory(0) == [.initializing, .running, .stopping, .exited])
@@ -245,9 +236,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGTERM))])
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 2, ["--fail-shutdown", "0"], records: records))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(report.slots[0].end?.failure == .shutdownFailed(.exited(code: WorkerExitCode.shutdownFailure)))
             #expect(report.slots[1].end?.isClean == true)
             #expect(report.exitStatus == SupervisorReport.exitChildFailed)
@@ -266,9 +256,8 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder()
-            var frontend = recorder
             let report = try Supervisor(configuration(workers: 3, ["--crash", "2:\(kind):300"], records: records))
-                .run(frontend: &frontend)
+                .run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(report.cause == .failure(slot: 2))
             let end = try #require(report.slots[2].end)
@@ -292,12 +281,11 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(2), action: Recorder.signalSupervisor(SIGTERM))])
-            var frontend = recorder
             let report = try Supervisor(
                 configuration(
                     workers: 2, ["--hang-shutdown", "1", "--grandchild", "1"], records: records,
                     waitTimeout: .milliseconds(1000))
-            ).run(frontend: &frontend)
+            ).run(frontend: recorder)
             let end = try #require(report.slots[1].end)
             #expect(end.termination.signal == .kill)
             #expect(end.origin == .supervisor(.timeout))
@@ -332,10 +320,9 @@ extension RealProcesses {
                     return [.stop]
                 },
             ])
-            var frontend = recorder
             var config = configuration(workers: 3, ["--crash", "1:exit7:200"], records: records)
             config.failurePolicy = .keepRunning
-            let report = try Supervisor(config).run(frontend: &frontend)
+            let report = try Supervisor(config).run(frontend: recorder)
             #expect(!recorder.timedOut)
             #expect(othersWhenItDied == 2)
             #expect(recorder.signalsSent[1] == nil)
@@ -350,8 +337,7 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(1)) { _ in [.stop] }])
-            var frontend = recorder
-            let report = try Supervisor(configuration(workers: 1, [], records: records)).run(frontend: &frontend)
+            let report = try Supervisor(configuration(workers: 1, [], records: records)).run(frontend: recorder)
             let pid = try #require(recorder.pids[0])
             #expect(pid != getpid())
             #expect(records.value("pid", 0) == "\(pid)")
@@ -364,13 +350,12 @@ extension RealProcesses {
             let hygiene = ProcessHygiene()
             let records = try RecordDirectory()
             let recorder = Recorder(steps: [.init(condition: .running(4), action: Recorder.signalSupervisor(SIGTERM))])
-            var frontend = recorder
             var config = configuration(workers: 2, ["--extra-swift"], records: records)
             config.extras = [
                 .swift { _ in },  // replaced in the worker by the helper's own list; only the count matters here
                 .command(["sleep", "1000"]),
             ]
-            let report = try Supervisor(config).run(frontend: &frontend)
+            let report = try Supervisor(config).run(frontend: recorder)
             #expect(!recorder.timedOut)
             let spawned: [(Int, ChildKind)] = recorder.events.compactMap {
                 if case .spawned(let slot, _, let kind, _) = $0 { return (slot, kind) }

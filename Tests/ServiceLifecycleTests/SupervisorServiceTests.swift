@@ -47,10 +47,70 @@ struct SupervisorServiceTests {
         return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0
     }
 
-    static func service(_ events: Events, command: [String]) -> SupervisorService {
+    static func service(
+        _ events: Events, command: [String], signals: SupervisorService.Signals = .handledBySupervisor
+    ) -> SupervisorService {
         SupervisorService(
-            SupervisorConfiguration(workers: 2, worker: .command(command), waitTimeout: .seconds(30))
+            SupervisorConfiguration(workers: 2, worker: .command(command), waitTimeout: .seconds(30)),
+            signals: signals
         ) { events.append($0) }
+    }
+
+    /// The signals the supervisor sent, with why.
+    static func sent(_ events: Events) -> [(Signal, SignalReason)] {
+        events.all.compactMap { event -> (Signal, SignalReason)? in
+            if case .signalSent(_, _, let signal, let reason, _) = event { return (signal, reason) }
+            return nil
+        }
+    }
+
+    @Test("signals handled by the supervisor: SIGINT to the process is forwarded to every worker")
+    func signalsHandledBySupervisor() async throws {
+        let events = Events()
+        // The server ends by itself here (the signal stopped it): that ends the group.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(
+                        service: Self.service(events, command: ["sleep", "1000"]),
+                        successTerminationBehavior: .gracefullyShutdownGroup)
+                ], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(try await events.wait(until: events.running(2)))
+            kill(getpid(), SIGINT)
+            try await tasks.waitForAll()
+        }
+        #expect(Self.sent(events).map(\.0) == [.interrupt, .interrupt])
+        #expect(Self.sent(events).allSatisfy { $0.1 == .forward })
+        #expect(!Self.hasChildren())
+    }
+
+    @Test(
+        "signals left to the ServiceGroup: its graceful-shutdown signal stops the server with the default stop signal")
+    func signalsLeftToServiceGroup() async throws {
+        let events = Events()
+        let service = Self.service(events, command: ["sleep", "1000"], signals: .leftToServiceGroup)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm],
+                logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(try await events.wait(until: events.running(2)))
+            // No handler of the supervisor's: the group's own turns SIGTERM into a graceful shutdown
+            // (a supervisor handling it would forward it, with the reason "forward").
+            kill(getpid(), SIGTERM)
+            try await tasks.waitForAll()
+        }
+        #expect(Self.sent(events).map(\.0) == [.terminate, .terminate])
+        #expect(Self.sent(events).allSatisfy { $0.1 == .stopCommand })
+        guard case .stopped(let report)? = events.all.last else {
+            Issue.record("no stopped event last")
+            return
+        }
+        #expect(report.exitStatus == 0)
+        #expect(!Self.hasChildren())
     }
 
     @Test("the group's graceful shutdown stops the server with the default stop signal; run returns")

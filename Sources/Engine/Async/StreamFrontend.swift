@@ -2,7 +2,7 @@ import SystemPackage
 
 /// The front end behind ``SupervisorHandle``: queues every event for the async consumer (see
 /// ``EventQueue`` for what it keeps) and hands the driver the commands sent through the handle.
-struct StreamFrontend: Frontend {
+final class StreamFrontend: PollingFrontend {
     private let events: EventQueue
     private let inbox: CommandInbox
 
@@ -13,11 +13,11 @@ struct StreamFrontend: Frontend {
 
     var descriptors: [FileDescriptor] { [FileDescriptor(rawValue: inbox.descriptor)] }
 
-    mutating func handle(_ event: EngineEvent) {
+    func handle(_ event: EngineEvent) {
         events.push(event)
     }
 
-    mutating func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
+    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         readable.contains(FileDescriptor(rawValue: inbox.descriptor)) ? inbox.take() : []
     }
 }

@@ -153,8 +153,12 @@ public struct SupervisorConfiguration: Sendable {
     var watchedSignals: [Signal] {
         var watched = stopSignals
         for signal in terminatingSignals + ignoredSignals where !watched.contains(signal) { watched.append(signal) }
-        return adoptsOrphans ? watched + [Signal(rawValue: SIGCHLD)] : watched
+        return watched + reapingSignals
     }
+
+    /// The signals a run watches even when its host handles the others: `SIGCHLD` when it
+    /// adopts orphans.
+    var reapingSignals: [Signal] { adoptsOrphans ? [Signal(rawValue: SIGCHLD)] : [] }
 
     /// The signal used when the server stops for another reason than a received stop signal
     /// (a failure, a stop command): `SIGTERM` if it is a stop signal, else the first one listed.

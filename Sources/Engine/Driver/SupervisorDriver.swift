@@ -5,12 +5,14 @@ import SystemPackage
 /// The one-thread `poll()` loop that performs what ``SupervisorCore`` decides: spawns children,
 /// watches the stop-signal pipe, the notify socket, every pidfd and output pipe and the front
 /// end's descriptors, and sleeps without a timeout when nothing is due.
-final class SupervisorDriver<F: Frontend> {
+final class SupervisorDriver {
     private let configuration: SupervisorConfiguration
     private let signals: SignalPipe
     /// The command signals (reload, scale), read from a signalfd while the run lasts.
     private var commandSignals: CommandSignalSource?
-    private var frontend: F
+    private let frontend: any Frontend
+    /// The front end again when the driver also polls it (its descriptors, deadline, commands).
+    private let polling: (any PollingFrontend)?
     private var core: SupervisorCore
     private let notify: NotifySocket
     private let children: ChildTable
@@ -43,11 +45,12 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Prepares a run; nothing is spawned until ``run()``.
     init(
-        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: SignalPipe, frontend: F
+        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: SignalPipe, frontend: any Frontend
     ) throws(SupervisorError) {
         self.configuration = configuration
         self.signals = signals
         self.frontend = frontend
+        self.polling = frontend as? any PollingFrontend
         self.core = SupervisorCore(configuration: configuration)
         self.probes = ProbeRunner()
         if case .command(_, .outputLine(let pattern)) = configuration.worker {
@@ -88,7 +91,7 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Runs until every child has ended; returns the report, or throws the spawn error after the
     /// started children were stopped and reaped.
-    func run() throws(SupervisorError) -> (SupervisorReport, F) {
+    func run() throws(SupervisorError) -> SupervisorReport {
         let start = clock.now
         if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(true) }
         defer { if configuration.adoptsOrphans, Syscalls.processID != 1 { Syscalls.setChildSubreaper(false) } }
@@ -138,14 +141,14 @@ final class SupervisorDriver<F: Frontend> {
         watchdog?.disarm()
         perform(core.finish(leftBehind: leftBehind))
         if let spawnError { throw .spawnFailed(spawnError) }
-        return (core.report, frontend)
+        return core.report
     }
 
     // MARK: - The loop
 
     private func pollTimeout() -> CInt {
         let deadlines = [
-            core.nextDeadline, frontend.nextDeadline, lingeringCheckDue, probes.nextDeadline, memorySampleDue,
+            core.nextDeadline, polling?.nextDeadline, lingeringCheckDue, probes.nextDeadline, memorySampleDue,
         ].compactMap { $0 }
         guard let nearest = deadlines.min() else { return -1 }
         let remaining = clock.now.duration(to: nearest)
@@ -163,8 +166,8 @@ final class SupervisorDriver<F: Frontend> {
         for (offset, retired) in starter.retiredZygotes.enumerated() where !retired.isGone {
             set.add(.retiredZygote(offset), retired.control)
         }
-        for fd in frontend.descriptors { set.add(.frontend(fd), fd.rawValue) }
-        for fd in frontend.writeDescriptors { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
+        for fd in polling?.descriptors ?? [] { set.add(.frontend(fd), fd.rawValue) }
+        for fd in polling?.writeDescriptors ?? [] { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
         if zygote?.isGone != false { children.watchForkedExits() }
         set.add(.children, children.descriptor)
         for probe in probes.descriptors { set.add(.probe(probe.id), probe.fd, writing: probe.writing) }
@@ -222,7 +225,7 @@ final class SupervisorDriver<F: Frontend> {
 
     /// Lets the front end act on the events it just handled (and its readable descriptors).
     private func wakeFrontend(now: ContinuousClock.Instant, readable: [FileDescriptor]) {
-        for command in frontend.wake(now: now, readable: readable) {
+        for command in polling?.wake(now: now, readable: readable) ?? [] {
             perform(core.command(command, now: now))
         }
     }

@@ -2,14 +2,14 @@ import Logging
 
 /// The default front end: every event to the configured `Logger` (children's output at `info`,
 /// with `slot` and `stream` metadata), so nothing is lost when no other front end is given.
-public struct LogFrontend: Frontend {
+public final class LogFrontend: Frontend {
     private let logger: Logger
 
     /// Logs to `logger`.
     public init(logger: Logger) { self.logger = logger }
 
     /// Logs `event` at its level: output lines at info, failures at error.
-    public mutating func handle(_ event: EngineEvent) {
+    public func handle(_ event: EngineEvent) {
         switch event {
         case .spawned(let slot, let pid, let kind, _):
             logger.debug("spawned \(kind) \(slot)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])

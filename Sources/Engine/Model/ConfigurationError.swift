@@ -6,7 +6,7 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public var problem: String
 
     /// Creates an error about `field`.
-    public init(field: String, problem: String) {
+    package init(field: String, problem: String) {
         self.field = field
         self.problem = problem
     }

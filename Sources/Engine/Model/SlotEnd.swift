@@ -16,7 +16,7 @@ public struct SlotEnd: Hashable, Sendable, CustomStringConvertible {
     public static let lastLinesKept = 5
 
     /// Creates an end record (the engine makes these; front-end tests may too).
-    public init(termination: Termination, origin: SignalOrigin?, failure: SlotFailure?, lastLines: [String] = []) {
+    package init(termination: Termination, origin: SignalOrigin?, failure: SlotFailure?, lastLines: [String] = []) {
         self.termination = termination
         self.origin = origin
         self.failure = failure

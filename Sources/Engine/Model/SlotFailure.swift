@@ -23,7 +23,7 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     indirect case gaveUp(restarts: Int, window: Duration, last: SlotFailure?)
 
     /// The failure without the termination it carries, for a line that names it already.
-    public var reason: String {
+    package var reason: String {
         switch self {
         case .initFailed: return "init failed"
         case .exitedUnexpectedly: return "ended while running, without being asked"

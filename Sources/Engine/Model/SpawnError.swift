@@ -46,7 +46,7 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
     public var slot: Int
 
     /// Creates a spawn error.
-    public init(executable: String, stage: Stage, errno: Errno, slot: Int) {
+    package init(executable: String, stage: Stage, errno: Errno, slot: Int) {
         self.executable = executable
         self.stage = stage
         self.errno = errno

@@ -20,7 +20,7 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The cause without the signal, for lines that name the signal already.
-    public var summary: String {
+    package var summary: String {
         if case .command = self { return "stop requested" }
         return description
     }
@@ -29,7 +29,7 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
     public var description: String { description { "slot \($0)" } }
 
     /// The cause with a slot named as the reader knows it (`worker.1 failed`).
-    public func description(naming name: (Int) -> String) -> String {
+    package func description(naming name: (Int) -> String) -> String {
         switch self {
         case .signal(let signal): return "\(signal) received"
         case .command(let signal): return "stop requested (\(signal))"
@@ -40,7 +40,7 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// ``summary`` with a slot named as the reader knows it.
-    public func summary(naming name: (Int) -> String) -> String {
+    package func summary(naming name: (Int) -> String) -> String {
         if case .command = self { return "stop requested" }
         return description(naming: name)
     }

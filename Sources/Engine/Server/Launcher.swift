@@ -14,13 +14,12 @@ public struct Launcher<Shared: Encodable> {
     public func callAsFunction(_ shared: Shared, sockets: [String: FileDescriptor] = [:]) throws(SupervisorError)
         -> SupervisorReport
     {
-        var frontend = LogFrontend(logger: configuration.logger)
-        return try callAsFunction(shared, sockets: sockets, frontend: &frontend)
+        try callAsFunction(shared, sockets: sockets, frontend: LogFrontend(logger: configuration.logger))
     }
 
     /// Like ``callAsFunction(_:sockets:)``, with events going to `frontend`.
-    public func callAsFunction<F: Frontend>(
-        _ shared: Shared, sockets: [String: FileDescriptor] = [:], frontend: inout F
+    public func callAsFunction(
+        _ shared: Shared, sockets: [String: FileDescriptor] = [:], frontend: some Frontend
     ) throws(SupervisorError) -> SupervisorReport {
         let json: String
         do {
@@ -31,6 +30,6 @@ public struct Launcher<Shared: Encodable> {
         }
         let payload = LaunchPayload(
             sharedJSON: json, sockets: sockets.sorted { $0.key < $1.key }.map { ($0.key, $0.value.rawValue) })
-        return try Supervisor(configuration).run(payload: payload, signals: signals, frontend: &frontend)
+        return try Supervisor(configuration).run(payload: payload, signals: signals, frontend: frontend)
     }
 }

@@ -7,6 +7,9 @@
 public struct Supervisor: Sendable {
     /// The configuration this supervisor runs.
     public let configuration: SupervisorConfiguration
+    /// Whether the run handles the process's stop, terminating and command signals (true), or
+    /// leaves them to its host (a `ServiceGroup`), which stops it with commands.
+    package var handlesSignals = true
 
     /// A supervisor for `configuration` (validated when ``run()`` is called).
     public init(_ configuration: SupervisorConfiguration) {
@@ -15,47 +18,47 @@ public struct Supervisor: Sendable {
 
     /// Runs until every child has ended, logging events to the configuration's logger.
     public func run() throws(SupervisorError) -> SupervisorReport {
-        var frontend = LogFrontend(logger: configuration.logger)
-        return try run(frontend: &frontend)
+        try run(frontend: LogFrontend(logger: configuration.logger))
     }
 
     /// Runs until every child has ended, with events going to `frontend`.
     /// - Throws: ``SupervisorError/invalidConfiguration(_:)`` before anything is spawned;
     ///   ``SupervisorError/spawnFailed(_:)`` after the children already started were stopped.
-    public func run<F: Frontend>(frontend: inout F) throws(SupervisorError) -> SupervisorReport {
-        try run(payload: LaunchPayload(), signals: nil, frontend: &frontend)
+    public func run(frontend: some Frontend) throws(SupervisorError) -> SupervisorReport {
+        try run(payload: LaunchPayload(), signals: nil, frontend: frontend)
     }
 
     /// Runs until every child has ended, handing `sockets` to every child (and every later
     /// generation) in systemd's convention: descriptors 3, 4, … in this order, `LISTEN_FDS`,
     /// `LISTEN_FDNAMES`, `LISTEN_PID`. The sockets stay the caller's to close.
-    public func run<F: Frontend>(sockets: [ListeningSocket], frontend: inout F) throws(SupervisorError)
+    public func run(sockets: [ListeningSocket], frontend: some Frontend) throws(SupervisorError)
         -> SupervisorReport
     {
         try run(
             payload: LaunchPayload(sockets: sockets.map { ($0.name, $0.descriptor.rawValue) }), signals: nil,
-            frontend: &frontend)
+            frontend: frontend)
     }
 
-    func run<F: Frontend>(
-        payload: LaunchPayload, signals: SignalPipe?, frontend: inout F
+    func run(
+        payload: LaunchPayload, signals: SignalPipe?, frontend: any Frontend
     ) throws(SupervisorError) -> SupervisorReport {
         do {
             try configuration.validate()
         } catch {
             throw .invalidConfiguration(error)
         }
+        var configuration = configuration
+        if !handlesSignals { configuration.commandSignals = [:] }
         let source: SignalPipe
         if let signals {
             source = signals
         } else {
-            source = try SignalPipe.forSupervisor(configuration.watchedSignals)
+            source = try SignalPipe.forSupervisor(
+                handlesSignals ? configuration.watchedSignals : configuration.reapingSignals)
         }
         defer { if signals == nil { source.restore() } }
         let driver = try SupervisorDriver(
             configuration: configuration, payload: payload, signals: source, frontend: frontend)
-        let (report, finalFrontend) = try driver.run()
-        frontend = finalFrontend
-        return report
+        return try driver.run()
     }
 }

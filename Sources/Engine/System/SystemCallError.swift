@@ -10,7 +10,7 @@ public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertib
     public var context: String?
 
     /// Creates an error for `operation` with `errno` and optional `context`.
-    public init(_ operation: String, errno: Errno, context: String? = nil) {
+    package init(_ operation: String, errno: Errno, context: String? = nil) {
         self.operation = operation
         self.errno = errno
         self.context = context

@@ -7,7 +7,10 @@ final class StopLatch: Sendable {
         var signal: Signal?
         var fromSupervisor = false
         var received: [Signal] = []
-        var waiters: [CheckedContinuation<Signal, Never>] = []
+        var waiters: [Int: CheckedContinuation<Signal?, Never>] = [:]
+        var nextWaiter = 0
+        /// Waiters cancelled before they were registered.
+        var cancelled: Set<Int> = []
     }
 
     private let state = Mutex(State())
@@ -24,26 +27,43 @@ final class StopLatch: Sendable {
     /// Records `signal` (sent by the supervisor, or not) if it is the first, and resumes
     /// every waiter with it.
     func fire(_ signal: Signal, fromSupervisor: Bool = false) {
-        let waiters: [CheckedContinuation<Signal, Never>] = state.withLock { state in
+        let waiters: [CheckedContinuation<Signal?, Never>] = state.withLock { state in
             state.received.append(signal)
             guard state.signal == nil else { return [] }
             state.signal = signal
             state.fromSupervisor = fromSupervisor
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume(returning: signal) }
     }
 
-    /// Suspends until a signal was recorded; returns at once if one already was.
-    func wait() async -> Signal {
-        await withCheckedContinuation { continuation in
-            let ready: Signal? = state.withLock { state in
-                if let signal = state.signal { return signal }
-                state.waiters.append(continuation)
-                return nil
+    /// Suspends until a signal was recorded; returns at once if one already was, and nil when
+    /// the waiting task is cancelled first.
+    func wait() async -> Signal? {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Signal?, Never>) in
+                let ready: Signal?? = state.withLock { state in
+                    if let signal = state.signal { return .some(signal) }
+                    if state.cancelled.remove(id) != nil { return .some(nil) }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                guard let waiter = state.waiters.removeValue(forKey: id) else {
+                    if state.signal == nil { state.cancelled.insert(id) }
+                    return CheckedContinuation<Signal?, Never>?.none
+                }
+                return waiter
+            }
+            waiter?.resume(returning: nil)
         }
     }
 }

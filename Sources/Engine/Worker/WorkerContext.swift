@@ -37,10 +37,13 @@ public final class WorkerContext: Sendable {
     /// A stop signal that arrived during init is returned at once. A signal that did not come
     /// from the supervisor (an operator's `kill`) is reported with `STOPPING=1`; one the
     /// supervisor sent needs no report.
-    public func waitForStop() async -> Signal {
+    /// - Throws: `CancellationError` when the calling task is cancelled before a stop signal
+    ///   arrives (before the call: nothing is reported, and the throw is an init failure).
+    public func waitForStop() async throws(CancellationError) -> Signal {
+        if Task.isCancelled, latch.signal == nil { throw CancellationError() }
         awaitedStop.store(true, ordering: .sequentiallyConsistent)
         try? notify?.ready()
-        let signal = await latch.wait()
+        guard let signal = await latch.wait() else { throw CancellationError() }
         if !latch.firstCameFromSupervisor { try? notify?.stopping() }
         return signal
     }

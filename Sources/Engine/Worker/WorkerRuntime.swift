@@ -95,7 +95,7 @@ enum WorkerRuntime {
             await Task.yield()
             // A real delivery: the handler, the pipe, the loop's drain and the latch.
             try? Syscalls.kill(getpid(), stopSignal.rawValue)
-            _ = await stop
+            _ = try? await stop
         }
         fflush(nil)
     }

@@ -7,7 +7,7 @@ import SystemPackage
 /// attach` and scripts get a snapshot, then every event as `--json` writes it, and send the
 /// same commands as the dashboard's keys. Runs on the driver thread as a front end; it never
 /// waits for a client (see ``ControlPeer``). Only the same user as corral, or root, is served.
-final class ControlServer: Frontend {
+final class ControlServer: PollingFrontend {
     /// Clients served at once; more are refused.
     static let maximumClients = 64
     /// Output lines a new client gets in its snapshot.

@@ -63,7 +63,7 @@ final class HeadlessChannel {
 
 /// A headless front end (the text log, the JSON lines): what the driver polls, when it wakes it
 /// and what it does then all come from its ``HeadlessChannel``.
-protocol HeadlessFrontend: Frontend, AnyObject {
+protocol HeadlessFrontend: PollingFrontend {
     var channel: HeadlessChannel { get }
 }
 

@@ -4,7 +4,7 @@ import SystemPackage
 
 /// A test front end: records every event and runs a script of steps, each when its condition
 /// holds. Bounded: past its time limit it force-kills everything and marks the run as timed out.
-final class Recorder: Frontend {
+final class Recorder: PollingFrontend {
     /// When a step may run.
     enum Condition {
         /// At once.
@@ -130,7 +130,7 @@ final class Recorder: Frontend {
 }
 
 /// A front end that shows every event to a closure before passing it on to `inner`.
-final class Tap<Inner: Frontend & AnyObject>: Frontend {
+final class Tap<Inner: PollingFrontend>: PollingFrontend {
     let inner: Inner
     private let observe: (EngineEvent) -> Void
 
@@ -144,12 +144,10 @@ final class Tap<Inner: Frontend & AnyObject>: Frontend {
 
     func handle(_ event: EngineEvent) {
         observe(event)
-        var inner = inner
         inner.handle(event)
     }
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
-        var inner = inner
-        return inner.wake(now: now, readable: readable)
+        inner.wake(now: now, readable: readable)
     }
 }

@@ -30,7 +30,7 @@ let report = try server.run(sharing: Shared.self) { launch in
             try connection.close()
         }
     }
-    let signal = await worker.waitForStop()  // sends READY=1; returns SIGINT or SIGTERM
+    let signal = try await worker.waitForStop()  // sends READY=1; returns SIGINT or SIGTERM
     // Worker shutdown, according to the signal.
     print("worker \(worker.index) stopping on \(signal)")
     connections.stop()  // what was accepted already is still answered

@@ -44,9 +44,16 @@ let package = Package(
             ],
             path: "Sources/ServiceLifecycle"),
         .target(
+            name: "CorralModel",
+            dependencies: [
+                "CorralEngine",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Model"),
+        .target(
             name: "CorralTUI",
             dependencies: [
-                "CorralEngine", "CNcursesw",
+                "CorralEngine", "CorralModel", "CNcursesw",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -64,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "CorralEngine", "CorralTUI", "CorralDemo",
+                "CorralEngine", "CorralModel", "CorralTUI", "CorralDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -72,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "CorralBench",
             dependencies: [
-                "CorralEngine", "CorralTUI", "corral-bench-worker", "corral",
+                "CorralEngine", "CorralModel", "CorralTUI", "corral-bench-worker", "corral",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(
@@ -104,14 +111,14 @@ let package = Package(
             ]),
         .testTarget(
             name: "TUITests",
-            dependencies: ["CorralTUI"],
+            dependencies: ["CorralTUI", "CorralModel"],
             exclude: ["Golden"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["corral", "CorralTestSupport"]),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["corral", "CorralEngine", "CorralTUI"]),
+            dependencies: ["corral", "CorralEngine", "CorralModel", "CorralTUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

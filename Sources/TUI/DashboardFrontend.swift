@@ -145,7 +145,7 @@ package final class DashboardFrontend: PollingFrontend {
             if let pid = row.pid { slots[pid] = row.index }
         }
         let usage = sampler.sample(Array(slots.keys), now: now)
-        state.updateUsage(
+        state.server.updateUsage(
             Dictionary(uniqueKeysWithValues: usage.compactMap { pid, value in slots[pid].map { ($0, value) } }))
         nextSample = now + .seconds(1)
         dirty = true

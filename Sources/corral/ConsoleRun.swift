@@ -1,5 +1,6 @@
 import CorralDemo
 import CorralEngine
+import CorralModel
 import CorralTUI
 import Glibc
 import Logging
@@ -118,12 +119,12 @@ struct ConsoleRun {
     private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
         let facts = TerminalFacts.current
         let output = OutputWriter()
-        var state = DashboardState(
+        var model = ServerModel(
             supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
-            waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, colors: !facts.noColor,
-            startedAt: .now, command: commandLine, logLimits: settings.logLimits)
-        state.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
-        state.extraCommands =
+            waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, startedAt: .now,
+            command: commandLine, logLimits: settings.logLimits)
+        model.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
+        model.extraCommands =
             (isDemo ? ["the demo's ticker (a Swift extra process)"] : [])
             + settings.extras.map {
                 "/bin/sh -c \($0)"
@@ -132,8 +133,8 @@ struct ConsoleRun {
         do {
             switch settings.control {
             case .off: control = nil
-            case .defaultPath: control = try ControlServer(path: nil, model: state)
-            case .path(let path): control = try ControlServer(path: path, model: state)
+            case .defaultPath: control = try ControlServer(path: nil, model: model)
+            case .path(let path): control = try ControlServer(path: path, model: model)
             }
         } catch {
             throw UsageError(description: error.description)
@@ -153,7 +154,10 @@ struct ConsoleRun {
                         colors: output.isTerminal && !facts.noColor, control: control?.path,
                         stopSignal: configuration.stopSignals.first ?? .terminate))
             case .dashboard:
-                view = .dashboard(try DashboardFrontend(state: state, backend: NcursesBackend(colors: !facts.noColor)))
+                view = .dashboard(
+                    try DashboardFrontend(
+                        state: DashboardState(server: model, colors: !facts.noColor),
+                        backend: NcursesBackend(colors: !facts.noColor)))
             }
         } catch {
             control?.finish()

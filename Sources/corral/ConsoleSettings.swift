@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 
 /// Everything the command line decided, validated: what to run and how to show it.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CorralDemo
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 import Logging
 

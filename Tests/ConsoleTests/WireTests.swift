@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Foundation
 import Testing
 
@@ -64,7 +64,7 @@ struct WireTests {
 
     @Test("a snapshot gives back the dashboard state it was made from")
     func snapshotRoundTrip() throws {
-        var state = DashboardState(
+        var state = ServerModel(
             supervisorPid: 4000, workers: 2, extras: 1, waitTimeout: .seconds(10),
             stopSignals: [.interrupt, .terminate],
             startedAt: now - .seconds(60), command: "python3 app.py")
@@ -95,7 +95,7 @@ struct WireTests {
         #expect(back.workerCount == 2)
         #expect(back.stopSignals == [.interrupt, .terminate])
         #expect(back.stopping?.cause == .command(.terminate))
-        #expect(back.visibleLog(limit: 10).map(\.text) == ["hello"])
+        #expect(back.logBook.lines(slot: nil, endingAt: nil, limit: 10).map(\.text) == ["hello"])
         #expect(back.rows.count == 3)
         for (original, decoded) in zip(state.rows, back.rows) {
             #expect(decoded.index == original.index)
@@ -111,13 +111,13 @@ struct WireTests {
                 #expect(abs((a - b) / .milliseconds(1)) <= 2)
             }
         }
-        #expect(DashboardView.detail(back.rows[1], now: now) == DashboardView.detail(state.rows[1], now: now))
+        #expect(back.rows[1].statusText(now: now) == state.rows[1].statusText(now: now))
         #expect(back.rows[1].crashes == state.rows[1].crashes)
     }
 
     @Test("a snapshot keeps the crash evidence a restart left: the crash count and the previous end")
     func snapshotCrashEvidence() throws {
-        var state = DashboardState(
+        var state = ServerModel(
             supervisorPid: 4000, workers: 1, extras: 0, waitTimeout: .seconds(10), stopSignals: [.terminate],
             startedAt: now - .seconds(60))
         state.apply(.spawned(slot: 0, pid: 4001, kind: .worker), now: now - .seconds(59))
@@ -134,12 +134,12 @@ struct WireTests {
         #expect(back.rows[0].previousEnd?.end == end)
         #expect(back.rows[0].previousEnd?.pid == 4001)
         #expect(back.rows[0].previousEnd?.signals.map(\.signal) == [.user1])
-        #expect(DashboardView.restartsText(back.rows[0]) == "1 (1 crash)")
+        #expect(back.rows[0].restartsText == "1 (1 crash)")
     }
 
     @Test("commands: each SupervisorCommand encodes to a request the server grants as the same command")
     func commandsRoundTrip() throws {
-        var state = DashboardState(
+        var state = ServerModel(
             supervisorPid: 1, workers: 2, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now)
         state.apply(.spawned(slot: 0, pid: 10, kind: .worker), now: now)
         state.apply(.stateChanged(slot: 0, .running), now: now)
@@ -160,7 +160,7 @@ struct WireTests {
 
     @Test("refusals say why: no such process, not running, a reload under way, a stopped server, garbage")
     func refusals() throws {
-        var state = DashboardState(
+        var state = ServerModel(
             supervisorPid: 1, workers: 1, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now)
         state.apply(.spawned(slot: 0, pid: 10, kind: .worker), now: now)
         func refusal(_ json: String) -> String? {
@@ -179,7 +179,7 @@ struct WireTests {
         state.apply(
             .exited(slot: 0, pid: 10, SlotEnd(termination: .exited(code: 0), origin: nil, failure: nil)), now: now)
         #expect(refusal(#"{"command":"signal","signal":"TERM","index":0}"#)?.contains("not running") == true)
-        state.end(DashboardState.Ended(cause: "done", exitStatus: 0))
+        state.end(ServerModel.Ended(cause: "done", exitStatus: 0))
         #expect(refusal(#"{"command":"stop"}"#)?.contains("has stopped") == true)
         #expect(WireMessage.decode(Array("[1,2]".utf8)) == nil)
         #expect(WireMessage.decode([0xFF, 0xFE]) == nil)

@@ -29,7 +29,7 @@ enum DashboardFixtures {
         }
         state.apply(.output(slot: 2, .stdout, line: "GET / 200 from 127.0.0.1"), now: at(3.5))
         state.apply(.output(slot: 1, .stderr, line: "warning: slow client"), now: at(3.6))
-        state.updateUsage(
+        state.server.updateUsage(
             Dictionary(
                 uniqueKeysWithValues: (0..<5).map { slot in
                     (

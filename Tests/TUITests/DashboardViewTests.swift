@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralModel
 import Testing
 
 @testable import CorralTUI
@@ -291,7 +292,7 @@ struct ResourceViewTests {
         #expect(state.selected == 4, "worker.0 is third in CPU order; down selects the fourth, extra.4")
         var usage = state.rows.map(\.usage)
         usage[3]?.isStopped = true
-        state.updateUsage(
+        state.server.updateUsage(
             Dictionary(
                 uniqueKeysWithValues: usage.enumerated().compactMap { index, value in value.map { (index, $0) } }))
         state.rows[1].restarts = 3
@@ -356,11 +357,11 @@ struct DetailViewTests {
         var state = F.running()
         state.apply(.spawned(slot: 1, pid: 5000, kind: .worker, generation: 1), now: F.at(80))
         state.apply(.stateChanged(slot: 1, .initializing, generation: 1), now: F.at(80))
-        #expect(DashboardView.detail(state.rows[1], now: F.at(83.2)) == "initializing for 3.2 s: waiting for READY=1")
+        #expect(state.rows[1].statusText(now: F.at(83.2)) == "initializing for 3.2 s: waiting for READY=1")
         // A reload's new generation: rolled back when it is not running within the ready timeout.
         state.readyTimeout = .seconds(10)
         #expect(
-            DashboardView.detail(state.rows[1], now: F.at(83.2), readyTimeout: state.readyTimeout)
+            state.rows[1].statusText(now: F.at(83.2), readyTimeout: state.readyTimeout)
                 == "initializing for 3.2 s: waiting for READY=1 · rolled back in 6.8 s")
     }
 }

@@ -10,7 +10,7 @@ struct ReadinessViewTests {
     typealias F = DashboardFixtures
 
     func detail(_ state: DashboardState, _ slot: Int, at seconds: Double) -> String {
-        DashboardView.detail(state.rows[slot], now: F.at(seconds), readyTimeout: .seconds(30))
+        state.rows[slot].statusText(now: F.at(seconds), readyTimeout: .seconds(30))
     }
 
     @Test("a starting worker says what it waits for: a line, a probe's reason, or its uptime so far")
@@ -84,7 +84,7 @@ struct ReadinessViewTests {
                 generation: 1), now: F.at(30.1))
         state.apply(.spawned(slot: 1, pid: 5001, kind: .worker, generation: 2), now: F.at(30.1))
         state.apply(.stateChanged(slot: 1, .running, generation: 2), now: F.at(30.1))
-        #expect(DashboardView.restartsText(state.rows[1]) == "2 (1 crash)")
+        #expect(state.rows[1].restartsText == "2 (1 crash)")
         let lines = DetailView.lines(state.rows[1], state: state, now: F.at(40)).joined(separator: "\n")
         #expect(lines.contains("previous generation 1 (pid 5000) ended"), "\(lines)")
         #expect(lines.contains("SIGTERM"))

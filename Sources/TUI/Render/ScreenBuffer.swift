@@ -1,3 +1,5 @@
+import CorralModel
+
 /// An in-memory screen: a grid of cells (one Unicode scalar and a style each; a character two
 /// columns wide takes its cell and a ``Cell/isContinuation`` cell after it). The dashboard
 /// renders into it; a backend puts it on a terminal; tests compare it as text.

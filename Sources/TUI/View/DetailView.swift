@@ -1,9 +1,10 @@
 import CorralEngine
+import CorralModel
 
 /// The lines of the detail view (`d`) of one process: what an operator asks after "why?".
 enum DetailView {
     /// The details of `row`, as lines for a box, at `now`.
-    static func lines(_ row: DashboardState.Row, state: DashboardState, now: ContinuousClock.Instant) -> [String] {
+    static func lines(_ row: ServerModel.Row, state: DashboardState, now: ContinuousClock.Instant) -> [String] {
         func ago(_ instant: ContinuousClock.Instant) -> String { "\(TimeText.uptime(instant.duration(to: now))) ago" }
         var lines: [String] = []
         var identity = [row.name]
@@ -45,7 +46,7 @@ enum DetailView {
                 + (row.signals.isEmpty
                     ? "none" : row.signals.map { "\($0.signal) \(ago($0.at)) (\($0.reason))" }.joined(separator: ", ")))
         if let end = row.end {
-            lines.append("last exit: " + DashboardView.detail(row, now: now))
+            lines.append("last exit: " + row.statusText(now: now))
             if !end.lastLines.isEmpty {
                 lines.append("its last lines on stderr:")
                 lines += end.lastLines.map { "  " + TerminalText.forDisplay($0) }

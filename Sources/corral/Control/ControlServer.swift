@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 import SystemPackage
 
@@ -17,7 +17,7 @@ final class ControlServer: PollingFrontend {
     let path: String
     private var listener: FileDescriptor?
     private var peers: [ControlPeer] = []
-    private var model: DashboardState
+    private var model: ServerModel
     private var encoder: EventEncoder
     private var recent = RecentOutput(capacity: snapshotOutputLines)
     private let clock = ContinuousClock()
@@ -33,7 +33,7 @@ final class ControlServer: PollingFrontend {
     /// Binds the socket: at `path`, or at the default path (``ControlDirectory``). A socket
     /// left at the path by a corral that was killed is replaced; a live one is not, and
     /// nothing else at the path is ever removed.
-    init(path: String?, model: DashboardState) throws(ControlSetupError) {
+    init(path: String?, model: ServerModel) throws(ControlSetupError) {
         if let path {
             let parent = Self.directory(of: path)
             guard (try? FileSystem.status(parent, followingLinks: true))??.isDirectory == true else {

@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 import SystemPackage
 

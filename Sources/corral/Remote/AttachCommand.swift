@@ -1,5 +1,6 @@
 import ArgumentParser
 import CorralEngine
+import CorralModel
 import CorralTUI
 import Glibc
 import SystemPackage
@@ -43,12 +44,12 @@ struct AttachSession {
     /// Runs until `q`, the end of the server, or the connection lost for good.
     func run() throws {
         let clock = ContinuousClock()
-        guard var state = Snapshot.state(snapshot, now: clock.now) else {
+        guard let model = Snapshot.state(snapshot, now: clock.now) else {
             throw ControlExit(CorralLocator.unavailableStatus, "the corral sent a snapshot without its server")
         }
+        var state = DashboardState(server: model, colors: colors)
         state.attached = true
         state.program = "corral (attached)"
-        state.colors = colors
         // Ctrl-C, a closed terminal or a kill: leave the viewer cleanly; the server is not touched.
         let leave: SignalPipe
         do {
@@ -73,13 +74,13 @@ struct AttachSession {
 
     private enum Outcome {
         case detached
-        case stopped(DashboardState.Ended)
+        case stopped(ServerModel.Ended)
         case lost(String)
     }
 
     private func follow(_ frontend: DashboardFrontend, leave: SignalPipe, clock: ContinuousClock) -> Outcome {
         var link = link
-        var ended: DashboardState.Ended?
+        var ended: ServerModel.Ended?
         while true {
             let leaveDescriptor = FileDescriptor(rawValue: leave.readDescriptor)
             var timeout: CInt = -1
@@ -106,7 +107,7 @@ struct AttachSession {
                     case .event(let event): frontend.handle(event)
                     case .stopped(let end):
                         ended = end
-                        frontend.update { $0.end(end) }
+                        frontend.update { $0.server.end(end) }
                     case .reply(let ok, let text):
                         if !ok { frontend.update { $0.message = "refused: \(text)" } }
                     case .snapshot, .refused, .unknown: break
@@ -117,15 +118,15 @@ struct AttachSession {
                     // Dropped (this viewer fell behind) or the corral is gone: a new connection
                     // gets a fresh snapshot, if the corral is still there.
                     guard let again = try? CorralLocator.answer(at: link.path),
-                        var fresh = Snapshot.state(again.snapshot, now: clock.now)
+                        let model = Snapshot.state(again.snapshot, now: clock.now)
                     else {
                         return .lost("the corral at \(link.path) went away")
                     }
                     link = again.link
                     frontend.update { state in
+                        var fresh = DashboardState(server: model, colors: state.colors)
                         fresh.attached = true
                         fresh.program = state.program
-                        fresh.colors = state.colors
                         fresh.selected = min(state.selected, max(0, fresh.rows.count - 1))
                         fresh.message = "reconnected: this viewer had fallen behind"
                         state = fresh

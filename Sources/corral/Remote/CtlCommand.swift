@@ -1,6 +1,6 @@
 import ArgumentParser
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 
 /// `corral ctl`: one command to a running corral, for scripts and operators.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CorralEngine
-import CorralTUI
+import CorralModel
 
 /// `corral ls`: the corrals of this user that are running.
 struct LsCommand: ParsableCommand {

@@ -1,9 +1,9 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 
 /// `corral ctl status` as text: the server on one line, then one row per process.
 enum StatusTable {
-    static func render(_ state: DashboardState, control: String, now: ContinuousClock.Instant) -> String {
+    static func render(_ state: ServerModel, control: String, now: ContinuousClock.Instant) -> String {
         var header = [
             "corral pid \(state.supervisorPid)", state.serverState.rawValue,
             "\(state.workerCount) worker\(state.workerCount == 1 ? "" : "s")",
@@ -24,9 +24,9 @@ enum StatusTable {
             + state.rows.map { row in
                 [
                     String(row.index), row.pid.map { String($0) } ?? "-", row.kind.rawValue, row.state.rawValue,
-                    String(row.generation), DashboardView.restartsText(row),
+                    String(row.generation), row.restartsText,
                     row.stateSince.map { TimeText.uptime($0.duration(to: now)) } ?? "-",
-                    DashboardView.detail(row, now: now, readyTimeout: state.readyTimeout),
+                    row.statusText(now: now, readyTimeout: state.readyTimeout),
                 ]
             }
         lines += columns(rows)

@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 
 /// The commands a control client sends, one JSON object per line: the same as the dashboard's
 /// keys (``SupervisorCommand``). `{"command":"signal","signal":"SIGTERM","index":2}` (no
@@ -50,8 +50,7 @@ enum ControlRequest {
 
     /// The one process a request names: its slot (the serving process), or with `generation`
     /// that generation of it; or why there is none.
-    private static func target(_ request: WireMessage, index: Int, state: DashboardState) -> Result<SlotTarget, Refusal>
-    {
+    private static func target(_ request: WireMessage, index: Int, state: ServerModel) -> Result<SlotTarget, Refusal> {
         guard let generation = request.generation else {
             if let refusal = checkLive(index, state: state, servingOnly: true) { return .failure(refusal) }
             return .success(.slot(index))
@@ -73,7 +72,7 @@ enum ControlRequest {
 
     /// The engine command a request asks for, checked against the server as `state` shows it;
     /// or why it is refused.
-    static func command(_ request: WireMessage, state: DashboardState) -> Result<SupervisorCommand, Refusal> {
+    static func command(_ request: WireMessage, state: ServerModel) -> Result<SupervisorCommand, Refusal> {
         guard let name = request.command else {
             return .failure(Refusal("a command needs a \"command\" field: \(names)"))
         }
@@ -126,7 +125,7 @@ enum ControlRequest {
     }
 
     /// What a granted command does, for its reply (`SIGUSR1 to worker.1`).
-    static func describe(_ command: SupervisorCommand, state: DashboardState) -> String {
+    static func describe(_ command: SupervisorCommand, state: ServerModel) -> String {
         switch command {
         case .signal(let signal, .all): return "\(signal) to every process"
         case .signal(let signal, let target): return "\(signal) to \(reached(target, state: state))"
@@ -154,7 +153,7 @@ enum ControlRequest {
 
     /// The process a target reaches, named: `worker.1`, or during a reload `worker.1 (pid 4122,
     /// generation 0, the one serving)`.
-    private static func reached(_ target: SlotTarget, state: DashboardState) -> String {
+    private static func reached(_ target: SlotTarget, state: ServerModel) -> String {
         switch target {
         case .all: return "every process"
         case .slot(let index):
@@ -179,11 +178,11 @@ enum ControlRequest {
         init(_ reason: String) { self.reason = reason }
     }
 
-    private static func noSuchProcess(_ index: Int, state: DashboardState) -> Refusal {
+    private static func noSuchProcess(_ index: Int, state: ServerModel) -> Refusal {
         Refusal("no process \(index): the indices are 0 to \(state.rows.count - 1)")
     }
 
-    private static func checkLive(_ index: Int, state: DashboardState, servingOnly: Bool = false) -> Refusal? {
+    private static func checkLive(_ index: Int, state: ServerModel, servingOnly: Bool = false) -> Refusal? {
         guard state.rows.indices.contains(index) else { return noSuchProcess(index, state: state) }
         let row = state.rows[index]
         // During a reload the old process serves while its successor starts.
@@ -196,7 +195,7 @@ enum ControlRequest {
         return nil
     }
 
-    private static func checkNotStopping(_ state: DashboardState) -> Refusal? {
+    private static func checkNotStopping(_ state: ServerModel) -> Refusal? {
         state.stopping == nil ? nil : Refusal("the server is stopping")
     }
 }

@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 
 /// The control protocol's lines back into what a viewer shows: engine events, the end of the
@@ -10,7 +10,7 @@ enum EventDecoder {
         /// An engine event.
         case event(EngineEvent)
         /// The run ended (`stopped`).
-        case stopped(DashboardState.Ended)
+        case stopped(ServerModel.Ended)
         /// The snapshot a connection starts with.
         case snapshot(WireMessage)
         /// The answer to a command.
@@ -29,7 +29,7 @@ enum EventDecoder {
         case "refused": return .refused(message.reason ?? "refused")
         case "stopped":
             return .stopped(
-                DashboardState.Ended(cause: message.cause ?? "", exitStatus: Int32(message.exitStatus ?? 0)))
+                ServerModel.Ended(cause: message.cause ?? "", exitStatus: Int32(message.exitStatus ?? 0)))
         default: return event(message, now: now).map(Line.event) ?? .unknown
         }
     }

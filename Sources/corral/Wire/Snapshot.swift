@@ -1,5 +1,5 @@
 import CorralEngine
-import CorralTUI
+import CorralModel
 import Glibc
 
 /// The snapshot a control connection starts with: the server and every slot as they are now,
@@ -8,7 +8,7 @@ import Glibc
 enum Snapshot {
     /// The snapshot line (`"event":"snapshot"`) of `state`, with the latest `output`.
     static func encode(
-        _ state: DashboardState, control: String?, output: [RecentOutput.Line], time: String,
+        _ state: ServerModel, control: String?, output: [RecentOutput.Line], time: String,
         now: ContinuousClock.Instant
     ) -> String {
         var object = body(state, control: control, now: now)
@@ -26,14 +26,14 @@ enum Snapshot {
     }
 
     /// `{"server": {...}, "processes": [...]}`: what `corral ctl status --json` prints.
-    static func body(_ state: DashboardState, control: String?, now: ContinuousClock.Instant) -> JSONObject {
+    static func body(_ state: ServerModel, control: String?, now: ContinuousClock.Instant) -> JSONObject {
         var body = JSONObject()
         body["server"] = .object(server(state, control: control, now: now))
         body["processes"] = .objects(state.rows.map { process($0, state: state, now: now) })
         return body
     }
 
-    private static func server(_ state: DashboardState, control: String?, now: ContinuousClock.Instant) -> JSONObject {
+    private static func server(_ state: ServerModel, control: String?, now: ContinuousClock.Instant) -> JSONObject {
         var server = JSONObject()
         server["pid"] = .int(Int(state.supervisorPid))
         server["state"] = .string(state.serverState.rawValue)
@@ -67,7 +67,7 @@ enum Snapshot {
     }
 
     private static func process(
-        _ row: DashboardState.Row, state: DashboardState, now: ContinuousClock.Instant
+        _ row: ServerModel.Row, state: ServerModel, now: ContinuousClock.Instant
     ) -> JSONObject {
         var object = JSONObject()
         object["index"] = .int(row.index)
@@ -125,12 +125,12 @@ enum Snapshot {
         return object
     }
 
-    /// The dashboard state a snapshot describes, as of `now`; nil when it lacks the server.
-    static func state(_ snapshot: WireMessage, now: ContinuousClock.Instant) -> DashboardState? {
+    /// The server model a snapshot describes, as of `now`; nil when it lacks the server.
+    static func state(_ snapshot: WireMessage, now: ContinuousClock.Instant) -> ServerModel? {
         guard let server = snapshot.server, let pid = server.pid else { return nil }
         let processes = snapshot.processes ?? []
         let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }
-        var state = DashboardState(
+        var state = ServerModel(
             supervisorPid: pid_t(pid), workers: 0, extras: 0,
             waitTimeout: Duration(wireSeconds: server.waitTimeoutS),
             stopSignals: (server.stopSignals ?? []).compactMap { Signal(parsing: $0) },
@@ -142,12 +142,12 @@ enum Snapshot {
         if let stopping = server.stopping, let signal = EventDecoder.signal(stopping.signal),
             let cause = EventDecoder.cause(stopping)
         {
-            state.stopping = DashboardState.Stopping(
+            state.stopping = ServerModel.Stopping(
                 signal: signal, cause: cause, deadline: EventDecoder.instant(in: stopping.deadlineS, from: now),
                 at: ago(stopping.sinceS) ?? now)
         }
         if let ended = server.ended {
-            state.ended = DashboardState.Ended(cause: ended.cause ?? "", exitStatus: Int32(ended.exitStatus ?? 0))
+            state.ended = ServerModel.Ended(cause: ended.cause ?? "", exitStatus: Int32(ended.exitStatus ?? 0))
         }
         for process in processes.sorted(by: { ($0.index ?? 0) < ($1.index ?? 0) }) {
             guard let index = process.index, index >= 0, index < 1 << 20 else { continue }
@@ -162,9 +162,9 @@ enum Snapshot {
         return state
     }
 
-    private static func row(_ process: WireMessage, index: Int, now: ContinuousClock.Instant) -> DashboardState.Row {
+    private static func row(_ process: WireMessage, index: Int, now: ContinuousClock.Instant) -> ServerModel.Row {
         let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }
-        var row = DashboardState.Row(index: index, kind: process.kind.flatMap(ChildKind.init) ?? .worker)
+        var row = ServerModel.Row(index: index, kind: process.kind.flatMap(ChildKind.init) ?? .worker)
         row.pid = process.pid.map { pid_t($0) }
         row.state = process.state.flatMap(ProcessState.init) ?? .pending
         row.stateSince = ago(process.sinceS)
@@ -173,14 +173,14 @@ enum Snapshot {
         row.restarts = process.restarts ?? 0
         row.crashes = process.crashes ?? 0
         if let previous = process.previousExit, let end = EventDecoder.end(previous) {
-            row.previousEnd = DashboardState.PreviousEnd(
+            row.previousEnd = ServerModel.PreviousEnd(
                 generation: previous.generation ?? 0, pid: previous.pid.map { pid_t($0) }, end: end,
                 at: ago(previous.endedS),
                 signals: (previous.signals ?? []).compactMap { sent in
                     guard let signal = EventDecoder.signal(sent.signal),
                         let reason = sent.reason.flatMap(SignalReason.init)
                     else { return nil }
-                    return DashboardState.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
+                    return ServerModel.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
                 })
         }
         row.endedAt = ago(process.endedS)
@@ -190,10 +190,10 @@ enum Snapshot {
         if let sent = process.lastSignal, let signal = EventDecoder.signal(sent.signal),
             let reason = sent.reason.flatMap(SignalReason.init)
         {
-            row.lastSignal = DashboardState.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
+            row.lastSignal = ServerModel.SentSignal(signal: signal, reason: reason, at: ago(sent.agoS) ?? now)
         }
         if let restartIn = process.restartInS {
-            row.pendingRestart = DashboardState.PendingRestart(
+            row.pendingRestart = ServerModel.PendingRestart(
                 at: EventDecoder.instant(in: restartIn, from: now) ?? now, attempt: process.attempt ?? 1,
                 reason: process.reason ?? "")
         }

@@ -1,4 +1,6 @@
-/// Short renderings of durations for the dashboard.
+import CorralEngine
+
+/// Short renderings of durations for every view (the dashboard, `ctl status`, `ls`).
 package enum TimeText {
     /// `42s`, `3m04s`, `2h05m`.
     package static func uptime(_ duration: Duration) -> String {

@@ -51,6 +51,10 @@ let package = Package(
             ],
             path: "Sources/Model"),
         .target(
+            name: "CorralControl",
+            dependencies: ["CorralEngine", "CorralModel"],
+            path: "Sources/Control"),
+        .target(
             name: "CorralTUI",
             dependencies: [
                 "CorralEngine", "CorralModel", "CNcursesw",
@@ -71,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "CorralEngine", "CorralModel", "CorralTUI", "CorralDemo",
+                "CorralEngine", "CorralModel", "CorralControl", "CorralTUI", "CorralDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -118,7 +122,7 @@ let package = Package(
             dependencies: ["corral", "CorralTestSupport"]),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["corral", "CorralEngine", "CorralModel", "CorralTUI"]),
+            dependencies: ["corral", "CorralEngine", "CorralModel", "CorralControl", "CorralTUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import CorralControl
 import CorralEngine
 import CorralTUI
 import SystemPackage

@@ -1,3 +1,4 @@
+import CorralControl
 import CorralDemo
 import CorralEngine
 import CorralModel
@@ -133,8 +134,10 @@ struct ConsoleRun {
         do {
             switch settings.control {
             case .off: control = nil
-            case .defaultPath: control = try ControlServer(path: nil, model: model)
-            case .path(let path): control = try ControlServer(path: path, model: model)
+            case .defaultPath:
+                control = try ControlServer(path: nil, model: model, notice: FileError.writeWithoutBlocking)
+            case .path(let path):
+                control = try ControlServer(path: path, model: model, notice: FileError.writeWithoutBlocking)
             }
         } catch {
             throw UsageError(description: error.description)

@@ -2,6 +2,7 @@ import CorralEngine
 import Foundation
 import Testing
 
+@testable import CorralControl
 @testable import corral
 
 @Suite("Headless output: text lines and JSON lines")

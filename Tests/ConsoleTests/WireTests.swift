@@ -3,6 +3,7 @@ import CorralModel
 import Foundation
 import Testing
 
+@testable import CorralControl
 @testable import corral
 
 @Suite("The control protocol: events, snapshots and commands both ways")

@@ -1,3 +1,4 @@
+import CorralControl
 import CorralEngine
 import CorralModel
 import Glibc

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CorralControl
 import CorralEngine
 import CorralModel
 

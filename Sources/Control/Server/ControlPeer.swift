@@ -8,37 +8,37 @@ import SystemPackage
 /// waiting, or past the server's ``OutputBudget`` (and counted in `output_dropped` lines), as
 /// `--json` does for a slow reader; every other event is kept. A client whose queue would pass
 /// ``maximumQueued``, or that takes nothing for ``stallLimit``, is disconnected.
-final class ControlPeer {
+package final class ControlPeer {
     /// Bytes waiting for a client before it counts as fallen behind.
-    static let maximumQueued = 2 << 20
+    package static let maximumQueued = 2 << 20
     /// Bytes waiting past which output lines are dropped for this client.
-    static let outputQueued = 256 << 10
+    package static let outputQueued = 256 << 10
     /// How long a client may take nothing of what waits for it.
-    static let stallLimit = Duration.seconds(10)
+    package static let stallLimit = Duration.seconds(10)
     /// The longest command line a client may send.
-    static let maximumLine = 64 << 10
+    package static let maximumLine = 64 << 10
     /// How long a client may leave a command half-written.
-    static let partialLineLimit = Duration.seconds(10)
+    package static let partialLineLimit = Duration.seconds(10)
     /// How long output lines alone may wait to be sent with the next ones: under a flood a
     /// client is written to (and woken) at most this often; any other line is sent at once.
-    static let outputDelay = Duration.milliseconds(2)
+    package static let outputDelay = Duration.milliseconds(2)
     /// Output lines waiting past which they are sent at once.
-    static let outputBatch = 64 << 10
+    package static let outputBatch = 64 << 10
 
-    let descriptor: FileDescriptor
+    package let descriptor: FileDescriptor
     /// Whether it gets the events (`subscribe`, the default; `unsubscribe` for replies only).
-    private(set) var subscribed = true
+    package private(set) var subscribed = true
     /// The output lines it missed.
     private var missed: MissedOutput
     /// When it last took bytes (or had none waiting).
-    private(set) var lastProgress: ContinuousClock.Instant
+    package private(set) var lastProgress: ContinuousClock.Instant
 
     /// When it is to be closed for taking nothing, if bytes wait for it.
-    var stallDeadline: ContinuousClock.Instant? { queuedCount > 0 ? lastProgress + Self.stallLimit : nil }
+    package var stallDeadline: ContinuousClock.Instant? { queuedCount > 0 ? lastProgress + Self.stallLimit : nil }
     /// Why the connection is to be closed, once it is.
-    private(set) var closing: String?
+    package private(set) var closing: String?
     /// When the unfinished line in ``received`` began.
-    private(set) var partialSince: ContinuousClock.Instant?
+    package private(set) var partialSince: ContinuousClock.Instant?
     private var queued: [UInt8] = []
     private var written = 0
     /// Something other than output lines waits: it is sent at once.
@@ -46,11 +46,11 @@ final class ControlPeer {
     /// When bytes were last sent.
     private var lastFlush: ContinuousClock.Instant
     /// The last write did not take everything: the connection is full until it is writable.
-    private(set) var isBlocked = false
+    package private(set) var isBlocked = false
     private var received: [UInt8] = []
 
     /// A client accepted when the server had relayed `outputCount` output lines.
-    init(descriptor: FileDescriptor, now: ContinuousClock.Instant, outputCount: Int) {
+    package init(descriptor: FileDescriptor, now: ContinuousClock.Instant, outputCount: Int) {
         self.descriptor = descriptor
         self.lastProgress = now
         self.lastFlush = now
@@ -58,20 +58,20 @@ final class ControlPeer {
     }
 
     /// Turns the events on or off; `outputCount`: the server's count of output lines.
-    func subscribe(_ on: Bool, outputCount: Int) {
+    package func subscribe(_ on: Bool, outputCount: Int) {
         if on && !subscribed { missed.restart(outputCount: outputCount) }
         subscribed = on
     }
 
     /// Bytes waiting to be written.
-    var queuedCount: Int { queued.count - written }
+    package var queuedCount: Int { queued.count - written }
 
     /// Whether an output line would be queued rather than dropped.
-    var takesOutput: Bool { subscribed && closing == nil && queuedCount < Self.outputQueued }
+    package var takesOutput: Bool { subscribed && closing == nil && queuedCount < Self.outputQueued }
 
     /// Queues output line number `index` (of the server's count), or drops it when too much
     /// waits already.
-    func enqueueOutput(_ line: String, index: Int, now: ContinuousClock.Instant) {
+    package func enqueueOutput(_ line: String, index: Int, now: ContinuousClock.Instant) {
         guard takesOutput else { return }
         tellDroppedOutput(outputCount: index - 1, now: now)
         missed.sent(index)
@@ -80,13 +80,13 @@ final class ControlPeer {
 
     /// When output lines waiting for this client are to be sent (nil: nothing waits, or it is
     /// sent at once, or the connection is full).
-    var flushDeadline: ContinuousClock.Instant? {
+    package var flushDeadline: ContinuousClock.Instant? {
         queuedCount > 0 && !urgent && !isBlocked ? lastFlush + Self.outputDelay : nil
     }
 
     /// Queues one line (a newline is added); past the bound, the client is to be closed. Any
     /// line but an output line (`urgent`) is sent at the next flush.
-    func enqueue(_ line: String, urgent: Bool = true) {
+    package func enqueue(_ line: String, urgent: Bool = true) {
         guard closing == nil else { return }
         if urgent { self.urgent = true }
         if queuedCount + line.utf8.count + 1 > Self.maximumQueued {
@@ -99,7 +99,7 @@ final class ControlPeer {
 
     /// Writes what the connection takes now; a client that took nothing for ``stallLimit`` is
     /// to be closed.
-    func flush(now: ContinuousClock.Instant, outputCount: Int) {
+    package func flush(now: ContinuousClock.Instant, outputCount: Int) {
         let before = queuedCount
         if urgent || isBlocked || queuedCount >= Self.outputBatch || lastFlush.duration(to: now) >= Self.outputDelay {
             flush()
@@ -115,7 +115,7 @@ final class ControlPeer {
 
     /// Queues an `output_dropped` line for the output dropped up to the server's `outputCount`,
     /// once there is room (at most every ``MissedOutput/noticeInterval``; `force`: now).
-    func tellDroppedOutput(outputCount: Int, now: ContinuousClock.Instant, force: Bool = false) {
+    package func tellDroppedOutput(outputCount: Int, now: ContinuousClock.Instant, force: Bool = false) {
         guard closing == nil, queuedCount < Self.outputQueued,
             let lines = missed.notice(outputCount: outputCount, now: now, force: force)
         else { return }
@@ -127,7 +127,7 @@ final class ControlPeer {
     }
 
     /// Writes what the connection takes now.
-    func flush() {
+    package func flush() {
         urgent = false
         guard closing == nil || queuedCount > 0 else { return }
         while queuedCount > 0 {
@@ -158,7 +158,7 @@ final class ControlPeer {
     /// Reads what the client sent; returns its complete lines. At end of input, after a line
     /// over ``maximumLine``, or on an error, the client is to be closed (its complete lines are
     /// still returned; a half-written last line is not).
-    func receive(now: ContinuousClock.Instant) -> [[UInt8]] {
+    package func receive(now: ContinuousClock.Instant) -> [[UInt8]] {
         var lines: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         // A bounded number of reads per wake, so one client flooding us cannot starve the others.
@@ -201,7 +201,7 @@ final class ControlPeer {
     }
 
     /// Marks the client to be closed (the first reason stays).
-    func close(because reason: String) {
+    package func close(because reason: String) {
         if closing == nil { closing = reason }
     }
 }

@@ -8,12 +8,12 @@ import CorralModel
 /// `index`: that process only). `{"command":"unsubscribe"}` stops the events for this client
 /// (replies only: what a one-shot client wants), `{"command":"subscribe"}` starts them again
 /// with a fresh snapshot. An `id` is echoed in the reply.
-enum ControlRequest {
+package enum ControlRequest {
     /// The names of the commands, for messages.
-    static let names = "signal, restart, reload, scale, stop, kill, subscribe, unsubscribe"
+    package static let names = "signal, restart, reload, scale, stop, kill, subscribe, unsubscribe"
 
     /// The line that asks for `command`.
-    static func encode(_ command: SupervisorCommand) -> String {
+    package static func encode(_ command: SupervisorCommand) -> String {
         var object = JSONObject()
         switch command {
         case .signal(let signal, let target):
@@ -72,7 +72,7 @@ enum ControlRequest {
 
     /// The engine command a request asks for, checked against the server as `state` shows it;
     /// or why it is refused.
-    static func command(_ request: WireMessage, state: ServerModel) -> Result<SupervisorCommand, Refusal> {
+    package static func command(_ request: WireMessage, state: ServerModel) -> Result<SupervisorCommand, Refusal> {
         guard let name = request.command else {
             return .failure(Refusal("a command needs a \"command\" field: \(names)"))
         }
@@ -125,7 +125,7 @@ enum ControlRequest {
     }
 
     /// What a granted command does, for its reply (`SIGUSR1 to worker.1`).
-    static func describe(_ command: SupervisorCommand, state: ServerModel) -> String {
+    package static func describe(_ command: SupervisorCommand, state: ServerModel) -> String {
         switch command {
         case .signal(let signal, .all): return "\(signal) to every process"
         case .signal(let signal, let target): return "\(signal) to \(reached(target, state: state))"
@@ -173,7 +173,7 @@ enum ControlRequest {
     }
 
     /// Why a request was refused.
-    struct Refusal: Error, Equatable {
+    package struct Refusal: Error, Equatable {
         var reason: String
         init(_ reason: String) { self.reason = reason }
     }

@@ -1,11 +1,11 @@
 /// A client's `"id"`: any JSON scalar, echoed in the reply as it was given.
-enum WireID: Decodable, Sendable, Equatable {
+package enum WireID: Decodable, Sendable, Equatable {
     case string(String)
     case integer(Int)
     case number(Double)
     case bool(Bool)
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let integer = try? container.decode(Int.self) {
             self = .integer(integer)
@@ -19,7 +19,7 @@ enum WireID: Decodable, Sendable, Equatable {
     }
 
     /// The value to put back in a reply.
-    var json: JSONObject.Value {
+    package var json: JSONObject.Value {
         switch self {
         case .string(let text): return .string(text)
         case .integer(let integer): return .int(integer)

@@ -4,15 +4,15 @@ import Glibc
 /// Where control sockets live: `$XDG_RUNTIME_DIR/corral/<pid>.sock`, or
 /// `/tmp/corral-<uid>/<pid>.sock` where `XDG_RUNTIME_DIR` is unset or does not exist. The
 /// directory is made 0700 and used only while it is this user's and closed to everyone else.
-enum ControlDirectory {
+package enum ControlDirectory {
     /// The directory a corral of this user puts its socket in.
-    static var preferred: String {
+    package static var preferred: String {
         if let runtime = runtimeDirectory { return runtime + "/corral" }
         return fallback
     }
 
     /// Every directory a running corral of this user may have its socket in, preferred first.
-    static var all: [String] {
+    package static var all: [String] {
         var directories: [String] = []
         if let runtime = runtimeDirectory { directories.append(runtime + "/corral") }
         directories.append(fallback)
@@ -20,10 +20,10 @@ enum ControlDirectory {
     }
 
     /// The default socket path of the corral with `pid`.
-    static func defaultPath(pid: pid_t) -> String { "\(preferred)/\(pid).sock" }
+    package static func defaultPath(pid: pid_t) -> String { "\(preferred)/\(pid).sock" }
 
     /// Makes the preferred directory (0700) if it is not there, and checks it.
-    static func prepare() throws(ControlSetupError) -> String {
+    package static func prepare() throws(ControlSetupError) -> String {
         let directory = preferred
         do {
             _ = try FileSystem.makeDirectory(directory, mode: 0o700)
@@ -36,7 +36,7 @@ enum ControlDirectory {
 
     /// Why `directory` must not hold control sockets (not a directory, another owner, open to
     /// others), or nil when it is safe.
-    static func problem(with directory: String) -> String? {
+    package static func problem(with directory: String) -> String? {
         let status: FileSystem.Status?
         do {
             status = try FileSystem.status(directory)
@@ -73,7 +73,7 @@ enum ControlDirectory {
 }
 
 /// The control socket cannot be set up; the text says what to do.
-struct ControlSetupError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct ControlSetupError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -4,21 +4,21 @@
 /// dozen lines and a script that needs every line of a flood reads `--json`; so a flood costs
 /// corral about the same with clients attached as without: the lines over budget are not
 /// encoded at all.
-struct OutputBudget {
+package struct OutputBudget {
     /// Bytes of output events a second, on average.
-    static let rate = 1.0 * 1024 * 1024
+    package static let rate = 1.0 * 1024 * 1024
     /// Bytes of output events at once.
-    static let burst = 128.0 * 1024
+    package static let burst = 128.0 * 1024
 
     private var tokens = burst
     private var refilled: ContinuousClock.Instant
 
-    init(now: ContinuousClock.Instant) {
+    package init(now: ContinuousClock.Instant) {
         refilled = now
     }
 
     /// Whether an output line may be sent now.
-    mutating func allows(now: ContinuousClock.Instant) -> Bool {
+    package mutating func allows(now: ContinuousClock.Instant) -> Bool {
         let elapsed = refilled.duration(to: now) / .seconds(1)
         if elapsed > 0 {
             tokens = min(Self.burst, tokens + elapsed * Self.rate)
@@ -28,7 +28,7 @@ struct OutputBudget {
     }
 
     /// Counts the bytes of a line sent.
-    mutating func spend(_ bytes: Int) {
+    package mutating func spend(_ bytes: Int) {
         tokens -= Double(bytes)
     }
 }

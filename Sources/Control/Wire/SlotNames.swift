@@ -3,17 +3,17 @@ import Glibc
 
 /// What headless writers remember about each slot to name it: `worker.2` (from the kind its
 /// `spawned` event carries), and its pid.
-struct SlotNames {
+package struct SlotNames {
     private let workers: Int
     private var pids: [Int: pid_t] = [:]
     private var kinds: [Int: ChildKind] = [:]
 
-    init(workers: Int) {
+    package init(workers: Int) {
         self.workers = workers
     }
 
     /// Records pids and kinds from `spawned` events, and the pid a rollback gives a slot back.
-    mutating func observe(_ event: EngineEvent) {
+    package mutating func observe(_ event: EngineEvent) {
         switch event {
         case .spawned(let slot, let pid, let kind, _):
             pids[slot] = pid
@@ -27,10 +27,10 @@ struct SlotNames {
 
     /// `worker.2` or `extra.4`; a slot never spawned is named by the configuration's layout
     /// (workers first, then extras).
-    func name(_ slot: Int) -> String {
+    package func name(_ slot: Int) -> String {
         "\((kinds[slot] ?? (slot < workers ? .worker : .extra)).rawValue).\(slot)"
     }
 
     /// The slot's pid, once spawned.
-    func pid(_ slot: Int) -> pid_t? { pids[slot] }
+    package func pid(_ slot: Int) -> pid_t? { pids[slot] }
 }

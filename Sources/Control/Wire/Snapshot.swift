@@ -5,9 +5,9 @@ import Glibc
 /// The snapshot a control connection starts with: the server and every slot as they are now,
 /// and the latest output lines; then the events follow. Relative times (`*_s`) are seconds from
 /// the snapshot's `time`, so no clock is shared between the two processes.
-enum Snapshot {
+package enum Snapshot {
     /// The snapshot line (`"event":"snapshot"`) of `state`, with the latest `output`.
-    static func encode(
+    package static func encode(
         _ state: ServerModel, control: String?, output: [RecentOutput.Line], time: String,
         now: ContinuousClock.Instant
     ) -> String {
@@ -26,7 +26,7 @@ enum Snapshot {
     }
 
     /// `{"server": {...}, "processes": [...]}`: what `corral ctl status --json` prints.
-    static func body(_ state: ServerModel, control: String?, now: ContinuousClock.Instant) -> JSONObject {
+    package static func body(_ state: ServerModel, control: String?, now: ContinuousClock.Instant) -> JSONObject {
         var body = JSONObject()
         body["server"] = .object(server(state, control: control, now: now))
         body["processes"] = .objects(state.rows.map { process($0, state: state, now: now) })
@@ -126,7 +126,7 @@ enum Snapshot {
     }
 
     /// The server model a snapshot describes, as of `now`; nil when it lacks the server.
-    static func state(_ snapshot: WireMessage, now: ContinuousClock.Instant) -> ServerModel? {
+    package static func state(_ snapshot: WireMessage, now: ContinuousClock.Instant) -> ServerModel? {
         guard let server = snapshot.server, let pid = server.pid else { return nil }
         let processes = snapshot.processes ?? []
         let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }

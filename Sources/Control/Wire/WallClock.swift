@@ -1,15 +1,15 @@
 import Glibc
 
 /// Wall-clock timestamps for headless output.
-enum WallClock {
+package enum WallClock {
     /// Local time of day, `12:00:01.234`.
-    static func timeOfDay() -> String {
+    package static func timeOfDay() -> String {
         let (parts, milliseconds) = now(utc: false)
         return "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(milliseconds, 3))"
     }
 
     /// UTC, ISO 8601 with milliseconds, `2026-11-26T12:00:01.234Z`.
-    static func iso8601() -> String {
+    package static func iso8601() -> String {
         let (parts, milliseconds) = now(utc: true)
         let date = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))"
         return "\(date)T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(milliseconds, 3))Z"

@@ -2,9 +2,9 @@ import CorralEngine
 
 /// The latest lines of the children's output, as they came (no conversion: keeping one costs a
 /// store), for a new control client's snapshot.
-struct RecentOutput {
+package struct RecentOutput {
     /// One line and where it came from.
-    struct Line {
+    package struct Line {
         var slot: Int
         var stream: ChildStream
         var text: String
@@ -12,15 +12,15 @@ struct RecentOutput {
 
     private var ring: [Line] = []
     private var next = 0
-    let capacity: Int
+    package let capacity: Int
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = capacity
         ring.reserveCapacity(capacity)
     }
 
     /// Keeps `line`, forgetting the oldest when full.
-    mutating func append(_ line: Line) {
+    package mutating func append(_ line: Line) {
         if ring.count < capacity {
             ring.append(line)
         } else {
@@ -30,5 +30,5 @@ struct RecentOutput {
     }
 
     /// The lines, oldest first.
-    var lines: [Line] { Array(ring[next...] + ring[..<next]) }
+    package var lines: [Line] { Array(ring[next...] + ring[..<next]) }
 }

@@ -1,6 +1,6 @@
 /// A JSON object that keeps its keys in insertion order (so `time` and `event` come first).
-struct JSONObject {
-    enum Value {
+package struct JSONObject {
+    package enum Value {
         case string(String)
         case int(Int)
         case bool(Bool)
@@ -16,9 +16,9 @@ struct JSONObject {
     private var entries: [(String, Value)] = []
 
     /// An empty object.
-    init() {}
+    package init() {}
 
-    subscript(key: String) -> Value? {
+    package subscript(key: String) -> Value? {
         get { entries.first { $0.0 == key }?.1 }
         set {
             entries.removeAll { $0.0 == key }
@@ -26,7 +26,7 @@ struct JSONObject {
         }
     }
 
-    var encoded: String {
+    package var encoded: String {
         "{" + entries.map { "\(Self.quote($0.0)):\(Self.encode($0.1))" }.joined(separator: ",") + "}"
     }
 
@@ -46,7 +46,7 @@ struct JSONObject {
     }
 
     /// A JSON string literal, escaping quotes, backslashes and control characters.
-    static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -2,26 +2,26 @@ import CorralEngine
 
 /// Engine events as the JSON objects `--json` writes and the control socket sends: one schema
 /// for both (the README's "Headless output" and "From another terminal").
-struct EventEncoder {
+package struct EventEncoder {
     private var names: SlotNames
     /// The control socket's path, told in the first `server` event (`starting`); nil: none.
-    let control: String?
+    package let control: String?
 
-    init(workers: Int, control: String?) {
+    package init(workers: Int, control: String?) {
         self.names = SlotNames(workers: workers)
         self.control = control
     }
 
     /// Remembers what later events are named by (pids and kinds from `spawned`).
-    mutating func observe(_ event: EngineEvent) {
+    package mutating func observe(_ event: EngineEvent) {
         names.observe(event)
     }
 
     /// `worker.2`, `extra.4`.
-    func name(_ slot: Int) -> String { names.name(slot) }
+    package func name(_ slot: Int) -> String { names.name(slot) }
 
     /// The JSON line for an event (``observe(_:)`` it first).
-    func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {
+    package func encode(_ event: EngineEvent, time: String, now: ContinuousClock.Instant) -> String {
         var object = JSONObject()
         object["time"] = .string(time)
         switch event {
@@ -145,7 +145,7 @@ struct EventEncoder {
     }
 
     /// `cause` (text), and `cause_kind` with `cause_signal` or `cause_index` for a program.
-    func encodeCause(_ cause: StopCause, into object: inout JSONObject) {
+    package func encodeCause(_ cause: StopCause, into object: inout JSONObject) {
         object["cause"] = .string(cause.description(naming: names.name))
         switch cause {
         case .signal(let signal):
@@ -167,7 +167,7 @@ struct EventEncoder {
 
     /// How a process ended: `code`, or `signal` with who sent it; then `clean`, the failure and
     /// the last lines on stderr.
-    static func encodeEnd(_ end: SlotEnd, into object: inout JSONObject) {
+    package static func encodeEnd(_ end: SlotEnd, into object: inout JSONObject) {
         encodeTermination(end.termination, into: &object)
         if case .signaled = end.termination {
             if case .supervisor(let reason)? = end.origin {
@@ -188,7 +188,7 @@ struct EventEncoder {
     }
 
     /// `code` for an exit, `signal` and `core_dumped` for a signal, `reaped_elsewhere`.
-    static func encodeTermination(_ termination: Termination, into object: inout JSONObject) {
+    package static func encodeTermination(_ termination: Termination, into object: inout JSONObject) {
         switch termination {
         case .exited(let code):
             object["code"] = .int(Int(code))
@@ -204,7 +204,7 @@ struct EventEncoder {
     /// `failure` (text) and, for programs, `failure_kind` with what the kind carries:
     /// `limit_s` (a timeout), `restarts` and `window_s` (gave up), `spawn_error`, and for a
     /// failure that carries a termination the same fields as an exit (`code`, `signal`).
-    static func encodeFailure(_ failure: SlotFailure, into object: inout JSONObject) {
+    package static func encodeFailure(_ failure: SlotFailure, into object: inout JSONObject) {
         object["failure"] = .string(failure.description)
         switch failure {
         case .initFailed(let termination):

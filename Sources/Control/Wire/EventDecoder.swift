@@ -4,9 +4,9 @@ import Glibc
 
 /// The control protocol's lines back into what a viewer shows: engine events, the end of the
 /// run. The inverse of ``EventEncoder``, for `corral attach`.
-enum EventDecoder {
+package enum EventDecoder {
     /// What one line from a corral says.
-    enum Line {
+    package enum Line {
         /// An engine event.
         case event(EngineEvent)
         /// The run ended (`stopped`).
@@ -22,7 +22,7 @@ enum EventDecoder {
     }
 
     /// Decodes one message; `now` turns relative times (`deadline_s`) into instants.
-    static func line(_ message: WireMessage, now: ContinuousClock.Instant) -> Line {
+    package static func line(_ message: WireMessage, now: ContinuousClock.Instant) -> Line {
         switch message.event {
         case "snapshot": return .snapshot(message)
         case "reply": return .reply(ok: message.ok == true, text: message.error ?? message.text ?? "ok")
@@ -35,7 +35,7 @@ enum EventDecoder {
     }
 
     /// The engine event a line describes, or nil when it is not one (or lacks a field).
-    static func event(_ message: WireMessage, now: ContinuousClock.Instant) -> EngineEvent? {
+    package static func event(_ message: WireMessage, now: ContinuousClock.Instant) -> EngineEvent? {
         let generation = message.generation ?? 0
         switch message.event {
         case "spawned":
@@ -116,18 +116,18 @@ enum EventDecoder {
     }
 
     /// A signal by name (`SIGTERM`).
-    static func signal(_ name: String?) -> Signal? {
+    package static func signal(_ name: String?) -> Signal? {
         name.flatMap { Signal(parsing: $0) }
     }
 
     /// `now` plus a number of seconds (negative: past); nil for none.
-    static func instant(in seconds: Double?, from now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    package static func instant(in seconds: Double?, from now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard let seconds, seconds.isFinite, abs(seconds) < 1e9 else { return nil }
         return now + .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     /// How a process ended, from an `exited` line or a process's `last_exit`.
-    static func end(_ message: WireMessage) -> SlotEnd? {
+    package static func end(_ message: WireMessage) -> SlotEnd? {
         guard let termination = termination(message) else { return nil }
         var origin: SignalOrigin?
         if case .signaled = termination {
@@ -142,7 +142,7 @@ enum EventDecoder {
     }
 
     /// `code`, `signal` with `core_dumped`, or `reaped_elsewhere`.
-    static func termination(_ message: WireMessage) -> Termination? {
+    package static func termination(_ message: WireMessage) -> Termination? {
         if let code = message.code { return .exited(code: CInt(truncatingIfNeeded: code)) }
         if let signal = signal(message.signal) {
             return .signaled(signal, coreDumped: message.coreDumped == true)
@@ -152,7 +152,7 @@ enum EventDecoder {
     }
 
     /// The failure `failure_kind` and its fields describe; nil when there is none.
-    static func failure(_ message: WireMessage) -> SlotFailure? {
+    package static func failure(_ message: WireMessage) -> SlotFailure? {
         let limit = Duration(wireSeconds: message.limitS) ?? .zero
         let ended = termination(message) ?? .reapedElsewhere
         switch message.failureKind {
@@ -172,7 +172,7 @@ enum EventDecoder {
     }
 
     /// Why the server stops, from `cause_kind` and its fields.
-    static func cause(_ message: WireMessage) -> StopCause? {
+    package static func cause(_ message: WireMessage) -> StopCause? {
         let signal = signal(message.causeSignal)
         switch message.causeKind {
         case "signal": return signal.map(StopCause.signal)

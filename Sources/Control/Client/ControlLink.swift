@@ -5,17 +5,17 @@ import SystemPackage
 /// A client's connection to a corral's control socket: lines in, lines out. The server must be
 /// this user's or root's (checked with `SO_PEERCRED`), so a socket planted by someone else is
 /// never trusted.
-final class ControlLink {
+package final class ControlLink {
     /// The socket path.
-    let path: String
+    package let path: String
     /// The connection.
-    let descriptor: FileDescriptor
+    package let descriptor: FileDescriptor
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
 
     /// Connects to `path`.
-    init(path: String) throws(ControlLinkError) {
+    package init(path: String) throws(ControlLinkError) {
         self.path = path
         let connection: FileDescriptor
         do {
@@ -37,7 +37,7 @@ final class ControlLink {
     deinit { UnixStream.close(descriptor) }
 
     /// Sends one line.
-    func send(_ line: String) throws(ControlLinkError) {
+    package func send(_ line: String) throws(ControlLinkError) {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
         var sent = 0
@@ -56,7 +56,7 @@ final class ControlLink {
 
     /// The next whole line, waiting up to `timeout` (nil: as long as it takes); nil at the end
     /// of the connection or when the time ran out (``timedOut`` tells which).
-    func nextLine(timeout: Duration?) throws(ControlLinkError) -> ArraySlice<UInt8>? {
+    package func nextLine(timeout: Duration?) throws(ControlLinkError) -> ArraySlice<UInt8>? {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
         timedOut = false
@@ -82,11 +82,11 @@ final class ControlLink {
     }
 
     /// Whether the last ``nextLine(timeout:)`` ran out of time.
-    private(set) var timedOut = false
+    package private(set) var timedOut = false
 
     /// Reads what is there without waiting (call when the descriptor is readable); at the end
     /// of the connection, ``isFinished`` turns true once every line was taken.
-    func readAvailable() throws(ControlLinkError) {
+    package func readAvailable() throws(ControlLinkError) {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         let count: Int?
         do {
@@ -107,10 +107,10 @@ final class ControlLink {
     }
 
     /// The connection has ended and every line was taken.
-    var isFinished: Bool { atEnd && !buffer[start...].contains(UInt8(ascii: "\n")) }
+    package var isFinished: Bool { atEnd && !buffer[start...].contains(UInt8(ascii: "\n")) }
 
     /// The next whole line already read, if any.
-    func takeLine() -> ArraySlice<UInt8>? {
+    package func takeLine() -> ArraySlice<UInt8>? {
         guard let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         let line = buffer[start..<newline]
         start = newline + 1
@@ -119,7 +119,7 @@ final class ControlLink {
 }
 
 /// Why a control connection failed.
-enum ControlLinkError: Error, CustomStringConvertible {
+package enum ControlLinkError: Error, CustomStringConvertible {
     /// Nothing is at the path.
     case missing(String)
     /// A socket is there but nothing listens: its corral was killed.
@@ -127,7 +127,7 @@ enum ControlLinkError: Error, CustomStringConvertible {
     /// Anything else, said in full.
     case failed(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .missing(let path): return "no control socket at \(path)"
         case .stale(let path): return "nothing answers at \(path): its corral is gone"

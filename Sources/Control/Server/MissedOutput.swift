@@ -2,9 +2,9 @@
 /// of output lines, so that a line dropped costs the server nothing per client: every line after
 /// the last one ``accounted`` up to the count was missed. Told in `output_dropped` lines at most
 /// every ``noticeInterval``.
-struct MissedOutput {
+package struct MissedOutput {
     /// How often a client is told of the lines it missed.
-    static let noticeInterval = Duration.milliseconds(500)
+    package static let noticeInterval = Duration.milliseconds(500)
 
     /// The number (in the server's count) of the last line sent or told of.
     private var accounted: Int
@@ -13,26 +13,26 @@ struct MissedOutput {
     private var lastNotice: ContinuousClock.Instant
 
     /// Counting from the server's `outputCount`.
-    init(outputCount: Int, now: ContinuousClock.Instant) {
+    package init(outputCount: Int, now: ContinuousClock.Instant) {
         accounted = outputCount
         lastNotice = now - Self.noticeInterval
     }
 
     /// Starts again from `outputCount` (events back on: what was missed meanwhile is not told).
-    mutating func restart(outputCount: Int) {
+    package mutating func restart(outputCount: Int) {
         accounted = outputCount
         missed = 0
     }
 
     /// Line number `index` was sent.
-    mutating func sent(_ index: Int) {
+    package mutating func sent(_ index: Int) {
         missed += max(0, index - accounted - 1)
         accounted = index
     }
 
     /// The lines missed up to `outputCount` to tell of now, if any and if the last notice is old
     /// enough (`force`: now); the count starts again.
-    mutating func notice(outputCount: Int, now: ContinuousClock.Instant, force: Bool) -> Int? {
+    package mutating func notice(outputCount: Int, now: ContinuousClock.Instant, force: Bool) -> Int? {
         let lines = missed + max(0, outputCount - accounted)
         guard lines > 0, force || lastNotice.duration(to: now) >= Self.noticeInterval else { return nil }
         missed = 0

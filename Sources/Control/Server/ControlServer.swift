@@ -7,17 +7,19 @@ import SystemPackage
 /// attach` and scripts get a snapshot, then every event as `--json` writes it, and send the
 /// same commands as the dashboard's keys. Runs on the driver thread as a front end; it never
 /// waits for a client (see ``ControlPeer``). Only the same user as corral, or root, is served.
-final class ControlServer: PollingFrontend {
+package final class ControlServer: PollingFrontend {
     /// Clients served at once; more are refused.
-    static let maximumClients = 64
+    package static let maximumClients = 64
     /// Output lines a new client gets in its snapshot.
-    static let snapshotOutputLines = 200
+    package static let snapshotOutputLines = 200
 
     /// The socket's path.
-    let path: String
+    package let path: String
     private var listener: FileDescriptor?
     private var peers: [ControlPeer] = []
     private var model: ServerModel
+    /// Tells the operator of a trouble the server works around.
+    private let notice: (String) -> Void
     private var encoder: EventEncoder
     private var recent = RecentOutput(capacity: snapshotOutputLines)
     private let clock = ContinuousClock()
@@ -32,8 +34,10 @@ final class ControlServer: PollingFrontend {
 
     /// Binds the socket: at `path`, or at the default path (``ControlDirectory``). A socket
     /// left at the path by a corral that was killed is replaced; a live one is not, and
-    /// nothing else at the path is ever removed.
-    init(path: String?, model: ServerModel) throws(ControlSetupError) {
+    /// nothing else at the path is ever removed. `notice` tells the operator of a trouble the
+    /// server works around (it must not block).
+    package init(path: String?, model: ServerModel, notice: @escaping (String) -> Void) throws(ControlSetupError) {
+        self.notice = notice
         if let path {
             let parent = Self.directory(of: path)
             guard (try? FileSystem.status(parent, followingLinks: true))??.isDirectory == true else {
@@ -87,7 +91,7 @@ final class ControlServer: PollingFrontend {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    var descriptors: [FileDescriptor] {
+    package var descriptors: [FileDescriptor] {
         // While accepting fails (no descriptor left), the listener is not polled: it would be
         // readable at once, again and again.
         let listening = acceptPausedUntil == nil ? listener : nil
@@ -100,9 +104,9 @@ final class ControlServer: PollingFrontend {
     private var acceptPause: Duration = .milliseconds(50)
     private var acceptFailureReported = false
 
-    var writeDescriptors: [FileDescriptor] { peers.filter(\.isBlocked).map(\.descriptor) }
+    package var writeDescriptors: [FileDescriptor] { peers.filter(\.isBlocked).map(\.descriptor) }
 
-    var nextDeadline: ContinuousClock.Instant? {
+    package var nextDeadline: ContinuousClock.Instant? {
         guard !peers.isEmpty else { return acceptPausedUntil }
         return
             (peers.compactMap(\.partialSince).map { $0 + ControlPeer.partialLineLimit }
@@ -110,7 +114,7 @@ final class ControlServer: PollingFrontend {
             + [acceptPausedUntil].compactMap { $0 }).min()
     }
 
-    func handle(_ event: EngineEvent) {
+    package func handle(_ event: EngineEvent) {
         if case .output(let slot, let stream, let line) = event {
             recent.append(RecentOutput.Line(slot: slot, stream: stream, text: line))
             outputCount += 1
@@ -142,7 +146,7 @@ final class ControlServer: PollingFrontend {
         for peer in peers where peer.subscribed { peer.enqueue(line) }
     }
 
-    func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
+    package func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         var commands: [SupervisorCommand] = []
         outputOpen = nil
         if let paused = acceptPausedUntil, now >= paused { acceptPausedUntil = nil }
@@ -231,7 +235,7 @@ final class ControlServer: PollingFrontend {
                 acceptPause = min(acceptPause * 2, .seconds(1))
                 if !acceptFailureReported {
                     acceptFailureReported = true
-                    FileError.writeWithoutBlocking(
+                    notice(
                         "corral: the control socket cannot accept a client now (\(error.errno)): trying again, "
                             + "at most once a second; the clients wait meanwhile")
                 }
@@ -287,7 +291,7 @@ final class ControlServer: PollingFrontend {
 
     /// Writes what waits for the clients (a client that does not read gets at most a second
     /// in all), closes them, and removes the socket.
-    func finish() {
+    package func finish() {
         if let listener {
             UnixStream.close(listener)
             FileSystem.remove(path)

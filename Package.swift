@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "CorralBench",
             dependencies: [
-                "CorralEngine", "CorralModel", "CorralTUI", "corral-bench-worker", "corral",
+                "CorralEngine", "CorralModel", "CorralTUI", "CorralLoad", "corral-bench-worker", "corral",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(
@@ -98,6 +98,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
+        .target(
+            name: "CorralLoad",
+            path: "Sources/Load"),
         .target(
             name: "CorralTestSupport",
             path: "Tests/TestSupport"),
@@ -119,7 +122,7 @@ let package = Package(
             exclude: ["Golden"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["corral", "CorralTestSupport"]),
+            dependencies: ["corral", "CorralEngine", "CorralLoad", "CorralTestSupport"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["corral", "CorralEngine", "CorralModel", "CorralControl", "CorralTUI"]),

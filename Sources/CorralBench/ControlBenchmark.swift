@@ -1,3 +1,4 @@
+import CorralEngine
 import Foundation
 
 /// `control`: corral's control socket, on the real `corral` binary. Latency: a worker writes the
@@ -18,16 +19,11 @@ enum ControlBenchmark {
         private let done = DispatchSemaphore(value: 0)
 
         init(path: String) throws {
-            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-                }
+            do {
+                fd = try UnixStream.connect(path: path).rawValue
+            } catch {
+                throw BenchmarkError(description: "cannot connect to \(path): \(error)")
             }
-            guard connected else { throw BenchmarkError(description: "cannot connect to \(path)") }
             Thread.detachNewThread { [self] in read() }
         }
 

@@ -1,3 +1,4 @@
+import CorralLoad
 import Foundation
 
 /// `reload-python`: a rolling reload of 16 Python HTTP workers that were never written for
@@ -106,7 +107,7 @@ enum PythonReloadBenchmark {
             "--json", "--no-control", "-w", "\(workers)", "--listen", "127.0.0.1:\(port)", "--ready", "log:serving",
             "--reload-batch", batch, "--", python, directory + "/server.py",
         ]
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         corral.standardOutput = FileHandle(forWritingAtPath: log)
         corral.standardError = FileHandle.nullDevice
         try corral.run()
@@ -127,7 +128,7 @@ enum PythonReloadBenchmark {
         let old = lines().filter { $0["event"] as? String == "spawned" }.compactMap {
             ($0["pid"] as? Int).map(pid_t.init)
         }
-        let load = ReloadBenchmark.Load(port: port)
+        let load = LoopbackLoad(port: port)
         usleep(300_000)
         let start = ContinuousClock.now
         kill(corral.processIdentifier, SIGHUP)
@@ -161,10 +162,10 @@ enum PythonReloadBenchmark {
             arbiter.waitUntilExit()
         }
         let pid = arbiter.processIdentifier
-        guard wait(within: .seconds(30), { children(of: pid).count == workers && ReloadBenchmark.Load.get(port: port) })
+        guard wait(within: .seconds(30), { children(of: pid).count == workers && LoopbackLoad.get(port: port) })
         else { throw BenchmarkError(description: "gunicorn's workers did not start") }
         let old = children(of: pid)
-        let load = ReloadBenchmark.Load(port: port)
+        let load = LoopbackLoad(port: port)
         usleep(300_000)
         let start = ContinuousClock.now
         kill(pid, SIGHUP)

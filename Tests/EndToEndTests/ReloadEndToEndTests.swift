@@ -1,3 +1,4 @@
+import CorralLoad
 import CorralTestSupport
 import Foundation
 import Synchronization
@@ -35,57 +36,6 @@ struct ReloadEndToEndTests {
             finally:
                 conn.close()
         """
-
-    /// Requests in a loop on another thread until stopped; counts the ones that failed.
-    final class Load: @unchecked Sendable {
-        let port: Int
-        private let stopped = Atomic(false)
-        private let counts = Mutex((ok: 0, failed: 0))
-        private let done = DispatchSemaphore(value: 0)
-
-        init(port: Int) {
-            self.port = port
-            Thread.detachNewThread { [self] in
-                while !stopped.load(ordering: .relaxed) {
-                    let ok = Self.get(port: port)
-                    counts.withLock { ok ? ($0.ok += 1) : ($0.failed += 1) }
-                }
-                done.signal()
-            }
-        }
-
-        /// Stops the loop; returns how many requests succeeded and failed.
-        func finish() -> (ok: Int, failed: Int) {
-            stopped.store(true, ordering: .relaxed)
-            done.wait()
-            return counts.withLock { $0 }
-        }
-
-        /// One HTTP/1.0 GET to 127.0.0.1:`port`: whether a 200 came back.
-        static func get(port: Int) -> Bool {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            guard connected else { return false }
-            let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
-            guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
-                return false
-            }
-            var reply = [UInt8](repeating: 0, count: 256)
-            let count = recv(fd, &reply, reply.count, 0)
-            return count > 12 && String(decoding: reply[0..<12], as: UTF8.self) == "HTTP/1.0 200"
-        }
-    }
 
     /// corral in a session of its own, serving on `port` with 3 workers that are ready as
     /// `readiness` says (`notify`: they send READY=1; otherwise they are unmodified); its JSON
@@ -127,9 +77,9 @@ struct ReloadEndToEndTests {
         }
         #expect(running, "\(corral.stdout)\n\(corral.stderr)")
         let before = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
-        let load = Load(port: port)
+        let load = LoopbackLoad(port: port)
         // Requests are flowing before the reload starts.
-        #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
+        #expect(eventually(within: .seconds(5)) { LoopbackLoad.get(port: port) })
         kill(corral.pid, SIGHUP)
         let done = eventually(within: .seconds(20)) {
             jsonEvents(corral).contains { $0["event"] as? String == "reload" && $0["phase"] as? String == "done" }
@@ -176,9 +126,9 @@ struct ReloadEndToEndTests {
                 }
             })
         let before = jsonEvents(corral).filter { $0["event"] as? String == "spawned" }.compactMap { $0["pid"] as? Int }
-        FileManager.default.createFile(atPath: marker, contents: nil)
-        let load = Load(port: port)
-        #expect(eventually(within: .seconds(5)) { Load.get(port: port) })
+        #expect(FileManager.default.createFile(atPath: marker, contents: nil))
+        let load = LoopbackLoad(port: port)
+        #expect(eventually(within: .seconds(5)) { LoopbackLoad.get(port: port) })
         kill(corral.pid, SIGHUP)
         let rolledBack = eventually(within: .seconds(20)) {
             jsonEvents(corral).contains {

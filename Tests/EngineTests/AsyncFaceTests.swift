@@ -186,7 +186,7 @@ extension RealProcesses {
                     .hasPrefix("stopping with SIGTERM: SIGINT received; SIGKILL in "))
             #expect(
                 EngineEvent.signalSent(slot: 1, pid: 42, .terminate, .forward).description
-                    == "sent SIGTERM to slot 1 (pid 42): forward")
+                    == "sent SIGTERM to slot 1 (pid 42): forwarded")
             #expect(EngineEvent.stateChanged(slot: 0, .running).description == "slot 0 running (generation 0)")
             #expect(SupervisorCommand.signal(.user1, to: .slot(2)).description == "signal SIGUSR1 to slot 2")
             #expect(!"\(EngineEvent.stopRepeated(.interrupt, deadline: now))".contains("Optional"))

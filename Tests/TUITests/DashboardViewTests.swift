@@ -181,7 +181,7 @@ struct LogViewTests {
         for (width, height) in [(120, 40), (80, 24), (64, 12)] {
             var state = Self.chatty()
             state.logPageSize = DashboardView.logLines(state, height: height)
-            for key in [Key.character("/")] + "disk".map { Key.character($0) } + [.enter] {
+            for key in [Key.character("/")] + "disk".map({ Key.character($0) }) + [.enter] {
                 _ = KeyBindings.handle(key, state: &state)
             }
             #expect(state.search?.matches.count == 1)
@@ -195,7 +195,7 @@ struct LogViewTests {
     @Test("typing a search shows the prompt")
     func typing() {
         var state = Self.chatty()
-        for key in [Key.character("/")] + "re:GET /item/1\\d".map { Key.character($0) } {
+        for key in [Key.character("/")] + "re:GET /item/1\\d".map({ Key.character($0) }) {
             _ = KeyBindings.handle(key, state: &state)
         }
         expectGolden(DashboardView.render(state, width: 80, height: 24, now: F.at(83)), "search-typing-80x24")

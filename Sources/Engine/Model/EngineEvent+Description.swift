@@ -1,6 +1,6 @@
 extension EngineEvent: CustomStringConvertible {
     /// A one-line description for logs and `print`: `slot 1 running (generation 0)`,
-    /// `sent SIGTERM to slot 0 (pid 4242): forward`. A deadline reads as the time left now.
+    /// `sent SIGTERM to slot 0 (pid 4242): forwarded`. A deadline reads as the time left now.
     public var description: String {
         switch self {
         case .spawned(let slot, let pid, let kind, let generation):
@@ -14,7 +14,7 @@ extension EngineEvent: CustomStringConvertible {
         case .status(let slot, let text):
             return "slot \(slot) status: \(text)"
         case .signalSent(let slot, let pid, let signal, let reason, _):
-            return "sent \(signal) to slot \(slot) (pid \(pid)): \(reason)"
+            return "sent \(signal) to slot \(slot) (pid \(pid)): \(reason.explanation)"
         case .output(let slot, let stream, let line):
             return "slot \(slot) \(stream): \(line)"
         case .exited(let slot, let pid, let end, let generation):

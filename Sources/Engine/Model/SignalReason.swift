@@ -24,6 +24,24 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     /// Its process tree used more memory than allowed: it is restarted.
     case memory
 
-    /// A one-line description for logs and reports.
+    /// A one-line description for logs and reports (the JSON value).
     public var description: String { rawValue }
+
+    /// Why the signal was sent, in words for an operator: `forwarded`, `restart requested`.
+    /// The one wording every text view uses.
+    package var explanation: String {
+        switch self {
+        case .forward: return "forwarded"
+        case .failFast: return "a process failed: stopping all"
+        case .stopCommand: return "stop requested"
+        case .command: return "by command"
+        case .cleanup: return "to what remained of its process group"
+        case .timeout: return "after the timeout"
+        case .restart: return "restart requested"
+        case .reload: return "replaced by a reload"
+        case .scale: return "retired by scaling down"
+        case .unhealthy: return "unhealthy: restarting it"
+        case .memory: return "over its memory limit: restarting it"
+        }
+    }
 }

@@ -89,12 +89,7 @@ final class Watchdog {
             Syscalls.reap(pid)
             return
         }
-        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-        if (try? Syscalls.poll(&fds, timeoutMilliseconds: 1000)) ?? 0 == 0 {
-            _ = try? Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: pid)
-        }
-        _ = try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: false)
-        Syscalls.close(pidfd)
+        HelperExit.reap(pidfd: pidfd, pid: pid)
     }
 
     deinit { disarm() }

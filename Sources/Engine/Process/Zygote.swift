@@ -139,12 +139,7 @@ final class Zygote {
         guard let pidfd else { return }
         self.pidfd = nil
         Syscalls.close(control)
-        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-        if (try? Syscalls.poll(&fds, timeoutMilliseconds: 1000)) ?? 0 == 0 {
-            _ = try? Syscalls.pidfdSendSignal(pidfd, SIGKILL, pid: pid)
-        }
-        _ = try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: false)
-        Syscalls.close(pidfd)
+        HelperExit.reap(pidfd: pidfd, pid: pid)
     }
 
     deinit { finish() }

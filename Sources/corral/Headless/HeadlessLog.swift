@@ -68,20 +68,10 @@ final class HeadlessLog: HeadlessFrontend {
             return "\(subject(slot)) status: \(shown(text))"
         case .signalSent(let slot, let pid, let signal, let reason, _):
             let why: String
-            switch reason {
-            case .timeout:
-                let limit = waitTimeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
-                why = limit
-            case .forward: why = " (forwarded)"
-            case .failFast: why = " (a process failed: stopping all)"
-            case .stopCommand: why = " (stop requested)"
-            case .command: why = " (by command)"
-            case .cleanup: why = " (to what remained of its process group)"
-            case .restart: why = " (restart requested)"
-            case .reload: why = " (replaced by a reload)"
-            case .scale: why = " (retired by scaling down)"
-            case .unhealthy: why = " (unhealthy: restarting it)"
-            case .memory: why = " (over its memory limit: restarting it)"
+            if reason == .timeout {
+                why = waitTimeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
+            } else {
+                why = " (\(reason.explanation))"
             }
             return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
         case .output:

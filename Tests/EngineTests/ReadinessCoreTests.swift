@@ -131,7 +131,7 @@ struct ReadinessCoreTests {
         #expect(!spawned.contains { if case .signalOutgoing = $0 { true } else { false } })
         #expect(core.tick(now: t0 + .milliseconds(2900)).isEmpty)
         let settled = core.tick(now: t0 + .seconds(3))
-        #expect(settled.contains(.signalOutgoing(slot: 0, .terminate)))
+        #expect(settled.contains(.signalOutgoing(slot: 0, pid: 100, .terminate)))
     }
 
     @Test("a reload's successor that dies within ready-after rolls back; the old process keeps serving")

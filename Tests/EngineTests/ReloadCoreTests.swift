@@ -26,7 +26,7 @@ struct ReloadCoreTests {
     }
 
     func signalled(_ actions: [SupervisorCore.Action]) -> [Int] {
-        actions.compactMap { if case .signalOutgoing(let slot, _) = $0 { slot } else { nil } }
+        actions.compactMap { if case .signalOutgoing(let slot, _, _) = $0 { slot } else { nil } }
     }
 
     @Test("new before old, one slot at a time: the old process is stopped only once its successor runs")
@@ -115,7 +115,7 @@ struct ReloadCoreTests {
         _ = core.spawned(slot: 0, pid: 200, now: t0)
         let stop = core.stopSignalReceived(.terminate, now: t0 + .seconds(1))
         #expect(stop.contains(.signal(slot: 0, .terminate)))
-        #expect(stop.contains(.signalOutgoing(slot: 0, .terminate)))
+        #expect(stop.contains(.signalOutgoing(slot: 0, pid: 100, .terminate)))
         #expect(stop.contains(.signal(slot: 1, .terminate)))
         #expect(stop.contains { if case .emit(.reload(.rolledBack(nil, _, 0, _))) = $0 { true } else { false } })
         _ = core.exited(slot: 0, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(1))
@@ -209,7 +209,7 @@ struct ReloadCoreTests {
         let serving = core.command(.signal(.user1, to: .slot(0)), now: t0)
         #expect(
             serving == [
-                .signalOutgoing(slot: 0, .user1),
+                .signalOutgoing(slot: 0, pid: 100, .user1),
                 .emit(.signalSent(slot: 0, pid: 100, .user1, .command, generation: 0)),
             ])
         let incoming = core.command(.signal(.user1, to: .process(slot: 0, generation: 1)), now: t0)
@@ -217,6 +217,6 @@ struct ReloadCoreTests {
         #expect(core.command(.signal(.user1, to: .process(slot: 0, generation: 7)), now: t0).isEmpty)
         // The operator's signal does not count as the reload's stop: the old one still gets it.
         let ready = core.notify(from: 200, NotifyMessage(ready: true), now: t0 + .seconds(1))
-        #expect(ready.contains(.signalOutgoing(slot: 0, .terminate)))
+        #expect(ready.contains(.signalOutgoing(slot: 0, pid: 100, .terminate)))
     }
 }

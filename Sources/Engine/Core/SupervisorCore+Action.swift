@@ -8,11 +8,11 @@ extension SupervisorCore {
         case signal(slot: Int, Signal)
         /// `SIGKILL` to the slot's whole process group (and to the process if it left it).
         case killGroup(slot: Int)
-        /// The signal to the process group of the slot's outgoing process (being replaced by a
-        /// reload; see ``Outgoing``).
-        case signalOutgoing(slot: Int, Signal)
-        /// `SIGKILL` to the process group of the slot's outgoing process.
-        case killOutgoingGroup(slot: Int)
+        /// The signal to the process group of the slot's outgoing process `pid` (being replaced
+        /// by a reload; see ``Outgoing``).
+        case signalOutgoing(slot: Int, pid: pid_t, Signal)
+        /// `SIGKILL` to the process group of the slot's outgoing process `pid`.
+        case killOutgoingGroup(slot: Int, pid: pid_t)
         /// Run the configured probe of the slot's process of `generation` (for readiness or
         /// health) and report with ``SupervisorCore/probeFinished(slot:generation:purpose:ok:detail:now:)``.
         case probe(slot: Int, generation: Int, ProbePurpose)

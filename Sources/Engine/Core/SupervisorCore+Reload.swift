@@ -257,7 +257,7 @@ extension SupervisorCore {
         let deadline = waitTimeout.map { now + $0 }
         if outgoing.killAt == nil { reloads.outgoing[index]?.killAt = deadline }
         return [
-            .signalOutgoing(slot: index, signal),
+            .signalOutgoing(slot: index, pid: outgoing.pid, signal),
             .emit(.signalSent(slot: index, pid: outgoing.pid, signal, reason, generation: outgoing.generation)),
         ]
     }
@@ -277,7 +277,7 @@ extension SupervisorCore {
         if signal == .kill { return killOutgoing(index, reason: .command) }
         reloads.outgoing[index]?.sent.record(signal, .command, isStop: false, asksToEnd: false)
         return [
-            .signalOutgoing(slot: index, signal),
+            .signalOutgoing(slot: index, pid: outgoing.pid, signal),
             .emit(.signalSent(slot: index, pid: outgoing.pid, signal, .command, generation: outgoing.generation)),
         ]
     }
@@ -287,7 +287,7 @@ extension SupervisorCore {
         guard let outgoing = reloads.outgoing[index], !outgoing.sent.killed else { return [] }
         reloads.outgoing[index]?.sent.record(.kill, reason, isStop: false, asksToEnd: true)
         return [
-            .killOutgoingGroup(slot: index),
+            .killOutgoingGroup(slot: index, pid: outgoing.pid),
             .emit(.signalSent(slot: index, pid: outgoing.pid, .kill, reason, generation: outgoing.generation)),
         ]
     }

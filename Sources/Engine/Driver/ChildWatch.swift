@@ -4,7 +4,7 @@ import CProcessShims
 /// set's one descriptor and then asks which are ready, so a loop iteration costs in proportion
 /// to what happened, not to how many children run (4,096 workers have 12,288 descriptors).
 final class ChildWatch {
-    /// What a ready descriptor is to its slot.
+    /// What a ready descriptor is to its child.
     enum Role: UInt64 {
         case stdout = 0
         case stderr = 1
@@ -21,10 +21,9 @@ final class ChildWatch {
 
     deinit { Syscalls.close(descriptor) }
 
-    /// Watches `fd` for readability as `role` of `slot`'s process, or of its outgoing process
-    /// (one a reload is replacing).
-    func add(_ fd: CInt, slot: Int, role: Role, outgoing: Bool = false) {
-        _ = corral_epoll_add(descriptor, fd, UInt64(slot) << 3 | (outgoing ? 4 : 0) | role.rawValue)
+    /// Watches `fd` for readability as `role` of the child `pid`.
+    func add(_ fd: CInt, pid: pid_t, role: Role) {
+        _ = corral_epoll_add(descriptor, fd, UInt64(UInt32(bitPattern: pid)) << 2 | role.rawValue)
     }
 
     /// Stops watching `fd` (before it is closed).
@@ -33,11 +32,11 @@ final class ChildWatch {
     }
 
     /// The descriptors ready now (at most 256; the rest are ready again next time).
-    func ready() -> [(slot: Int, role: Role, outgoing: Bool)] {
+    func ready() -> [(pid: pid_t, role: Role)] {
         let count = tokens.withUnsafeMutableBufferPointer { corral_epoll_ready(descriptor, $0.baseAddress, 256) }
         guard count > 0 else { return [] }
         return tokens[0..<Int(count)].compactMap { token in
-            Role(rawValue: token & 3).map { (Int(token >> 3), $0, token & 4 != 0) }
+            Role(rawValue: token & 3).map { (pid_t(bitPattern: UInt32(truncatingIfNeeded: token >> 2)), $0) }
         }
     }
 }

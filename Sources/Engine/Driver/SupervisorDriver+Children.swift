@@ -54,13 +54,9 @@ extension SupervisorDriver {
         let now = clock.now
         switch outcome {
         case .success(let child):
-            if core.isReload(slot) {
-                // New before old: the running process keeps serving as the outgoing one.
-                children.demote(slot: slot)
-            } else {
-                // A restart replaces the ended process's entry: what its pipes still held goes first.
-                children.retire(slot: slot, emit: emit)
-            }
+            // New before old: a reload's running process stays, serving as the outgoing one; a
+            // restart replaces the ended process's entry: what its pipes still held goes first.
+            if !core.isReload(slot), let ended = children[slot] { children.retire(pid: ended.pid, emit: emit) }
             children.add(child)
             if watchdogReplaced { watchdog?.register([child.pid]) }
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
@@ -77,16 +73,19 @@ extension SupervisorDriver {
         }
     }
 
-    func reap(slot: Int, outgoing: Bool, now: ContinuousClock.Instant) {
+    /// The pidfd of the child `pid` says it ended: reaps it and reports the end, of its slot's
+    /// current process or of the outgoing one a reload replaces.
+    func reap(pid: pid_t, now: ContinuousClock.Instant) {
+        guard let slot = children.child(pid: pid)?.slot else { return }
         do {
-            guard let termination = try children.reap(slot: slot, outgoing: outgoing) else { return }
-            if outgoing {
-                finishOutgoingExit(slot: slot, termination: termination, now: now)
-            } else {
+            guard let termination = try children.reap(pid: pid) else { return }
+            if children[slot]?.pid == pid {
                 finishExit(slot: slot, termination: termination, now: now)
+            } else {
+                finishOutgoingExit(slot: slot, pid: pid, termination: termination, now: now)
             }
         } catch {
-            logger.error("\(error)", metadata: ["slot": "\(slot)"])
+            logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
         }
     }
 
@@ -107,7 +106,7 @@ extension SupervisorDriver {
     func finishZygoteExit(_ exit: Zygote.Exit, now: ContinuousClock.Instant) {
         guard let slot = core.slot(forPid: exit.pid) else { return }
         if core.outgoingPid(ofSlot: slot) == exit.pid {
-            finishOutgoingExit(slot: slot, termination: exit.termination, now: now)
+            finishOutgoingExit(slot: slot, pid: exit.pid, termination: exit.termination, now: now)
         } else {
             finishExit(slot: slot, termination: exit.termination, now: now)
         }
@@ -116,39 +115,41 @@ extension SupervisorDriver {
     /// Reads what the ended child left in its pipes (its last lines come before its exit), then
     /// closes its pidfd and reports the exit.
     func finishExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
+        guard let pid = children[slot]?.pid else { return }
         for stream in [ChildStream.stdout, .stderr] {
-            children.readOutput(slot: slot, stream: stream, limit: 16, emit: emit)
+            children.readOutput(pid: pid, stream: stream, limit: 16, emit: emit)
         }
-        guard let child = children.markEnded(slot: slot) else { return }
+        guard let child = children.markEnded(pid: pid) else { return }
         // Its group id stays reserved while any member lives, so the group can still be signalled.
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         if groupRemains {
             lingering.insert(slot)
             lingeringCheckDue = lingeringCheckDue ?? now + Self.lingeringCheckInterval
         }
+        let outgoing = core.outgoingPid(ofSlot: slot)
         perform(
             core.exited(slot: slot, termination, groupRemains: groupRemains, lastLines: child.lastErrors, now: now))
-        if children.child(slot, outgoing: true) != nil, core.outgoingPid(ofSlot: slot) == nil {
+        if let outgoing, core.outgoingPid(ofSlot: slot) == nil {
             // A reload's new generation failed before it ran: the old process has the slot back,
             // and what the failed one started goes with it.
             if groupRemains {
                 lingering.remove(slot)
                 _ = try? Syscalls.killProcessGroup(child.pid, SIGKILL)
             }
-            children.retire(slot: slot, emit: emit)
-            children.promote(slot: slot)
+            children.retire(pid: pid, emit: emit)
+            children.reinstate(outgoing)
         }
     }
 
-    /// The outgoing process of a slot under reload ended: its last lines, then its end.
-    func finishOutgoingExit(slot: Int, termination: Termination, now: ContinuousClock.Instant) {
+    /// The outgoing process `pid` of a slot under reload ended: its last lines, then its end.
+    func finishOutgoingExit(slot: Int, pid: pid_t, termination: Termination, now: ContinuousClock.Instant) {
         for stream in [ChildStream.stdout, .stderr] {
-            children.readOutput(slot: slot, stream: stream, limit: 16, outgoing: true, emit: emit)
+            children.readOutput(pid: pid, stream: stream, limit: 16, emit: emit)
         }
-        guard let child = children.markEnded(slot: slot, outgoing: true) else { return }
+        guard let child = children.markEnded(pid: pid) else { return }
         let groupRemains = (try? Syscalls.killProcessGroup(child.pid, 0)) ?? false
         perform(core.outgoingExited(slot: slot, termination, groupRemains: groupRemains, now: now))
-        children.retire(slot: slot, outgoing: true, emit: emit)
+        children.retire(pid: pid, emit: emit)
     }
 
     // MARK: - The watchdog

@@ -4,14 +4,14 @@ import SystemPackage
 
 /// Readiness lines, probes and memory samples: run by the driver, judged by the core.
 extension SupervisorDriver {
-    /// Where a child's output lines go: to the front end, and for a slot's current process
-    /// that waits for its readiness line, past the matcher too.
-    func outputSink(outgoing: Bool) -> (EngineEvent) -> Void {
-        guard !outgoing, let readinessLine else { return emit }
+    /// Where the output lines of the child `pid` go: to the front end, and while it is a
+    /// slot's current process that waits for its readiness line, past the matcher too.
+    func outputSink(pid: pid_t) -> (EngineEvent) -> Void {
+        guard let readinessLine else { return emit }
         return { [self] event in
             emit(event)
-            guard case .output(let slot, _, let line) = event, let pid = children[slot]?.pid,
-                core.awaitsReadinessLine(slot: slot, pid: pid), readinessLine.matches(line)
+            guard case .output(let slot, _, let line) = event, core.awaitsReadinessLine(slot: slot, pid: pid),
+                readinessLine.matches(line)
             else { return }
             perform(core.readinessLineSeen(slot: slot, pid: pid, now: clock.now))
         }

@@ -72,7 +72,7 @@ final class SupervisorDriver {
         }
         if let directory = notify.directory { watchdog?.removeOnDeath(directory) }
         do {
-            children = try ChildTable(count: plan.programs.count)
+            children = try ChildTable()
             starter = try ChildStarter(
                 configuration: configuration, payload: payload, plan: plan, watchdog: watchdog?.descriptor,
                 notifyAddress: notify.address)
@@ -200,15 +200,11 @@ final class SupervisorDriver {
             reapZygoteChildren(now: now)
         }
         if set.isReady(.children) {
-            for (slot, role, outgoing) in children.ready() {
+            for (pid, role) in children.ready() {
                 switch role {
-                case .stdout:
-                    children.readOutput(
-                        slot: slot, stream: .stdout, limit: 4, outgoing: outgoing, emit: outputSink(outgoing: outgoing))
-                case .stderr:
-                    children.readOutput(
-                        slot: slot, stream: .stderr, limit: 4, outgoing: outgoing, emit: outputSink(outgoing: outgoing))
-                case .exit: reap(slot: slot, outgoing: outgoing, now: now)
+                case .stdout: children.readOutput(pid: pid, stream: .stdout, limit: 4, emit: outputSink(pid: pid))
+                case .stderr: children.readOutput(pid: pid, stream: .stderr, limit: 4, emit: outputSink(pid: pid))
+                case .exit: reap(pid: pid, now: now)
                 }
             }
         }
@@ -262,8 +258,7 @@ final class SupervisorDriver {
             if pid == watchdog?.pid || starter.allZygotes.contains(where: { $0.pid == pid }) || probes.owns(pid) {
                 return true
             }
-            guard let slot = core.slot(forPid: pid) else { return false }
-            return children.isExecChild(pid, slot: slot)
+            return children.isExecChild(pid)
         }
         while let pid = Syscalls.peekEndedChild(), !isOurs(pid) {
             Syscalls.reap(pid)
@@ -277,16 +272,20 @@ final class SupervisorDriver {
         for action in actions {
             switch action {
             case .signal(let slot, let signal):
-                signalGroup(slot: slot, signal.rawValue)
+                guard let pid = children[slot]?.pid else { continue }
+                signalGroup(pid: pid, slot: slot, signal.rawValue, lingering: lingering.contains(slot))
                 // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
-                if isStopSignal(signal) { signalGroup(slot: slot, SIGCONT) }
+                if isStopSignal(signal) {
+                    signalGroup(pid: pid, slot: slot, SIGCONT, lingering: lingering.contains(slot))
+                }
             case .killGroup(let slot):
-                signalGroup(slot: slot, SIGKILL)
-            case .signalOutgoing(let slot, let signal):
-                signalGroup(slot: slot, signal.rawValue, outgoing: true)
-                if isStopSignal(signal) { signalGroup(slot: slot, SIGCONT, outgoing: true) }
-            case .killOutgoingGroup(let slot):
-                signalGroup(slot: slot, SIGKILL, outgoing: true)
+                guard let pid = children[slot]?.pid else { continue }
+                signalGroup(pid: pid, slot: slot, SIGKILL, lingering: lingering.contains(slot))
+            case .signalOutgoing(let slot, let pid, let signal):
+                signalGroup(pid: pid, slot: slot, signal.rawValue, lingering: false)
+                if isStopSignal(signal) { signalGroup(pid: pid, slot: slot, SIGCONT, lingering: false) }
+            case .killOutgoingGroup(let slot, let pid):
+                signalGroup(pid: pid, slot: slot, SIGKILL, lingering: false)
             case .emit(let event):
                 emit(event)
             case .probe(let slot, let generation, let purpose):
@@ -300,12 +299,12 @@ final class SupervisorDriver {
         configuration.stopSignals.contains(signal) || signal == configuration.defaultStopSignal
     }
 
-    func signalGroup(slot: Int, _ signal: CInt, outgoing: Bool = false) {
+    /// Sends `signal` to the process group of the child `pid` (of `slot`), logging a failure.
+    func signalGroup(pid: pid_t, slot: Int, _ signal: CInt, lingering: Bool) {
         do {
-            try children.signalGroup(
-                slot: slot, signal, lingering: !outgoing && lingering.contains(slot), outgoing: outgoing)
+            try children.signalGroup(pid: pid, signal, lingering: lingering)
         } catch {
-            logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(children[slot]?.pid ?? 0)"])
+            logger.error("\(error)", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
         }
     }
 

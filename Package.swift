@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         .target(
@@ -55,6 +56,10 @@ let package = Package(
             dependencies: ["CorralEngine", "CorralModel"],
             path: "Sources/Control"),
         .target(
+            name: "CorralProject",
+            dependencies: ["CorralEngine", .product(name: "TOMLKit", package: "TOMLKit")],
+            path: "Sources/Project"),
+        .target(
             name: "CorralTUI",
             dependencies: [
                 "CorralEngine", "CorralModel", "CNcursesw",
@@ -75,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "CorralEngine", "CorralModel", "CorralControl", "CorralTUI", "CorralDemo",
+                "CorralEngine", "CorralModel", "CorralControl", "CorralProject", "CorralTUI", "CorralDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -117,6 +122,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
+            name: "ProjectTests",
+            dependencies: ["CorralProject"]),
+        .testTarget(
             name: "TUITests",
             dependencies: ["CorralTUI", "CorralModel"],
             exclude: ["Golden"]),
@@ -125,7 +133,7 @@ let package = Package(
             dependencies: ["corral", "CorralEngine", "CorralLoad", "CorralTestSupport"]),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["corral", "CorralEngine", "CorralModel", "CorralControl", "CorralTUI"]),
+            dependencies: ["corral", "CorralEngine", "CorralModel", "CorralControl", "CorralProject", "CorralTUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -227,13 +227,14 @@ struct CorralCommand: ParsableCommand {
     }
 
     static func main() {
-        // `corral ctl|attach|ls …` are clients of a running corral; `corral -- ctl` runs a
-        // command named ctl.
+        // `corral ctl|attach|ls …` are clients of a running corral, `corral check` reads a
+        // project file; `corral -- ctl` runs a command named ctl.
         let arguments = Array(CommandLine.arguments.dropFirst())
         switch arguments.first {
         case "ctl": runClient(CtlCommand.self, Array(arguments.dropFirst()))
         case "attach": runClient(AttachCommand.self, Array(arguments.dropFirst()))
         case "ls": runClient(LsCommand.self, Array(arguments.dropFirst()))
+        case "check": runClient(CheckCommand.self, Array(arguments.dropFirst()))
         default: break
         }
         // Started with 0, 1 or 2 closed, corral's own descriptors (the signal pipe) would land
@@ -273,7 +274,7 @@ struct CorralCommand: ParsableCommand {
             try command.run()
             Glibc.exit(0)
         } catch let failure as ControlExit {
-            FileError.write("corral: \(failure.description)")
+            FileError.write(failure.prefixed ? "corral: \(failure.description)" : failure.description)
             Glibc.exit(failure.status)
         } catch {
             client.exit(withError: error)

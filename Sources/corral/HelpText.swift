@@ -43,6 +43,10 @@ enum HelpText {
                                          first when several corrals run)
           corral attach                  this dashboard; q detaches
 
+        PROJECT FILES
+          corral check [-f FILE]         check a corral.toml or a Procfile and its
+                                         .env; print the plan (errors: FILE:LINE)
+
         KEYS (dashboard)
         \(keys)
 

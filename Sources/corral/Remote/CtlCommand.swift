@@ -231,9 +231,12 @@ struct ControlTarget: ParsableArguments {
 struct ControlExit: Error, CustomStringConvertible {
     var status: Int32
     var description: String
+    /// Whether the message is printed after `corral: ` (not for lines that name their file).
+    var prefixed = true
 
-    init(_ status: Int32, _ description: String) {
+    init(_ status: Int32, _ description: String, prefixed: Bool = true) {
         self.status = status
         self.description = description
+        self.prefixed = prefixed
     }
 }

@@ -1,0 +1,44 @@
+import ArgumentParser
+import CorralProject
+
+/// A program's options from a project file, checked by the same rules as corral's command line.
+enum ProgramOptions {
+    /// The command-line words for `key` set to `values` (`keep-running = true` is the bare flag).
+    static func arguments(_ key: String, _ values: [String]) -> [String] {
+        if key == "keep-running" { return values == ["true"] ? ["--keep-running"] : [] }
+        return values.flatMap { ["--\(key)", $0] }
+    }
+
+    /// Every option value of every program that corral's command line would refuse, each at the
+    /// line that sets it.
+    static func check(_ project: Project) -> [ProjectError] {
+        var errors: [ProjectError] = []
+        for program in project.programs {
+            for key in program.options.keys.sorted() {
+                guard let values = program.options[key] else { continue }
+                let words = arguments(key, values) + ["--", "true"]
+                do {
+                    _ = try CorralCommand.parse(splitting: words).settings(terminal: TerminalFacts.current)
+                } catch {
+                    let message = CorralCommand.message(for: error).trimming(" \n")
+                    errors.append(
+                        ProjectError(
+                            file: project.file, line: program.keyLines[key] ?? program.line,
+                            "\(program.name): \(key): \(message)"))
+                }
+            }
+        }
+        return errors
+    }
+}
+
+extension String {
+    /// Without the characters of `set` at both ends.
+    fileprivate func trimming(_ set: String) -> String {
+        let characters = Set(set)
+        var text = Substring(self)
+        while let first = text.first, characters.contains(first) { text = text.dropFirst() }
+        while let last = text.last, characters.contains(last) { text = text.dropLast() }
+        return String(text)
+    }
+}

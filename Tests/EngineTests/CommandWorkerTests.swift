@@ -154,6 +154,51 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a run of programs: each process its program's command, name, index, count, PORT and environment")
+        func programs() throws {
+            let hygiene = ProcessHygiene()
+            let print = [
+                "/bin/sh", "-c",
+                "echo $CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX $CORRAL_WORKER_COUNT ${PORT:-none} "
+                    + "${GREETING:-none}; exec sleep 1000",
+            ]
+            let recorder = Recorder(steps: [
+                .init(condition: .when { recorder in (0..<3).allSatisfy { !recorder.output($0).isEmpty } }) { _ in
+                    [.stop]
+                }
+            ])
+            let programs = [
+                Program("web", command: print, workers: 2, environment: ["GREETING": "hi"], firstPort: 5000),
+                Program("clock", command: print, environment: ["PORT": "9999"], firstPort: 5100),
+            ]
+            let configuration = SupervisorConfiguration(
+                workers: 3, worker: .command(print), waitTimeout: .seconds(5), programs: programs)
+            #expect(configuration.processName(ofSlot: 2) == ProcessName(program: "clock", index: 0))
+            let report = try Supervisor(configuration).run(frontend: recorder)
+            #expect(!recorder.timedOut)
+            #expect(recorder.output(0) == ["web.0 web 0 2 5000 hi"])
+            #expect(recorder.output(1) == ["web.1 web 1 2 5001 hi"])
+            #expect(recorder.output(2) == ["clock.0 clock 0 1 9999 none"], "its own PORT wins")
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
+        @Test("a run of programs is checked: names, counts, the workers total")
+        func badPrograms() {
+            let command = ["true"]
+            for (programs, workers) in [
+                ([Program("web", command: command), Program("web", command: command)], 2),
+                ([Program("we b", command: command)], 1),
+                ([Program("web", command: command, workers: 0)], 0),
+                ([Program("web", command: command, workers: 2)], 3),
+                ([Program("web", command: [])], 1),
+            ] {
+                let configuration = SupervisorConfiguration(
+                    workers: workers, worker: .command(command), programs: programs)
+                #expect(throws: ConfigurationError.self) { try configuration.validate() }
+            }
+        }
+
         @Test("a child sees only descriptors 0, 1, 2 and the inherited sockets")
         func descriptorHygiene() throws {
             let hygiene = ProcessHygiene()

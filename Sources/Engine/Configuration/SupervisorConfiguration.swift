@@ -84,6 +84,10 @@ public struct SupervisorConfiguration: Sendable {
     /// A worker whose process tree's resident memory is above this many bytes in two samples
     /// in a row, a second apart, is restarted (reason ``SignalReason/memory``). Default none.
     public var maxMemory: Int?
+    /// The programs of a run of several (a Procfile's): their processes are the worker slots,
+    /// program after program; ``workers`` must then be their total and ``worker`` a command
+    /// (its readiness applies to every program). Default none: the workers and extras above.
+    public var programs: [Program]
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(
@@ -110,8 +114,10 @@ public struct SupervisorConfiguration: Sendable {
         commandSignals: [Signal: SignalCommand] = [:],
         notifyAccess: NotifyAccess = .main,
         health: HealthCheck? = nil,
-        maxMemory: Int? = nil
+        maxMemory: Int? = nil,
+        programs: [Program] = []
     ) {
+        self.programs = programs
         self.workers = workers
         self.worker = worker
         self.extras = extras
@@ -143,6 +149,28 @@ public struct SupervisorConfiguration: Sendable {
         if let readyAfter { return readyAfter }
         if case .command(_, .onExec) = worker { return .seconds(1) }
         return .zero
+    }
+
+    /// The name of the process in `slot`: `web.1` in a run of programs, else `worker.N` or
+    /// `extra.N` (slots added by scaling are workers).
+    public func processName(ofSlot slot: Int) -> ProcessName {
+        var first = 0
+        for program in programs {
+            if slot < first + program.workers { return ProcessName(program: program.name, index: slot - first) }
+            first += program.workers
+        }
+        let isExtra = programs.isEmpty && slot >= workers && slot < workers + extras.count
+        return ProcessName(program: isExtra ? "extra" : "worker", index: slot)
+    }
+
+    /// The program `slot` belongs to, in a run of programs.
+    func program(ofSlot slot: Int) -> Program? {
+        var first = 0
+        for program in programs {
+            if slot < first + program.workers { return program }
+            first += program.workers
+        }
+        return nil
     }
 
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
@@ -208,6 +236,7 @@ public struct SupervisorConfiguration: Sendable {
             throw ConfigurationError(field: "init timeout", problem: "\(initTimeout) must be positive, or none")
         }
         try restartBackoff.validate()
+        try validatePrograms()
         for signal in commandSignals.keys {
             guard signal.isCatchable, signal.rawValue != SIGCHLD else {
                 throw ConfigurationError(field: "command signals", problem: "\(signal) cannot be used for a command")

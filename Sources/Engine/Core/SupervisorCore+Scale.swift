@@ -5,6 +5,7 @@ import Glibc
 extension SupervisorCore {
     /// ``SupervisorCommand/scale(workers:)``: refused while a reload is under way.
     mutating func scaleOnRequest(to workers: Int, now: ContinuousClock.Instant) -> [Action] {
+        if let scaleRefusal { return [.emit(.scaleRefused(workers: workerCount, reason: scaleRefusal))] }
         guard !isReloading else {
             return [
                 .emit(

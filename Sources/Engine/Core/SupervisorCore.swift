@@ -45,6 +45,8 @@ struct SupervisorCore {
     var workerCount: Int
     /// What a worker slot added by scaling runs like.
     let workerPlan: SlotPlan
+    /// Why a scale is refused whatever is asked (a run of programs), or nil.
+    var scaleRefusal: String?
     /// Reloads: the one under way, and the processes they replace.
     var reloads: Reloads
     /// Slots whose readiness is met and that wait for their `readyAfter` uptime.
@@ -123,6 +125,10 @@ struct SupervisorCore {
             commandSignals: configuration.commandSignals, probeInterval: configuration.probeInterval,
             healthInterval: configuration.health?.interval ?? .seconds(10),
             healthFailures: configuration.health?.failures ?? 3, maxMemory: configuration.maxMemory)
+        if !configuration.programs.isEmpty {
+            scaleRefusal =
+                "a run of programs is not scaled from here yet: set each program's processes in its file (workers, or --formation)"
+        }
     }
 
     // MARK: - Queries

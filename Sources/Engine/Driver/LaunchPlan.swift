@@ -24,12 +24,18 @@ struct LaunchPlan {
     private let payload: LaunchPayload
     /// The start of every child's environment (``ChildEnvironment/base(inherited:additions:)``).
     private let baseEnvironment: [String]
+    /// In a run of programs, each program's start of the environment (its variables over the base).
+    private let programEnvironments: [String: [String]]
 
     /// Resolves every slot's program; throws for a command not found.
     init(configuration: SupervisorConfiguration, payload: LaunchPayload) throws(SupervisorError) {
         self.configuration = configuration
         self.payload = payload
-        baseEnvironment = ChildEnvironment.base(inherited: Environment.entries(), additions: configuration.environment)
+        let base = ChildEnvironment.base(inherited: Environment.entries(), additions: configuration.environment)
+        baseEnvironment = base
+        programEnvironments = Dictionary(
+            configuration.programs.map { ($0.name, ChildEnvironment.over(base, $0.environment)) },
+            uniquingKeysWith: { first, _ in first })
         programs = try Self.resolve(configuration)
         workerProgram = programs[0]
         executableOnDisk = Syscalls.readLink("/proc/self/exe")
@@ -50,9 +56,13 @@ struct LaunchPlan {
             program.executable = onDisk
         }
         let isExtra = slot >= configuration.workers && slot < programs.count
+        let name = configuration.processName(ofSlot: slot)
+        let ofProgram = configuration.program(ofSlot: slot)
         let environment = ChildEnvironment.build(
-            base: baseEnvironment, slot: slot, role: program.role,
-            workerCount: isExtra ? configuration.workers : workerCount, stopSignals: configuration.stopSignals,
+            base: ofProgram.flatMap { programEnvironments[$0.name] } ?? baseEnvironment,
+            index: ofProgram == nil ? slot : name.index, name: name, role: program.role,
+            workerCount: ofProgram?.workers ?? (isExtra ? configuration.workers : workerCount),
+            port: ofProgram?.firstPort.map { $0 + name.index }, stopSignals: configuration.stopSignals,
             notifyAddress: notifyAddress,
             payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
             supervisorPid: Syscalls.processID)
@@ -85,6 +95,15 @@ struct LaunchPlan {
             return Program(executable: resolved, arguments: arguments, role: nil)
         }
         var programs: [Program] = []
+        if !configuration.programs.isEmpty {
+            var slot = 0
+            for program in configuration.programs {
+                let resolved = try command(program.command, slot: slot)
+                programs += Array(repeating: resolved, count: program.workers)
+                slot += program.workers
+            }
+            return programs
+        }
         let workerProgram: Program
         switch configuration.worker {
         case .swiftWorker:

@@ -3,9 +3,14 @@ enum ChildEnvironment {
     /// `worker` or `extra`: present only for Swift children, which run the engine's worker side.
     static let role = "CORRAL_ROLE"
     /// The slot index, 0-based; extras continue after the workers (aiotools' `process_index`).
+    /// In a run of programs, the index in its program.
     static let processIndex = "CORRAL_PROCESS_INDEX"
-    /// The number of workers.
+    /// The number of workers (in a run of programs, of its program).
     static let workerCount = "CORRAL_WORKER_COUNT"
+    /// Its program: a program's name, or `worker` / `extra`.
+    static let program = "CORRAL_PROGRAM"
+    /// Its name: `web.1`, `worker.0`.
+    static let processName = "CORRAL_PROCESS_NAME"
     /// The stop signals, as comma-separated numbers.
     static let stopSignals = "CORRAL_STOP_SIGNALS"
     /// The shared value as JSON.
@@ -22,8 +27,8 @@ enum ChildEnvironment {
     static let listenPid = "LISTEN_PID"
 
     private static let owned: Set<String> = [
-        role, processIndex, workerCount, stopSignals, shared, supervisorPid, notifySocket, listenFds, listenFdNames,
-        listenPid,
+        role, processIndex, workerCount, program, processName, stopSignals, shared, supervisorPid, notifySocket,
+        listenFds, listenFdNames, listenPid,
     ]
 
     /// What every child's environment starts with: the supervisor's own (less the variables
@@ -37,15 +42,28 @@ enum ChildEnvironment {
         return entries
     }
 
+    /// `base` with a program's own variables over it.
+    static func over(_ base: [String], _ additions: [String: String]) -> [String] {
+        guard !additions.isEmpty else { return base }
+        let kept = base.filter { entry in
+            additions[entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry] == nil
+        }
+        return kept + additions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+
     /// The environment for one child: `base` (see ``base(inherited:additions:)``), then this
-    /// slot's variables.
+    /// slot's variables: its `index` (``processIndex``), `name`, the `workerCount` beside it,
+    /// and `port` as `PORT` unless `base` sets one.
     static func build(
-        base: [String], slot: Int, role: ChildKind?, workerCount: Int,
+        base: [String], index: Int, name: ProcessName, role: ChildKind?, workerCount: Int, port: Int? = nil,
         stopSignals: [Signal], notifyAddress: String, payload: LaunchPayload, supervisorPid: Int32
     ) -> [String] {
         var entries = base
-        entries.append("\(processIndex)=\(slot)")
+        entries.append("\(processIndex)=\(index)")
         entries.append("\(Self.workerCount)=\(workerCount)")
+        entries.append("\(program)=\(name.program)")
+        entries.append("\(processName)=\(name)")
+        if let port, !base.contains(where: { $0.hasPrefix("PORT=") }) { entries.append("PORT=\(port)") }
         entries.append("\(notifySocket)=\(notifyAddress)")
         if let role {
             entries.append("\(Self.role)=\(role.rawValue)")

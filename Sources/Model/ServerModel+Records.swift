@@ -6,6 +6,8 @@ extension ServerModel {
     package struct Row: Sendable, Equatable {
         /// Slot index.
         package var index: Int
+        /// Its program and index in it (`web.1`); nil: named by its kind and slot (`worker.2`).
+        package var processName: ProcessName?
         /// Worker or extra.
         package var kind: ChildKind
         /// Pid once spawned.
@@ -65,12 +67,13 @@ extension ServerModel {
             self.restarts = restarts
         }
 
-        /// `worker.2`, `extra.4`.
-        package var name: String { "\(kind).\(index)" }
+        /// `web.1`, `worker.2`, `extra.4`.
+        package var name: String { processName?.description ?? "\(kind).\(index)" }
 
         /// Equal when every field is (the waiting record compared by its parts).
         package static func == (lhs: Row, rhs: Row) -> Bool {
-            lhs.index == rhs.index && lhs.kind == rhs.kind && lhs.pid == rhs.pid && lhs.state == rhs.state
+            lhs.index == rhs.index && lhs.processName == rhs.processName && lhs.kind == rhs.kind && lhs.pid == rhs.pid
+                && lhs.state == rhs.state
                 && lhs.stateSince == rhs.stateSince && lhs.spawnedAt == rhs.spawnedAt && lhs.endedAt == rhs.endedAt
                 && lhs.status == rhs.status && lhs.lastSignal == rhs.lastSignal && lhs.end == rhs.end
                 && lhs.failure == rhs.failure && lhs.generation == rhs.generation && lhs.restarts == rhs.restarts

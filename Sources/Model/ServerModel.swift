@@ -39,12 +39,17 @@ package struct ServerModel: Sendable {
     /// A rolling reload is under way.
     package var reloading = false
 
-    /// A model for `workers` workers and `extras` extras.
+    /// The configured slots' names (``SupervisorConfiguration/processName(ofSlot:)``).
+    package var names: [ProcessName] = []
+
+    /// A model for `workers` workers and `extras` extras; `names`: the configured slots' names
+    /// when they are a run of programs'.
     package init(
         program: String = "corral", supervisorPid: pid_t, workers: Int, extras: Int, waitTimeout: Duration?,
         stopSignals: [Signal], startedAt: ContinuousClock.Instant, command: String? = nil,
-        logLimits: LogBook.Limits = LogBook.Limits()
+        logLimits: LogBook.Limits = LogBook.Limits(), names: [ProcessName] = []
     ) {
+        self.names = names
         self.logBook = LogBook(limits: logLimits)
         self.program = program
         self.command = command
@@ -53,6 +58,7 @@ package struct ServerModel: Sendable {
         self.waitTimeout = waitTimeout
         self.stopSignals = stopSignals
         rows = (0..<(workers + extras)).map { Row(index: $0, kind: $0 < workers ? .worker : .extra) }
+        for index in rows.indices where index < names.count { rows[index].processName = names[index] }
         workerCount = workers
     }
 
@@ -73,6 +79,7 @@ package struct ServerModel: Sendable {
                 var previous = rows[slot]
                 previous.replacing = []
                 rows[slot] = Row(index: slot, kind: kind, restarts: rows[slot].restarts + 1)
+                rows[slot].processName = previous.processName
                 rows[slot].isReloadGeneration = isReload
                 // Among the restarts, those that followed a crash (ended by itself, unasked).
                 rows[slot].crashes = previous.crashes + (!isReload && Self.isCrash(previous.end) ? 1 : 0)
@@ -86,7 +93,7 @@ package struct ServerModel: Sendable {
                     rows[slot].previousEnd = previous.previousEnd
                 }
                 logBook.append(
-                    slot: slot, stream: .stdout, text: "── \(kind).\(slot) generation \(generation), pid \(pid) ──",
+                    slot: slot, stream: .stdout, text: "── \(rows[slot].name) generation \(generation), pid \(pid) ──",
                     isMarker: true)
             }
             rows[slot].kind = kind

@@ -41,7 +41,7 @@ struct ConsoleRun {
                 } worker: { worker, shared in
                     try await DemoServer.worker(worker, shared)
                 }
-            case .command:
+            case .command, .programs:
                 let sockets = ListenSpec.inherited() + (try bindListens())
                 defer { closeListens(sockets) }
                 let console = try makeFrontend(configuration)
@@ -71,6 +71,9 @@ struct ConsoleRun {
 
     /// The command the workers run, as the header shows it (nil for the demo).
     private var commandLine: String? {
+        if case .programs(let programs, _, let file) = settings.program {
+            return "\(file): " + programs.map(\.name).joined(separator: ", ")
+        }
         guard case .command(let arguments, _) = settings.program else { return nil }
         var line = ""
         for argument in arguments {
@@ -119,11 +122,12 @@ struct ConsoleRun {
 
     private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
         let facts = TerminalFacts.current
+        let names = (0..<(configuration.workers + configuration.extras.count)).map(configuration.processName(ofSlot:))
         let output = OutputWriter()
         var model = ServerModel(
             supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, startedAt: .now,
-            command: commandLine, logLimits: settings.logLimits)
+            command: commandLine, logLimits: settings.logLimits, names: names)
         model.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
         model.extraCommands =
             (isDemo ? ["the demo's ticker (a Swift extra process)"] : [])
@@ -149,13 +153,13 @@ struct ConsoleRun {
                 view = .json(
                     JSONLines(
                         output: output, workers: configuration.workers, control: control?.path,
-                        stopSignal: configuration.stopSignals.first ?? .terminate))
+                        stopSignal: configuration.stopSignals.first ?? .terminate, names: names))
             case .log:
                 view = .log(
                     HeadlessLog(
                         output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
                         colors: output.isTerminal && !facts.noColor, control: control?.path,
-                        stopSignal: configuration.stopSignals.first ?? .terminate))
+                        stopSignal: configuration.stopSignals.first ?? .terminate, names: names))
             case .dashboard:
                 view = .dashboard(
                     try DashboardFrontend(

@@ -10,6 +10,9 @@ struct ConsoleSettings: Equatable {
         case demo(port: Int)
         /// Copies of a command.
         case command([String], readiness: Readiness)
+        /// The programs of a project file (a corral.toml or a Procfile); empty until the file
+        /// was read (``ProjectRun``).
+        case programs([CorralEngine.Program], readiness: Readiness, file: String)
     }
 
     /// How the run is shown.
@@ -92,6 +95,8 @@ struct ConsoleSettings: Equatable {
         switch program {
         case .demo: worker = .swiftWorker
         case .command(let arguments, let readiness): worker = .command(arguments, readiness: readiness)
+        case .programs(let programs, let readiness, _):
+            worker = .command(programs.first?.command ?? [], readiness: readiness)
         }
         let shellExtras = extras.map { ExtraProcess.command(["/bin/sh", "-c", $0]) }
         // A signal chosen as a stop signal stays one.
@@ -104,6 +109,13 @@ struct ConsoleSettings: Equatable {
             reapsOrphans: true, restartPolicy: restartPolicy, restartBackoff: restartBackoff,
             reloadBatch: reloadBatch, readyTimeout: readyTimeout, readyAfter: readiness.readyAfter,
             probeInterval: readiness.probeInterval, probeTimeout: readiness.probeTimeout,
-            commandSignals: commandSignals, notifyAccess: notifyAccess, health: health, maxMemory: maxMemory)
+            commandSignals: commandSignals, notifyAccess: notifyAccess, health: health, maxMemory: maxMemory,
+            programs: programs)
+    }
+
+    /// The programs of a project run (none otherwise).
+    var programs: [CorralEngine.Program] {
+        if case .programs(let programs, _, _) = program { return programs }
+        return []
     }
 }

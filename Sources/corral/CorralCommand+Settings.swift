@@ -2,6 +2,7 @@ import ArgumentParser
 import CorralDemo
 import CorralEngine
 import CorralModel
+import CorralProject
 import Glibc
 import Logging
 
@@ -11,7 +12,17 @@ extension CorralCommand {
     /// The validated settings; the display falls back to headless when there is no terminal.
     func settings(terminal: TerminalFacts) throws -> ConsoleSettings {
         let program: ConsoleSettings.Program
-        if command.isEmpty {
+        let project = projectFile
+        if !command.isEmpty, file != nil {
+            throw ValidationError("-f runs a project file: give either -f FILE or a command after --, not both")
+        }
+        if let project {
+            do {
+                program = .programs([], readiness: try Readiness(parsing: ready), file: project)
+            } catch {
+                throw ValidationError("--ready: \(error.problem)")
+            }
+        } else if command.isEmpty {
             guard (1...65535).contains(port) else {
                 throw ValidationError("--port must be between 1 and 65535 (got \(port))")
             }
@@ -49,7 +60,7 @@ extension CorralCommand {
                 "--listen: the name '\(spec.name)' is given twice; each socket needs a name of its own (LISTEN_FDNAMES)"
             )
         }
-        if !listens.isEmpty, command.isEmpty {
+        if !listens.isEmpty, command.isEmpty, project == nil {
             throw ValidationError("--listen hands sockets to a command's workers: give the command after --")
         }
         var settings = ConsoleSettings(
@@ -62,13 +73,17 @@ extension CorralCommand {
         settings.readiness = try readinessSettings()
         settings.health = try healthSettings()
         settings.maxMemory = try maxMemory.map { try Self.parseSize($0, option: "--max-memory") }
-        if command.isEmpty, settings.health != nil || settings.maxMemory != nil {
+        if command.isEmpty, project == nil, settings.health != nil || settings.maxMemory != nil {
             throw ValidationError("--health and --max-memory watch a command's workers: give the command after --")
         }
         settings.control = try controlSetting()
         settings.logLimits = try logLimits()
         return settings
     }
+
+    /// The project file this invocation runs: no command and no `--demo`, and `-f FILE`, else
+    /// `./corral.toml`, else `./Procfile`.
+    var projectFile: String? { command.isEmpty && !demo ? ProjectLoader.locate(file: file) : nil }
 
     /// `--health` and its companions, validated.
     func healthSettings() throws -> HealthCheck? {

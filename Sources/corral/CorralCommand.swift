@@ -12,7 +12,8 @@ struct CorralCommand: ParsableCommand {
         commandName: "corral",
         abstract: "Run a multi-process server and watch it live.",
         usage: """
-            corral [options]                        the built-in demo server
+            corral [options]                        ./corral.toml, else ./Procfile, else the demo
+              corral [options] -f FILE                the programs of a corral.toml or a Procfile
               corral [options] -- COMMAND [ARG...]    N copies of any command
             """,
         discussion: HelpText.discussion)
@@ -152,6 +153,39 @@ struct CorralCommand: ParsableCommand {
     @Option(help: "Port for the demo server on 127.0.0.1.")
     var port = 8080
 
+    @Option(
+        name: [.customShort("f"), .customLong("file")],
+        help: ArgumentHelp(
+            "A corral.toml or a Procfile to run (without a command: ./corral.toml, else ./Procfile, else the demo).",
+            valueName: "FILE"))
+    var file: String?
+
+    @Flag(help: "Run the built-in demo even where a corral.toml or a Procfile is.")
+    var demo = false
+
+    @Option(
+        name: .customLong("env-file"),
+        help: ArgumentHelp(
+            "An env file for every program of a project file, instead of the .env next to it (repeatable; later "
+                + "files win).", valueName: "FILE"))
+    var envFiles: [String] = []
+
+    @Flag(name: .customLong("no-env-file"), help: "Read no .env file for a project file.")
+    var noEnvFile = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Processes per program of a project file, e.g. web=4,worker=2 or all=2 (0: not started).",
+            valueName: "LIST"))
+    var formation: String?
+
+    @Option(
+        name: .customLong("port-base"),
+        help: ArgumentHelp(
+            "PORT of a project's first process: process I of the program at position P gets BASE + 100 × P + I.",
+            valueName: "PORT"))
+    var portBase = 5000
+
     @Flag(
         name: .customLong("keep-running"),
         help: "A process that fails does not stop the others (the default is to stop all).")
@@ -260,8 +294,15 @@ struct CorralCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &commandSignals, nil)
         do {
             try checkTerminator(arguments)
-            let command = try parse(splitting: arguments)
-            try command.run()
+            var command = try parse(splitting: arguments)
+            var programs: [CorralEngine.Program] = []
+            if let project = command.projectFile {
+                (command, programs) = try ProjectRun.prepare(project, command: command, arguments: arguments)
+            }
+            try command.run(programs: programs)
+        } catch let failure as ControlExit {
+            FileError.write(failure.prefixed ? "corral: \(failure.description)" : failure.description)
+            Glibc.exit(failure.status)
         } catch {
             exit(withError: error)
         }
@@ -281,8 +322,15 @@ struct CorralCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let settings = try settings(terminal: TerminalFacts.current)
+    func run() throws { try run(programs: []) }
+
+    /// Runs the server: a project's `programs` (read by ``ProjectRun``), else what the options say.
+    func run(programs: [CorralEngine.Program]) throws {
+        var settings = try settings(terminal: TerminalFacts.current)
+        if case .programs(_, let readiness, let file) = settings.program {
+            settings.program = .programs(programs, readiness: readiness, file: file)
+            settings.workers = programs.reduce(0) { $0 + $1.workers }
+        }
         let terminal = TerminalFacts.current
         if !noTUI, !json, settings.display == .log, terminal.stdoutIsTerminal, let reason = terminal.whyNoDashboard {
             FileError.write("corral: \(reason): running headless")

@@ -84,7 +84,9 @@ struct ControlEndToEndTests {
 
         let table = try server.ctl("status")
         #expect(table.status == 0)
-        for pid in spawnedPids(server.program.stdout) { #expect(table.stdout.contains("\(pid)  worker  running")) }
+        for (index, pid) in spawnedPids(server.program.stdout).enumerated() {
+            #expect(table.stdout.contains("\(pid)  worker.\(index)  running"), "\(table.stdout)")
+        }
         #expect(try server.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: directory.socket), "the socket is removed at the end")
     }

@@ -154,7 +154,7 @@ struct DashboardEndToEndTests {
                     return pid_t(line[range].dropFirst(4))
                 }
                 let fields = line.split(separator: " ")
-                guard fields.count > 2, fields[2] == "worker" else { return nil }
+                guard fields.count > 2, fields[2].hasPrefix("worker.") else { return nil }
                 return pid_t(fields[1])
             }
             return pids.count == 3

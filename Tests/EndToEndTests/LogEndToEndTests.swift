@@ -142,12 +142,12 @@ struct CrashLoopEndToEndTests {
                 let line = row()
                 return line.contains("backoff") && line.contains("restart in") && line.contains("exit 3")
             }, "\(session.screen())")
-        // RESTARTS counts up with each new generation: at 120 columns it starts at column 50.
+        // RESTARTS counts up with each new generation: at 120 columns it starts at column 52.
         #expect(
             eventually(within: .seconds(15)) {
                 let line = Array(row())
-                guard line.count > 62 else { return false }
-                let cell = String(line[50..<62])
+                guard line.count > 64 else { return false }
+                let cell = String(line[52..<64])
                 // `2 (2 crash)`: restarts, and the crashes among them.
                 return (Int(cell.prefix { $0.isNumber }) ?? 0) >= 1 && cell.contains("crash)")
             }, "\(session.screen())")

@@ -133,8 +133,8 @@ struct DashboardViewTests {
         let plain = DashboardView.render(F.stopped(colors: false), width: 120, height: 40, now: F.at(71))
         #expect(colored.text == plain.text)
         // Row 3 is worker 0 (exited clean: dim); row 6 worker 3 (SIGKILLed: red).
-        #expect(colored[3, 22].style.foreground == nil && colored[3, 22].style.dim)
-        #expect(colored[6, 22].style.foreground == .red)
+        #expect(colored[3, 24].style.foreground == nil && colored[3, 24].style.dim)
+        #expect(colored[6, 24].style.foreground == .red)
         for row in 0..<plain.height {
             for column in 0..<plain.width { #expect(plain[row, column].style.foreground == nil) }
         }
@@ -272,7 +272,7 @@ struct ResourceViewTests {
     func columns() {
         #expect(TableColumns.layout(width: 120).columns.count == 8)
         let narrow = TableColumns.layout(width: 80).columns.map(\.0)
-        #expect(!narrow.contains(.kind) && narrow.contains(.cpu) && narrow.contains(.memory))
+        #expect(!narrow.contains(.name) && narrow.contains(.cpu) && narrow.contains(.memory))
         let smallest = TableColumns.layout(width: 64).columns.map(\.0)
         #expect(smallest.starts(with: [.index, .pid, .state]))
         #expect(TableColumns.memoryText(180 << 20) == "180M")

@@ -55,7 +55,7 @@ package final class ControlServer: PollingFrontend {
         }
         FileSystem.setPermissions(self.path, 0o600)
         self.model = model
-        self.encoder = EventEncoder(workers: model.workerCount, control: self.path)
+        self.encoder = EventEncoder(workers: model.workerCount, names: model.names, control: self.path)
         self.budget = OutputBudget(now: clock.now)
     }
 

@@ -7,8 +7,9 @@ package struct EventEncoder {
     /// The control socket's path, told in the first `server` event (`starting`); nil: none.
     package let control: String?
 
-    package init(workers: Int, control: String?) {
-        self.names = SlotNames(workers: workers)
+    /// An encoder for a run of `workers` workers whose configured slots are named `names`.
+    package init(workers: Int, names: [ProcessName] = [], control: String?) {
+        self.names = SlotNames(workers: workers, names: names)
         self.control = control
     }
 
@@ -140,6 +141,12 @@ package struct EventEncoder {
             object["cause"] = .string(report.causeDescription)
             object["left_behind"] = .ints(report.leftBehind.map { Int($0.pid) })
             object["gave_up"] = .ints(report.slotsThatGaveUp)
+        }
+        // Every event about a process names it: `web.1` of program `web` (`worker.2` of `worker`).
+        if case .int(let slot)? = object["index"] {
+            let name = names.processName(slot)
+            object["name"] = .string(name.description)
+            object["program"] = .string(name.program)
         }
         return object.encoded
     }

@@ -5,11 +5,15 @@ import Glibc
 /// `spawned` event carries), and its pid.
 package struct SlotNames {
     private let workers: Int
+    /// The configured slots' names (``SupervisorConfiguration/processName(ofSlot:)``).
+    private let names: [ProcessName]
     private var pids: [Int: pid_t] = [:]
     private var kinds: [Int: ChildKind] = [:]
 
-    package init(workers: Int) {
+    /// Names for a run of `workers` workers whose configured slots are named `names`.
+    package init(workers: Int, names: [ProcessName] = []) {
         self.workers = workers
+        self.names = names
     }
 
     /// Records pids and kinds from `spawned` events, and the pid a rollback gives a slot back.
@@ -25,10 +29,14 @@ package struct SlotNames {
         }
     }
 
-    /// `worker.2` or `extra.4`; a slot never spawned is named by the configuration's layout
-    /// (workers first, then extras).
-    package func name(_ slot: Int) -> String {
-        "\((kinds[slot] ?? (slot < workers ? .worker : .extra)).rawValue).\(slot)"
+    /// `web.1`, `worker.2` or `extra.4`; a slot never spawned is named by the configuration's
+    /// layout (workers first, then extras).
+    package func name(_ slot: Int) -> String { processName(slot).description }
+
+    /// The program and index of `slot`.
+    package func processName(_ slot: Int) -> ProcessName {
+        if slot >= 0, slot < names.count { return names[slot] }
+        return ProcessName(program: (kinds[slot] ?? (slot < workers ? .worker : .extra)).rawValue, index: slot)
     }
 
     /// The slot's pid, once spawned.

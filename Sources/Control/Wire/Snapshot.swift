@@ -71,6 +71,8 @@ package enum Snapshot {
     ) -> JSONObject {
         var object = JSONObject()
         object["index"] = .int(row.index)
+        object["name"] = .string(row.name)
+        object["program"] = .string(row.processName?.program ?? row.kind.rawValue)
         object["generation"] = .int(row.generation)
         object["pid"] = row.pid.map { .int(Int($0)) } ?? .null
         object["kind"] = .string(row.kind.rawValue)
@@ -165,6 +167,11 @@ package enum Snapshot {
     private static func row(_ process: WireMessage, index: Int, now: ContinuousClock.Instant) -> ServerModel.Row {
         let ago = { (seconds: Double?) in EventDecoder.instant(in: seconds.map { -$0 }, from: now) }
         var row = ServerModel.Row(index: index, kind: process.kind.flatMap(ChildKind.init) ?? .worker)
+        if let program = process.program, let name = process.name, let dot = name.lastIndex(of: "."),
+            let programIndex = Int(name[name.index(after: dot)...])
+        {
+            row.processName = ProcessName(program: program, index: programIndex)
+        }
         row.pid = process.pid.map { pid_t($0) }
         row.state = process.state.flatMap(ProcessState.init) ?? .pending
         row.stateSince = ago(process.sinceS)

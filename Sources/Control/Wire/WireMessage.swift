@@ -12,6 +12,9 @@ package final class WireMessage: Decodable, Sendable {
     package let ok: Bool?
     package let error: String?
     package let index: Int?
+    /// A process's name (`web.1`) and program (`web`).
+    package let name: String?
+    package let program: String?
     package let generation: Int?
     package let pid: Int?
     package let kind: String?

@@ -199,7 +199,10 @@ package enum DashboardView {
             switch kind {
             case .index: screen.put(String(row.index), row: y, column: column)
             case .pid: screen.put(row.pid.map { String($0) } ?? "-", row: y, column: column)
-            case .kind: screen.put(row.kind.rawValue, row: y, column: column)
+            case .name:
+                // Cut on the left so the index within the program stays visible: `…cation.1`.
+                let name = row.name.count > 9 ? "…" + row.name.suffix(8) : row.name
+                screen.put(name, row: y, column: column)
             case .state:
                 let stopped = live && row.usage?.isStopped == true
                 var text = stopped ? "stopped" : row.state.rawValue

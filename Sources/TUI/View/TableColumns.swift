@@ -5,14 +5,14 @@ import CorralEngine
 enum TableColumns {
     /// One column.
     enum Kind: CaseIterable {
-        case index, pid, kind, state, cpu, memory, restarts, uptime
+        case index, pid, name, state, cpu, memory, restarts, uptime
 
         /// Its heading.
         var heading: String {
             switch self {
             case .index: return "IDX"
             case .pid: return "PID"
-            case .kind: return "KIND"
+            case .name: return "NAME"
             case .state: return "STATE"
             case .cpu: return "CPU%"
             case .memory: return "RSS"
@@ -26,7 +26,7 @@ enum TableColumns {
             switch self {
             case .index: return 5
             case .pid: return 8
-            case .kind: return 8
+            case .name: return 10
             case .state: return 13
             case .cpu: return 7
             case .memory: return 8
@@ -37,7 +37,7 @@ enum TableColumns {
     }
 
     /// Kept first when the width is short.
-    static let priority: [Kind] = [.index, .pid, .state, .cpu, .memory, .restarts, .uptime, .kind]
+    static let priority: [Kind] = [.index, .pid, .state, .cpu, .memory, .restarts, .uptime, .name]
     /// The narrowest status column worth keeping a column out for.
     static let minimumStatus = 18
 

@@ -18,11 +18,11 @@ final class HeadlessLog: HeadlessFrontend {
     /// `control`: the control socket's path, told on the first line.
     init(
         output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool, control: String? = nil,
-        stopSignal: Signal = .interrupt
+        stopSignal: Signal = .interrupt, names: [ProcessName] = []
     ) {
         self.control = control
         self.channel = HeadlessChannel(output: output, stopSignal: stopSignal)
-        self.names = SlotNames(workers: workers)
+        self.names = SlotNames(workers: workers, names: names)
         self.waitTimeout = waitTimeout
         self.colors = colors
         self.showsControls = output.isTerminal

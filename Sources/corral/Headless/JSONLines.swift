@@ -11,9 +11,12 @@ final class JSONLines: HeadlessFrontend {
     private let clock = ContinuousClock()
 
     /// `control`: the control socket's path, told in the first `server` event.
-    init(output: OutputWriter, workers: Int, control: String? = nil, stopSignal: Signal = .interrupt) {
+    init(
+        output: OutputWriter, workers: Int, control: String? = nil, stopSignal: Signal = .interrupt,
+        names: [ProcessName] = []
+    ) {
         self.channel = HeadlessChannel(output: output, stopSignal: stopSignal)
-        self.encoder = EventEncoder(workers: workers, control: control)
+        self.encoder = EventEncoder(workers: workers, names: names, control: control)
         output.dropNotice = { count in
             var object = JSONObject()
             object["time"] = .string(WallClock.iso8601())

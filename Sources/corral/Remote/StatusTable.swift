@@ -20,10 +20,10 @@ enum StatusTable {
         if let command = state.command { lines.append("command: \(TerminalText.forDisplay(command))") }
         lines.append("")
         let rows =
-            [["IDX", "PID", "KIND", "STATE", "GEN", "RESTARTS", "SINCE", "STATUS / EXIT"]]
+            [["IDX", "PID", "NAME", "STATE", "GEN", "RESTARTS", "SINCE", "STATUS / EXIT"]]
             + state.rows.map { row in
                 [
-                    String(row.index), row.pid.map { String($0) } ?? "-", row.kind.rawValue, row.state.rawValue,
+                    String(row.index), row.pid.map { String($0) } ?? "-", row.name, row.state.rawValue,
                     String(row.generation), row.restartsText,
                     row.stateSince.map { TimeText.uptime($0.duration(to: now)) } ?? "-",
                     row.statusText(now: now, readyTimeout: state.readyTimeout),

@@ -1,0 +1,97 @@
+import CorralEngine
+import CorralProject
+
+/// A project file made ready to run: read and checked (every error as `FILE:LINE: message`, exit
+/// 64), its options merged under the command line's, its programs as the engine's.
+///
+/// What runs today: every program at once, each with its command, processes, environment (env
+/// files, its `env`, `PORT`) and name. Settings that differ between programs, `depends-on`,
+/// `oneshot` and `working-dir` are read and checked but refused at start, with the line that
+/// asks for them, until the engine runs them.
+enum ProjectRun {
+    /// The command line with the file's options before its own (the command line's win), and
+    /// the programs to run.
+    static func prepare(_ path: String, command: CorralCommand, arguments: [String]) throws -> (
+        CorralCommand, [CorralEngine.Program]
+    ) {
+        var options = ProjectOptions(file: path)
+        options.envFiles = command.envFiles
+        options.noEnvFile = command.noEnvFile
+        options.formation = command.formation
+        let (read, errors) = ProjectLoader.read(path, options: options)
+        var problems = errors + (read.map(ProgramOptions.check) ?? [])
+        guard let project = read, problems.isEmpty else { throw failure(problems, path: path) }
+        problems += unsupported(project)
+        let shared = sharedOptions(project, problems: &problems)
+        guard problems.isEmpty else { throw failure(problems, path: path) }
+        let merged: CorralCommand
+        do {
+            merged = try CorralCommand.parse(splitting: shared + arguments)
+        } catch {
+            throw ControlExit(ConsoleRun.usageStatus, "\(path): \(CorralCommand.message(for: error))")
+        }
+        let programs = project.programs.enumerated().compactMap { position, definition -> CorralEngine.Program? in
+            guard definition.workers > 0 else { return nil }
+            let environment = project.environment.merging(project.programEnvironments[definition.name] ?? [:]) { $1 }
+            let argv: [String]
+            switch definition.command {
+            case .shell(let line): argv = ["/bin/sh", "-c", line]
+            case .argv(let words): argv = words
+            }
+            return CorralEngine.Program(
+                definition.name, command: argv, workers: definition.workers, environment: environment,
+                firstPort: Project.port(base: command.portBase, position: position, index: 0))
+        }
+        guard !programs.isEmpty else {
+            throw ControlExit(ConsoleRun.usageStatus, "\(path): every program has 0 processes (--formation)")
+        }
+        return (merged, programs)
+    }
+
+    /// What the file asks for that a run cannot do yet.
+    private static func unsupported(_ project: Project) -> [ProjectError] {
+        var problems: [ProjectError] = []
+        let later = "corral check reads it; running it comes with dependencies and one-shots"
+        for program in project.programs {
+            func refuse(_ key: String) {
+                problems.append(
+                    ProjectError(
+                        file: project.file, line: program.keyLines[key] ?? program.line,
+                        "\(program.name): \(key) is not run yet (\(later))"))
+            }
+            if !program.dependencies.isEmpty { refuse("depends-on") }
+            if program.oneshot { refuse("oneshot") }
+            if program.workingDirectory != nil { refuse("working-dir") }
+        }
+        return problems
+    }
+
+    /// The options every program sets alike, as command-line words; a problem for each option
+    /// set differently by different programs (per-program settings are not run yet).
+    private static func sharedOptions(_ project: Project, problems: inout [ProjectError]) -> [String] {
+        var words: [String] = []
+        let keys = Set(project.programs.flatMap(\.options.keys)).sorted()
+        for key in keys {
+            let values = project.programs.map { $0.options[key] }
+            guard let first = values.first, values.allSatisfy({ $0 == first }) else {
+                // At the line of a program's own setting (the top-level default is everyone's).
+                let own = project.programs.compactMap { $0.keyLines[key] }.max()
+                problems.append(
+                    ProjectError(
+                        file: project.file, line: own,
+                        "\(key) differs between programs: settings of one program alone are not run yet; "
+                            + "set it once at the top of the file"))
+                continue
+            }
+            if let first { words += ProgramOptions.arguments(key, first) }
+        }
+        return words
+    }
+
+    private static func failure(_ problems: [ProjectError], path: String) -> ControlExit {
+        let sorted = problems.sorted {
+            ($0.file == path ? 0 : 1, $0.file, $0.line ?? 0) < ($1.file == path ? 0 : 1, $1.file, $1.line ?? 0)
+        }
+        return ControlExit(ConsoleRun.usageStatus, ProjectErrors(errors: sorted).description, prefixed: false)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `corral` running a project file: a Procfile with its .env, names and PORTs; what cannot run
+/// yet refused with its line.
+@Suite("corral runs a project file", .serialized)
+struct ProjectRunEndToEndTests {
+    typealias ProjectDirectory = CheckEndToEndTests.ProjectDirectory
+
+    /// Each process prints its name, program, index, count, PORT and a variable from .env.
+    static let procfile = """
+        web: echo "$CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX/$CORRAL_WORKER_COUNT PORT=$PORT G=$GREETING"; exec sleep 60
+        clock: echo "$CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX/$CORRAL_WORKER_COUNT PORT=$PORT G=$GREETING"; exec sleep 60
+        """
+
+    @Test("a Procfile and .env found in the working directory: every process named, numbered and given its PORT")
+    func procfile() throws {
+        let project = try ProjectDirectory(["Procfile": Self.procfile, ".env": "GREETING='hello world'\n"])
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "cd '\(project.path)' && exec '\(corralExecutable)' --json --no-control --formation web=2 --wait-timeout 2",
+            ])
+        defer {
+            kill(corral.pid, SIGTERM)
+            corral.wait()
+        }
+        let expected = [
+            "web.0 web 0/2 PORT=5000 G=hello world", "web.1 web 1/2 PORT=5001 G=hello world",
+            "clock.0 clock 0/1 PORT=5100 G=hello world",
+        ]
+        #expect(
+            eventually(within: .seconds(10)) { expected.allSatisfy { corral.stdout.contains($0) } }, "\(corral.stdout)")
+        #expect(corral.stdout.contains(#""event":"spawned","index":2"#))
+        #expect(corral.stdout.contains(#""name":"clock.0","program":"clock""#))
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+        let pids = corral.stdout.split(separator: "\n").compactMap { line -> pid_t? in
+            guard line.contains(#""event":"spawned""#), let range = line.range(of: #""pid":"#) else { return nil }
+            return pid_t(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(pids.count == 3)
+        #expect(pids.allSatisfy(hasEnded))
+    }
+
+    @Test("-f FILE runs that file; a command and -f together are refused")
+    func fileOption() throws {
+        let project = try ProjectDirectory(["apps.procfile": "one: echo one-ran; exec sleep 60\n"])
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/apps.procfile", "--no-env-file"])
+        defer {
+            kill(corral.pid, SIGTERM)
+            corral.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("one.0 | one-ran") }, "\(corral.stdout)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+        let both = try runProgram(corralExecutable, ["--no-tui", "-f", project.path + "/apps.procfile", "--", "true"])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("either -f FILE or a command"))
+    }
+
+    @Test("what a run cannot do yet is refused at start with its line; nothing is started")
+    func refused() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.migrate]
+            command = "echo migrated"
+            oneshot = true
+
+            [programs.web]
+            command = "exec sleep 60"
+            depends-on = ["migrate"]
+            wait-timeout = 3
+            """
+        ])
+        let file = project.path + "/corral.toml"
+        let result = try runProgram(corralExecutable, ["--no-tui", "--no-control", "-f", file])
+        #expect(result.status == 64)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("\(file):3: migrate: oneshot is not run yet") }, "\(result.stderr)")
+        #expect(lines.contains { $0.hasPrefix("\(file):7: web: depends-on is not run yet") })
+        #expect(lines.contains { $0.hasPrefix("\(file):8: wait-timeout differs between programs") })
+        #expect(!result.stdout.contains("spawned"))
+    }
+}

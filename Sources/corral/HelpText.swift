@@ -38,8 +38,9 @@ enum HelpText {
           corral ls                      the corrals of this user that run
           corral ctl status [--json]     processes, pids, states
           corral ctl events              every event as JSON lines
-          corral ctl signal SIG [--index N] | restart N | reload | scale N
-                     | stop | kill       steer it (--pid PID or --socket PATH
+          corral ctl signal SIG [NAME|--index N] | restart N|NAME
+                     | reload | scale N | stop | kill [NAME]
+                                         steer it (--pid PID or --socket PATH
                                          first when several corrals run)
           corral attach                  this dashboard; q detaches
 

@@ -84,4 +84,48 @@ struct ProjectRunEndToEndTests {
         #expect(lines.contains { $0.hasPrefix("\(file):8: wait-timeout differs between programs") })
         #expect(!result.stdout.contains("spawned"))
     }
+
+    @Test(
+        "ctl names processes: status shows web.0, restart web.1 and signal SIG web.0 reach them; unknown names refused")
+    func ctlNames() throws {
+        let project = try ProjectDirectory([
+            "Procfile": "web: trap 'echo got-usr1' USR1; echo up; while :; do sleep 0.1; done\nclock: exec sleep 60\n"
+        ])
+        let directory = try ControlEndToEndTests.SocketDirectory()
+        let corral = try RunningProgram(
+            corralExecutable,
+            [
+                "--no-tui", "--control", directory.socket, "-f", project.path + "/Procfile", "--no-env-file",
+                "--formation", "web=2", "--ready-after", "0",
+            ])
+        defer {
+            kill(corral.pid, SIGTERM)
+            corral.wait()
+        }
+        func ctl(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram(corralExecutable, ["ctl", "--socket", directory.socket] + arguments)
+        }
+        #expect(eventually(within: .seconds(10)) { (try? ctl("status"))?.stdout.contains("clock.0") == true })
+        let status = try ctl("status")
+        for name in ["web.0", "web.1", "clock.0"] { #expect(status.stdout.contains(name), "\(status.stdout)") }
+        let signalled = try ctl("signal", "USR1", "web.0")
+        #expect(signalled.status == 0, "\(signalled.stderr)")
+        #expect(signalled.stdout.contains("web.0"))
+        #expect(eventually(within: .seconds(5)) { corral.stdout.contains("web.0 | got-usr1") }, "\(corral.stdout)")
+        #expect(!corral.stdout.contains("web.1 | got-usr1"))
+        let restarted = try ctl("restart", "web.1")
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(
+            eventually(within: .seconds(10)) {
+                corral.stdout.contains("web.1 pid=") && corral.stdout.contains("(generation 1)")
+            })
+        let unknown = try ctl("restart", "web.7")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no process named web.7"))
+        let program = try ctl("signal", "TERM", "web")
+        #expect(program.status == 1)
+        #expect(program.stderr.contains("web is a program"))
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+    }
 }

@@ -13,7 +13,7 @@ package enum ControlRequest {
     package static let names = "signal, restart, reload, scale, stop, kill, subscribe, unsubscribe"
 
     /// The line that asks for `command`.
-    package static func encode(_ command: SupervisorCommand) -> String {
+    package static func encode(_ command: SupervisorCommand, naming name: String? = nil) -> String {
         var object = JSONObject()
         switch command {
         case .signal(let signal, let target):
@@ -33,6 +33,10 @@ package enum ControlRequest {
             object["workers"] = .int(workers)
         case .reload:
             object["command"] = .string("reload")
+        }
+        if let name {
+            object["index"] = nil
+            object["name"] = .string(name)
         }
         return object.encoded
     }
@@ -77,6 +81,11 @@ package enum ControlRequest {
             return .failure(Refusal("a command needs a \"command\" field: \(names)"))
         }
         if state.ended != nil { return .failure(Refusal("the server has stopped")) }
+        let index: Int?
+        switch processIndex(request, state: state) {
+        case .success(let found): index = found
+        case .failure(let refusal): return .failure(refusal)
+        }
         switch name {
         case "signal":
             guard let signalName = request.signal else {
@@ -85,10 +94,10 @@ package enum ControlRequest {
             guard let signal = Signal(parsing: signalName) else {
                 return .failure(Refusal("unknown signal '\(signalName)'; use names like TERM, INT, HUP, USR1"))
             }
-            guard let index = request.index else { return .success(.signal(signal, to: .all)) }
+            guard let index else { return .success(.signal(signal, to: .all)) }
             return target(request, index: index, state: state).map { .signal(signal, to: $0) }
         case "kill":
-            guard let index = request.index else { return .success(.forceKill(.all)) }
+            guard let index else { return .success(.forceKill(.all)) }
             return target(request, index: index, state: state).map { .forceKill($0) }
         case "stop":
             // As q: the first stop signal to every process, which starts the stop (once stopping,
@@ -96,7 +105,7 @@ package enum ControlRequest {
             guard state.stopping == nil, let first = state.stopSignals.first else { return .success(.stop) }
             return .success(.signal(first, to: .all))
         case "restart":
-            guard let index = request.index else { return .failure(Refusal("restart needs an \"index\"")) }
+            guard let index else { return .failure(Refusal("restart needs an \"index\" or a \"name\"")) }
             guard state.rows.indices.contains(index) else { return .failure(noSuchProcess(index, state: state)) }
             if let refusal = checkNotStopping(state) { return .failure(refusal) }
             if state.rows[index].retired {
@@ -122,6 +131,19 @@ package enum ControlRequest {
         default:
             return .failure(Refusal("unknown command '\(name)': use \(names)"))
         }
+    }
+
+    /// The process a request names: by `index`, or by `name` (`web.1`); nil for none; or why the
+    /// name is unknown.
+    private static func processIndex(_ request: WireMessage, state: ServerModel) -> Result<Int?, Refusal> {
+        guard let name = request.name else { return .success(request.index) }
+        if let row = state.rows.first(where: { $0.name == name }) { return .success(row.index) }
+        let programs = Set(state.rows.compactMap { $0.processName?.program })
+        if programs.contains(name) {
+            return .failure(Refusal("\(name) is a program: name one of its processes (\(name).0)"))
+        }
+        let known = state.rows.prefix(8).map(\.name).joined(separator: ", ")
+        return .failure(Refusal("no process named \(name) (processes: \(known)\(state.rows.count > 8 ? ", …" : ""))"))
     }
 
     /// What a granted command does, for its reply (`SIGUSR1 to worker.1`).

@@ -77,13 +77,15 @@ struct CtlCommand: ParsableCommand {
         return generation.map { .process(slot: index, generation: $0) } ?? .slot(index)
     }
 
-    /// `signal SIG [--index N [--generation G]]`.
+    /// `signal SIG [NAME] [--index N [--generation G]]`.
     struct SignalProcessCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "signal", abstract: "Send a signal to every process, or to one with --index.")
+            commandName: "signal", abstract: "Send a signal to every process, or to one by name or with --index.")
         @ParentCommand var ctl: CtlCommand
         @Argument(help: "The signal: TERM, SIGTERM, INT, HUP, USR1, 15, …")
         var signal: String
+        @Argument(help: "One process by name (web.1, worker.0); default: every process.")
+        var name: String?
         @Option(help: "The process's index (default: every process; a stop signal to all stops the server).")
         var index: Int?
         @Option(
@@ -97,24 +99,32 @@ struct CtlCommand: ParsableCommand {
                 throw ValidationError("unknown signal '\(signal)'; use names like TERM, INT, HUP, USR1")
             }
             if generation != nil, index == nil { throw ValidationError("--generation needs --index") }
+            if name != nil, index != nil { throw ValidationError("name a process or give --index, not both") }
         }
 
         func run() throws {
             guard let parsed = Signal(parsing: signal) else { return }
-            try ctl.target.send(.signal(parsed, to: CtlCommand.target(index: index, generation: generation)))
+            try ctl.target.send(
+                .signal(parsed, to: CtlCommand.target(index: index, generation: generation)), naming: name)
         }
     }
 
-    /// `restart N`.
+    /// `restart N` or `restart NAME`.
     struct RestartCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "restart",
             abstract: "Restart one process: its stop signal, then its next generation.")
         @ParentCommand var ctl: CtlCommand
-        @Argument(help: "The process's index.")
-        var index: Int
+        @Argument(help: "The process: its index (2) or its name (web.1).")
+        var process: String
 
-        func run() throws { try ctl.target.send(.restart(slot: index)) }
+        func run() throws {
+            if let index = Int(process) {
+                try ctl.target.send(.restart(slot: index))
+            } else {
+                try ctl.target.send(.restart(slot: 0), naming: process)
+            }
+        }
     }
 
     /// `reload`.
@@ -158,8 +168,10 @@ struct CtlCommand: ParsableCommand {
     struct KillCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "kill",
-            abstract: "Force-kill: SIGKILL to every process group now (or to one with --index).")
+            abstract: "Force-kill: SIGKILL to every process group now (or to one by name or with --index).")
         @ParentCommand var ctl: CtlCommand
+        @Argument(help: "One process by name (web.1); default: every process.")
+        var name: String?
         @Option(help: "The process's index (default: every process, which ends the server).")
         var index: Int?
         @Option(help: "With --index: that generation of the process (default: the one serving).")
@@ -167,9 +179,12 @@ struct CtlCommand: ParsableCommand {
 
         func validate() throws {
             if generation != nil, index == nil { throw ValidationError("--generation needs --index") }
+            if name != nil, index != nil { throw ValidationError("name a process or give --index, not both") }
         }
 
-        func run() throws { try ctl.target.send(.forceKill(CtlCommand.target(index: index, generation: generation))) }
+        func run() throws {
+            try ctl.target.send(.forceKill(CtlCommand.target(index: index, generation: generation)), naming: name)
+        }
     }
 }
 
@@ -201,11 +216,13 @@ struct ControlTarget: ParsableArguments {
     }
 
     /// Sends `command` and prints the reply; a refusal exits with status 1.
-    func send(_ command: SupervisorCommand) throws {
+    /// Sends `command`; with `name`, to the process of that name (the server resolves it).
+    func send(_ command: SupervisorCommand, naming name: String? = nil) throws {
         let answer = try connect()
         do {
             // Replies only: under an output flood the events would only be skipped.
-            try answer.link.send("{\"command\":\"unsubscribe\"}\n" + ControlRequest.encode(command))
+            try answer.link.send(
+                "{\"command\":\"unsubscribe\"}\n" + ControlRequest.encode(command, naming: name))
             var replies = 0
             while let line = try answer.link.nextLine(timeout: .seconds(10)) {
                 guard Self.isReply(line), let message = WireMessage.decode(line) else { continue }

@@ -40,7 +40,26 @@ package struct ServerModel: Sendable {
     package var reloading = false
 
     /// The configured slots' names (``SupervisorConfiguration/processName(ofSlot:)``).
-    package var names: [ProcessName] = []
+    package var names: [ProcessName] = [] {
+        didSet { programPositions = Self.positions(names) }
+    }
+    /// What each program runs, by name, in a run of programs (the details view shows it).
+    package var programCommands: [String: String] = [:]
+    /// Each program's position in file order, in a run of several programs (empty otherwise).
+    package private(set) var programPositions: [String: Int] = [:]
+
+    private static func positions(_ names: [ProcessName]) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        for name in names where positions[name.program] == nil { positions[name.program] = positions.count }
+        return positions.count > 1 ? positions : [:]
+    }
+
+    /// The position in file order of the program of `slot`, in a run of several programs.
+    package func programPosition(ofSlot slot: Int) -> Int? {
+        guard !programPositions.isEmpty, rows.indices.contains(slot), let program = rows[slot].processName?.program
+        else { return nil }
+        return programPositions[program]
+    }
 
     /// A model for `workers` workers and `extras` extras; `names`: the configured slots' names
     /// when they are a run of programs'.
@@ -50,6 +69,7 @@ package struct ServerModel: Sendable {
         logLimits: LogBook.Limits = LogBook.Limits(), names: [ProcessName] = []
     ) {
         self.names = names
+        self.programPositions = Self.positions(names)
         self.logBook = LogBook(limits: logLimits)
         self.program = program
         self.command = command
@@ -192,6 +212,24 @@ package struct ServerModel: Sendable {
     package var runningCount: (running: Int, total: Int) {
         let live = rows.filter { !$0.retired }
         return (live.filter { $0.state == .running }.count, live.count)
+    }
+
+    /// In a run of several programs, each program's running processes over its processes, in
+    /// file order: `web 4/4 · worker 2/2`; nil for a run of one program.
+    package var programCounts: String? {
+        var order: [String] = []
+        var counts: [String: (running: Int, total: Int)] = [:]
+        for row in rows where !row.retired {
+            guard let program = row.processName?.program else { return nil }
+            if counts[program] == nil { order.append(program) }
+            var count = counts[program] ?? (0, 0)
+            count.total += 1
+            if row.state == .running { count.running += 1 }
+            counts[program] = count
+        }
+        guard order.count > 1 else { return nil }
+        return order.compactMap { name in counts[name].map { "\(name) \($0.running)/\($0.total)" } }
+            .joined(separator: " · ")
     }
 
     /// Processes still alive while stopping: the ones holding the shutdown up.

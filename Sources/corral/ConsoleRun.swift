@@ -122,13 +122,21 @@ struct ConsoleRun {
 
     private func makeFrontend(_ configuration: SupervisorConfiguration) throws -> ConsoleFrontend {
         let facts = TerminalFacts.current
-        let names = (0..<(configuration.workers + configuration.extras.count)).map(configuration.processName(ofSlot:))
+        // A run of programs names its processes web.0, web.1; one command's are worker.N, extra.N.
+        let names =
+            configuration.programs.isEmpty
+            ? [] : (0..<configuration.workers).map(configuration.processName(ofSlot:))
         let output = OutputWriter()
         var model = ServerModel(
             supervisorPid: getpid(), workers: configuration.workers, extras: configuration.extras.count,
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, startedAt: .now,
             command: commandLine, logLimits: settings.logLimits, names: names)
         model.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
+        for program in configuration.programs {
+            let words = program.command
+            model.programCommands[program.name] =
+                words.count == 3 && words[0] == "/bin/sh" && words[1] == "-c" ? words[2] : words.joined(separator: " ")
+        }
         model.extraCommands =
             (isDemo ? ["the demo's ticker (a Swift extra process)"] : [])
             + settings.extras.map {

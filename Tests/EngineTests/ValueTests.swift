@@ -126,6 +126,24 @@ struct ValueTests {
         #expect(Duration.seconds(10).secondsText == "10 s")
     }
 
+    @Test("a run of programs' report names its processes: web.0–1 on one line, clock.0 failed")
+    func reportNamesPrograms() {
+        let stopped = SlotEnd(
+            termination: .signaled(.terminate, coreDumped: false), origin: .supervisor(.failFast), failure: nil)
+        let names = [("web", 0), ("web", 1), ("clock", 0)].map { ProcessName(program: $0.0, index: $0.1) }
+        var slots = names.enumerated().map { index, name in
+            SupervisorReport.Slot(
+                index: index, kind: .worker, pid: pid_t(1000 + index), end: stopped, processName: name)
+        }
+        slots[2].end = SlotEnd(
+            termination: .exited(code: 3), origin: nil, failure: .exitedUnexpectedly(.exited(code: 3)))
+        let report = SupervisorReport(cause: .failure(slot: 2), stopSignal: .terminate, slots: slots)
+        let lines = report.description.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "stopped: clock.0 failed; exit status 1")
+        #expect(lines[1].hasPrefix("  web.0–1 (2 processes): "), "\(lines)")
+        #expect(lines[2].hasPrefix("  clock.0 pid 1002: exited with code 3"), "\(lines)")
+    }
+
     @Test("the report gives neighbours that ended the same way one line, and a failure its stderr lines")
     func reportGroupsIdenticalEnds() {
         let stopped = SlotEnd(

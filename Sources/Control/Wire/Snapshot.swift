@@ -156,6 +156,9 @@ package enum Snapshot {
             while state.rows.count <= index { state.rows.append(.init(index: state.rows.count, kind: .worker)) }
             state.rows[index] = row(process, index: index, now: now)
         }
+        if !state.rows.isEmpty, state.rows.allSatisfy({ $0.processName != nil }) {
+            state.names = state.rows.compactMap(\.processName)
+        }
         for line in snapshot.output ?? [] {
             guard let slot = line.index, let stream = line.stream.flatMap(ChildStream.init), let text = line.line
             else { continue }

@@ -47,6 +47,8 @@ struct SupervisorCore {
     let workerPlan: SlotPlan
     /// Why a scale is refused whatever is asked (a run of programs), or nil.
     var scaleRefusal: String?
+    /// The slots' names in a run of programs (`web.1`), for the report; empty otherwise.
+    var names: [ProcessName] = []
     /// Reloads: the one under way, and the processes they replace.
     var reloads: Reloads
     /// Slots whose readiness is met and that wait for their `readyAfter` uptime.
@@ -126,6 +128,7 @@ struct SupervisorCore {
             healthInterval: configuration.health?.interval ?? .seconds(10),
             healthFailures: configuration.health?.failures ?? 3, maxMemory: configuration.maxMemory)
         if !configuration.programs.isEmpty {
+            names = (0..<configuration.workers).map(configuration.processName(ofSlot:))
             scaleRefusal =
                 "a run of programs is not scaled from here yet: set each program's processes in its file (workers, or --formation)"
         }
@@ -183,7 +186,8 @@ struct SupervisorCore {
             slots: slots.enumerated().map { index, slot in
                 SupervisorReport.Slot(
                     index: index, kind: slot.plan.kind, pid: slot.pid, end: slot.end, failure: slot.failure,
-                    lastStatus: slot.lastStatus, generation: slot.generation, restarts: slot.restarts)
+                    lastStatus: slot.lastStatus, generation: slot.generation, restarts: slot.restarts,
+                    processName: index < names.count ? names[index] : nil)
             }, leftBehind: leftBehind, spawnError: startupSpawnError)
     }
 

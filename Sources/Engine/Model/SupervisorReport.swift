@@ -20,17 +20,22 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         public var generation: Int = 0
         /// How many times the restart policy started it again.
         public var restarts: Int = 0
+        /// Its name in a run of programs (`web.1`); nil: its kind and index (`worker.2`).
+        public var processName: ProcessName?
+
+        /// `web.1`, `worker.2`, `extra.4`.
+        public var name: String { processName?.description ?? "\(kind).\(index)" }
 
         /// Ended the same way as `other`, with nothing of its own to show (no stderr lines).
         func isLike(_ other: Slot) -> Bool {
-            kind == other.kind && pid != nil && other.pid != nil && failure == other.failure
+            kind == other.kind && processName?.program == other.processName?.program && pid != nil && other.pid != nil
+                && failure == other.failure
                 && end?.description == other.end?.description && end?.lastLines.isEmpty != false
                 && other.end?.lastLines.isEmpty != false
         }
 
         /// A one-line description for logs and reports.
         public var description: String {
-            let name = "\(kind).\(index)"
             guard let pid else { return "\(name): not started\(failure.map { " (\($0))" } ?? "")" }
             return "\(name) pid \(pid): \(end?.description ?? "did not end")"
         }
@@ -111,7 +116,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
 
     /// The cause, its slot named by kind and index (`worker.1 failed`).
     public var causeDescription: String {
-        cause.description { index in slots.indices.contains(index) ? "\(slots[index].kind).\(index)" : "slot \(index)" }
+        cause.description { index in slots.indices.contains(index) ? slots[index].name : "slot \(index)" }
     }
 
     /// The slots that crash-looped and gave up (``SlotFailure/gaveUp(restarts:window:last:)``).
@@ -138,9 +143,11 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
                 if let ended = slots[start].end, !ended.isClean { lines += ended.lastLines.map { "      \($0)" } }
             } else {
                 let first = slots[start]
-                lines.append(
-                    "  \(first.kind).\(first.index)–\(first.index + end - start - 1) (\(end - start) processes): "
-                        + (first.end?.description ?? "did not end"))
+                let last = slots[end - 1]
+                let range =
+                    first.processName.map { "\($0)–\(last.processName?.index ?? $0.index)" }
+                    ?? "\(first.kind).\(first.index)–\(last.index)"
+                lines.append("  \(range) (\(end - start) processes): " + (first.end?.description ?? "did not end"))
             }
             start = end
         }

@@ -98,7 +98,7 @@ package enum DashboardView {
         let parts =
             [
                 state.program, "pid \(state.supervisorPid)", "up \(TimeText.uptime(state.startedAt.duration(to: now)))",
-                state.serverState.rawValue, "\(running)/\(total) running",
+                state.serverState.rawValue, state.server.programCounts ?? "\(running)/\(total) running",
                 "wait timeout \(TimeText.timeout(state.waitTimeout))",
             ] + (state.command.map { [TerminalText.forDisplay($0)] } ?? [])
         screen.put(" " + parts.joined(separator: " · "), row: 0, column: 0, style: palette.bar)
@@ -250,9 +250,13 @@ package enum DashboardView {
             }
             var column = 0
             if state.logView.slot == nil {
-                column = screen.put(
-                    " \(state.name(line.slot)) | ", row: y, column: 0,
-                    style: line.stream == .stderr ? palette.failure : palette.dim)
+                let prefix: Style
+                if line.stream == .stderr {
+                    prefix = palette.failure
+                } else {
+                    prefix = state.server.programPosition(ofSlot: line.slot).map(palette.program) ?? palette.dim
+                }
+                column = screen.put(" \(state.name(line.slot)) | ", row: y, column: 0, style: prefix)
             } else {
                 column = screen.put(" ", row: y, column: 0)
             }

@@ -12,7 +12,11 @@ enum DetailView {
         identity += ["generation \(row.generation)", "\(row.restarts) restart\(row.restarts == 1 ? "" : "s")"]
         if row.crashes > 0 { identity.append("\(row.crashes) crash\(row.crashes == 1 ? "" : "es")") }
         lines.append(identity.joined(separator: " · "))
-        if row.kind == .worker, let command = state.command {
+        if let program = row.processName?.program, let command = state.server.programCommands[program] {
+            let count = state.rows.filter { $0.processName?.program == program && !$0.retired }.count
+            lines.append("program: \(program) (\(count) process\(count == 1 ? "" : "es"))")
+            lines.append("command: " + TerminalText.forDisplay(command))
+        } else if row.kind == .worker, let command = state.command {
             lines.append("command: " + TerminalText.forDisplay(command))
         } else if row.kind == .extra {
             let position = state.rows.filter { $0.kind == .extra && $0.index < row.index }.count

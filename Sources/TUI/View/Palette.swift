@@ -18,6 +18,13 @@ struct Palette {
     var match: Style { Style(bold: true, reverse: true) }
     var box: Style { color(.cyan, bold: true) }
 
+    /// The log prefix colour of the program at `position` in its file: a stable palette that
+    /// leaves red to standard error.
+    func program(_ position: Int) -> Style {
+        let colors: [Color] = [.cyan, .green, .yellow, .blue, .magenta, .white]
+        return color(colors[position % colors.count])
+    }
+
     /// The colour of a state: yellow while starting or waiting to restart, green running,
     /// red unhealthy, magenta stopping; an ended process is dim when clean, red when it failed.
     func state(_ state: ProcessState, failed: Bool) -> Style {

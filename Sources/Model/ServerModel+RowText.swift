@@ -16,6 +16,9 @@ extension ServerModel.Row {
             return "restart in \(now.duration(to: restart.at).countdownText) (attempt \(restart.attempt))\(ended)"
         }
         if let end = row.end { return endText(end) }
+        if row.state == .pending, row.pid == nil, let waiting = row.waiting, row.failure == nil {
+            return waiting.wait.description
+        }
         if let failure = row.failure, row.pid == nil { return failure.description }
         if row.state == .initializing, row.lastSignal == nil, row.failure == nil, let since = row.stateSince {
             var waiting: String
@@ -74,6 +77,7 @@ extension ServerModel.Row {
             case .exitedUnexpectedly: text += " · ended without being asked"
             case .shutdownFailed: text += " · shutdown failed"
             case .spawnFailed(let reason): text += " · " + reason
+            case .dependencyFailed(let program): text += " · \(program) failed"
             case .gaveUp(let restarts, let window, _):
                 text += " · gave up after \(restarts) restart\(restarts == 1 ? "" : "s") in \(window.secondsText)"
             }

@@ -228,8 +228,16 @@ package struct ServerModel: Sendable {
             counts[program] = count
         }
         guard order.count > 1 else { return nil }
-        return order.compactMap { name in counts[name].map { "\(name) \($0.running)/\($0.total)" } }
-            .joined(separator: " · ")
+        // A program whose every process ended cleanly (a one-shot) is done.
+        let done = Set(
+            order.filter { name in
+                rows.filter { $0.processName?.program == name }.allSatisfy {
+                    $0.state == .exited && $0.end?.isClean == true
+                }
+            })
+        return order.compactMap { name in
+            done.contains(name) ? "\(name) done" : counts[name].map { "\(name) \($0.running)/\($0.total)" }
+        }.joined(separator: " · ")
     }
 
     /// Processes still alive while stopping: the ones holding the shutdown up.

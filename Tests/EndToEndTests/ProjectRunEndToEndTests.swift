@@ -67,11 +67,10 @@ struct ProjectRunEndToEndTests {
             "corral.toml": """
             [programs.migrate]
             command = "echo migrated"
-            oneshot = true
+            working-dir = "/tmp"
 
             [programs.web]
             command = "exec sleep 60"
-            depends-on = ["migrate"]
             wait-timeout = 3
             """
         ])
@@ -79,10 +78,86 @@ struct ProjectRunEndToEndTests {
         let result = try runProgram(corralExecutable, ["--no-tui", "--no-control", "-f", file])
         #expect(result.status == 64)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("\(file):3: migrate: oneshot is not run yet") }, "\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("\(file):7: web: depends-on is not run yet") })
-        #expect(lines.contains { $0.hasPrefix("\(file):8: wait-timeout differs between programs") })
+        #expect(lines.contains { $0.hasPrefix("\(file):3: migrate: working-dir is not run yet") }, "\(result.stderr)")
+        #expect(lines.contains { $0.hasPrefix("\(file):7: wait-timeout differs between programs") })
         #expect(!result.stdout.contains("spawned"))
+    }
+
+    @Test("a one-shot migrate that web waits for: web is spawned only after migrate exited 0, said to wait meanwhile")
+    func dependencies() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.web]
+            command = "echo serving; exec sleep 60"
+            workers = 2
+            depends-on = [{ program = "migrate", condition = "completed-successfully" }]
+
+            [programs.migrate]
+            command = "sleep 0.5; echo migrated"
+            oneshot = true
+            """
+        ])
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--json", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file", "--ready-after", "0"])
+        defer {
+            kill(corral.pid, SIGTERM)
+            corral.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains(#""event":"server","state":"running""#) })
+        let events = corral.stdout.split(separator: "\n").map(String.init)
+        func position(_ fragments: String...) -> Int? {
+            events.firstIndex { line in fragments.allSatisfy { line.contains($0) } }
+        }
+        let waiting = position(#""event":"waiting""#, #""name":"web.0""#, "migrate to complete successfully")
+        let migrated = position(#""event":"exited""#, #""name":"migrate.0""#)
+        let webSpawned = position(#""event":"spawned""#, #""name":"web.0""#)
+        #expect(waiting != nil && migrated != nil && webSpawned != nil, "\(corral.stdout)")
+        if let waiting, let migrated, let webSpawned {
+            #expect(waiting < migrated && migrated < webSpawned, "web spawned before migrate ended")
+        }
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+    }
+
+    @Test("a failing one-shot fails the run; what depends on it never starts")
+    func failingDependency() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.migrate]
+            command = "echo boom >&2; exit 3"
+            oneshot = true
+
+            [programs.web]
+            command = "exec sleep 60"
+            depends-on = [{ program = "migrate", condition = "completed-successfully" }]
+            """
+        ])
+        let result = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("stopped: migrate.0 failed"), "\(result.stdout)")
+        #expect(!result.stdout.contains("web.0 pid="), "web never started")
+    }
+
+    @Test("a run of one-shots ends when they all completed, exit 0")
+    func oneshots() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.first]
+            command = "echo one"
+            oneshot = true
+
+            [programs.second]
+            command = "echo two"
+            oneshot = true
+            depends-on = [{ program = "first", condition = "completed" }]
+            """
+        ])
+        let result = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("every one-shot completed"))
     }
 
     @Test(

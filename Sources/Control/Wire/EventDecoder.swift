@@ -164,6 +164,7 @@ package enum EventDecoder {
         case "group_killed_after_timeout": return .groupKilledAfterTimeout(limit)
         case "force_killed": return .forceKilled
         case "spawn_failed": return .spawnFailed(message.spawnError ?? message.failure ?? "")
+        case "dependency_failed": return .dependencyFailed(message.dependency ?? "")
         case "gave_up":
             return .gaveUp(
                 restarts: message.restarts ?? 0, window: Duration(wireSeconds: message.windowS) ?? .zero, last: nil)
@@ -180,6 +181,7 @@ package enum EventDecoder {
         case "failure": return message.causeIndex.map { .failure(slot: $0) }
         case "spawn_failed": return message.causeIndex.map { .spawnFailed(slot: $0) }
         case "all_exited": return .allExited
+        case "all_completed": return .allCompleted
         default: return nil
         }
     }

@@ -169,6 +169,8 @@ package struct EventEncoder {
             object["cause_index"] = .int(slot)
         case .allExited:
             object["cause_kind"] = .string("all_exited")
+        case .allCompleted:
+            object["cause_kind"] = .string("all_completed")
         }
     }
 
@@ -237,6 +239,9 @@ package struct EventEncoder {
         case .spawnFailed(let reason):
             object["failure_kind"] = .string("spawn_failed")
             object["spawn_error"] = .string(reason)
+        case .dependencyFailed(let program):
+            object["failure_kind"] = .string("dependency_failed")
+            object["dependency"] = .string(program)
         case .gaveUp(let restarts, let window, _):
             object["failure_kind"] = .string("gave_up")
             object["restarts"] = .int(restarts)

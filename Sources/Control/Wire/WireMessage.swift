@@ -38,6 +38,8 @@ package final class WireMessage: Decodable, Sendable {
     package let restarts: Int?
     package let windowS: Double?
     package let spawnError: String?
+    /// The program a failed dependency names.
+    package let dependency: String?
     package let lastLines: [String]?
     package let attempt: Int?
     package let delayS: Double?

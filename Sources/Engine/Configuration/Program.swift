@@ -4,6 +4,32 @@
 /// gets `CORRAL_PROGRAM`, `CORRAL_PROCESS_NAME`, `CORRAL_PROCESS_INDEX` (its index in the
 /// program) and `CORRAL_WORKER_COUNT` (the program's count).
 public struct Program: Sendable, Hashable {
+    /// What must hold of a program another one waits for.
+    public enum Condition: String, Sendable, Hashable, CaseIterable {
+        /// Its processes were started.
+        case started
+        /// Every process of it is running (ready).
+        case ready
+        /// It ended (a one-shot), however.
+        case completed
+        /// It ended with exit status 0.
+        case completedSuccessfully = "completed-successfully"
+    }
+
+    /// A program this one waits for before it starts, and for what.
+    public struct Dependency: Sendable, Hashable {
+        /// The program's name.
+        public var program: String
+        /// What must hold of it.
+        public var condition: Condition
+
+        /// `program` must meet `condition` (by default: every process of it running).
+        public init(_ program: String, _ condition: Condition = .ready) {
+            self.program = program
+            self.condition = condition
+        }
+    }
+
     /// Its name: letters, digits, `_` and `-`.
     public var name: String
     /// The program and its arguments (a shell line is `["/bin/sh", "-c", line]`).
@@ -16,15 +42,25 @@ public struct Program: Sendable, Hashable {
     /// `PORT` of its first process: process I gets `firstPort + I` (honcho's and foreman's
     /// numbering), unless its environment already sets `PORT`. nil: no `PORT`.
     public var firstPort: Int?
+    /// What it waits for before its processes start; until then they are `pending` and said to
+    /// wait (`waiting for migrate to complete`). A dependency that fails fails it.
+    public var dependencies: [Dependency]
+    /// It is expected to end: not judged by readiness, exit 0 completes it (not a failure, not
+    /// restarted), any other end is a failure. A run of one-shots alone ends once they all
+    /// ended, exit status 0 if they all completed.
+    public var oneshot: Bool
 
     /// A program running `command` in `workers` processes.
     public init(
-        _ name: String, command: [String], workers: Int = 1, environment: [String: String] = [:], firstPort: Int? = nil
+        _ name: String, command: [String], workers: Int = 1, environment: [String: String] = [:],
+        firstPort: Int? = nil, dependencies: [Dependency] = [], oneshot: Bool = false
     ) {
         self.name = name
         self.command = command
         self.workers = workers
         self.environment = environment
         self.firstPort = firstPort
+        self.dependencies = dependencies
+        self.oneshot = oneshot
     }
 }

@@ -25,6 +25,17 @@ extension SupervisorConfiguration {
                 throw ConfigurationError(field: "programs", problem: "\(program.name) has no command")
             }
         }
+        for program in programs {
+            for dependency in program.dependencies where !names.contains(dependency.program) {
+                throw ConfigurationError(
+                    field: "programs",
+                    problem: "\(program.name) depends on \(dependency.program), which is not a program")
+            }
+        }
+        if let cycle = dependencyCycle() {
+            throw ConfigurationError(
+                field: "programs", problem: "a dependency cycle: \(cycle.joined(separator: " -> "))")
+        }
         let total = programs.reduce(0) { $0 + $1.workers }
         guard total == workers else {
             throw ConfigurationError(
@@ -33,5 +44,29 @@ extension SupervisorConfiguration {
         guard extras.isEmpty, case .command = worker else {
             throw ConfigurationError(field: "programs", problem: "a run of programs has command workers and no extras")
         }
+    }
+}
+
+extension SupervisorConfiguration {
+    /// A dependency cycle among the programs, as the names along it back to the first.
+    func dependencyCycle() -> [String]? {
+        let byName = Dictionary(programs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var done: Set<String> = []
+        func visit(_ name: String, _ path: inout [String]) -> [String]? {
+            if let start = path.firstIndex(of: name) { return Array(path[start...]) + [name] }
+            guard !done.contains(name), let program = byName[name] else { return nil }
+            path.append(name)
+            for dependency in program.dependencies {
+                if let found = visit(dependency.program, &path) { return found }
+            }
+            path.removeLast()
+            done.insert(name)
+            return nil
+        }
+        for program in programs {
+            var path: [String] = []
+            if let found = visit(program.name, &path) { return found }
+        }
+        return nil
     }
 }

@@ -30,7 +30,8 @@ extension SupervisorCore {
             }
         } else if slot.state == .initializing {
             failure = .initFailed(termination)
-        } else if slot.plan.kind == .extra, termination == .exited(code: 0) {
+        } else if slot.plan.kind == .extra || slot.plan.oneshot, termination == .exited(code: 0) {
+            // An extra, or a one-shot, that ends with 0 by itself completed its work.
             failure = nil
         } else {
             failure = .exitedUnexpectedly(termination)

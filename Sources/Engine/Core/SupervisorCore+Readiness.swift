@@ -73,7 +73,7 @@ extension SupervisorCore {
         scheduleHealthCheck(index, now: now)
         var actions = setState(index, .running)
         actions += successorRunning(index, now: now)
-        return actions + checkAllRunning()
+        return actions + updateGates(now: now) + checkAllRunning()
     }
 
     /// Settled slots become running; due readiness probes are asked of the driver.

@@ -13,7 +13,7 @@ extension SupervisorCore {
 
     /// Whether the slot's process that just ended (as `end`) is restarted, or gave up.
     mutating func restartDecision(_ index: Int, _ end: SlotEnd, now: ContinuousClock.Instant) -> RestartDecision {
-        guard restartPolicy != .no, !isStoppingOrStopped else { return .none }
+        guard restartPolicy != .no, !isStoppingOrStopped, !slots[index].plan.oneshot else { return .none }
         let slot = slots[index]
         guard !slot.sent.asksToEnd, !end.isStoppedByOperator, slot.failure == nil else { return .none }
         // On the first start, an init failure is a broken configuration: fail fast, do not loop.

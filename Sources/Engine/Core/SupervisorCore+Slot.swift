@@ -14,6 +14,8 @@ extension SupervisorCore {
         var waitingFor: String?
         /// Whether it is health-checked while running (``Action/probe(slot:generation:_:)``).
         var healthChecked = false
+        /// A one-shot's process: running at exec, exit 0 completes it, never restarted.
+        var oneshot = false
     }
 
     /// Why the slot's live process is being ended so that its next generation starts.

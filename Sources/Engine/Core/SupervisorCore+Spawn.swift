@@ -36,6 +36,7 @@ extension SupervisorCore {
     /// The next slot of the first start (or added by scaling) not spawned yet, skipping slots
     /// retired before their turn.
     var firstUnspawned: Int? {
+        if !gates.isEmpty { return firstUnspawnedOfPrograms }
         var index = nextToSpawn
         while index < slots.count, slots[index].retiring { index += 1 }
         return index < slots.count ? index : nil
@@ -56,6 +57,7 @@ extension SupervisorCore {
         } else {
             precondition(index == firstUnspawned, "slots are spawned in order; got \(index), expected \(nextToSpawn)")
             nextToSpawn = index + 1
+            advanceGate(past: index)
         }
         slots[index].pid = pid
         slots[index].spawnedAt = now
@@ -72,7 +74,7 @@ extension SupervisorCore {
         } else {
             actions += awaitReadiness(index, now: now)
         }
-        return actions + checkAllRunning()
+        return actions + updateGates(now: now) + checkAllRunning()
     }
 
     /// Whether a spawn failure of `slot` now ends the run with a thrown error: a slot's first
@@ -92,7 +94,10 @@ extension SupervisorCore {
         let fatal = spawnFailureIsFatal(slot: index)
         if fatal, startupSpawnError == nil { startupSpawnError = error }
         let isRestart = restartsDue.remove(index) != nil
-        if !isRestart { nextToSpawn = max(nextToSpawn, index + 1) }
+        if !isRestart {
+            nextToSpawn = max(nextToSpawn, index + 1)
+            advanceGate(past: index)
+        }
         var actions: [Action] = [.emit(.failed(slot: index, .spawnFailed(reason)))]
         if fatal {
             slots[index].failure = .spawnFailed(reason)

@@ -182,9 +182,11 @@ extension SupervisorCore {
         }
         switch phase {
         case .starting, .running:
-            // Nothing live and nothing left to spawn: every child ended by itself.
+            // Nothing live and nothing left to spawn: every child ended by itself (every one-shot
+            // completed, in a run of one-shots).
             guard firstUnspawned == nil else { return [] }
-            finalCause = .allExited
+            let allCompleted = !gates.isEmpty && completedCount == slots.count - retiringCount
+            finalCause = allCompleted ? .allCompleted : .allExited
             finalSignal = nil
         case .stopping(let signal, let cause, _, _):
             finalCause = cause

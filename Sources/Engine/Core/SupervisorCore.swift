@@ -49,6 +49,10 @@ struct SupervisorCore {
     var scaleRefusal: String?
     /// The slots' names in a run of programs (`web.1`), for the report; empty otherwise.
     var names: [ProcessName] = []
+    /// A run of programs' start conditions, one per program (none for one command's run).
+    var gates: [ProgramGate] = []
+    /// One-shot processes that completed (exit 0): done, not waited for to run.
+    var completedCount = 0
     /// Reloads: the one under way, and the processes they replace.
     var reloads: Reloads
     /// Slots whose readiness is met and that wait for their `readyAfter` uptime.
@@ -114,9 +118,18 @@ struct SupervisorCore {
 
     /// A core for a validated configuration.
     init(configuration: SupervisorConfiguration) {
-        let plans =
+        var plans =
             Array(repeating: Self.workerPlan(configuration), count: configuration.workers)
             + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
+        var first = 0
+        for program in configuration.programs {
+            if program.oneshot {
+                var plan = SlotPlan(kind: .worker, readyOnExec: true)
+                plan.oneshot = true
+                for slot in first..<min(first + program.workers, plans.count) { plans[slot] = plan }
+            }
+            first += program.workers
+        }
         self.init(
             plans: plans, stopSignals: configuration.stopSignals,
             defaultStopSignal: configuration.defaultStopSignal, waitTimeout: configuration.waitTimeout,
@@ -129,6 +142,7 @@ struct SupervisorCore {
             healthFailures: configuration.health?.failures ?? 3, maxMemory: configuration.maxMemory)
         if !configuration.programs.isEmpty {
             names = (0..<configuration.workers).map(configuration.processName(ofSlot:))
+            gates = Self.gates(configuration)
             scaleRefusal =
                 "a run of programs is not scaled from here yet: set each program's processes in its file (workers, or --formation)"
         }
@@ -282,6 +296,9 @@ struct SupervisorCore {
         var actions = setState(index, .exited)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
         actions += successorEnded(index, termination, now: now)
+        if slots[index].plan.oneshot, end.failure == nil, termination == .exited(code: 0), !isStoppingOrStopped {
+            completedCount += 1
+        }
         if case .requested? = replacement {
             // Replaced on request: how the old process ended is in its event, not in the report.
             slots[index].end?.failure = nil
@@ -303,7 +320,8 @@ struct SupervisorCore {
             actions += beginStop(signal: defaultStopSignal, cause: .failure(slot: index), reason: .failFast, now: now)
         }
         if groupRemains { actions += stopLingeringGroup(index, now: now) }
-        return actions + finishIfDone()
+        actions += updateGates(now: now)
+        return actions + checkAllRunning() + finishIfDone()
     }
 
     /// The last process of `slot`'s process group has ended (after its own process did).
@@ -335,7 +353,9 @@ struct SupervisorCore {
 
     /// The server is running once every wanted slot is.
     mutating func checkAllRunning() -> [Action] {
-        guard case .starting = phase, firstUnspawned == nil, runningCount == slots.count - retiringCount else {
+        guard case .starting = phase, gates.isEmpty ? firstUnspawned == nil : allProgramsStarted,
+            runningCount + completedCount == slots.count - retiringCount
+        else {
             return []
         }
         phase = .running

@@ -104,6 +104,7 @@ final class SupervisorDriver {
         }
         defer { commandSignals?.close() }
         emit(.serverStateChanged(.starting))
+        perform(core.begin(now: start))
         if configuration.maxMemory != nil { memorySampleDue = start + .seconds(1) }
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {

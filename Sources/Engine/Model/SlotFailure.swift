@@ -18,6 +18,8 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     case forceKilled
     /// It could not be started.
     case spawnFailed(String)
+    /// It was never started: a program it depends on failed (its name).
+    case dependencyFailed(String)
     /// It crash-looped: it ended unasked after `restarts` restarts within `window`, so it was
     /// not restarted again (`last` says how its last process ended).
     indirect case gaveUp(restarts: Int, window: Duration, last: SlotFailure?)
@@ -38,6 +40,7 @@ public enum SlotFailure: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .initFailed(let termination): return "init failed (\(termination))"
+        case .dependencyFailed(let program): return "not started: \(program), which it depends on, failed"
         case .initTimedOut(let limit): return "init timed out after \(limit.secondsText)"
         case .exitedUnexpectedly(let termination): return "\(termination) while running, without being asked"
         case .shutdownFailed(let termination): return "shutdown failed (\(termination))"

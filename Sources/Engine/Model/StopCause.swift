@@ -10,11 +10,13 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
     case spawnFailed(slot: Int)
     /// Every child ended by itself.
     case allExited
+    /// Every process was a one-shot, and every one completed (exit 0).
+    case allCompleted
 
     /// Whether someone asked for the stop (a stop signal or a command), as opposed to a failure.
     public var wasRequested: Bool {
         switch self {
-        case .signal, .command: return true
+        case .signal, .command, .allCompleted: return true
         case .failure, .spawnFailed, .allExited: return false
         }
     }
@@ -36,6 +38,7 @@ public enum StopCause: Hashable, Sendable, CustomStringConvertible {
         case .failure(let slot): return "\(name(slot)) failed"
         case .spawnFailed(let slot): return "\(name(slot)) could not be spawned"
         case .allExited: return "every process ended by itself"
+        case .allCompleted: return "every one-shot completed"
         }
     }
 

@@ -4,10 +4,10 @@ import CorralProject
 /// A project file made ready to run: read and checked (every error as `FILE:LINE: message`, exit
 /// 64), its options merged under the command line's, its programs as the engine's.
 ///
-/// What runs today: every program at once, each with its command, processes, environment (env
-/// files, its `env`, `PORT`) and name. Settings that differ between programs, `depends-on`,
-/// `oneshot` and `working-dir` are read and checked but refused at start, with the line that
-/// asks for them, until the engine runs them.
+/// What runs today: every program with its command, processes, environment (env files, its
+/// `env`, `PORT`), name, dependencies and one-shot flag. Settings that differ between programs
+/// and `working-dir` are read and checked but refused at start, with the line that asks for
+/// them, until the engine runs them.
 enum ProjectRun {
     /// The command line with the file's options before its own (the command line's win), and
     /// the programs to run.
@@ -38,9 +38,15 @@ enum ProjectRun {
             case .shell(let line): argv = ["/bin/sh", "-c", line]
             case .argv(let words): argv = words
             }
+            let dependencies = definition.dependencies.map { dependency in
+                CorralEngine.Program.Dependency(
+                    dependency.program,
+                    CorralEngine.Program.Condition(rawValue: dependency.condition.rawValue) ?? .ready)
+            }
             return CorralEngine.Program(
                 definition.name, command: argv, workers: definition.workers, environment: environment,
-                firstPort: Project.port(base: command.portBase, position: position, index: 0))
+                firstPort: Project.port(base: command.portBase, position: position, index: 0),
+                dependencies: dependencies, oneshot: definition.oneshot)
         }
         guard !programs.isEmpty else {
             throw ControlExit(ConsoleRun.usageStatus, "\(path): every program has 0 processes (--formation)")
@@ -51,7 +57,7 @@ enum ProjectRun {
     /// What the file asks for that a run cannot do yet.
     private static func unsupported(_ project: Project) -> [ProjectError] {
         var problems: [ProjectError] = []
-        let later = "corral check reads it; running it comes with dependencies and one-shots"
+        let later = "corral check reads it; a program's own working directory comes next"
         for program in project.programs {
             func refuse(_ key: String) {
                 problems.append(
@@ -59,9 +65,15 @@ enum ProjectRun {
                         file: project.file, line: program.keyLines[key] ?? program.line,
                         "\(program.name): \(key) is not run yet (\(later))"))
             }
-            if !program.dependencies.isEmpty { refuse("depends-on") }
-            if program.oneshot { refuse("oneshot") }
             if program.workingDirectory != nil { refuse("working-dir") }
+            for dependency in program.dependencies {
+                guard let target = project.programs.first(where: { $0.name == dependency.program }), target.workers == 0
+                else { continue }
+                problems.append(
+                    ProjectError(
+                        file: project.file, line: program.keyLines["depends-on"] ?? program.line,
+                        "\(program.name) depends on \(target.name), which --formation runs no process of"))
+            }
         }
         return problems
     }

@@ -50,12 +50,20 @@ enum LifecycleBenchmark {
 
     /// One run.
     static func once(workers: Int, command: Bool, whenRunning: ((Stopwatch) -> Void)? = nil) throws -> Timing {
+        try once(configuration(workers: workers, command: command), whenRunning: whenRunning)
+    }
+
+    /// One run of `configuration`.
+    static func once(_ configuration: SupervisorConfiguration, whenRunning: ((Stopwatch) -> Void)? = nil) throws
+        -> Timing
+    {
+        let workers = configuration.workers
         let stopwatch = Stopwatch()
         stopwatch.whenRunning = whenRunning
         let clock = ContinuousClock()
         let began = clock.now
         let cpuAtBegin = threadCPUMilliseconds()
-        let report = try Supervisor(configuration(workers: workers, command: command)).run(frontend: stopwatch)
+        let report = try Supervisor(configuration).run(frontend: stopwatch)
         let cpuAtEnd = threadCPUMilliseconds()
         let ended = clock.now
         guard report.exitStatus == 0, let running = stopwatch.runningAt, let signalled = stopwatch.signalledAt else {

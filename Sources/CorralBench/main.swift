@@ -57,6 +57,7 @@ do {
         case "restart": try RestartBenchmark.run(command: false, restarts: max(runs, 25))
         case "restart-command": try RestartBenchmark.run(command: true, restarts: max(runs, 25))
         case "reload": try ReloadBenchmark.run(workers: 64, runs: min(runs, 3))
+        case "programs": try ProgramsBenchmark.run(runs: runs)
         case "reload-python": try PythonReloadBenchmark.run(workers: 16, runs: runs)
         case "control": try ControlBenchmark.run(runs: runs)
         case "log": try LogBenchmark.run(runs: runs)

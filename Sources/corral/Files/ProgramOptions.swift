@@ -13,19 +13,30 @@ enum ProgramOptions {
     /// line that sets it.
     static func check(_ project: Project) -> [ProjectError] {
         var errors: [ProjectError] = []
+        // Each distinct setting is parsed once (a top-level default is every program's).
+        var verdicts: [[String]: String?] = [:]
+        let terminal = TerminalFacts.current
         for program in project.programs {
             for key in program.options.keys.sorted() {
                 guard let values = program.options[key] else { continue }
                 let words = arguments(key, values) + ["--", "true"]
-                do {
-                    _ = try CorralCommand.parse(splitting: words).settings(terminal: TerminalFacts.current)
-                } catch {
-                    let message = CorralCommand.message(for: error).trimming(" \n")
-                    errors.append(
-                        ProjectError(
-                            file: project.file, line: program.keyLines[key] ?? program.line,
-                            "\(program.name): \(key): \(message)"))
+                let verdict: String?
+                if let known = verdicts[words] {
+                    verdict = known
+                } else {
+                    do {
+                        _ = try CorralCommand.parse(splitting: words).settings(terminal: terminal)
+                        verdict = nil
+                    } catch {
+                        verdict = CorralCommand.message(for: error).trimming(" \n")
+                    }
+                    verdicts[words] = verdict
                 }
+                guard let message = verdict else { continue }
+                errors.append(
+                    ProjectError(
+                        file: project.file, line: program.keyLines[key] ?? program.line,
+                        "\(program.name): \(key): \(message)"))
             }
         }
         return errors

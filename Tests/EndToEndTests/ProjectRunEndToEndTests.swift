@@ -203,4 +203,33 @@ struct ProjectRunEndToEndTests {
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0)
     }
+
+    @Test("the stop runs in reverse order: db gets its stop signal only once web, which depends on it, has ended")
+    func reverseStop() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.db]
+            command = "trap 'echo db-stopping; exit 0' TERM; echo db-up; while :; do sleep 0.05; done"
+
+            [programs.web]
+            command = "trap 'sleep 0.5; echo web-stopped; exit 0' TERM; echo web-up; while :; do sleep 0.05; done"
+            depends-on = ["db"]
+            """
+        ])
+        let corral = try RunningProgram(
+            corralExecutable,
+            ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file", "--ready-after", "0"])
+        defer {
+            kill(corral.pid, SIGKILL)
+            corral.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") }, "\(corral.stdout)")
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0, "\(corral.stdout)")
+        let lines = corral.stdout.split(separator: "\n").map(String.init)
+        let webStopped = lines.firstIndex { $0.contains("web.0 | web-stopped") }
+        let dbStopping = lines.firstIndex { $0.contains("db.0 | db-stopping") }
+        #expect(webStopped != nil && dbStopping != nil, "\(corral.stdout)")
+        if let webStopped, let dbStopping { #expect(webStopped < dbStopping, "db was stopped before web ended") }
+    }
 }

@@ -118,4 +118,32 @@ struct ProgramsCoreTests {
         #expect(cycle.dependencyCycle() == ["web", "api", "web"])
         #expect(throws: ConfigurationError.self) { try cycle.validate() }
     }
+
+    @Test("the stop runs in reverse order: dependents first, a dependency once they have all ended, its own deadline")
+    func reverseOrderStop() {
+        var core = SupervisorCore(
+            configuration: SupervisorConfiguration(
+                workers: 3, worker: .command(["x"]), waitTimeout: .seconds(5), readyAfter: .zero,
+                programs: [
+                    Program("db", command: ["x"]),
+                    Program("web", command: ["x"], workers: 2, dependencies: [.init("db")]),
+                ]))
+        _ = core.begin(now: t0)
+        _ = core.spawned(slot: 0, pid: 100, now: t0)
+        _ = core.spawned(slot: 1, pid: 101, now: t0)
+        _ = core.spawned(slot: 2, pid: 102, now: t0)
+        #expect(core.serverState == .running)
+        let stop = core.stopSignalReceived(.terminate, now: t0 + .seconds(1))
+        #expect(stop.contains(.signal(slot: 1, .terminate)) && stop.contains(.signal(slot: 2, .terminate)))
+        #expect(!stop.contains(.signal(slot: 0, .terminate)), "db waits for web to end")
+        // The first level's deadline passes: web is killed, db is untouched.
+        let escalated = core.tick(now: t0 + .seconds(6))
+        #expect(escalated.contains(.killGroup(slot: 1)) && !escalated.contains(.killGroup(slot: 0)))
+        _ = core.exited(slot: 1, .signaled(.kill, coreDumped: false), now: t0 + .seconds(6))
+        let last = core.exited(slot: 2, .signaled(.kill, coreDumped: false), now: t0 + .seconds(7))
+        #expect(last.contains(.signal(slot: 0, .terminate)), "web has ended: db gets its stop signal")
+        #expect(core.nextDeadline == t0 + .seconds(12), "with a deadline of its own")
+        let done = core.exited(slot: 0, .signaled(.terminate, coreDumped: false), now: t0 + .seconds(8))
+        #expect(done.contains(.emit(.serverStateChanged(.stopped))))
+    }
 }

@@ -213,7 +213,7 @@ struct SupervisorCoreTests {
         let kill = core.tick(now: t0 + .seconds(2))
         #expect(kill.contains(.killGroup(slot: 0)))
         #expect(!kill.contains(.killGroup(slot: 1)))
-        let done = core.groupEnded(slot: 0)
+        let done = core.groupEnded(slot: 0, now: t0)
         #expect(done.contains(.emit(.serverStateChanged(.stopped))))
         #expect(core.report.slots[0].failure == .groupKilledAfterTimeout(.seconds(2)))
         #expect(core.report.exitStatus == SupervisorReport.exitChildrenKilled)
@@ -235,7 +235,7 @@ struct SupervisorCoreTests {
         #expect(core.tick(now: t0 + .seconds(3)).contains(.killGroup(slot: 0)))
         _ = core.exited(slot: 1, .signaled(.interrupt, coreDumped: false), now: t0 + .seconds(1))
         #expect(!core.isStopped)
-        #expect(core.groupEnded(slot: 0).contains(.emit(.serverStateChanged(.stopped))))
+        #expect(core.groupEnded(slot: 0, now: t0).contains(.emit(.serverStateChanged(.stopped))))
         #expect(core.report.exitStatus == SupervisorReport.exitChildFailed)
     }
 
@@ -247,7 +247,7 @@ struct SupervisorCoreTests {
         #expect(core.tick(now: t0 + .milliseconds(999)).isEmpty)
         #expect(core.tick(now: t0 + .seconds(1)).contains(.killGroup(slot: 1)))
         #expect(core.nextDeadline == nil)
-        _ = core.groupEnded(slot: 1)
+        _ = core.groupEnded(slot: 1, now: t0)
         #expect(core.serverState == .running)
     }
 

@@ -146,4 +146,50 @@ extension SupervisorCore {
         gates[index].cursor = gates[index].slots.upperBound
         return actions
     }
+
+    // MARK: - Stopping in reverse order
+
+    /// The programs whose dependents still run when the stop begins: they get the stop signal
+    /// only once every process of every program that depends on them has ended.
+    func programsStoppedLater() -> Set<Int> {
+        var later: Set<Int> = []
+        for gate in gates {
+            for dependency in gate.dependencies where gate.slots.contains(where: { slots[$0].holdsRun }) {
+                later.insert(dependency.program)
+            }
+        }
+        return later
+    }
+
+    /// Whether `slot`'s program waits for its dependents to end before it is stopped.
+    func isStoppedLater(_ slot: Int) -> Bool {
+        guard !stoppedLater.isEmpty, let index = gate(ofSlot: slot) else { return false }
+        return stoppedLater.contains(index)
+    }
+
+    /// Programs whose every dependent process has ended get the stop signal now, each with a
+    /// `SIGKILL` deadline of its own (the wait timeout from now).
+    mutating func continueStop(now: ContinuousClock.Instant) -> [Action] {
+        guard !stoppedLater.isEmpty, case .stopping(let signal, _, _, _) = phase else { return [] }
+        var actions: [Action] = []
+        var released = true
+        while released {
+            released = false
+            for index in stoppedLater.sorted() {
+                let dependentsRun = gates.indices.contains { other in
+                    gates[other].dependencies.contains { $0.program == index }
+                        && gates[other].slots.contains { slots[$0].holdsRun }
+                }
+                guard !dependentsRun else { continue }
+                stoppedLater.remove(index)
+                released = true
+                for slot in gates[index].slots
+                where slots[slot].holdsRun && !slots[slot].sent.stopSent && !slots[slot].sent.killed {
+                    armKillDeadline(slot, now: now)
+                    actions += send(signal, to: slot, reason: stopReason)
+                }
+            }
+        }
+        return actions
+    }
 }

@@ -49,12 +49,16 @@ extension SupervisorCore {
         actions += cancelRestarts()
         actions += endReloadForStop()
         actions += stopOutgoing(signal: signal, reason: reason, now: now)
+        // In reverse order of dependencies: a program whose dependents run is stopped once they
+        // have ended (``continueStop(now:)``).
+        stopReason = reason
+        stoppedLater = programsStoppedLater()
         // A group already sent a stop signal (by a command, or after its process ended) is not
         // sent another: one stop signal per process.
-        for index in liveSlots where !slots[index].sent.stopSent {
+        for index in liveSlots where !slots[index].sent.stopSent && !isStoppedLater(index) {
             actions += send(signal, to: index, reason: reason)
         }
-        return actions + finishIfDone()
+        return actions + continueStop(now: now) + finishIfDone()
     }
 
     /// ``SupervisorCommand/signal(_:_:)``: a stop signal to all starts the stop; any other is
@@ -98,6 +102,7 @@ extension SupervisorCore {
                 actions.append(.emit(.stopping(.kill, cause: .command(.kill), deadline: nil)))
                 actions += cancelRestarts()
             }
+            stoppedLater = []
             actions += liveSlots.flatMap { killGroup($0, reason: .command) }
             actions += endReloadForStop()
             actions += killOutgoing(reason: .command)

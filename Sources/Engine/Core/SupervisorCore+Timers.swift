@@ -44,7 +44,9 @@ extension SupervisorCore {
         }
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
-            actions += liveSlots.filter { !slots[$0].sent.killed }.flatMap { killGroup($0, reason: .timeout) }
+            // Programs still waiting for their dependents to end have a deadline of their own.
+            actions += liveSlots.filter { !slots[$0].sent.killed && !isStoppedLater($0) }
+                .flatMap { killGroup($0, reason: .timeout) }
             actions += killOutgoing(reason: .timeout)
         }
         // A group that lingers since its process ended has a deadline of its own, also when a

@@ -53,6 +53,10 @@ struct SupervisorCore {
     var gates: [ProgramGate] = []
     /// One-shot processes that completed (exit 0): done, not waited for to run.
     var completedCount = 0
+    /// During a stop, the programs that get the stop signal once their dependents have ended.
+    var stoppedLater: Set<Int> = []
+    /// Why the stop under way sends its signal (for the programs stopped later).
+    var stopReason: SignalReason = .forward
     /// Reloads: the one under way, and the processes they replace.
     var reloads: Reloads
     /// Slots whose readiness is met and that wait for their `readyAfter` uptime.
@@ -321,16 +325,17 @@ struct SupervisorCore {
         }
         if groupRemains { actions += stopLingeringGroup(index, now: now) }
         actions += updateGates(now: now)
+        actions += continueStop(now: now)
         return actions + checkAllRunning() + finishIfDone()
     }
 
     /// The last process of `slot`'s process group has ended (after its own process did).
-    mutating func groupEnded(slot index: Int) -> [Action] {
+    mutating func groupEnded(slot index: Int, now: ContinuousClock.Instant) -> [Action] {
         guard slots[index].lingering != nil else { return [] }
         slots[index].lingering = nil
         lingeringSlots.remove(index)
         liveCount -= 1
-        return finishIfDone()
+        return continueStop(now: now) + finishIfDone()
     }
 
     /// Every child has ended and the driver has looked for what outlived them (descendants

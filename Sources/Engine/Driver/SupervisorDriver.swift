@@ -244,7 +244,7 @@ final class SupervisorDriver {
         for slot in lingering.sorted() {
             guard let group = children[slot]?.pid, !running.contains(group) else { continue }
             lingering.remove(slot)
-            perform(core.groupEnded(slot: slot))
+            perform(core.groupEnded(slot: slot, now: clock.now))
         }
         lingeringCheckDue = lingering.isEmpty ? nil : clock.now + Self.lingeringCheckInterval
     }

@@ -96,6 +96,8 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
             setrlimit(RLIMIT_NOFILE, &limit);
         }
     }
+    if (request->working_directory != NULL && chdir(request->working_directory) != 0)
+        corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_CHDIR);
     if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
         corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
     execve(request->path, request->argv, request->envp);

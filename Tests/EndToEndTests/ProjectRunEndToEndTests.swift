@@ -67,7 +67,6 @@ struct ProjectRunEndToEndTests {
             "corral.toml": """
             [programs.migrate]
             command = "echo migrated"
-            working-dir = "/tmp"
 
             [programs.web]
             command = "exec sleep 60"
@@ -78,8 +77,7 @@ struct ProjectRunEndToEndTests {
         let result = try runProgram(corralExecutable, ["--no-tui", "--no-control", "-f", file])
         #expect(result.status == 64)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("\(file):3: migrate: working-dir is not run yet") }, "\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("\(file):7: wait-timeout differs between programs") })
+        #expect(lines.contains { $0.hasPrefix("\(file):6: wait-timeout differs between programs") }, "\(result.stderr)")
         #expect(!result.stdout.contains("spawned"))
     }
 
@@ -231,5 +229,27 @@ struct ProjectRunEndToEndTests {
         let dbStopping = lines.firstIndex { $0.contains("db.0 | db-stopping") }
         #expect(webStopped != nil && dbStopping != nil, "\(corral.stdout)")
         if let webStopped, let dbStopping { #expect(webStopped < dbStopping, "db was stopped before web ended") }
+    }
+
+    @Test("working-dir: a program starts in its directory (relative to the file); a missing one is a spawn error")
+    func workingDirectory() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.here]
+            command = "pwd"
+            oneshot = true
+            working-dir = "sub"
+            """
+        ])
+        try FileManager.default.createDirectory(atPath: project.path + "/sub", withIntermediateDirectories: false)
+        let result = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("here.0 | \(project.path)/sub"), "\(result.stdout)")
+        try FileManager.default.removeItem(atPath: project.path + "/sub")
+        let missing = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("entering its working directory"), "\(missing.stderr)")
     }
 }

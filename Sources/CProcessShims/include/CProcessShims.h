@@ -16,6 +16,7 @@ typedef enum {
     CORRAL_SPAWN_STAGE_SIGNAL_MASK = 5,
     CORRAL_SPAWN_STAGE_EXEC = 6,
     CORRAL_SPAWN_STAGE_FORK = 7,
+    CORRAL_SPAWN_STAGE_CHDIR = 8,
 } corral_spawn_stage;
 
 /// Everything the child side of a spawn needs; prepared entirely by the parent.
@@ -36,6 +37,7 @@ typedef struct {
                                      before exec, so the watchdog knows it before it can fork */
     unsigned long open_files_soft; /* if > 0: the child's soft RLIMIT_NOFILE (the one the supervisor
                                       started with, before it raised its own) */
+    const char *working_directory; /* if not NULL: the child changes to it before exec */
 } corral_spawn_request;
 
 /// Spawns a child: vfork (as clone with CLONE_PIDFD, so its pidfd exists from the start), then

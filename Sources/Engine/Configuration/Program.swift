@@ -49,12 +49,16 @@ public struct Program: Sendable, Hashable {
     /// restarted), any other end is a failure. A run of one-shots alone ends once they all
     /// ended, exit status 0 if they all completed.
     public var oneshot: Bool
+    /// The directory its processes start in (nil: the supervisor's); a relative program path in
+    /// ``command`` is found from there.
+    public var workingDirectory: String?
 
     /// A program running `command` in `workers` processes.
     public init(
         _ name: String, command: [String], workers: Int = 1, environment: [String: String] = [:],
-        firstPort: Int? = nil, dependencies: [Dependency] = [], oneshot: Bool = false
+        firstPort: Int? = nil, dependencies: [Dependency] = [], oneshot: Bool = false, workingDirectory: String? = nil
     ) {
+        self.workingDirectory = workingDirectory
         self.name = name
         self.command = command
         self.workers = workers

@@ -71,7 +71,7 @@ struct LaunchPlan {
             standardInput: standardInput, standardOutput: output.stdout, standardError: output.stderr,
             inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
             blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
-            watchdog: watchdog)
+            watchdog: watchdog, workingDirectory: ofProgram?.workingDirectory)
     }
 
     private static func resolve(_ configuration: SupervisorConfiguration) throws(SupervisorError) -> [Program] {

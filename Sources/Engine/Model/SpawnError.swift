@@ -18,6 +18,8 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
         case descriptors = "setting up its descriptors"
         /// `sigprocmask`.
         case signalMask = "setting its signal mask"
+        /// `chdir` to its working directory.
+        case workingDirectory = "entering its working directory"
         /// `execve`.
         case exec = "executing it"
 
@@ -31,6 +33,7 @@ public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
             case .parentGone: return "getppid"
             case .descriptors: return "dup2"
             case .signalMask: return "sigprocmask"
+            case .workingDirectory: return "chdir"
             case .exec: return "execve"
             }
         }

@@ -26,6 +26,8 @@ struct SpawnRequest {
     var slot: Int
     /// The watchdog's pipe: the child registers its process group there before exec.
     var watchdog: CInt? = nil
+    /// The directory it starts in (nil: the supervisor's).
+    var workingDirectory: String? = nil
 }
 
 /// Starts children by vfork + exec in C (no Swift runs in the child): own process group,
@@ -54,6 +56,7 @@ enum ChildSpawner {
             listenPidSlot = last + "LISTEN_PID=".utf8.count
         }
         let path = storage.string(request.executable)
+        let directory = request.workingDirectory.map { storage.string($0) }
         var pid: pid_t = 0
         var pidfd: CInt = -1
         var stage: CInt = 0
@@ -75,6 +78,7 @@ enum ChildSpawner {
                     spawnRequest.expected_parent = getpid()
                     spawnRequest.watchdog_fd = request.watchdog ?? -1
                     spawnRequest.open_files_soft = UInt(ResourceLimits.childOpenFiles ?? 0)
+                    spawnRequest.working_directory = directory.map { UnsafePointer($0) }
                     if let handle = spawner?.handle {
                         return corral_spawner_spawn(handle, &spawnRequest, &pid, &pidfd, &stage)
                     }
@@ -99,6 +103,7 @@ enum ChildSpawner {
         case CORRAL_SPAWN_STAGE_PARENT_GONE.rawValue: return .parentGone
         case CORRAL_SPAWN_STAGE_DESCRIPTORS.rawValue: return .descriptors
         case CORRAL_SPAWN_STAGE_SIGNAL_MASK.rawValue: return .signalMask
+        case CORRAL_SPAWN_STAGE_CHDIR.rawValue: return .workingDirectory
         case CORRAL_SPAWN_STAGE_EXEC.rawValue: return .exec
         default: return .fork
         }

@@ -5,9 +5,9 @@ import CorralProject
 /// 64), its options merged under the command line's, its programs as the engine's.
 ///
 /// What runs today: every program with its command, processes, environment (env files, its
-/// `env`, `PORT`), name, dependencies and one-shot flag. Settings that differ between programs
-/// and `working-dir` are read and checked but refused at start, with the line that asks for
-/// them, until the engine runs them.
+/// `env`, `PORT`), name, dependencies, one-shot flag and working directory. Settings that differ
+/// between programs are read and checked but refused at start, with the line that sets them,
+/// until the engine runs them.
 enum ProjectRun {
     /// The command line with the file's options before its own (the command line's win), and
     /// the programs to run.
@@ -21,7 +21,7 @@ enum ProjectRun {
         let (read, errors) = ProjectLoader.read(path, options: options)
         var problems = errors + (read.map(ProgramOptions.check) ?? [])
         guard let project = read, problems.isEmpty else { throw failure(problems, path: path) }
-        problems += unsupported(project)
+        problems += emptyDependencies(project)
         let shared = sharedOptions(project, problems: &problems)
         guard problems.isEmpty else { throw failure(problems, path: path) }
         let merged: CorralCommand
@@ -43,10 +43,14 @@ enum ProjectRun {
                     dependency.program,
                     CorralEngine.Program.Condition(rawValue: dependency.condition.rawValue) ?? .ready)
             }
+            // A relative working directory is the project file's directory's.
+            let directory = definition.workingDirectory.map { path in
+                path.hasPrefix("/") || project.directory == "." ? path : project.directory + "/" + path
+            }
             return CorralEngine.Program(
                 definition.name, command: argv, workers: definition.workers, environment: environment,
                 firstPort: Project.port(base: command.portBase, position: position, index: 0),
-                dependencies: dependencies, oneshot: definition.oneshot)
+                dependencies: dependencies, oneshot: definition.oneshot, workingDirectory: directory)
         }
         guard !programs.isEmpty else {
             throw ControlExit(ConsoleRun.usageStatus, "\(path): every program has 0 processes (--formation)")
@@ -54,18 +58,10 @@ enum ProjectRun {
         return (merged, programs)
     }
 
-    /// What the file asks for that a run cannot do yet.
-    private static func unsupported(_ project: Project) -> [ProjectError] {
+    /// Dependencies on programs `--formation` runs no process of (they could never hold).
+    private static func emptyDependencies(_ project: Project) -> [ProjectError] {
         var problems: [ProjectError] = []
-        let later = "corral check reads it; a program's own working directory comes next"
         for program in project.programs {
-            func refuse(_ key: String) {
-                problems.append(
-                    ProjectError(
-                        file: project.file, line: program.keyLines[key] ?? program.line,
-                        "\(program.name): \(key) is not run yet (\(later))"))
-            }
-            if program.workingDirectory != nil { refuse("working-dir") }
             for dependency in program.dependencies {
                 guard let target = project.programs.first(where: { $0.name == dependency.program }), target.workers == 0
                 else { continue }

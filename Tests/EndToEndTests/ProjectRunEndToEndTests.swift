@@ -252,4 +252,35 @@ struct ProjectRunEndToEndTests {
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("entering its working directory"), "\(missing.stderr)")
     }
+
+    @Test("readiness is each program's own: web waits for its log line, worker for its second of uptime")
+    func perProgramReadiness() throws {
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.web]
+            command = "sleep 0.3; echo listening now; exec sleep 60"
+            ready = "log:listening"
+            ready-after = 0
+
+            [programs.worker]
+            command = "exec sleep 60"
+            """
+        ])
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        defer {
+            kill(corral.pid, SIGKILL)
+            corral.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") }, "\(corral.stdout)")
+        #expect(corral.stdout.contains("web.0 pid=") && corral.stdout.contains("waiting for log 'listening'"))
+        #expect(corral.stdout.contains("ready; running once up for 1 s"), "worker keeps the default readiness")
+        let lines = corral.stdout.split(separator: "\n").map(String.init)
+        let line = lines.firstIndex { $0.contains("web.0 | listening now") }
+        let running = lines.firstIndex { $0.contains("web.0 pid=") && $0.hasSuffix(" running") }
+        #expect(line != nil && running != nil, "\(corral.stdout)")
+        if let line, let running { #expect(line < running, "web ran before its line") }
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+    }
 }

@@ -52,6 +52,11 @@ public struct Program: Sendable, Hashable {
     /// The directory its processes start in (nil: the supervisor's); a relative program path in
     /// ``command`` is found from there.
     public var workingDirectory: String?
+    /// When its processes count as running (nil: as ``SupervisorConfiguration/worker`` says).
+    public var readiness: Readiness?
+    /// How long they must stay up once ready (nil: the configuration's ``SupervisorConfiguration/readyAfter``,
+    /// whose default depends on the readiness).
+    public var readyAfter: Duration?
 
     /// A program running `command` in `workers` processes.
     public init(

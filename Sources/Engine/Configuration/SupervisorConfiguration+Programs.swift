@@ -70,3 +70,21 @@ extension SupervisorConfiguration {
         return nil
     }
 }
+
+extension SupervisorConfiguration {
+    /// The readiness of worker `slot`: its program's, else the workers'.
+    func readiness(ofSlot slot: Int) -> Readiness {
+        if let readiness = program(ofSlot: slot)?.readiness { return readiness }
+        switch worker {
+        case .swiftWorker: return .notify
+        case .command(_, let readiness): return readiness
+        }
+    }
+
+    /// How long worker `slot` must stay up once ready: its program's, else the configured one,
+    /// else 1 s for readiness at exec and 0 otherwise.
+    func readyAfter(ofSlot slot: Int) -> Duration {
+        if let readyAfter = program(ofSlot: slot)?.readyAfter ?? readyAfter { return readyAfter }
+        return readiness(ofSlot: slot) == .onExec ? .seconds(1) : .zero
+    }
+}

@@ -6,13 +6,15 @@ import Glibc
 extension SupervisorCore {
     /// How a worker slot of `configuration` becomes running.
     static func workerPlan(_ configuration: SupervisorConfiguration) -> SlotPlan {
-        let readiness: Readiness
-        switch configuration.worker {
-        case .swiftWorker: readiness = .notify
-        case .command(_, let commandReadiness): readiness = commandReadiness
-        }
+        workerPlan(configuration, slot: 0)
+    }
+
+    /// How worker `slot` of `configuration` becomes running (its program's readiness, in a run
+    /// of programs).
+    static func workerPlan(_ configuration: SupervisorConfiguration, slot: Int) -> SlotPlan {
+        let readiness = configuration.readiness(ofSlot: slot)
         var plan = SlotPlan(kind: .worker, readyOnExec: readiness == .onExec)
-        plan.readyAfter = configuration.effectiveReadyAfter
+        plan.readyAfter = configuration.readyAfter(ofSlot: slot)
         plan.healthChecked = configuration.health != nil
         switch readiness {
         case .onExec, .notify: break

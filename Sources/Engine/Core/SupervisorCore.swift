@@ -127,10 +127,14 @@ struct SupervisorCore {
             + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
         var first = 0
         for program in configuration.programs {
-            if program.oneshot {
-                var plan = SlotPlan(kind: .worker, readyOnExec: true)
-                plan.oneshot = true
-                for slot in first..<min(first + program.workers, plans.count) { plans[slot] = plan }
+            for slot in first..<min(first + program.workers, plans.count) {
+                if program.oneshot {
+                    var plan = SlotPlan(kind: .worker, readyOnExec: true)
+                    plan.oneshot = true
+                    plans[slot] = plan
+                } else {
+                    plans[slot] = Self.workerPlan(configuration, slot: slot)
+                }
             }
             first += program.workers
         }

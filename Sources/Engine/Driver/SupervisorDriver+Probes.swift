@@ -7,20 +7,28 @@ extension SupervisorDriver {
     /// Where the output lines of the child `pid` go: to the front end, and while it is a
     /// slot's current process that waits for its readiness line, past the matcher too.
     func outputSink(pid: pid_t) -> (EngineEvent) -> Void {
-        guard let readinessLine else { return emit }
+        guard !readinessLines.isEmpty else { return emit }
         return { [self] event in
             emit(event)
             guard case .output(let slot, _, let line) = event, core.awaitsReadinessLine(slot: slot, pid: pid),
-                readinessLine.matches(line)
+                let matcher = readinessLine(ofSlot: slot), matcher.matches(line)
             else { return }
             perform(core.readinessLineSeen(slot: slot, pid: pid, now: clock.now))
         }
     }
 
+    /// The readiness line `slot` waits for: its program's, else the workers'.
+    func readinessLine(ofSlot slot: Int) -> OutputMatcher? {
+        if let program = configuration.program(ofSlot: slot), program.readiness != nil {
+            return readinessLines[program.name]
+        }
+        return readinessLines[Self.defaultReadinessKey]
+    }
+
     /// Starts the probe the core asked for, of the slot's current process.
     func startProbe(slot: Int, generation: Int, purpose: SupervisorCore.ProbePurpose) {
         let now = clock.now
-        guard let pid = children[slot]?.pid, let (probe, timeout) = probe(for: purpose) else { return }
+        guard let pid = children[slot]?.pid, let (probe, timeout) = probe(for: purpose, slot: slot) else { return }
         let environment = starter.environment(of: slot) + ["CORRAL_PID=\(pid)"]
         let result = probes.start(
             probe, slot: slot, generation: generation, purpose: purpose, environment: environment, timeout: timeout,
@@ -32,10 +40,12 @@ extension SupervisorDriver {
     }
 
     /// The configured probe for `purpose`, and how long it may take.
-    func probe(for purpose: SupervisorCore.ProbePurpose) -> (probe: Probe, timeout: Duration)? {
+    func probe(for purpose: SupervisorCore.ProbePurpose, slot: Int) -> (probe: Probe, timeout: Duration)? {
         switch purpose {
         case .readiness:
-            if case .command(_, .probe(let probe)) = configuration.worker { return (probe, configuration.probeTimeout) }
+            if case .probe(let probe) = configuration.readiness(ofSlot: slot) {
+                return (probe, configuration.probeTimeout)
+            }
             return nil
         case .health:
             return configuration.health.map { ($0.probe, $0.timeout) }

@@ -5,9 +5,9 @@ import CorralProject
 /// 64), its options merged under the command line's, its programs as the engine's.
 ///
 /// What runs today: every program with its command, processes, environment (env files, its
-/// `env`, `PORT`), name, dependencies, one-shot flag and working directory. Settings that differ
-/// between programs are read and checked but refused at start, with the line that sets them,
-/// until the engine runs them.
+/// `env`, `PORT`), name, dependencies, one-shot flag, working directory and readiness (`ready`,
+/// `ready-after`). Other settings that differ between programs are read and checked but refused
+/// at start, with the line that sets them, until the engine runs them.
 enum ProjectRun {
     /// The command line with the file's options before its own (the command line's win), and
     /// the programs to run.
@@ -22,7 +22,12 @@ enum ProjectRun {
         var problems = errors + (read.map(ProgramOptions.check) ?? [])
         guard let project = read, problems.isEmpty else { throw failure(problems, path: path) }
         problems += emptyDependencies(project)
-        let shared = sharedOptions(project, problems: &problems)
+        // Readiness is a program's own unless the command line sets it for every program.
+        let givenOnCommandLine = { (key: String) in
+            arguments.contains("--\(key)") || arguments.contains { $0.hasPrefix("--\(key)=") }
+        }
+        let ownKeys = Set(["ready", "ready-after"].filter { !givenOnCommandLine($0) })
+        let shared = sharedOptions(project, except: ownKeys, problems: &problems)
         guard problems.isEmpty else { throw failure(problems, path: path) }
         let merged: CorralCommand
         do {
@@ -47,10 +52,18 @@ enum ProjectRun {
             let directory = definition.workingDirectory.map { path in
                 path.hasPrefix("/") || project.directory == "." ? path : project.directory + "/" + path
             }
-            return CorralEngine.Program(
+            var program = CorralEngine.Program(
                 definition.name, command: argv, workers: definition.workers, environment: environment,
                 firstPort: Project.port(base: command.portBase, position: position, index: 0),
                 dependencies: dependencies, oneshot: definition.oneshot, workingDirectory: directory)
+            // Values checked already (ProgramOptions.check): these parse.
+            if ownKeys.contains("ready"), let text = definition.options["ready"]?.first {
+                program.readiness = try? Readiness(parsing: text)
+            }
+            if ownKeys.contains("ready-after"), let text = definition.options["ready-after"]?.first {
+                program.readyAfter = try? CorralCommand.parseSeconds(text, option: "ready-after")
+            }
+            return program
         }
         guard !programs.isEmpty else {
             throw ControlExit(ConsoleRun.usageStatus, "\(path): every program has 0 processes (--formation)")
@@ -76,9 +89,11 @@ enum ProjectRun {
 
     /// The options every program sets alike, as command-line words; a problem for each option
     /// set differently by different programs (per-program settings are not run yet).
-    private static func sharedOptions(_ project: Project, problems: inout [ProjectError]) -> [String] {
+    private static func sharedOptions(_ project: Project, except own: Set<String>, problems: inout [ProjectError])
+        -> [String]
+    {
         var words: [String] = []
-        let keys = Set(project.programs.flatMap(\.options.keys)).sorted()
+        let keys = Set(project.programs.flatMap(\.options.keys)).subtracting(own).sorted()
         for key in keys {
             let values = project.programs.map { $0.options[key] }
             guard let first = values.first, values.allSatisfy({ $0 == first }) else {

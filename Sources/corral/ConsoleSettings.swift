@@ -5,14 +5,14 @@ import Glibc
 /// Everything the command line decided, validated: what to run and how to show it.
 struct ConsoleSettings: Equatable {
     /// What the workers run.
-    enum Program: Equatable {
+    enum Workload: Equatable {
         /// The built-in HTTP demo on this port.
         case demo(port: Int)
         /// Copies of a command.
         case command([String], readiness: Readiness)
         /// The programs of a project file (a corral.toml or a Procfile); empty until the file
         /// was read (``ProjectRun``).
-        case programs([CorralEngine.Program], readiness: Readiness, file: String)
+        case programs([Program], readiness: Readiness, file: String)
     }
 
     /// How the run is shown.
@@ -25,7 +25,7 @@ struct ConsoleSettings: Equatable {
         case json
     }
 
-    var program: Program
+    var program: Workload
     var workers: Int
     var extras: [String]
     var stopSignals: [Signal]
@@ -114,7 +114,7 @@ struct ConsoleSettings: Equatable {
     }
 
     /// The programs of a project run (none otherwise).
-    var programs: [CorralEngine.Program] {
+    var programs: [Program] {
         if case .programs(let programs, _, _) = program { return programs }
         return []
     }

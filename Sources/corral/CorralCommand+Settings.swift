@@ -11,7 +11,7 @@ import Logging
 extension CorralCommand {
     /// The validated settings; the display falls back to headless when there is no terminal.
     func settings(terminal: TerminalFacts) throws -> ConsoleSettings {
-        let program: ConsoleSettings.Program
+        let program: ConsoleSettings.Workload
         let project = projectFile
         if !command.isEmpty, file != nil {
             throw ValidationError("-f runs a project file: give either -f FILE or a command after --, not both")

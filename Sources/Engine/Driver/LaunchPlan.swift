@@ -4,8 +4,8 @@ import Glibc
 /// front (a command that is not found fails the run before anything is spawned), and the
 /// environment, descriptors and signal mask every child gets.
 struct LaunchPlan {
-    /// How to start one slot.
-    struct Program {
+    /// How to start one slot: what it executes.
+    struct Executable {
         var executable: String
         var arguments: [String]
         /// Worker or extra for Swift children (re-executed binary); nil for commands.
@@ -14,9 +14,9 @@ struct LaunchPlan {
 
     /// Every slot's program, by slot, as configured (slots added by scaling run
     /// ``workerProgram``).
-    let programs: [Program]
+    let programs: [Executable]
     /// What a worker slot runs.
-    let workerProgram: Program
+    let workerProgram: Executable
     /// Where the running binary was on disk at the start: a reload starts Swift children from
     /// there, so a binary rebuilt in place takes effect.
     private let executableOnDisk: String?
@@ -42,7 +42,7 @@ struct LaunchPlan {
     }
 
     /// The program of `slot`, a configured slot or one added by scaling.
-    func program(_ slot: Int) -> Program { slot < programs.count ? programs[slot] : workerProgram }
+    func program(_ slot: Int) -> Executable { slot < programs.count ? programs[slot] : workerProgram }
 
     /// What exec needs to start `slot` writing to `output`, with the supervisor's shared
     /// descriptors: stdin, the watchdog's pipe, the notify socket's address. A worker is told
@@ -74,7 +74,7 @@ struct LaunchPlan {
             watchdog: watchdog, workingDirectory: ofProgram?.workingDirectory)
     }
 
-    private static func resolve(_ configuration: SupervisorConfiguration) throws(SupervisorError) -> [Program] {
+    private static func resolve(_ configuration: SupervisorConfiguration) throws(SupervisorError) -> [Executable] {
         let swiftExecutable: String
         let swiftArguments: [String]
         switch configuration.worker {
@@ -87,14 +87,14 @@ struct LaunchPlan {
             swiftExecutable = "/proc/self/exe"
             swiftArguments = CommandLine.arguments.isEmpty ? ["/proc/self/exe"] : CommandLine.arguments
         }
-        func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Program {
+        func command(_ arguments: [String], slot: Int) throws(SupervisorError) -> Executable {
             guard let resolved = ExecutableLookup.resolve(arguments[0]) else {
                 throw .spawnFailed(
                     SpawnError(executable: arguments[0], stage: .lookup, errno: .noSuchFileOrDirectory, slot: slot))
             }
-            return Program(executable: resolved, arguments: arguments, role: nil)
+            return Executable(executable: resolved, arguments: arguments, role: nil)
         }
-        var programs: [Program] = []
+        var programs: [Executable] = []
         if !configuration.programs.isEmpty {
             var slot = 0
             for program in configuration.programs {
@@ -104,17 +104,18 @@ struct LaunchPlan {
             }
             return programs
         }
-        let workerProgram: Program
+        let workerProgram: Executable
         switch configuration.worker {
         case .swiftWorker:
-            workerProgram = Program(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
+            workerProgram = Executable(executable: swiftExecutable, arguments: swiftArguments, role: .worker)
         case .command(let arguments, _): workerProgram = try command(arguments, slot: 0)
         }
         programs += Array(repeating: workerProgram, count: configuration.workers)
         for (offset, extra) in configuration.extras.enumerated() {
             switch extra.body {
             case .command(let arguments): programs.append(try command(arguments, slot: configuration.workers + offset))
-            case .swift: programs.append(Program(executable: swiftExecutable, arguments: swiftArguments, role: .extra))
+            case .swift:
+                programs.append(Executable(executable: swiftExecutable, arguments: swiftArguments, role: .extra))
             }
         }
         return programs

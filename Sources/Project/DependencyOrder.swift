@@ -1,3 +1,5 @@
+import CorralEngine
+
 /// The order programs start in: a program after every program it depends on, otherwise in file
 /// order (so a file without dependencies starts as it reads).
 package enum DependencyOrder {
@@ -25,26 +27,6 @@ package enum DependencyOrder {
     /// A dependency cycle, if there is one, as the names along it back to the first:
     /// `["web", "api", "web"]`.
     package static func cycle(_ programs: [ProgramDefinition]) -> [String]? {
-        let byName = Dictionary(programs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var done: Set<String> = []
-        for program in programs {
-            var path: [String] = []
-            if let found = visit(program.name, byName: byName, path: &path, done: &done) { return found }
-        }
-        return nil
-    }
-
-    private static func visit(
-        _ name: String, byName: [String: ProgramDefinition], path: inout [String], done: inout Set<String>
-    ) -> [String]? {
-        if let start = path.firstIndex(of: name) { return Array(path[start...]) + [name] }
-        guard !done.contains(name), let program = byName[name] else { return nil }
-        path.append(name)
-        for dependency in program.dependencies {
-            if let found = visit(dependency.program, byName: byName, path: &path, done: &done) { return found }
-        }
-        path.removeLast()
-        done.insert(name)
-        return nil
+        SupervisorConfiguration.dependencyCycle(programs.map { ($0.name, $0.dependencies.map(\.program)) })
     }
 }

@@ -98,7 +98,7 @@ package enum EnvFile {
 
 extension String {
     /// Without the characters of `set` at both ends.
-    func trimming(_ set: String) -> String {
+    package func trimming(_ set: String) -> String {
         let characters = Set(set)
         var text = Substring(self)
         while let first = text.first, characters.contains(first) { text = text.dropFirst() }

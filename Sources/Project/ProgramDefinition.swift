@@ -1,3 +1,5 @@
+import CorralEngine
+
 /// One program of a project file: a named set of processes running one command, with its own
 /// settings.
 package struct ProgramDefinition: Hashable, Sendable {
@@ -30,26 +32,10 @@ package struct ProgramDefinition: Hashable, Sendable {
         }
     }
 
-    /// What must hold of a dependency before a program starts.
-    package enum Condition: String, Hashable, Sendable, CaseIterable {
-        /// Its processes were started.
-        case started
-        /// Every process of it is running (ready): the default.
-        case ready
-        /// It ended (a one-shot), however.
-        case completed
-        /// It ended with exit status 0.
-        case completedSuccessfully = "completed-successfully"
-    }
-
-    /// A program this one waits for, and for what.
-    package struct Dependency: Hashable, Sendable {
-        package var program: String
-        package var condition: Condition
-
-        /// `migrate (completed-successfully)`.
-        package var text: String { condition == .ready ? program : "\(program) (\(condition.rawValue))" }
-    }
+    /// What must hold of a dependency before a program starts: the engine's conditions.
+    package typealias Condition = Program.Condition
+    /// A program this one waits for, and for what: the engine's.
+    package typealias Dependency = Program.Dependency
 
     /// Its name: letters, digits, `_` and `-`.
     package var name: String
@@ -109,4 +95,9 @@ package struct ProgramDefinition: Hashable, Sendable {
                     || $0 == "-"
             }
     }
+}
+
+extension Program.Dependency {
+    /// `migrate (completed-successfully)`; a bare name for the default, `ready`.
+    package var text: String { condition == .ready ? program : "\(program) (\(condition.rawValue))" }
 }

@@ -147,7 +147,7 @@ extension ProjectTOML {
             var result: [ProgramDefinition.Dependency] = []
             for item in array {
                 if let name = item.string {
-                    result.append(.init(program: name, condition: .ready))
+                    result.append(.init(name, .ready))
                 } else if let table = item.table, let name = table["program"]?.string {
                     let conditions = ProgramDefinition.Condition.allCases.map(\.rawValue)
                     for key in table.keys where key != "program" && key != "condition" {
@@ -159,7 +159,7 @@ extension ProjectTOML {
                         fail(line, "depends-on: unknown condition (known: \(conditions.joined(separator: ", ")))")
                         continue
                     }
-                    result.append(.init(program: name, condition: condition))
+                    result.append(.init(name, condition))
                 } else {
                     fail(line, "depends-on: each entry is a program name or { program = \"NAME\", condition = \"…\" }")
                 }

@@ -13,7 +13,7 @@ extension CorralCommand {
     func settings(terminal: TerminalFacts) throws -> ConsoleSettings {
         let program: ConsoleSettings.Workload
         let project = projectFile
-        if !command.isEmpty, file != nil {
+        if !command.isEmpty, self.project.file != nil {
             throw ValidationError("-f runs a project file: give either -f FILE or a command after --, not both")
         }
         if let project {
@@ -83,7 +83,7 @@ extension CorralCommand {
 
     /// The project file this invocation runs: no command and no `--demo`, and `-f FILE`, else
     /// `./corral.toml`, else `./Procfile`.
-    var projectFile: String? { command.isEmpty && !demo ? ProjectLoader.locate(file: file) : nil }
+    var projectFile: String? { command.isEmpty && !demo ? ProjectLoader.locate(file: project.file) : nil }
 
     /// `--health` and its companions, validated.
     func healthSettings() throws -> HealthCheck? {

@@ -153,38 +153,11 @@ struct CorralCommand: ParsableCommand {
     @Option(help: "Port for the demo server on 127.0.0.1.")
     var port = 8080
 
-    @Option(
-        name: [.customShort("f"), .customLong("file")],
-        help: ArgumentHelp(
-            "A corral.toml or a Procfile to run (without a command: ./corral.toml, else ./Procfile, else the demo).",
-            valueName: "FILE"))
-    var file: String?
+    @OptionGroup(title: "Project files")
+    var project: ProjectFileOptions
 
     @Flag(help: "Run the built-in demo even where a corral.toml or a Procfile is.")
     var demo = false
-
-    @Option(
-        name: .customLong("env-file"),
-        help: ArgumentHelp(
-            "An env file for every program of a project file, instead of the .env next to it (repeatable; later "
-                + "files win).", valueName: "FILE"))
-    var envFiles: [String] = []
-
-    @Flag(name: .customLong("no-env-file"), help: "Read no .env file for a project file.")
-    var noEnvFile = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Processes per program of a project file, e.g. web=4,worker=2 or all=2 (0: not started).",
-            valueName: "LIST"))
-    var formation: String?
-
-    @Option(
-        name: .customLong("port-base"),
-        help: ArgumentHelp(
-            "PORT of a project's first process: process I of the program at position P gets BASE + 100 × P + I.",
-            valueName: "PORT"))
-    var portBase = 5000
 
     @Flag(
         name: .customLong("keep-running"),

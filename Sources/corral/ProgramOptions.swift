@@ -42,14 +42,3 @@ enum ProgramOptions {
         return errors
     }
 }
-
-extension String {
-    /// Without the characters of `set` at both ends.
-    fileprivate func trimming(_ set: String) -> String {
-        let characters = Set(set)
-        var text = Substring(self)
-        while let first = text.first, characters.contains(first) { text = text.dropFirst() }
-        while let last = text.last, characters.contains(last) { text = text.dropLast() }
-        return String(text)
-    }
-}

@@ -14,11 +14,7 @@ enum ProjectRun {
     static func prepare(_ path: String, command: CorralCommand, arguments: [String]) throws -> (
         CorralCommand, [CorralEngine.Program]
     ) {
-        var options = ProjectOptions(file: path)
-        options.envFiles = command.envFiles
-        options.noEnvFile = command.noEnvFile
-        options.formation = command.formation
-        let (read, errors) = ProjectLoader.read(path, options: options)
+        let (read, errors) = ProjectLoader.read(path, options: command.project.options(for: path))
         var problems = errors + (read.map(ProgramOptions.check) ?? [])
         guard let project = read, problems.isEmpty else { throw failure(problems, path: path) }
         problems += emptyDependencies(project)
@@ -54,8 +50,8 @@ enum ProjectRun {
             }
             var program = CorralEngine.Program(
                 definition.name, command: argv, workers: definition.workers, environment: environment,
-                firstPort: Project.port(base: command.portBase, position: position, index: 0),
-                dependencies: dependencies, oneshot: definition.oneshot, workingDirectory: directory)
+                firstPort: Project.port(base: command.project.portBase, position: position, index: 0),
+                dependencies: definition.dependencies, oneshot: definition.oneshot, workingDirectory: directory)
             // Values checked already (ProgramOptions.check): these parse.
             if ownKeys.contains("ready"), let text = definition.options["ready"]?.first {
                 program.readiness = try? Readiness(parsing: text)
@@ -111,7 +107,8 @@ enum ProjectRun {
         return words
     }
 
-    private static func failure(_ problems: [ProjectError], path: String) -> ControlExit {
+    /// Exit 64 with every problem as `FILE:LINE: message`, the project file's first, in line order.
+    static func failure(_ problems: [ProjectError], path: String) -> ControlExit {
         let sorted = problems.sorted {
             ($0.file == path ? 0 : 1, $0.file, $0.line ?? 0) < ($1.file == path ? 0 : 1, $1.file, $1.line ?? 0)
         }

@@ -109,7 +109,7 @@ struct ProjectFileTests {
         #expect(web.environment.map(\.value) == ["hi", "3"])
         #expect(
             web.dependencies == [
-                .init(program: "db", condition: .ready), .init(program: "migrate", condition: .completedSuccessfully),
+                .init("db", .ready), .init("migrate", .completedSuccessfully),
             ])
         #expect(web.line == 4)
         #expect(web.keyLines["workers"] == 6)

@@ -50,22 +50,28 @@ extension SupervisorConfiguration {
 extension SupervisorConfiguration {
     /// A dependency cycle among the programs, as the names along it back to the first.
     func dependencyCycle() -> [String]? {
-        let byName = Dictionary(programs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        Self.dependencyCycle(programs.map { ($0.name, $0.dependencies.map(\.program)) })
+    }
+
+    /// A cycle among named things and the names each depends on, as the names along it back to
+    /// the first (`web -> api -> web`); names depended on that are not listed are left out.
+    package static func dependencyCycle(_ nodes: [(name: String, dependencies: [String])]) -> [String]? {
+        let byName = Dictionary(nodes.map { ($0.name, $0.dependencies) }, uniquingKeysWith: { first, _ in first })
         var done: Set<String> = []
         func visit(_ name: String, _ path: inout [String]) -> [String]? {
             if let start = path.firstIndex(of: name) { return Array(path[start...]) + [name] }
-            guard !done.contains(name), let program = byName[name] else { return nil }
+            guard !done.contains(name), let dependencies = byName[name] else { return nil }
             path.append(name)
-            for dependency in program.dependencies {
-                if let found = visit(dependency.program, &path) { return found }
+            for dependency in dependencies {
+                if let found = visit(dependency, &path) { return found }
             }
             path.removeLast()
             done.insert(name)
             return nil
         }
-        for program in programs {
+        for node in nodes {
             var path: [String] = []
-            if let found = visit(program.name, &path) { return found }
+            if let found = visit(node.name, &path) { return found }
         }
         return nil
     }

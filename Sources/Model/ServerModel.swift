@@ -45,6 +45,8 @@ package struct ServerModel: Sendable {
     }
     /// What each program runs, by name, in a run of programs (the details view shows it).
     package var programCommands: [String: String] = [:]
+    /// What each program waits for, by name (`migrate (completed-successfully)`).
+    package var programDependencies: [String: [String]] = [:]
     /// Each program's position in file order, in a run of several programs (empty otherwise).
     package private(set) var programPositions: [String: Int] = [:]
 

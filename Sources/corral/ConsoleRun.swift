@@ -2,6 +2,7 @@ import CorralControl
 import CorralDemo
 import CorralEngine
 import CorralModel
+import CorralProject
 import CorralTUI
 import Glibc
 import Logging
@@ -134,6 +135,10 @@ struct ConsoleRun {
         model.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
         for program in configuration.programs {
             let words = program.command
+            model.programDependencies[program.name] = program.dependencies.map { dependency in
+                dependency.condition == .ready
+                    ? dependency.program : "\(dependency.program) (\(dependency.condition.rawValue))"
+            }
             model.programCommands[program.name] =
                 words.count == 3 && words[0] == "/bin/sh" && words[1] == "-c" ? words[2] : words.joined(separator: " ")
         }

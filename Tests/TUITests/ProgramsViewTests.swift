@@ -21,6 +21,7 @@ struct ProgramsViewTests {
             supervisorPid: 4100, workers: 3, extras: 0, waitTimeout: .seconds(10), stopSignals: [.terminate],
             startedAt: F.t0, command: "Procfile: web, clock", names: names)
         model.programCommands = ["web": "gunicorn app:app", "clock": "python clock.py"]
+        model.programDependencies = ["web": ["clock (started)"], "clock": []]
         var state = DashboardState(server: model, colors: colors)
         for slot in 0..<3 {
             state.apply(.spawned(slot: slot, pid: pid_t(4121 + slot), kind: .worker), now: F.at(0.1))
@@ -57,11 +58,11 @@ struct ProgramsViewTests {
         #expect(plain[web, 1].style.foreground == nil && plain[clock, 1].style.foreground == nil)
     }
 
-    @Test("the details name the program, its processes and its command")
+    @Test("the details name the program, its processes, what it depends on and its command")
     func details() {
         let state = Self.programs()
         let lines = DetailView.lines(state.rows[1], state: state, now: F.at(2))
-        #expect(lines.contains("program: web (2 processes)"), "\(lines)")
+        #expect(lines.contains("program: web (2 processes) · depends on clock (started)"), "\(lines)")
         #expect(lines.contains("command: gunicorn app:app"))
     }
 }

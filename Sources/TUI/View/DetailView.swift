@@ -14,7 +14,10 @@ enum DetailView {
         lines.append(identity.joined(separator: " · "))
         if let program = row.processName?.program, let command = state.server.programCommands[program] {
             let count = state.rows.filter { $0.processName?.program == program && !$0.retired }.count
-            lines.append("program: \(program) (\(count) process\(count == 1 ? "" : "es"))")
+            let dependencies = state.server.programDependencies[program] ?? []
+            lines.append(
+                "program: \(program) (\(count) process\(count == 1 ? "" : "es"))"
+                    + (dependencies.isEmpty ? "" : " · depends on \(dependencies.joined(separator: ", "))"))
             lines.append("command: " + TerminalText.forDisplay(command))
         } else if row.kind == .worker, let command = state.command {
             lines.append("command: " + TerminalText.forDisplay(command))

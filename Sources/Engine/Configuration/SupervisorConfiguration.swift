@@ -146,9 +146,13 @@ public struct SupervisorConfiguration: Sendable {
 
     /// ``readyAfter`` as it applies to the workers: its default resolved.
     public var effectiveReadyAfter: Duration {
-        if let readyAfter { return readyAfter }
-        if case .command(_, .onExec) = worker { return .seconds(1) }
-        return .zero
+        readyAfter ?? Self.defaultReadyAfter(workerReadiness)
+    }
+
+    /// How long a process must stay up once ready when nothing says: 1 s when its readiness is
+    /// met at exec (nothing else is known of it), else none.
+    static func defaultReadyAfter(_ readiness: Readiness) -> Duration {
+        readiness == .onExec ? .seconds(1) : .zero
     }
 
     /// The name of the process in `slot`: `web.1` in a run of programs, else `worker.N` or

@@ -176,10 +176,14 @@ package struct ServerModel: Sendable {
             rows[slot].endedAt = now
         case .reload(let progress):
             if case .started = progress { reloading = true } else { reloading = false }
-        case .scaled(let workers):
+        case .scaled(let workers, nil), .scaleRefused(let workers, _, nil):
             workerCount = workers
-        case .scaleRefused(let workers, _):
-            workerCount = workers
+        case .scaled, .scaleRefused:
+            break
+        case .slotAdded(let slot, let name):
+            ensureRow(slot, kind: .worker)
+            rows[slot].processName = name
+            if slot == names.count { names.append(name) }
         case .failed(let slot, let failure):
             ensureRow(slot, kind: nil)
             rows[slot].failure = failure

@@ -93,9 +93,14 @@ package enum EventDecoder {
             return .reinstated(slot: slot, pid: pid_t(pid), generation: generation)
         case "scale":
             if let reason = message.refused {
-                return message.workers.map { .scaleRefused(workers: $0, reason: reason) }
+                return message.workers.map { .scaleRefused(workers: $0, reason: reason, program: message.program) }
             }
-            return message.workers.map { .scaled(workers: $0) }
+            return message.workers.map { .scaled(workers: $0, program: message.program) }
+        case "added":
+            guard let slot = message.index, let name = message.name.flatMap(ProcessName.init(parsing:)) else {
+                return nil
+            }
+            return .slotAdded(slot: slot, name)
         case "failed":
             guard let slot = message.index, let failure = failure(message) else { return nil }
             return .failed(slot: slot, failure)

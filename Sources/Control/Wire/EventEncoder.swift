@@ -108,13 +108,18 @@ package struct EventEncoder {
             object["index"] = .int(slot)
             object["generation"] = .int(generation)
             object["pid"] = .int(Int(pid))
-        case .scaled(let workers):
+        case .scaled(let workers, let program):
             object["event"] = .string("scale")
             object["workers"] = .int(workers)
-        case .scaleRefused(let workers, let reason):
+            if let program { object["program"] = .string(program) }
+        case .scaleRefused(let workers, let reason, let program):
             object["event"] = .string("scale")
             object["workers"] = .int(workers)
             object["refused"] = .string(reason)
+            if let program { object["program"] = .string(program) }
+        case .slotAdded(let slot, _):
+            object["event"] = .string("added")
+            object["index"] = .int(slot)
         case .failed(let slot, let failure):
             object["event"] = .string("failed")
             object["index"] = .int(slot)

@@ -6,7 +6,7 @@ import Glibc
 package struct SlotNames {
     private let workers: Int
     /// The configured slots' names (``SupervisorConfiguration/processName(ofSlot:)``).
-    private let names: [ProcessName]
+    private var names: [ProcessName]
     private var pids: [Int: pid_t] = [:]
     private var kinds: [Int: ChildKind] = [:]
 
@@ -24,6 +24,8 @@ package struct SlotNames {
             kinds[slot] = kind
         case .reinstated(let slot, let pid, _):
             pids[slot] = pid
+        case .slotAdded(let slot, let name):
+            if slot == names.count { names.append(name) }
         default:
             break
         }

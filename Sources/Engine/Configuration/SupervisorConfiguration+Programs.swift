@@ -78,22 +78,11 @@ extension SupervisorConfiguration {
 }
 
 extension SupervisorConfiguration {
-    /// The readiness of worker `slot`: its program's, else the workers'.
-    func readiness(ofSlot slot: Int) -> Readiness {
-        program(ofSlot: slot)?.readiness ?? workerReadiness
-    }
-
     /// The workers' readiness: `READY=1` for Swift workers, as configured for a command.
     var workerReadiness: Readiness {
         switch worker {
         case .swiftWorker: return .notify
         case .command(_, let readiness): return readiness
         }
-    }
-
-    /// How long worker `slot` must stay up once ready: its program's, else the configured one,
-    /// else 1 s for readiness at exec and 0 otherwise.
-    func readyAfter(ofSlot slot: Int) -> Duration {
-        program(ofSlot: slot)?.readyAfter ?? readyAfter ?? Self.defaultReadyAfter(readiness(ofSlot: slot))
     }
 }

@@ -167,16 +167,6 @@ public struct SupervisorConfiguration: Sendable {
         return ProcessName(program: isExtra ? "extra" : "worker", index: slot)
     }
 
-    /// The program `slot` belongs to, in a run of programs.
-    func program(ofSlot slot: Int) -> Program? {
-        var first = 0
-        for program in programs {
-            if slot < first + program.workers { return program }
-            first += program.workers
-        }
-        return nil
-    }
-
     /// Whether this run adopts orphans: asked for, or this process is PID 1.
     var adoptsOrphans: Bool { reapsOrphans || Syscalls.processID == 1 }
 

@@ -3,9 +3,22 @@ import Glibc
 /// Scaling: slots added at the end start like the first ones; the highest worker slots retire
 /// with the default stop signal (`SIGKILL` after the wait timeout) and never start again.
 extension SupervisorCore {
-    /// ``SupervisorCommand/scale(workers:)``: refused while a reload is under way.
+    /// ``SupervisorCommand/scale(workers:)``: refused while a reload is under way; in a run of
+    /// programs, the one program's (refused when there are several: a scale names one).
     mutating func scaleOnRequest(to workers: Int, now: ContinuousClock.Instant) -> [Action] {
-        if let scaleRefusal { return [.emit(.scaleRefused(workers: workerCount, reason: scaleRefusal))] }
+        if !gates.isEmpty {
+            let live = gates.indices.filter { !gates[$0].removed }
+            guard live.count == 1, let only = live.first else {
+                let names = live.map { gates[$0].name }
+                return [
+                    .emit(
+                        .scaleRefused(
+                            workers: workerCount,
+                            reason: "name the program to scale: \(names.map { "\($0)=N" }.joined(separator: ", "))"))
+                ]
+            }
+            return scaleProgramOnRequest(only, to: workers, now: now)
+        }
         guard !isReloading else {
             return [
                 .emit(
@@ -31,6 +44,47 @@ extension SupervisorCore {
         return actions + checkAllRunning() + finishIfDone()
     }
 
+    /// ``SupervisorCommand/scaleProgram(_:workers:)``: refused while a reload is under way and
+    /// for a one-shot.
+    mutating func scaleProgramOnRequest(_ gate: Int, to workers: Int, now: ContinuousClock.Instant) -> [Action] {
+        let name = gates[gate].name
+        let current = activeMembers(gate).count
+        func refused(_ reason: String) -> [Action] {
+            [.emit(.scaleRefused(workers: current, reason: reason, program: name))]
+        }
+        if isReloading { return refused("a reload is under way: scale \(name) to \(workers) once it is done") }
+        if gates[gate].program.oneshot { return refused("\(name) is a one-shot: it runs once, it is not scaled") }
+        if gates[gate].doomed { return refused("\(name) never started: a program it depends on failed") }
+        guard !isStoppingOrStopped, (1...SupervisorConfiguration.maximumWorkers).contains(workers) else { return [] }
+        return scaleProgram(gate, to: workers, now: now)
+    }
+
+    /// Adds slots to a program (named with the lowest indices free: `web.2`), or retires its
+    /// highest ones.
+    mutating func scaleProgram(_ gate: Int, to workers: Int, now: ContinuousClock.Instant) -> [Action] {
+        let active = activeMembers(gate)
+        var actions: [Action] = []
+        if workers > active.count {
+            var taken = Set(gates[gate].members.filter { !slots[$0].retiring || slots[$0].holdsRun }.map { names[$0].index })
+            for _ in active.count..<workers {
+                var index = 0
+                while taken.contains(index) { index += 1 }
+                taken.insert(index)
+                let slot = slots.count
+                slots.append(Slot(plan: gates[gate].plan))
+                let name = ProcessName(program: gates[gate].name, index: index)
+                names.append(name)
+                gates[gate].members.append(slot)
+                actions.append(.emit(.slotAdded(slot: slot, name)))
+            }
+            workerCount += workers - active.count
+        } else {
+            for index in active.suffix(active.count - workers).reversed() { actions += retire(index, now: now) }
+        }
+        actions.append(.emit(.scaled(workers: workers, program: gates[gate].name)))
+        return actions + checkAllRunning() + finishIfDone()
+    }
+
     /// Retires a worker slot: its process gets the default stop signal (`SIGKILL` after the
     /// wait timeout); a pending restart is cancelled; a slot not started yet never starts.
     mutating func retire(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
@@ -51,8 +105,13 @@ extension SupervisorCore {
     mutating func addedSlotFailedToStart(_ index: Int, reason: String) -> [Action] {
         markRetiring(index)
         var actions = setState(index, .exited)
+        let name = self.name(ofSlot: index) ?? ProcessName(program: "worker", index: index)
+        let program = gate(ofSlot: index)
         actions.append(
-            .emit(.scaleRefused(workers: workerCount, reason: "worker.\(index) could not start: \(reason)")))
+            .emit(
+                .scaleRefused(
+                    workers: program.map { activeMembers($0).count } ?? workerCount,
+                    reason: "\(name) could not start: \(reason)", program: program.map { gates[$0].name })))
         return actions + checkAllRunning() + finishIfDone()
     }
 

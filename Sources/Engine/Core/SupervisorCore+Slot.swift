@@ -16,6 +16,8 @@ extension SupervisorCore {
         var healthChecked = false
         /// A one-shot's process: running at exec, exit 0 completes it, never restarted.
         var oneshot = false
+        /// In a run of programs, the program it belongs to (its index in ``SupervisorCore/gates``).
+        var program: Int?
     }
 
     /// Why the slot's live process is being ended so that its next generation starts.

@@ -6,23 +6,11 @@ import Glibc
 extension SupervisorCore {
     /// How a worker slot of `configuration` becomes running.
     static func workerPlan(_ configuration: SupervisorConfiguration) -> SlotPlan {
-        workerPlan(configuration, slot: 0)
-    }
-
-    /// How worker `slot` of `configuration` becomes running (its program's readiness, in a run
-    /// of programs).
-    static func workerPlan(_ configuration: SupervisorConfiguration, slot: Int) -> SlotPlan {
-        let readiness = configuration.readiness(ofSlot: slot)
-        var plan = SlotPlan(kind: .worker, readyOnExec: readiness == .onExec)
-        plan.readyAfter = configuration.readyAfter(ofSlot: slot)
-        plan.healthChecked = configuration.health != nil
-        switch readiness {
-        case .onExec, .notify: break
-        case .outputLine: plan.waitingFor = readiness.waitingFor
-        case .probe:
-            plan.probesReadiness = true
-            plan.waitingFor = readiness.waitingFor
-        }
+        let defaults = ProgramDefaults(
+            readiness: configuration.workerReadiness, readyAfter: configuration.readyAfter,
+            healthChecked: configuration.health != nil)
+        var plan = plan(of: Program("worker", command: []), at: 0, defaults: defaults)
+        plan.program = nil
         return plan
     }
 

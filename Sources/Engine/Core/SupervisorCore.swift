@@ -45,12 +45,13 @@ struct SupervisorCore {
     var workerCount: Int
     /// What a worker slot added by scaling runs like.
     let workerPlan: SlotPlan
-    /// Why a scale is refused whatever is asked (a run of programs), or nil.
-    var scaleRefusal: String?
     /// The slots' names in a run of programs (`web.1`), for the report; empty otherwise.
     var names: [ProcessName] = []
-    /// A run of programs' start conditions, one per program (none for one command's run).
+    /// A run of programs' programs, in order (none for one command's run); a file reload adds
+    /// to them and marks some removed.
     var gates: [ProgramGate] = []
+    /// How a program's processes run where it does not say.
+    var programDefaults = ProgramDefaults()
     /// One-shot processes that completed (exit 0): done, not waited for to run.
     var completedCount = 0
     /// During a stop, the programs that get the stop signal once their dependents have ended.
@@ -122,21 +123,13 @@ struct SupervisorCore {
 
     /// A core for a validated configuration.
     init(configuration: SupervisorConfiguration) {
-        var plans =
-            Array(repeating: Self.workerPlan(configuration), count: configuration.workers)
-            + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
-        var first = 0
-        for program in configuration.programs {
-            for slot in first..<min(first + program.workers, plans.count) {
-                if program.oneshot {
-                    var plan = SlotPlan(kind: .worker, readyOnExec: true)
-                    plan.oneshot = true
-                    plans[slot] = plan
-                } else {
-                    plans[slot] = Self.workerPlan(configuration, slot: slot)
-                }
-            }
-            first += program.workers
+        let plans: [SlotPlan]
+        if configuration.programs.isEmpty {
+            plans =
+                Array(repeating: Self.workerPlan(configuration), count: configuration.workers)
+                + Array(repeating: SlotPlan(kind: .extra, readyOnExec: true), count: configuration.extras.count)
+        } else {
+            plans = []
         }
         self.init(
             plans: plans, stopSignals: configuration.stopSignals,
@@ -148,12 +141,10 @@ struct SupervisorCore {
             commandSignals: configuration.commandSignals, probeInterval: configuration.probeInterval,
             healthInterval: configuration.health?.interval ?? .seconds(10),
             healthFailures: configuration.health?.failures ?? 3, maxMemory: configuration.maxMemory)
-        if !configuration.programs.isEmpty {
-            names = (0..<configuration.workers).map(configuration.processName(ofSlot:))
-            gates = Self.gates(configuration)
-            scaleRefusal =
-                "a run of programs is not scaled from here yet: set each program's processes in its file (workers, or --formation)"
-        }
+        programDefaults = ProgramDefaults(
+            readiness: configuration.workerReadiness, readyAfter: configuration.readyAfter,
+            healthChecked: configuration.health != nil)
+        setUpPrograms(configuration.programs)
     }
 
     // MARK: - Queries

@@ -29,6 +29,8 @@ final class ChildStarter {
     private var forks: ZygoteForks?
     /// How many worker slots the server runs now (told to each worker started).
     var workerCount: Int
+    /// In a run of programs, where a slot sits: its program and name (set by the driver).
+    var seat: (Int) -> LaunchPlan.Seat? = { _ in nil }
     private var logger: Logger { configuration.logger }
 
     /// A starter for `plan`'s programs, giving each child the watchdog's descriptor and the
@@ -246,13 +248,13 @@ final class ChildStarter {
 
     /// Why `slot` could not be created (its process, pipes or pidfd): `errno` at the fork stage.
     private func forkError(_ slot: Int, _ errno: Errno) -> SpawnError {
-        SpawnError(executable: plan.program(slot).executable, stage: .fork, errno: errno, slot: slot)
+        SpawnError(executable: plan.program(slot, seat: seat(slot)).executable, stage: .fork, errno: errno, slot: slot)
     }
 
     /// What exec needs to start `slot` writing to `output`.
     private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt), fromDisk: Bool = false) -> SpawnRequest {
         plan.request(
-            slot, output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress,
+            slot, seat: seat(slot), output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress,
             workerCount: workerCount, fromDisk: fromDisk)
     }
 

@@ -7,7 +7,7 @@ extension SupervisorDriver {
     /// Where the output lines of the child `pid` go: to the front end, and while it is a
     /// slot's current process that waits for its readiness line, past the matcher too.
     func outputSink(pid: pid_t) -> (EngineEvent) -> Void {
-        guard !readinessLines.isEmpty else { return emit }
+        guard watchesReadinessLines else { return emit }
         return { [self] event in
             emit(event)
             guard case .output(let slot, _, let line) = event, core.awaitsReadinessLine(slot: slot, pid: pid),
@@ -17,12 +17,18 @@ extension SupervisorDriver {
         }
     }
 
-    /// The readiness line `slot` waits for: its program's, else the workers'.
+    /// The readiness line `slot` waits for (its program's, else the workers'), compiled once.
     func readinessLine(ofSlot slot: Int) -> OutputMatcher? {
-        if let program = configuration.program(ofSlot: slot), program.readiness != nil {
-            return readinessLines[program.name]
-        }
-        return readinessLines[Self.defaultReadinessKey]
+        guard case .outputLine(let pattern) = readiness(ofSlot: slot) else { return nil }
+        if let matcher = readinessMatchers[pattern] { return matcher }
+        let matcher = OutputMatcher(pattern)
+        readinessMatchers[pattern] = matcher
+        return matcher
+    }
+
+    /// The readiness of `slot`: its program's, else the workers'.
+    func readiness(ofSlot slot: Int) -> Readiness {
+        core.program(ofSlot: slot)?.program.readiness ?? configuration.workerReadiness
     }
 
     /// Starts the probe the core asked for, of the slot's current process.
@@ -43,7 +49,7 @@ extension SupervisorDriver {
     func probe(for purpose: SupervisorCore.ProbePurpose, slot: Int) -> (probe: Probe, timeout: Duration)? {
         switch purpose {
         case .readiness:
-            if case .probe(let probe) = configuration.readiness(ofSlot: slot) {
+            if case .probe(let probe) = readiness(ofSlot: slot) {
                 return (probe, configuration.probeTimeout)
             }
             return nil

@@ -37,15 +37,14 @@ final class SupervisorDriver {
     let hadTerminal = Syscalls.canOpenControllingTerminal()
     /// The probes under way (readiness and health).
     let probes: ProbeRunner
-    /// The workers' readiness line, when their readiness is a line of output (in a run of
-    /// programs, by program; the workers' under the name ``defaultReadinessKey``).
-    let readinessLines: [String: OutputMatcher]
+    /// The readiness lines processes wait for, by pattern, compiled once.
+    var readinessMatchers: [OutputPattern: OutputMatcher] = [:]
+    /// Whether any process may wait for a readiness line (else output goes straight to the
+    /// front end).
+    var watchesReadinessLines: Bool
     /// With a memory limit: the sampler of the workers' process trees, and when it next runs.
     var memorySampler = ProcessTreeSampler()
     var memorySampleDue: ContinuousClock.Instant?
-
-    /// The key of the workers' own readiness line in ``readinessLines``.
-    static var defaultReadinessKey: String { "" }
 
     /// Prepares a run; nothing is spawned until ``run()``.
     init(
@@ -57,14 +56,8 @@ final class SupervisorDriver {
         self.polling = frontend as? any PollingFrontend
         self.core = SupervisorCore(configuration: configuration)
         self.probes = ProbeRunner()
-        var lines: [String: OutputMatcher] = [:]
-        if case .command(_, .outputLine(let pattern)) = configuration.worker {
-            lines[Self.defaultReadinessKey] = OutputMatcher(pattern)
-        }
-        for program in configuration.programs {
-            if case .outputLine(let pattern)? = program.readiness { lines[program.name] = OutputMatcher(pattern) }
-        }
-        readinessLines = lines
+        watchesReadinessLines = ([configuration.workerReadiness] + configuration.programs.compactMap(\.readiness))
+            .contains { if case .outputLine = $0 { return true } else { return false } }
         // Programs first: a command that is not found fails before any descriptor is opened.
         let plan = try LaunchPlan(configuration: configuration, payload: payload)
         do {
@@ -87,6 +80,7 @@ final class SupervisorDriver {
             notify.close()
             throw .system(error)
         }
+        starter.seat = { [unowned self] slot in core.seat(ofSlot: slot) }
     }
 
     deinit {

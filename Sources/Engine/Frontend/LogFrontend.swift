@@ -44,10 +44,10 @@ public final class LogFrontend: Frontend {
                 metadata: ["slot": "\(slot)"])
         case .reload(let progress):
             logger.info("\(progress)")
-        case .scaled(let workers):
-            logger.info("scaled to \(workers) worker\(workers == 1 ? "" : "s")")
-        case .scaleRefused(let workers, let reason):
-            logger.warning("scale to \(workers) refused: \(reason)")
+        case .scaled, .slotAdded:
+            logger.info("\(event)")
+        case .scaleRefused(_, let reason, let program):
+            logger.warning("scale\(program.map { " of \($0)" } ?? "") refused: \(reason)")
         case .failed(let slot, let failure):
             logger.error("\(failure)", metadata: ["slot": "\(slot)"])
         case .stopping(let signal, let cause, _):

@@ -27,10 +27,12 @@ extension EngineEvent: CustomStringConvertible {
         case .health(let slot, _, let ok, let failures, let detail):
             return ok
                 ? "slot \(slot) healthy again" : "slot \(slot) health check failed (\(failures) in a row): \(detail)"
-        case .scaled(let workers):
-            return "scaled to \(workers) worker\(workers == 1 ? "" : "s")"
-        case .scaleRefused(let workers, let reason):
-            return "scale refused (\(workers) worker\(workers == 1 ? "" : "s") run): \(reason)"
+        case .scaled(let workers, let program):
+            return "scaled \(program.map { "\($0) " } ?? "")to \(Self.processes(workers, program))"
+        case .scaleRefused(let workers, let reason, let program):
+            return "scale refused (\(Self.processes(workers, program)) run): \(reason)"
+        case .slotAdded(let slot, let name):
+            return "slot \(slot) added as \(name)"
         case .reload(let progress):
             return progress.description
         case .failed(let slot, let failure):
@@ -46,6 +48,12 @@ extension EngineEvent: CustomStringConvertible {
         case .stopped(let report):
             return "stopped: \(report.cause), exit status \(report.exitStatus)"
         }
+    }
+
+    /// `4 workers`, or in a run of programs `4 processes`.
+    package static func processes(_ count: Int, _ program: String?) -> String {
+        let noun = program == nil ? "worker" : "process"
+        return "\(count) \(noun)\(count == 1 ? "" : program == nil ? "s" : "es")"
     }
 
     private static func killText(_ deadline: ContinuousClock.Instant?) -> String {

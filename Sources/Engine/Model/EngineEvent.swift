@@ -30,11 +30,16 @@ public enum EngineEvent: Sendable, Hashable {
     /// A health check of a running process (of `generation`) ended: reported on every failure
     /// and when it passes again; `failures` counts the failures in a row, `detail` says why.
     case health(slot: Int, generation: Int, ok: Bool, failures: Int, detail: String)
-    /// A scale command set the number of worker slots to `workers`.
-    case scaled(workers: Int)
+    /// A scale command set the number of worker slots to `workers` (of `program`, in a run of
+    /// programs).
+    case scaled(workers: Int, program: String? = nil)
     /// A scale (a command, `SIGTTIN`/`SIGTTOU`) was not carried out, or not wholly (a new slot
-    /// could not be started), for `reason`; the server runs `workers` worker slots now.
-    case scaleRefused(workers: Int, reason: String)
+    /// could not be started), for `reason`; the server runs `workers` worker slots now (of
+    /// `program`, in a run of programs).
+    case scaleRefused(workers: Int, reason: String, program: String? = nil)
+    /// A slot was added to a program (by scaling it, or by a file reload adding it): its
+    /// process's name. Its `spawned` event follows once its program may start.
+    case slotAdded(slot: Int, ProcessName)
     /// A rolling reload started, finished, or was rolled back.
     case reload(ReloadProgress)
     /// A slot failed (also reported in its `exited` event, or for a spawn failure instead).

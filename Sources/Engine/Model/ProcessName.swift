@@ -14,4 +14,12 @@ public struct ProcessName: Hashable, Sendable, CustomStringConvertible {
 
     /// `web.1`.
     public var description: String { "\(program).\(index)" }
+
+    /// The name `web.1` stands for; nil for a text that is not `PROGRAM.INDEX`.
+    public init?(parsing text: String) {
+        guard let dot = text.lastIndex(of: "."), let index = Int(text[text.index(after: dot)...]), index >= 0,
+            dot > text.startIndex
+        else { return nil }
+        self.init(program: String(text[..<dot]), index: index)
+    }
 }

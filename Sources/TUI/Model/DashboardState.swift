@@ -130,9 +130,9 @@ package struct DashboardState: Sendable {
         switch event {
         case .reload(let progress):
             message = progress.description
-        case .scaled(let workers):
-            message = "scaled to \(workers) worker\(workers == 1 ? "" : "s")"
-        case .scaleRefused(_, let reason):
+        case .scaled:
+            message = event.description
+        case .scaleRefused(_, let reason, _):
             message = "scale refused: \(reason)"
         case .stopRepeated(let signal, let deadline):
             let left = deadline.map { "SIGKILL in \(now.duration(to: $0).countdownText)" }

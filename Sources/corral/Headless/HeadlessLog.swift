@@ -92,10 +92,14 @@ final class HeadlessLog: HeadlessFrontend {
             let text = "corral \(progress)"
             if case .rolledBack = progress { return paint(text, 31) }
             return text
-        case .scaled(let workers):
-            return "corral scaled to \(workers) worker\(workers == 1 ? "" : "s")"
-        case .scaleRefused(let workers, let reason):
-            return paint("corral scale refused: \(reason) (\(workers) worker\(workers == 1 ? "" : "s") now)", 31)
+        case .scaled:
+            return "corral \(event)"
+        case .scaleRefused(let workers, let reason, let program):
+            return paint(
+                "corral scale refused: \(reason) (\(EngineEvent.processes(workers, program))\(program.map { " of \($0)" } ?? "") now)",
+                31)
+        case .slotAdded(_, let name):
+            return "corral \(name) added"
         case .failed(let slot, let failure):
             return paint("\(names.name(slot)) failed: \(failure)", 31)
         case .stopping(let signal, let cause, let deadline):

@@ -43,6 +43,8 @@ package struct ServerModel: Sendable {
     package var names: [ProcessName] = [] {
         didSet { programPositions = Self.positions(names) }
     }
+    /// The file a reload reads again, in a run of a file's programs (`corral.toml`); nil otherwise.
+    package var programFile: String?
     /// What each program runs, by name, in a run of programs (the details view shows it).
     package var programCommands: [String: String] = [:]
     /// What each program waits for, by name (`migrate (completed-successfully)`).
@@ -54,6 +56,19 @@ package struct ServerModel: Sendable {
         var positions: [String: Int] = [:]
         for name in names where positions[name.program] == nil { positions[name.program] = positions.count }
         return positions.count > 1 ? positions : [:]
+    }
+
+    /// The programs that run now (not removed), in the order they were defined; empty for a run
+    /// of one command.
+    package var programNames: [String] {
+        guard !names.isEmpty else { return [] }
+        var seen: Set<String> = []
+        return rows.filter { !$0.retired }.compactMap { $0.processName?.program }.filter { seen.insert($0).inserted }
+    }
+
+    /// The names of a program's processes that run now (`web.0`, `web.1`).
+    package func processNames(ofProgram program: String) -> [String] {
+        rows.filter { $0.processName?.program == program && !$0.retired }.map(\.name)
     }
 
     /// The position in file order of the program of `slot`, in a run of several programs.
@@ -163,7 +178,7 @@ package struct ServerModel: Sendable {
             // A reload's outgoing process (an older generation) is not the row's.
             guard generation >= rows[slot].generation else { return }
             rows[slot].lastSignal = SentSignal(signal: signal, reason: reason, at: now)
-            if reason == .scale { rows[slot].retired = true }
+            if reason == .scale || reason == .removed { rows[slot].retired = true }
             rows[slot].signals.append(SentSignal(signal: signal, reason: reason, at: now))
             if rows[slot].signals.count > Row.historyKept { rows[slot].signals.removeFirst() }
             if signal == .kill && reason == .timeout { stopping?.deadline = nil }
@@ -175,11 +190,16 @@ package struct ServerModel: Sendable {
             rows[slot].end = end
             rows[slot].endedAt = now
         case .reload(let progress):
-            if case .started = progress { reloading = true } else { reloading = false }
+            switch progress {
+            case .started: reloading = true
+            case .done, .rolledBack: reloading = false
+            case .programsRead, .refused: break
+            }
         case .scaled(let workers, nil), .scaleRefused(let workers, _, nil):
             workerCount = workers
         case .scaled, .scaleRefused:
-            break
+            // A program's: the run's processes are every program's that run.
+            workerCount = rows.filter { !$0.retired }.count
         case .slotAdded(let slot, let name):
             ensureRow(slot, kind: .worker)
             rows[slot].processName = name

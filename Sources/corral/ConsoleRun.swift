@@ -17,6 +17,8 @@ struct ConsoleRun {
     static let systemErrorStatus: Int32 = 71
 
     let settings: ConsoleSettings
+    /// Where a project run reads its programs again on a reload (nil: not a project run).
+    var programSource: ProgramSource?
 
     func run() throws -> Int32 {
         var engineLogger = Logger(label: "corral")
@@ -24,6 +26,7 @@ struct ConsoleRun {
         var configuration = settings.configuration(
             demoTicker: isDemo ? .swift(DemoServer.ticker) : nil)
         configuration.logger = engineLogger
+        configuration.programSource = programSource
         let server = Server(configuration: configuration)
         var frontend: ConsoleFrontend?
         defer { frontend?.finish() }
@@ -133,6 +136,7 @@ struct ConsoleRun {
             waitTimeout: configuration.waitTimeout, stopSignals: configuration.stopSignals, startedAt: .now,
             command: commandLine, logLimits: settings.logLimits, names: names)
         model.readyTimeout = configuration.readyTimeout ?? configuration.waitTimeout
+        model.programFile = configuration.programSource?.name
         for program in configuration.programs {
             let words = program.command
             model.programDependencies[program.name] = program.dependencies.map { dependency in

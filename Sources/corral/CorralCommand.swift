@@ -269,10 +269,12 @@ struct CorralCommand: ParsableCommand {
             try checkTerminator(arguments)
             var command = try parse(splitting: arguments)
             var programs: [CorralEngine.Program] = []
+            var source: ProgramSource?
             if let project = command.projectFile {
                 (command, programs) = try ProjectRun.prepare(project, command: command, arguments: arguments)
+                source = ProgramSource(name: project) { ProjectRun.reread(project, arguments: arguments) }
             }
-            try command.run(programs: programs)
+            try command.run(programs: programs, source: source)
         } catch let failure as ControlExit {
             FileError.write(failure.prefixed ? "corral: \(failure.description)" : failure.description)
             Glibc.exit(failure.status)
@@ -295,10 +297,11 @@ struct CorralCommand: ParsableCommand {
         }
     }
 
-    func run() throws { try run(programs: []) }
+    func run() throws { try run(programs: [], source: nil) }
 
-    /// Runs the server: a project's `programs` (read by ``ProjectRun``), else what the options say.
-    func run(programs: [CorralEngine.Program]) throws {
+    /// Runs the server: a project's `programs` (read by ``ProjectRun``, again from `source` on
+    /// each reload), else what the options say.
+    func run(programs: [CorralEngine.Program], source: ProgramSource?) throws {
         var settings = try settings(terminal: TerminalFacts.current)
         if case .programs(_, let readiness, let file) = settings.program {
             settings.program = .programs(programs, readiness: readiness, file: file)
@@ -308,7 +311,7 @@ struct CorralCommand: ParsableCommand {
         if !noTUI, !json, settings.display == .log, terminal.stdoutIsTerminal, let reason = terminal.whyNoDashboard {
             FileError.write("corral: \(reason): running headless")
         }
-        let status = try ConsoleRun(settings: settings).run()
+        let status = try ConsoleRun(settings: settings, programSource: source).run()
         throw ExitCode(status)
     }
 }

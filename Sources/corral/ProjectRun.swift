@@ -67,6 +67,19 @@ enum ProjectRun {
         return (merged, programs)
     }
 
+    /// The programs of the file at `path` read again as a run started with `arguments` read them
+    /// (a reload), or every error found.
+    static func reread(_ path: String, arguments: [String]) -> Result<[CorralEngine.Program], ProgramSource.Failure> {
+        do {
+            let command = try CorralCommand.parse(splitting: arguments)
+            return .success(try prepare(path, command: command, arguments: arguments).1)
+        } catch let failure as ControlExit {
+            return .failure(ProgramSource.Failure(failure.description))
+        } catch {
+            return .failure(ProgramSource.Failure("\(path): \(CorralCommand.message(for: error))"))
+        }
+    }
+
     /// Dependencies on programs `--formation` runs no process of (they could never hold).
     private static func emptyDependencies(_ project: Project) -> [ProjectError] {
         var problems: [ProjectError] = []

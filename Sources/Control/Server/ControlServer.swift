@@ -103,6 +103,9 @@ package final class ControlServer: PollingFrontend {
     private var acceptPausedUntil: ContinuousClock.Instant?
     private var acceptPause: Duration = .milliseconds(50)
     private var acceptFailureReported = false
+    /// Clients whose `reload` reads the programs' file again: answered once the engine says what
+    /// it changed (or why it changed nothing).
+    private var awaitingFileReload: [(peer: ControlPeer, id: WireID?)] = []
 
     package var writeDescriptors: [FileDescriptor] { peers.filter(\.isBlocked).map(\.descriptor) }
 
@@ -135,6 +138,7 @@ package final class ControlServer: PollingFrontend {
         encoder.observe(event)
         let now = clock.now
         model.apply(event, now: now)
+        defer { answerFileReloads(after: event) }
         guard peers.contains(where: \.subscribed) else { return }
         // What a client missed is told before the end.
         if case .stopped = event {
@@ -144,6 +148,30 @@ package final class ControlServer: PollingFrontend {
         }
         let line = encoder.encode(event, time: WallClock.iso8601(), now: now)
         for peer in peers where peer.subscribed { peer.enqueue(line) }
+    }
+
+    /// Answers the clients waiting for a file reload's outcome, once it is known.
+    private func answerFileReloads(after event: EngineEvent) {
+        guard !awaitingFileReload.isEmpty else { return }
+        let error: String?
+        let text: String?
+        switch event {
+        case .reload(.programsRead(let changes)):
+            error = nil
+            text = "\(model.programFile ?? "the file") read again: \(changes.summary)"
+        case .reload(.refused(let reason)):
+            error = "\(model.programFile ?? "the file") not applied, nothing changed:\n\(reason)"
+            text = nil
+        case .stopped:
+            error = "the server stopped before the file was read again"
+            text = nil
+        default:
+            return
+        }
+        for waiting in awaitingFileReload {
+            waiting.peer.enqueue(reply(id: waiting.id, command: "reload", error: error, text: text))
+        }
+        awaitingFileReload.removeAll()
     }
 
     package func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
@@ -194,6 +222,9 @@ package final class ControlServer: PollingFrontend {
             return (nil, true)
         }
         switch ControlRequest.command(request, state: model) {
+        case .success(.reload) where model.programFile != nil:
+            awaitingFileReload.append((peer, request.id))
+            return (.reload, true)
         case .success(let command):
             peer.enqueue(
                 reply(

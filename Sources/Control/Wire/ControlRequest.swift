@@ -31,8 +31,15 @@ package enum ControlRequest {
         case .scale(let workers):
             object["command"] = .string("scale")
             object["workers"] = .int(workers)
-        case .reload:
+        case .reload, .update:
             object["command"] = .string("reload")
+        case .scaleProgram(let program, let workers):
+            object["command"] = .string("scale")
+            object["program"] = .string(program)
+            object["workers"] = .int(workers)
+        case .reloadPrograms(let programs):
+            object["command"] = .string("reload")
+            object["programs"] = .strings(programs)
         }
         if let name {
             object["index"] = nil
@@ -49,6 +56,8 @@ package enum ControlRequest {
         case .process(let index, let generation):
             object["index"] = .int(index)
             object["generation"] = .int(generation)
+        case .program(let name):
+            object["program"] = .string(name)
         }
     }
 
@@ -81,10 +90,17 @@ package enum ControlRequest {
             return .failure(Refusal("a command needs a \"command\" field: \(names)"))
         }
         if state.ended != nil { return .failure(Refusal("the server has stopped")) }
+        // A whole program, for the commands that take one: `program`, or a `name` that is one.
+        let program = request.program ?? request.name.flatMap { state.programNames.contains($0) ? $0 : nil }
+        if let program, name == "signal" || name == "kill" || name == "scale" {
+            if let refusal = checkProgram(program, state: state) { return .failure(refusal) }
+        }
         let index: Int?
         switch processIndex(request, state: state) {
         case .success(let found): index = found
-        case .failure(let refusal): return .failure(refusal)
+        case .failure(let refusal):
+            guard program != nil, name == "signal" || name == "kill" else { return .failure(refusal) }
+            index = nil
         }
         switch name {
         case "signal":
@@ -94,9 +110,11 @@ package enum ControlRequest {
             guard let signal = Signal(parsing: signalName) else {
                 return .failure(Refusal("unknown signal '\(signalName)'; use names like TERM, INT, HUP, USR1"))
             }
+            if let program { return .success(.signal(signal, to: .program(program))) }
             guard let index else { return .success(.signal(signal, to: .all)) }
             return target(request, index: index, state: state).map { .signal(signal, to: $0) }
         case "kill":
+            if let program { return .success(.forceKill(.program(program))) }
             guard let index else { return .success(.forceKill(.all)) }
             return target(request, index: index, state: state).map { .forceKill($0) }
         case "stop":
@@ -115,6 +133,14 @@ package enum ControlRequest {
         case "reload":
             if let refusal = checkNotStopping(state) { return .failure(refusal) }
             if state.reloading { return .failure(Refusal("a reload is already under way")) }
+            if let programs = request.programs, !programs.isEmpty {
+                for program in programs {
+                    if let refusal = checkProgram(program, state: state) { return .failure(refusal) }
+                }
+                return .success(.reloadPrograms(programs))
+            }
+            // A file's run reads its file again, whatever runs.
+            if state.programFile != nil { return .success(.reload) }
             guard state.rows.contains(where: { $0.kind == .worker && !$0.retired && $0.state == .running }) else {
                 return .failure(Refusal("no worker is running yet: reload once they run"))
             }
@@ -127,17 +153,42 @@ package enum ControlRequest {
             }
             if let refusal = checkNotStopping(state) { return .failure(refusal) }
             if state.reloading { return .failure(Refusal("a reload is under way: scale once it is done")) }
+            if let program { return .success(.scaleProgram(program, workers: workers)) }
+            let programs = state.programNames
+            if programs.count == 1, let only = programs.first, !state.names.isEmpty {
+                return .success(.scaleProgram(only, workers: workers))
+            }
+            if programs.count > 1 {
+                return .failure(
+                    Refusal(
+                        "name the program to scale: \(programs.map { "\($0)=\(workers)" }.joined(separator: ", "))"))
+            }
             return .success(.scale(workers: workers))
         default:
             return .failure(Refusal("unknown command '\(name)': use \(names)"))
         }
     }
 
+    /// Why `program` cannot be addressed: it is not one of the run's programs.
+    private static func checkProgram(_ program: String, state: ServerModel) -> Refusal? {
+        let programs = state.programNames
+        guard !programs.contains(program) else { return nil }
+        if programs.isEmpty || state.names.isEmpty {
+            return Refusal("no program \(program): this run is one command, not programs")
+        }
+        return Refusal("no program \(program) (programs: \(programs.joined(separator: ", ")))")
+    }
+
     /// The process a request names: by `index`, or by `name` (`web.1`); nil for none; or why the
     /// name is unknown.
     private static func processIndex(_ request: WireMessage, state: ServerModel) -> Result<Int?, Refusal> {
         guard let name = request.name else { return .success(request.index) }
-        if let row = state.rows.first(where: { $0.name == name }) { return .success(row.index) }
+        // A name taken again after a scale-down names the process that runs now.
+        if let row = state.rows.first(where: { $0.name == name && !$0.retired })
+            ?? state.rows.first(where: { $0.name == name })
+        {
+            return .success(row.index)
+        }
         let programs = Set(state.rows.compactMap { $0.processName?.program })
         if programs.contains(name) {
             return .failure(Refusal("\(name) is a program: name one of its processes (\(name).0)"))
@@ -158,7 +209,18 @@ package enum ControlRequest {
             let signal = state.stopSignals.contains(.terminate) ? .terminate : (state.stopSignals.first ?? .terminate)
             return "stopping with \(signal)"
         case .restart(let index): return "restarting \(state.name(index))"
-        case .reload: return "reloading every worker, new before old"
+        case .reload, .update:
+            if let file = state.programFile { return "reading \(file) again" }
+            return "reloading every worker, new before old"
+        case .reloadPrograms(let programs):
+            let named = programs.map { "\($0) (\(state.processNames(ofProgram: $0).joined(separator: ", ")))" }
+            return "reloading \(named.joined(separator: ", ")), new before old"
+        case .scaleProgram(let program, let workers):
+            return scaleText(program, to: workers, state: state)
+        case .signal(let signal, .program(let program)):
+            return "\(signal) to \(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
+        case .forceKill(.program(let program)):
+            return "SIGKILL to \(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
         case .scale(let workers):
             var text = "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
             // Three descriptors a process in corral, and a few dozen of its own.
@@ -173,11 +235,34 @@ package enum ControlRequest {
         }
     }
 
+    /// `scaling web to 4 processes: web.2, web.3 start`.
+    private static func scaleText(_ program: String, to workers: Int, state: ServerModel) -> String {
+        let rows = state.rows.filter { $0.processName?.program == program && !$0.retired }
+        var text = "scaling \(program) to \(EngineEvent.processes(workers, program))"
+        if workers < rows.count {
+            let leaving = rows.sorted { $0.index > $1.index }.prefix(rows.count - workers).map(\.name)
+            text += ": \(leaving.joined(separator: ", ")) stop"
+        } else if workers > rows.count {
+            let taken = Set(
+                state.rows.filter { $0.processName?.program == program && (!$0.retired || $0.end == nil) }
+                    .compactMap { $0.processName?.index })
+            var added: [String] = []
+            var index = 0
+            while added.count < workers - rows.count {
+                if !taken.contains(index) { added.append("\(program).\(index)") }
+                index += 1
+            }
+            text += ": \(added.joined(separator: ", ")) start"
+        }
+        return text
+    }
+
     /// The process a target reaches, named: `worker.1`, or during a reload `worker.1 (pid 4122,
     /// generation 0, the one serving)`.
     private static func reached(_ target: SlotTarget, state: ServerModel) -> String {
         switch target {
         case .all: return "every process"
+        case .program(let program): return "\(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
         case .slot(let index):
             guard state.rows.indices.contains(index) else { return state.name(index) }
             let row = state.rows[index]

@@ -83,6 +83,14 @@ package enum EventDecoder {
                     .rolledBack(
                         slot: message.index, reason: message.reason ?? "", replaced: message.replaced ?? 0,
                         failedEnd: message.failedExit.flatMap(end)))
+            case "programs":
+                return .reload(
+                    .programsRead(
+                        ProgramChanges(
+                            added: message.added ?? [], removed: message.removed ?? [], changed: message.changed ?? [],
+                            unchanged: message.unchanged ?? [])))
+            case "refused":
+                return .reload(.refused(reason: message.reason ?? ""))
             default: return nil
             }
         case "health":

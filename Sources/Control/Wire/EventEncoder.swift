@@ -95,6 +95,13 @@ package struct EventEncoder {
                     object["failed_exit"] = .object(exit)
                     object["last_lines"] = .strings(failedEnd.lastLines)
                 }
+            case .programsRead(let changes):
+                object["added"] = .strings(changes.added)
+                object["removed"] = .strings(changes.removed)
+                object["changed"] = .strings(changes.changed)
+                object["unchanged"] = .strings(changes.unchanged)
+            case .refused(let reason):
+                object["reason"] = .string(reason)
             }
         case .health(let slot, let generation, let ok, let failures, let detail):
             object["event"] = .string("health")

@@ -15,6 +15,12 @@ package final class WireMessage: Decodable, Sendable {
     /// A process's name (`web.1`) and program (`web`).
     package let name: String?
     package let program: String?
+    /// The programs a reload names; what a file reload added, removed, changed and left alone.
+    package let programs: [String]?
+    package let added: [String]?
+    package let removed: [String]?
+    package let changed: [String]?
+    package let unchanged: [String]?
     package let generation: Int?
     package let pid: Int?
     package let kind: String?

@@ -88,6 +88,11 @@ public struct SupervisorConfiguration: Sendable {
     /// program after program; ``workers`` must then be their total and ``worker`` a command
     /// (its readiness applies to every program). Default none: the workers and extras above.
     public var programs: [Program]
+    /// Where a run of programs' definitions come from (their file): a reload without program
+    /// names (``SupervisorCommand/reload``, a reload signal) reads them again and applies the
+    /// difference (``SupervisorCommand/update(_:)``). Default none: a reload replaces every
+    /// worker.
+    public var programSource: ProgramSource?
 
     /// Creates a configuration; see each property for its meaning and default.
     public init(

@@ -18,6 +18,9 @@ extension SupervisorCore {
         case probe(slot: Int, generation: Int, ProbePurpose)
         /// Hand this event to the front end.
         case emit(EngineEvent)
+        /// Read the programs again (``SupervisorConfiguration/programSource``) and give them to
+        /// ``SupervisorCore/update(_:now:)``, or report why they cannot be read.
+        case readPrograms
     }
 
     /// Why the driver runs a probe.

@@ -9,6 +9,8 @@ extension SupervisorCore {
     /// A process a reload replaces: it keeps serving until its successor runs, then stops.
     struct Outgoing {
         var pid: pid_t
+        /// How it runs (it gets the slot back with it if the reload rolls back).
+        var plan: SlotPlan
         var generation: Int
         /// When it was started and became running (it gets the slot back if the reload rolls back).
         var spawnedAt: ContinuousClock.Instant?
@@ -57,12 +59,15 @@ extension SupervisorCore {
     /// The pid of the slot's outgoing process (being replaced by a reload), if any.
     func outgoingPid(ofSlot index: Int) -> pid_t? { reloads.outgoing[index]?.pid }
 
-    /// ``SupervisorCommand/reload``: every running worker, in index order.
-    mutating func beginReload(now: ContinuousClock.Instant) -> [Action] {
+    /// ``SupervisorCommand/reload``: every running worker, in index order (`programs`: only
+    /// those of these programs).
+    mutating func beginReload(now: ContinuousClock.Instant, programs: Set<Int>? = nil) -> [Action] {
         guard !isReloading, !isStoppingOrStopped else { return [] }
-        let targets = slots.indices.filter {
-            slots[$0].plan.kind == .worker && !slots[$0].retiring && slots[$0].state == .running
-                && reloads.outgoing[$0] == nil
+        let targets = slots.indices.filter { index in
+            let slot = slots[index]
+            let chosen = programs.map { chosen in slot.plan.program.map(chosen.contains) ?? false } ?? true
+            return slot.plan.kind == .worker && !slot.retiring && slot.state == .running
+                && reloads.outgoing[index] == nil && !slot.plan.oneshot && chosen
         }
         reloads.current = Reload(queue: targets)
         reloads.round += 1
@@ -86,6 +91,7 @@ extension SupervisorCore {
         reloads.current = current
         guard current.active.isEmpty else { return [] }
         reloads.current = nil
+        settleDefinitions(keep: current.rollback == nil)
         if let rollback = current.rollback {
             return [
                 .emit(
@@ -103,7 +109,7 @@ extension SupervisorCore {
     mutating func handOver(_ index: Int, now: ContinuousClock.Instant) {
         guard let old = slots[index].pid else { return }
         reloads.outgoing[index] = Outgoing(
-            pid: old, generation: slots[index].generation, spawnedAt: slots[index].spawnedAt,
+            pid: old, plan: slots[index].plan, generation: slots[index].generation, spawnedAt: slots[index].spawnedAt,
             runningSince: slots[index].runningSince)
         if slots[index].state == .running { runningCount -= 1 }
         slots[index].state = .pending
@@ -180,7 +186,7 @@ extension SupervisorCore {
         healthSlots.remove(index)
         actions.append(.emit(.exited(slot: index, pid: pid, end, generation: slots[index].generation)))
         // The old process is the slot's again, running as before.
-        var reinstated = Slot(plan: slots[index].plan)
+        var reinstated = Slot(plan: outgoing.plan)
         reinstated.pid = outgoing.pid
         reinstated.generation = outgoing.generation
         reinstated.restarts = slots[index].restarts

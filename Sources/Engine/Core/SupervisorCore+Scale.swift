@@ -87,7 +87,7 @@ extension SupervisorCore {
 
     /// Retires a worker slot: its process gets the default stop signal (`SIGKILL` after the
     /// wait timeout); a pending restart is cancelled; a slot not started yet never starts.
-    mutating func retire(_ index: Int, now: ContinuousClock.Instant) -> [Action] {
+    mutating func retire(_ index: Int, reason: SignalReason = .scale, now: ContinuousClock.Instant) -> [Action] {
         markRetiring(index)
         // Retiring supersedes a replacement asked for before: the slot does not start again.
         slots[index].replacement = nil
@@ -98,7 +98,7 @@ extension SupervisorCore {
         guard slots[index].isLive else { return [] }
         armKillDeadline(index, now: now)
         if slots[index].sent.stopSent { return [] }
-        return send(defaultStopSignal, to: index, reason: .scale)
+        return send(defaultStopSignal, to: index, reason: reason)
     }
 
     /// A slot added by scaling that could not start: it retires; the others run on.

@@ -39,7 +39,8 @@ extension SupervisorCore {
     /// A seat for one process at a time: its plan, its current (or last) process and that
     /// process's progress. A restart or a reload starts the seat's next generation.
     struct Slot {
-        let plan: SlotPlan
+        /// How it runs; a program's changed definition reaches it with its next generation.
+        var plan: SlotPlan
         var pid: pid_t?
         var state: ProcessState = .pending
         var spawnedAt: ContinuousClock.Instant?

@@ -49,6 +49,8 @@ extension SupervisorCore {
             nextToSpawn = index + 1
             advanceGate(past: index)
         }
+        // A program's definition changed by a file reload reaches the slot with this process.
+        if let program = slots[index].plan.program { slots[index].plan = gates[program].plan }
         slots[index].pid = pid
         slots[index].spawnedAt = now
         slotByPid[pid] = index

@@ -87,6 +87,9 @@ extension SupervisorCore {
             guard slots[index].generation == generation, slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(signal)
             return send(signal, to: index, reason: .command)
+        case .program(let name):
+            guard let gate = programIndex(named: name) else { return [] }
+            return activeMembers(gate).flatMap { signalByOperator(signal, to: .slot($0), now: now) }
         }
     }
 
@@ -119,6 +122,9 @@ extension SupervisorCore {
             guard slots[index].generation == generation, slots[index].isLive else { return [] }
             slots[index].operatorSignals.insert(.kill)
             return killGroup(index, reason: .command)
+        case .program(let name):
+            guard let gate = programIndex(named: name) else { return [] }
+            return activeMembers(gate).flatMap { forceKill(.slot($0)) }
         }
     }
 

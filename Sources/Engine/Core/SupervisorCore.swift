@@ -52,6 +52,9 @@ struct SupervisorCore {
     var gates: [ProgramGate] = []
     /// How a program's processes run where it does not say.
     var programDefaults = ProgramDefaults()
+    /// A reload without programs reads the programs again (``Action/readPrograms``): a run of a
+    /// file's programs.
+    var readsPrograms = false
     /// One-shot processes that completed (exit 0): done, not waited for to run.
     var completedCount = 0
     /// During a stop, the programs that get the stop signal once their dependents have ended.
@@ -145,6 +148,7 @@ struct SupervisorCore {
             readiness: configuration.workerReadiness, readyAfter: configuration.readyAfter,
             healthChecked: configuration.health != nil)
         setUpPrograms(configuration.programs)
+        readsPrograms = configuration.programSource != nil && !configuration.programs.isEmpty
     }
 
     // MARK: - Queries
@@ -257,7 +261,16 @@ struct SupervisorCore {
         case .scale(let workers):
             return scaleOnRequest(to: workers, now: now)
         case .reload:
-            return beginReload(now: now)
+            return readsPrograms ? [.readPrograms] : beginReload(now: now)
+        case .scaleProgram(let name, let workers):
+            guard let gate = programIndex(named: name) else {
+                return [.emit(.scaleRefused(workers: 0, reason: unknownProgram(name), program: name))]
+            }
+            return scaleProgramOnRequest(gate, to: workers, now: now)
+        case .reloadPrograms(let names):
+            return reloadPrograms(names, now: now)
+        case .update(let programs):
+            return update(programs, now: now)
         }
     }
 

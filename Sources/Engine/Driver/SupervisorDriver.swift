@@ -292,7 +292,31 @@ final class SupervisorDriver {
                 emit(event)
             case .probe(let slot, let generation, let purpose):
                 startProbe(slot: slot, generation: generation, purpose: purpose)
+            case .readPrograms:
+                readPrograms()
             }
+        }
+    }
+
+    /// Reads the programs again and gives them to the core; a source that cannot be read, or a
+    /// command not found, changes nothing and says why.
+    func readPrograms() {
+        guard let source = configuration.programSource else { return }
+        let now = clock.now
+        switch source.read() {
+        case .failure(let failure):
+            emit(.reload(.refused(reason: failure.message)))
+        case .success(let programs):
+            do throws(SupervisorError) {
+                try starter.plan.resolve(programs)
+            } catch {
+                emit(.reload(.refused(reason: "\(source.name): \(error)")))
+                return
+            }
+            if programs.contains(where: { if case .outputLine? = $0.readiness { true } else { false } }) {
+                watchesReadinessLines = true
+            }
+            perform(core.command(.update(programs), now: now))
         }
     }
 

@@ -72,6 +72,9 @@ extension SupervisorCommand: CustomStringConvertible {
         case .restart(let slot): return "restart slot \(slot)"
         case .scale(let workers): return "scale to \(workers) worker\(workers == 1 ? "" : "s")"
         case .reload: return "reload"
+        case .scaleProgram(let program, let workers): return "scale \(program) to \(workers)"
+        case .reloadPrograms(let programs): return "reload \(programs.joined(separator: ", "))"
+        case .update(let programs): return "update to \(programs.count) program\(programs.count == 1 ? "" : "s")"
         }
     }
 }
@@ -83,6 +86,7 @@ extension SlotTarget: CustomStringConvertible {
         case .all: return "every process"
         case .slot(let slot): return "slot \(slot)"
         case .process(let slot, let generation): return "slot \(slot) generation \(generation)"
+        case .program(let name): return "program \(name)"
         }
     }
 }

@@ -9,6 +9,40 @@ public enum ReloadProgress: Hashable, Sendable {
     /// new generation ended, with its last stderr lines. Slots replaced before stay replaced;
     /// the others keep their old process.
     case rolledBack(slot: Int?, reason: String, replaced: Int, failedEnd: SlotEnd?)
+    /// A run of programs read its programs again (``SupervisorCommand/update(_:)``): what it
+    /// does about each.
+    case programsRead(ProgramChanges)
+    /// A reload was not begun, for `reason` (a file that no longer reads: its errors, one per
+    /// line, `corral.toml:12: …`); nothing changed.
+    case refused(reason: String)
+}
+
+/// What reading a run's programs again changes: the names of the programs added, removed,
+/// changed (reloaded, or scaled when only their number of processes changed) and left alone.
+public struct ProgramChanges: Hashable, Sendable {
+    /// Programs that are new: they start.
+    public var added: [String] = []
+    /// Programs no longer defined: they stop.
+    public var removed: [String] = []
+    /// Programs whose definition changed.
+    public var changed: [String] = []
+    /// Programs untouched.
+    public var unchanged: [String] = []
+
+    /// Changes of these programs.
+    public init(added: [String] = [], removed: [String] = [], changed: [String] = [], unchanged: [String] = []) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.unchanged = unchanged
+    }
+
+    /// `added: api; removed: clock; changed: web; unchanged: worker`.
+    public var summary: String {
+        let parts = [("added", added), ("removed", removed), ("changed", changed), ("unchanged", unchanged)]
+            .filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }
+        return parts.isEmpty ? "no programs" : parts.joined(separator: "; ")
+    }
 }
 
 extension ReloadProgress: CustomStringConvertible {
@@ -21,15 +55,19 @@ extension ReloadProgress: CustomStringConvertible {
             let which = slot.map { "slot \($0)'s new generation: " } ?? ""
             let last = failedEnd?.lastLines.last.map { "; its last line on stderr: \($0)" } ?? ""
             return "reload rolled back (\(which)\(reason)\(last)); \(replaced) replaced, the others keep their process"
+        case .programsRead(let changes): return "programs read again: \(changes.summary)"
+        case .refused(let reason): return "reload refused, nothing changed: \(reason)"
         }
     }
 
-    /// The JSON `phase`: `started`, `done` or `rolled_back`.
+    /// The JSON `phase`: `started`, `done`, `rolled_back`, `programs` or `refused`.
     public var phase: String {
         switch self {
         case .started: return "started"
         case .done: return "done"
         case .rolledBack: return "rolled_back"
+        case .programsRead: return "programs"
+        case .refused: return "refused"
         }
     }
 }

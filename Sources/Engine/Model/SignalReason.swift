@@ -19,6 +19,8 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
     case reload
     /// Scaling down: the worker slot retires.
     case scale
+    /// A file reload removed its program: the slot retires.
+    case removed
     /// It failed its health check too many times in a row: it is restarted.
     case unhealthy
     /// Its process tree used more memory than allowed: it is restarted.
@@ -40,6 +42,7 @@ public enum SignalReason: String, Hashable, Sendable, Codable, CustomStringConve
         case .restart: return "restart requested"
         case .reload: return "replaced by a reload"
         case .scale: return "retired by scaling down"
+        case .removed: return "its program was removed"
         case .unhealthy: return "unhealthy: restarting it"
         case .memory: return "over its memory limit: restarting it"
         }

@@ -7,4 +7,6 @@ public enum SlotTarget: Hashable, Sendable {
     case slot(Int)
     /// One process of a slot by its generation (during a reload, the old one or the new one).
     case process(slot: Int, generation: Int)
+    /// Every process of a program, in a run of programs (each one's serving process).
+    case program(String)
 }

@@ -22,4 +22,19 @@ public enum SupervisorCommand: Hashable, Sendable {
     /// not running within the ready timeout stops the rollout: it is stopped, and the old ones
     /// keep serving. Ignored while a reload is under way.
     case reload
+    /// In a run of programs, scale one program to `workers` processes: new ones are named with
+    /// the lowest free indices (`web.2`) and take the next slot indices; its highest-indexed
+    /// processes retire. Refused (a ``EngineEvent/scaleRefused(workers:reason:program:)``) for
+    /// a one-shot and during a reload.
+    case scaleProgram(String, workers: Int)
+    /// In a run of programs, a rolling reload of these programs' running processes (as
+    /// ``reload``), whether their definitions changed or not.
+    case reloadPrograms([String])
+    /// In a run of programs, the programs as now defined (their file read again): programs
+    /// added start once what they depend on holds; programs removed stop (the default stop
+    /// signal, `SIGKILL` after the wait timeout); programs whose definition changed are
+    /// reloaded new before old (only scaled when only their number of processes changed);
+    /// unchanged ones are untouched. Reported first as ``ReloadProgress/programsRead(_:)``;
+    /// refused during a reload. A rollback puts a changed program's definition back.
+    case update([Program])
 }

@@ -80,11 +80,13 @@ struct CtlCommand: ParsableCommand {
     /// `signal SIG [NAME] [--index N [--generation G]]`.
     struct SignalProcessCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "signal", abstract: "Send a signal to every process, or to one by name or with --index.")
+            commandName: "signal",
+            abstract: "Send a signal to every process, to a program's, or to one by name or with --index.")
         @ParentCommand var ctl: CtlCommand
         @Argument(help: "The signal: TERM, SIGTERM, INT, HUP, USR1, 15, …")
         var signal: String
-        @Argument(help: "One process by name (web.1, worker.0); default: every process.")
+        @Argument(
+            help: "One process by name (web.1, worker.0), or every process of a program (web); default: every process.")
         var name: String?
         @Option(help: "The process's index (default: every process; a stop signal to all stops the server).")
         var index: Int?
@@ -127,31 +129,64 @@ struct CtlCommand: ParsableCommand {
         }
     }
 
-    /// `reload`.
+    /// `reload [PROGRAM…]`.
     struct ReloadCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "reload", abstract: "Reload every worker, new before old.")
+            commandName: "reload",
+            abstract: "Reload every worker, new before old; a project run reads its file again and applies the changes.",
+            discussion: """
+                With program names, those programs are reloaded whether their definition changed or not.
+                Without, a run of a corral.toml or Procfile reads it (and its env files) again: programs added
+                start, removed ones stop, changed ones roll new before old, unchanged ones are not touched;
+                a file that no longer reads changes nothing, and the reply says why.
+                """)
         @ParentCommand var ctl: CtlCommand
+        @Argument(help: "Programs to reload (web worker); default: every program, or the file's changes.")
+        var programs: [String] = []
 
-        func run() throws { try ctl.target.send(.reload) }
+        func run() throws { try ctl.target.send(programs.isEmpty ? .reload : .reloadPrograms(programs)) }
     }
 
-    /// `scale N`.
+    /// `scale N` or `scale PROGRAM=N…`.
     struct ScaleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "scale", abstract: "Run this many workers.")
+            commandName: "scale", abstract: "Run this many workers, or this many processes of a program (web=4).")
         @ParentCommand var ctl: CtlCommand
-        @Argument(help: "Workers, 1 to \(SupervisorConfiguration.maximumWorkers).")
-        var workers: Int
+        @Argument(
+            help: ArgumentHelp(
+                "N (the workers, or the one program's processes), or PROGRAM=N for each program to scale; N from 1 "
+                    + "to \(SupervisorConfiguration.maximumWorkers).", valueName: "COUNT"))
+        var counts: [String]
 
-        func validate() throws {
-            guard (1...SupervisorConfiguration.maximumWorkers).contains(workers) else {
-                throw ValidationError(
-                    "workers must be between 1 and \(SupervisorConfiguration.maximumWorkers) (got \(workers))")
+        /// Each count asked for: a program's (`web=4`), or the workers' (nil program).
+        func parsed() throws -> [(program: String?, workers: Int)] {
+            try counts.map { text in
+                let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let program = parts.count == 2 ? parts[0] : nil
+                guard let workers = Int(parts.last ?? ""), program?.isEmpty != true else {
+                    throw ValidationError("'\(text)' is not a count: give N or PROGRAM=N (web=4)")
+                }
+                guard (1...SupervisorConfiguration.maximumWorkers).contains(workers) else {
+                    throw ValidationError(
+                        "\(program.map { "\($0): " } ?? "")workers must be between 1 and "
+                            + "\(SupervisorConfiguration.maximumWorkers) (got \(workers))")
+                }
+                return (program, workers)
             }
         }
 
-        func run() throws { try ctl.target.send(.scale(workers: workers)) }
+        func validate() throws {
+            let counts = try parsed()
+            if counts.count > 1, counts.contains(where: { $0.program == nil }) {
+                throw ValidationError("give one count N, or PROGRAM=N for each program")
+            }
+        }
+
+        func run() throws {
+            for count in try parsed() {
+                try ctl.target.send(count.program.map { .scaleProgram($0, workers: count.workers) } ?? .scale(workers: count.workers))
+            }
+        }
     }
 
     /// `stop`.
@@ -168,9 +203,9 @@ struct CtlCommand: ParsableCommand {
     struct KillCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "kill",
-            abstract: "Force-kill: SIGKILL to every process group now (or to one by name or with --index).")
+            abstract: "Force-kill: SIGKILL to every process group now (or to a program's, or one by name or --index).")
         @ParentCommand var ctl: CtlCommand
-        @Argument(help: "One process by name (web.1); default: every process.")
+        @Argument(help: "One process by name (web.1), or a program (web); default: every process.")
         var name: String?
         @Option(help: "The process's index (default: every process, which ends the server).")
         var index: Int?

@@ -65,4 +65,20 @@ struct ProgramsViewTests {
         #expect(lines.contains("program: web (2 processes) · depends on clock (started)"), "\(lines)")
         #expect(lines.contains("command: gunicorn app:app"))
     }
+
+    @Test("R reloads the selected process's program; + and - scale it; rows stay grouped by program")
+    func programKeys() {
+        var state = Self.programs()
+        state.selected = 2
+        #expect(KeyBindings.handle(.character("R"), state: &state) == [.reloadPrograms(["clock"])])
+        #expect(KeyBindings.handle(.character("+"), state: &state) == [.scaleProgram("clock", workers: 2)])
+        #expect(KeyBindings.handle(.character("-"), state: &state).isEmpty, "clock runs one process")
+        #expect(state.message?.contains("one process is the fewest for clock") == true)
+        state.selected = 0
+        #expect(KeyBindings.handle(.character("-"), state: &state) == [.scaleProgram("web", workers: 1)])
+        // web.2 added by scaling takes the next slot, after clock's, but is shown with web.
+        state.apply(.slotAdded(slot: 3, ProcessName(program: "web", index: 2)), now: F.at(3))
+        state.apply(.spawned(slot: 3, pid: 4124, kind: .worker), now: F.at(3))
+        #expect(state.displayedRows.map(\.name) == ["web.0", "web.1", "web.2", "clock.0"])
+    }
 }

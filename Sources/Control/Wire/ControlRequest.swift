@@ -262,7 +262,8 @@ package enum ControlRequest {
     private static func reached(_ target: SlotTarget, state: ServerModel) -> String {
         switch target {
         case .all: return "every process"
-        case .program(let program): return "\(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
+        case .program(let program):
+            return "\(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
         case .slot(let index):
             guard state.rows.indices.contains(index) else { return state.name(index) }
             let row = state.rows[index]

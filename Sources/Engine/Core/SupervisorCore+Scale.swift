@@ -65,7 +65,8 @@ extension SupervisorCore {
         let active = activeMembers(gate)
         var actions: [Action] = []
         if workers > active.count {
-            var taken = Set(gates[gate].members.filter { !slots[$0].retiring || slots[$0].holdsRun }.map { names[$0].index })
+            var taken = Set(
+                gates[gate].members.filter { !slots[$0].retiring || slots[$0].holdsRun }.map { names[$0].index })
             for _ in active.count..<workers {
                 var index = 0
                 while taken.contains(index) { index += 1 }

@@ -254,7 +254,8 @@ final class ChildStarter {
     /// What exec needs to start `slot` writing to `output`.
     private func request(_ slot: Int, output: (stdout: CInt, stderr: CInt), fromDisk: Bool = false) -> SpawnRequest {
         plan.request(
-            slot, seat: seat(slot), output: output, standardInput: devNull, watchdog: watchdog, notifyAddress: notifyAddress,
+            slot, seat: seat(slot), output: output, standardInput: devNull, watchdog: watchdog,
+            notifyAddress: notifyAddress,
             workerCount: workerCount, fromDisk: fromDisk)
     }
 

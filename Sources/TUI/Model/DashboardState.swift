@@ -155,7 +155,13 @@ package struct DashboardState: Sendable {
     package var displayedRows: [ServerModel.Row] {
         let rows = server.rows.filter { !$0.retired || ($0.pid != nil && $0.end == nil) }
         switch sortOrder {
-        case .index: return rows
+        case .index:
+            // A run of programs: grouped by program in file order, each by its process index.
+            guard !server.programPositions.isEmpty else { return rows }
+            return rows.sorted {
+                (server.programPosition(ofSlot: $0.index) ?? 0, $0.processName?.index ?? 0, $0.index)
+                    < (server.programPosition(ofSlot: $1.index) ?? 0, $1.processName?.index ?? 0, $1.index)
+            }
         case .cpu:
             return rows.sorted { ($0.usage?.cpuPercent ?? -1, -$0.index) > ($1.usage?.cpuPercent ?? -1, -$1.index) }
         case .memory:

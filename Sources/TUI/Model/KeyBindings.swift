@@ -110,8 +110,25 @@ package enum KeyBindings {
             state.message = "restarting \(state.rows[state.selected].name)"
             return [.restart(slot: state.selected)]
         case .character("R"):
+            if let program = selectedProgram(state) {
+                state.message = "reloading \(program), new before old"
+                return [.reloadPrograms([program])]
+            }
             state.message = "reloading every worker, new before old"
             return [.reload]
+        case .character("+") where selectedProgram(state) != nil, .character("-") where selectedProgram(state) != nil:
+            guard let program = selectedProgram(state) else { return [] }
+            let count = state.server.processNames(ofProgram: program).count
+            let wanted = key == .character("+") ? count + 1 : count - 1
+            guard (1...SupervisorConfiguration.maximumWorkers).contains(wanted) else {
+                state.message =
+                    wanted < 1
+                    ? "one process is the fewest for \(program); q stops the server"
+                    : "already \(count) processes of \(program), the most corral runs"
+                return []
+            }
+            state.message = "scaling \(program) to \(wanted)"
+            return [.scaleProgram(program, workers: wanted)]
         case .character("+"):
             guard state.workerCount < SupervisorConfiguration.maximumWorkers else {
                 state.message = "already \(state.workerCount) workers, the most corral runs"
@@ -171,6 +188,12 @@ package enum KeyBindings {
             break
         }
         return []
+    }
+
+    /// In a run of programs, the program of the selected process.
+    private static func selectedProgram(_ state: DashboardState) -> String? {
+        guard !state.server.names.isEmpty, state.rows.indices.contains(state.selected) else { return nil }
+        return state.rows[state.selected].processName?.program
     }
 
     /// Moves the selection `step` rows in the order the table shows them.

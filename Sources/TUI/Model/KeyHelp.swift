@@ -35,10 +35,13 @@ package enum KeyHelp {
         Entry(
             keys: "r R", legend: "r/R restart/reload",
             action: "r restarts the selected process (stop signal, then its next generation); R reloads every "
-                + "worker, new before old",
+                + "worker, new before old (in a run of programs: the selected process's program)",
             short: "restart the selected / reload all"),
         Entry(
-            keys: "+ -", legend: "+- scale", action: "one worker more, one fewer (the highest index retires)",
+            keys: "+ -", legend: "+- scale",
+            action:
+                "one worker more, one fewer (the highest index retires); in a run of programs, of the selected "
+                + "process's program",
             short: "one worker more / fewer"),
         Entry(
             keys: "PgUp PgDn End l", legend: "l log",

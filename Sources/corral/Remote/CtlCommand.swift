@@ -133,7 +133,8 @@ struct CtlCommand: ParsableCommand {
     struct ReloadCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reload",
-            abstract: "Reload every worker, new before old; a project run reads its file again and applies the changes.",
+            abstract:
+                "Reload every worker, new before old; a project run reads its file again and applies the changes.",
             discussion: """
                 With program names, those programs are reloaded whether their definition changed or not.
                 Without, a run of a corral.toml or Procfile reads it (and its env files) again: programs added
@@ -184,7 +185,8 @@ struct CtlCommand: ParsableCommand {
 
         func run() throws {
             for count in try parsed() {
-                try ctl.target.send(count.program.map { .scaleProgram($0, workers: count.workers) } ?? .scale(workers: count.workers))
+                try ctl.target.send(
+                    count.program.map { .scaleProgram($0, workers: count.workers) } ?? .scale(workers: count.workers))
             }
         }
     }

@@ -172,11 +172,14 @@ struct ConsoleRun {
                         output: output, workers: configuration.workers, control: control?.path,
                         stopSignal: configuration.stopSignals.first ?? .terminate, names: names))
             case .log:
-                view = .log(
-                    HeadlessLog(
-                        output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
-                        colors: output.isTerminal && !facts.noColor, control: control?.path,
-                        stopSignal: configuration.stopSignals.first ?? .terminate, names: names))
+                let log = HeadlessLog(
+                    output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
+                    colors: output.isTerminal && !facts.noColor, control: control?.path,
+                    stopSignal: configuration.stopSignals.first ?? .terminate, names: names)
+                for program in configuration.programs {
+                    if let timeout = program.waitTimeout { log.programWaitTimeouts[program.name] = timeout }
+                }
+                view = .log(log)
             case .dashboard:
                 view = .dashboard(
                     try DashboardFrontend(

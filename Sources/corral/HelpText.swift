@@ -24,11 +24,11 @@ enum HelpText {
         stopped too.
 
         SIGHUP (kill -HUP, systemctl reload) reloads every worker, new before
-        old (R in the dashboard), unless it is the hangup of the terminal
-        corral started on: then it stops. SIGTTIN / SIGTTOU from another
-        process add or retire a worker. A reload waits for each new worker to
-        be ready (--ready; by default up for a second) and rolls back if one
-        fails.
+        old (R in the dashboard; a project run reads its file again), unless it
+        is the hangup of the terminal corral started on: then it stops.
+        SIGTTIN / SIGTTOU from another process add or retire a worker. A
+        reload waits for each new worker to be ready (--ready; by default up
+        for a second) and rolls back if one fails.
 
         The dashboard shows when standard input and output are a terminal;
         otherwise corral runs headless, as with --no-tui. NO_COLOR turns colour
@@ -38,8 +38,9 @@ enum HelpText {
           corral ls                      the corrals of this user that run
           corral ctl status [--json]     processes, pids, states
           corral ctl events              every event as JSON lines
-          corral ctl signal SIG [NAME|--index N] | restart N|NAME
-                     | reload | scale N | stop | kill [NAME]
+          corral ctl signal SIG [NAME|PROGRAM|--index N] | restart N|NAME
+                     | reload [PROGRAM…] | scale N|PROGRAM=N… | stop
+                     | kill [NAME|PROGRAM]
                                          steer it (--pid PID or --socket PATH
                                          first when several corrals run)
           corral attach                  this dashboard; q detaches

@@ -61,7 +61,7 @@ struct ProjectRunEndToEndTests {
         #expect(both.stderr.contains("either -f FILE or a command"))
     }
 
-    @Test("what a run cannot do yet is refused at start with its line; nothing is started")
+    @Test("a setting of the whole run set differently by a program is refused at start with its line; nothing starts")
     func refused() throws {
         let project = try ProjectDirectory([
             "corral.toml": """
@@ -70,14 +70,16 @@ struct ProjectRunEndToEndTests {
 
             [programs.web]
             command = "exec sleep 60"
-            wait-timeout = 3
+            reload-batch = 3
             """
         ])
         let file = project.path + "/corral.toml"
         let result = try runProgram(corralExecutable, ["--no-tui", "--no-control", "-f", file])
         #expect(result.status == 64)
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("\(file):6: wait-timeout differs between programs") }, "\(result.stderr)")
+        #expect(
+            lines.contains { $0.hasPrefix("\(file):6: reload-batch differs between programs: it is the whole run's") },
+            "\(result.stderr)")
         #expect(!result.stdout.contains("spawned"))
     }
 
@@ -195,7 +197,7 @@ struct ProjectRunEndToEndTests {
         let unknown = try ctl("restart", "web.7")
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no process named web.7"))
-        let program = try ctl("signal", "TERM", "web")
+        let program = try ctl("restart", "web")
         #expect(program.status == 1)
         #expect(program.stderr.contains("web is a program"))
         kill(corral.pid, SIGTERM)

@@ -57,6 +57,25 @@ public struct Program: Sendable, Hashable {
     /// How long they must stay up once ready (nil: the configuration's ``SupervisorConfiguration/readyAfter``,
     /// whose default depends on the readiness).
     public var readyAfter: Duration?
+    /// Whether its processes are started again when they end unasked (nil: the configuration's
+    /// ``SupervisorConfiguration/restartPolicy``), and how those restarts are spaced (nil: the
+    /// configuration's ``SupervisorConfiguration/restartBackoff``).
+    public var restartPolicy: RestartPolicy?
+    public var restartBackoff: RestartBackoff?
+    /// The signals that stop its processes (nil: the configuration's): the first one is what
+    /// they are sent whenever they are stopped, whichever signal stopped the server (the
+    /// `SIGTERM` default of the run is theirs when listed).
+    public var stopSignals: [Signal]?
+    /// How long its processes get to end after their stop signal before their groups are
+    /// `SIGKILL`ed (nil: the configuration's ``SupervisorConfiguration/waitTimeout``).
+    public var waitTimeout: Duration?
+    /// The check of its running processes (nil: the configuration's ``SupervisorConfiguration/health``).
+    public var health: HealthCheck?
+    /// The resident memory its process trees may use, in bytes (nil: the configuration's
+    /// ``SupervisorConfiguration/maxMemory``).
+    public var maxMemory: Int?
+    /// The names of the listening sockets its processes are given (nil: every socket of the run).
+    public var sockets: [String]?
 
     /// A program running `command` in `workers` processes.
     public init(

@@ -15,7 +15,7 @@ extension SupervisorCore {
         }
         let failure: SlotFailure?
         if case .supervisor(let reason)? = origin, termination.signal == .kill {
-            failure = reason == .timeout ? .killedAfterTimeout(waitTimeout ?? .zero) : .forceKilled
+            failure = reason == .timeout ? .killedAfterTimeout(waitTimeout(of: index) ?? .zero) : .forceKilled
         } else if slot.sent.asksToEnd {
             switch termination {
             case .exited(0): failure = nil
@@ -45,7 +45,9 @@ extension SupervisorCore {
         let failure: SlotFailure?
         switch (termination, origin) {
         case (.exited(code: 0), _) where outgoing.sent.stopSent, (.reapedElsewhere, _): failure = nil
-        case (.signaled(.kill, _), .supervisor(.timeout)?): failure = .killedAfterTimeout(waitTimeout ?? .zero)
+        case (.signaled(.kill, _), .supervisor(.timeout)?):
+            let timeout = outgoing.plan.program.flatMap { gates[$0].program.waitTimeout } ?? waitTimeout
+            failure = .killedAfterTimeout(timeout ?? .zero)
         case (.signaled(.kill, _), .supervisor(.command)?): failure = .forceKilled
         case (.signaled, .supervisor?): failure = nil
         // Never asked to stop: it crashed while its successor was starting.

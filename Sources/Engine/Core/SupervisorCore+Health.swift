@@ -8,7 +8,7 @@ extension SupervisorCore {
     /// Schedules the slot's first (or next) health check, if it has one.
     mutating func scheduleHealthCheck(_ index: Int, now: ContinuousClock.Instant) {
         guard slots[index].plan.healthChecked else { return }
-        slots[index].healthDueAt = now + healthInterval
+        slots[index].healthDueAt = now + healthTiming(of: index).interval
         healthSlots.insert(index)
     }
 
@@ -35,7 +35,7 @@ extension SupervisorCore {
         var actions: [Action] = [
             .emit(.health(slot: index, generation: generation, ok: false, failures: failures, detail: detail))
         ]
-        if failures >= healthFailures {
+        if failures >= healthTiming(of: index).failures {
             let because = "\(failures) health check\(failures == 1 ? "" : "s") failed in a row: \(detail)"
             actions += restartForHealth(index, reason: .unhealthy, detail: because, now: now)
         } else {
@@ -49,7 +49,7 @@ extension SupervisorCore {
     mutating func memorySampled(slot index: Int, pid: pid_t, residentBytes: Int, now: ContinuousClock.Instant)
         -> [Action]
     {
-        guard let maxMemory, slots.indices.contains(index), slots[index].pid == pid, slots[index].state == .running,
+        guard slots.indices.contains(index), let maxMemory = maxMemory(of: index), slots[index].pid == pid, slots[index].state == .running,
             slots[index].isLive, !isStoppingOrStopped
         else { return [] }
         guard residentBytes > maxMemory else {
@@ -69,7 +69,7 @@ extension SupervisorCore {
 
     /// Whether `pid` is the running process of a slot whose memory is watched.
     func watchesMemory(slot index: Int) -> Bool {
-        maxMemory != nil && slots.indices.contains(index) && slots[index].state == .running && slots[index].isLive
+        slots.indices.contains(index) && maxMemory(of: index) != nil && slots[index].state == .running && slots[index].isLive
     }
 
     /// The unhealthy process gets the default stop signal (`reason`), `SIGKILL` after the wait
@@ -83,7 +83,7 @@ extension SupervisorCore {
         slots[index].healthDueAt = nil
         var actions = setState(index, .unhealthy)
         armKillDeadline(index, now: now)
-        if !slots[index].sent.stopSent { actions += send(defaultStopSignal, to: index, reason: reason) }
+        if !slots[index].sent.stopSent { actions += send(defaultStopSignal(of: index), to: index, reason: reason) }
         return actions
     }
 
@@ -91,7 +91,7 @@ extension SupervisorCore {
     /// has restarted too often within the restart window (then it gives up: a failure).
     mutating func healthRestartDecision(_ index: Int, now: ContinuousClock.Instant) -> RestartDecision {
         if let restarts = tooManyRestarts(index, now: now) {
-            return .giveUp(.gaveUp(restarts: restarts, window: backoff.window, last: nil))
+            return .giveUp(.gaveUp(restarts: restarts, window: backoff(of: index).window, last: nil))
         }
         return .restart
     }

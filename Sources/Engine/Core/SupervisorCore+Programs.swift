@@ -53,7 +53,7 @@ extension SupervisorCore {
             plan = SlotPlan(kind: .worker, readyOnExec: readiness == .onExec)
             plan.readyAfter =
                 program.readyAfter ?? defaults.readyAfter ?? SupervisorConfiguration.defaultReadyAfter(readiness)
-            plan.healthChecked = defaults.healthChecked
+            plan.healthChecked = defaults.healthChecked || program.health != nil
             switch readiness {
             case .onExec, .notify: break
             case .outputLine: plan.waitingFor = readiness.waitingFor
@@ -262,7 +262,7 @@ extension SupervisorCore {
                 for slot in gates[index].members
                 where slots[slot].holdsRun && !slots[slot].sent.stopSent && !slots[slot].sent.killed {
                     armKillDeadline(slot, now: now)
-                    actions += send(signal, to: slot, reason: stopReason)
+                    actions += send(stopSignal(of: slot, forwarding: signal), to: slot, reason: stopReason)
                 }
             }
         }

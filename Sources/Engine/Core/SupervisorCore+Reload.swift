@@ -135,7 +135,7 @@ extension SupervisorCore {
         reloads.current?.active.remove(index)
         reloads.current?.replaced += 1
         // Its predecessor may have ended by itself meanwhile: then there is nothing to stop.
-        var actions = stopOutgoing(index, signal: defaultStopSignal, reason: .reload, now: now)
+        var actions = stopOutgoing(index, signal: defaultStopSignal(of: index), reason: .reload, now: now)
         actions += continueReload(now: now)
         return actions
     }
@@ -260,7 +260,7 @@ extension SupervisorCore {
     ) -> [Action] {
         guard let outgoing = reloads.outgoing[index], !outgoing.sent.stopSent else { return [] }
         reloads.outgoing[index]?.sent.record(signal, reason, isStop: true, asksToEnd: true)
-        let deadline = waitTimeout.map { now + $0 }
+        let deadline = waitTimeout(of: index).map { now + $0 }
         if outgoing.killAt == nil { reloads.outgoing[index]?.killAt = deadline }
         return [
             .signalOutgoing(slot: index, pid: outgoing.pid, signal),
@@ -272,7 +272,7 @@ extension SupervisorCore {
     mutating func stopOutgoing(signal: Signal, reason: SignalReason, now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
         for index in reloads.outgoing.keys.sorted() {
-            actions += stopOutgoing(index, signal: signal, reason: reason, now: now)
+            actions += stopOutgoing(index, signal: stopSignal(of: index, forwarding: signal), reason: reason, now: now)
         }
         return actions
     }

@@ -13,18 +13,18 @@ extension SupervisorCore {
 
     /// Whether the slot's process that just ended (as `end`) is restarted, or gave up.
     mutating func restartDecision(_ index: Int, _ end: SlotEnd, now: ContinuousClock.Instant) -> RestartDecision {
-        guard restartPolicy != .no, !isStoppingOrStopped, !slots[index].plan.oneshot else { return .none }
+        guard restartPolicy(of: index) != .no, !isStoppingOrStopped, !slots[index].plan.oneshot else { return .none }
         let slot = slots[index]
         guard !slot.sent.asksToEnd, !end.isStoppedByOperator, slot.failure == nil else { return .none }
         // On the first start, an init failure is a broken configuration: fail fast, do not loop.
         if case .initFailed? = end.failure, slot.generation == 0 { return .none }
-        switch restartPolicy {
+        switch restartPolicy(of: index) {
         case .no: return .none
         case .onFailure: if end.failure == nil || end.termination == .exited(code: 0) { return .none }
         case .always: break
         }
         if let restarts = tooManyRestarts(index, now: now) {
-            return .giveUp(.gaveUp(restarts: restarts, window: backoff.window, last: end.failure))
+            return .giveUp(.gaveUp(restarts: restarts, window: backoff(of: index).window, last: end.failure))
         }
         return .restart
     }
@@ -32,18 +32,18 @@ extension SupervisorCore {
     /// Forgets the slot's restarts older than the window; returns their count if it reached
     /// the limit (the slot gives up), else nil.
     mutating func tooManyRestarts(_ index: Int, now: ContinuousClock.Instant) -> Int? {
-        let window = backoff.window
+        let window = backoff(of: index).window
         slots[index].restartTimes.removeAll { now - $0 >= window }
         let count = slots[index].restartTimes.count
-        return count >= backoff.maxRestarts ? count : nil
+        return count >= backoff(of: index).maxRestarts ? count : nil
     }
 
     /// Puts the slot in backoff for its next generation.
     mutating func scheduleRestart(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
-        if let since = slots[index].runningSince, now - since >= backoff.reset { slots[index].streak = 0 }
+        if let since = slots[index].runningSince, now - since >= backoff(of: index).reset { slots[index].streak = 0 }
         slots[index].streak += 1
         let attempt = slots[index].streak
-        let delay = backoff.delay(attempt: attempt, jitter: jitter())
+        let delay = backoff(of: index).delay(attempt: attempt, jitter: jitter())
         slots[index].restartAt = now + delay
         slots[index].restartTimes.append(now)
         backoffSlots.insert(index)
@@ -79,7 +79,7 @@ extension SupervisorCore {
             // Its group may have had a stop signal already (an operator's): then only SIGKILL
             // at the deadline ends it.
             if slots[index].sent.stopSent { return [] }
-            return send(defaultStopSignal, to: index, reason: .restart)
+            return send(defaultStopSignal(of: index), to: index, reason: .restart)
         }
         if backoffSlots.contains(index) {
             slots[index].restartAt = now
@@ -93,7 +93,7 @@ extension SupervisorCore {
 
     /// The slot's live process is `SIGKILL`ed at the wait timeout if it has not ended by then.
     mutating func armKillDeadline(_ index: Int, now: ContinuousClock.Instant) {
-        guard let waitTimeout else { return }
+        guard let waitTimeout = waitTimeout(of: index) else { return }
         slots[index].killAt = now + waitTimeout
         killDeadlineSlots.insert(index)
     }
@@ -102,11 +102,11 @@ extension SupervisorCore {
     /// toward giving up); otherwise the slot fails, and the failure policy applies.
     mutating func restartFailedToStart(_ index: Int, reason: String, now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
-        if restartPolicy != .no, !isStoppingOrStopped {
+        if restartPolicy(of: index) != .no, !isStoppingOrStopped {
             guard let restarts = tooManyRestarts(index, now: now) else {
                 return scheduleRestart(index, reason: "spawn failed: \(reason)", now: now)
             }
-            let gaveUp = SlotFailure.gaveUp(restarts: restarts, window: backoff.window, last: .spawnFailed(reason))
+            let gaveUp = SlotFailure.gaveUp(restarts: restarts, window: backoff(of: index).window, last: .spawnFailed(reason))
             slots[index].failure = gaveUp
             actions.append(.emit(.failed(slot: index, gaveUp)))
         } else {

@@ -99,7 +99,7 @@ extension SupervisorCore {
         guard slots[index].isLive else { return [] }
         armKillDeadline(index, now: now)
         if slots[index].sent.stopSent { return [] }
-        return send(defaultStopSignal, to: index, reason: reason)
+        return send(defaultStopSignal(of: index), to: index, reason: reason)
     }
 
     /// A slot added by scaling that could not start: it retires; the others run on.

@@ -56,7 +56,9 @@ extension SupervisorCore {
         // A group already sent a stop signal (by a command, or after its process ended) is not
         // sent another: one stop signal per process.
         for index in liveSlots where !slots[index].sent.stopSent && !isStoppedLater(index) {
-            actions += send(signal, to: index, reason: reason)
+            // A program's own wait timeout is its processes' own SIGKILL deadline.
+            if hasOwnWaitTimeout(index) { armKillDeadline(index, now: now) }
+            actions += send(stopSignal(of: index, forwarding: signal), to: index, reason: reason)
         }
         return actions + continueStop(now: now) + finishIfDone()
     }
@@ -136,12 +138,12 @@ extension SupervisorCore {
         case .stopping(let signal, _, _, let escalated):
             if escalated { return slots[index].sent.killed ? [] : killGroup(index, reason: .timeout) }
             if slots[index].sent.stopSent { return [] }
-            return send(signal, to: index, reason: .cleanup)
+            return send(stopSignal(of: index, forwarding: signal), to: index, reason: .cleanup)
         case .starting, .running:
-            let deadline = waitTimeout.map { now + $0 }
+            let deadline = waitTimeout(of: index).map { now + $0 }
             slots[index].lingering?.killAt = deadline
             if slots[index].sent.stopSent { return [] }
-            return send(defaultStopSignal, to: index, reason: .cleanup)
+            return send(defaultStopSignal(of: index), to: index, reason: .cleanup)
         case .stopped:
             return []
         }
@@ -151,9 +153,9 @@ extension SupervisorCore {
     /// signal the supervisor sends on its own, asks the process to end (it goes to `stopping`).
     mutating func send(_ signal: Signal, to index: Int, reason: SignalReason) -> [Action] {
         guard let pid = slots[index].pid else { return [] }
-        let isStop = stopSignals.contains(signal) || signal == defaultStopSignal
+        let isStop = isStopSignal(signal, of: index)
         let asksToEnd =
-            reason != .command || stopSignals.contains(signal) || signal == .terminate || signal == .interrupt
+            reason != .command || isStop || signal == .terminate || signal == .interrupt
             || signal == .kill
         slots[index].sent.record(signal, reason, isStop: isStop, asksToEnd: asksToEnd)
         var actions: [Action] = [
@@ -173,7 +175,7 @@ extension SupervisorCore {
         if slots[index].lingering != nil, reason == .timeout, slots[index].end?.failure == nil,
             slots[index].failure == nil
         {
-            slots[index].failure = .groupKilledAfterTimeout(waitTimeout ?? .zero)
+            slots[index].failure = .groupKilledAfterTimeout(waitTimeout(of: index) ?? .zero)
         }
         slots[index].sent.record(.kill, reason, isStop: false, asksToEnd: true)
         var actions: [Action] = [

@@ -44,8 +44,11 @@ extension SupervisorCore {
         }
         if case .stopping(let signal, let cause, let deadline?, false) = phase, now >= deadline {
             phase = .stopping(signal: signal, cause: cause, deadline: deadline, escalated: true)
-            // Programs still waiting for their dependents to end have a deadline of their own.
-            actions += liveSlots.filter { !slots[$0].sent.killed && !isStoppedLater($0) }
+            // Programs still waiting for their dependents to end, or with a wait timeout of their
+            // own, have a deadline of their own.
+            actions += liveSlots.filter {
+                !slots[$0].sent.killed && !isStoppedLater($0) && !killDeadlineSlots.contains($0)
+            }
                 .flatMap { killGroup($0, reason: .timeout) }
             actions += killOutgoing(reason: .timeout)
         }

@@ -98,18 +98,21 @@ final class LaunchPlan {
         let isExtra = slot >= configuration.workers && slot < programs.count
         let name = seat?.name ?? configuration.processName(ofSlot: slot)
         let ofProgram = seat?.program
+        // A program that names its sockets gets those only.
+        let sockets = ofProgram?.sockets.map { names in payload.sockets.filter { names.contains($0.name) } }
+            ?? payload.sockets
         let environment = ChildEnvironment.build(
             base: ofProgram.map(environment(of:)) ?? baseEnvironment,
             index: ofProgram == nil ? slot : name.index, name: name, role: program.role,
             workerCount: seat?.count ?? (isExtra ? configuration.workers : workerCount),
-            port: ofProgram?.firstPort.map { $0 + name.index }, stopSignals: configuration.stopSignals,
-            notifyAddress: notifyAddress,
-            payload: program.role == nil ? LaunchPayload(sockets: payload.sockets) : payload,
+            port: ofProgram?.firstPort.map { $0 + name.index },
+            stopSignals: ofProgram?.stopSignals ?? configuration.stopSignals, notifyAddress: notifyAddress,
+            payload: program.role == nil ? LaunchPayload(sockets: sockets) : payload,
             supervisorPid: Syscalls.processID)
         return SpawnRequest(
             executable: program.executable, arguments: program.arguments, environment: environment,
             standardInput: standardInput, standardOutput: output.stdout, standardError: output.stderr,
-            inherited: payload.sockets.map(\.descriptor), setsListenPid: !payload.sockets.isEmpty,
+            inherited: sockets.map(\.descriptor), setsListenPid: !sockets.isEmpty,
             blockedSignals: program.role == nil ? [] : configuration.stopSignals, slot: slot,
             watchdog: watchdog, workingDirectory: ofProgram?.workingDirectory)
     }

@@ -54,14 +54,14 @@ extension SupervisorDriver {
             }
             return nil
         case .health:
-            return configuration.health.map { ($0.probe, $0.timeout) }
+            return (core.ownProgram(slot)?.health ?? configuration.health).map { ($0.probe, $0.timeout) }
         }
     }
 
     /// With a memory limit: about once a second, the resident memory of every running
     /// worker's process tree, to the core.
     func sampleMemory(now: ContinuousClock.Instant) {
-        guard configuration.maxMemory != nil else { return }
+        guard memorySampleDue != nil else { return }
         if let due = memorySampleDue, now < due { return }
         memorySampleDue = now + .seconds(1)
         var roots: [pid_t: Int] = [:]

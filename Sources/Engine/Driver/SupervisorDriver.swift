@@ -106,7 +106,9 @@ final class SupervisorDriver {
         defer { commandSignals?.close() }
         emit(.serverStateChanged(.starting))
         perform(core.begin(now: start))
-        if configuration.maxMemory != nil { memorySampleDue = start + .seconds(1) }
+        if configuration.maxMemory != nil || configuration.programs.contains(where: { $0.maxMemory != nil }) {
+            memorySampleDue = start + .seconds(1)
+        }
         handleSignals(signals.drain(), now: start)
         while !core.isStopped {
             if spawnWhatIsReady() { wakeFrontend(now: clock.now, readable: []) }
@@ -277,7 +279,7 @@ final class SupervisorDriver {
                 guard let pid = children[slot]?.pid else { continue }
                 signalGroup(pid: pid, slot: slot, signal.rawValue, lingering: lingering.contains(slot))
                 // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
-                if isStopSignal(signal) {
+                if core.isStopSignal(signal, of: slot) {
                     signalGroup(pid: pid, slot: slot, SIGCONT, lingering: lingering.contains(slot))
                 }
             case .killGroup(let slot):
@@ -285,7 +287,7 @@ final class SupervisorDriver {
                 signalGroup(pid: pid, slot: slot, SIGKILL, lingering: lingering.contains(slot))
             case .signalOutgoing(let slot, let pid, let signal):
                 signalGroup(pid: pid, slot: slot, signal.rawValue, lingering: false)
-                if isStopSignal(signal) { signalGroup(pid: pid, slot: slot, SIGCONT, lingering: false) }
+                if core.isStopSignal(signal, of: slot) { signalGroup(pid: pid, slot: slot, SIGCONT, lingering: false) }
             case .killOutgoingGroup(let slot, let pid):
                 signalGroup(pid: pid, slot: slot, SIGKILL, lingering: false)
             case .emit(let event):
@@ -316,13 +318,11 @@ final class SupervisorDriver {
             if programs.contains(where: { if case .outputLine? = $0.readiness { true } else { false } }) {
                 watchesReadinessLines = true
             }
+            if memorySampleDue == nil, programs.contains(where: { $0.maxMemory != nil }) {
+                memorySampleDue = now + .seconds(1)
+            }
             perform(core.command(.update(programs), now: now))
         }
-    }
-
-    /// Whether `signal` asks a process to end (a stop signal, or the default one).
-    func isStopSignal(_ signal: Signal) -> Bool {
-        configuration.stopSignals.contains(signal) || signal == configuration.defaultStopSignal
     }
 
     /// Sends `signal` to the process group of the child `pid` (of `slot`), logging a failure.

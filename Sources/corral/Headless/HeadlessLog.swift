@@ -13,6 +13,8 @@ final class HeadlessLog: HeadlessFrontend {
     private let showsControls: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
+    /// The programs with a wait timeout of their own, in a run of programs.
+    var programWaitTimeouts: [String: Duration] = [:]
     private let control: String?
 
     /// `control`: the control socket's path, told on the first line.
@@ -69,7 +71,8 @@ final class HeadlessLog: HeadlessFrontend {
         case .signalSent(let slot, let pid, let signal, let reason, _):
             let why: String
             if reason == .timeout {
-                why = waitTimeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
+                let timeout = programWaitTimeouts[names.processName(slot).program] ?? waitTimeout
+                why = timeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
             } else {
                 why = " (\(reason.explanation))"
             }

@@ -28,6 +28,7 @@ cleanup() {
     tmux kill-session -t "$session-small" 2>/dev/null || true
     tmux kill-session -t "$session-attach" 2>/dev/null || true
     tmux kill-session -t "$session-fail" 2>/dev/null || true
+    tmux kill-session -t "$session-programs" 2>/dev/null || true
     [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
     [ -n "$headless" ] && kill "$headless" 2>/dev/null || true
     rm -rf "$work"
@@ -132,3 +133,33 @@ wait_for "$session-fail" "attempt 3"
 sleep 1
 capture "$session-fail" failure 120 40
 tmux send-keys -t "$session-fail" q
+
+# A project: corral.toml with a one-shot migrate that web waits for, a worker and a clock; web
+# scaled to three with + on one of its rows.
+mkdir -p "$work/project"
+cat > "$work/project/corral.toml" <<'TOML'
+[programs.migrate]
+command = "echo 'applying 3 migrations'; sleep 1; echo 'migrations applied'"
+oneshot = true
+
+[programs.web]
+command = "echo \"$CORRAL_PROCESS_NAME listening on 127.0.0.1:$PORT\"; exec sleep 1000"
+workers = 2
+depends-on = [{ program = "migrate", condition = "completed-successfully" }]
+
+[programs.worker]
+command = "while :; do echo \"job $RANDOM done\"; sleep 1.5; done"
+depends-on = ["migrate"]
+ready-after = 0
+
+[programs.clock]
+command = "while :; do echo \"tick $(date +%T)\"; sleep 2; done"
+TOML
+echo 'GREETING=hello' > "$work/project/.env"
+tmux new-session -d -s "$session-programs" -x 120 -y 40 -c "$work/project" "env -u NO_COLOR $corral --no-control; sleep 30"
+wait_for "$session-programs" "web 2/2"
+tmux send-keys -t "$session-programs" j j +
+wait_for "$session-programs" "web 3/3"
+sleep 2
+capture "$session-programs" programs 120 40
+tmux send-keys -t "$session-programs" q

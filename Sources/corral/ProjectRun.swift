@@ -131,7 +131,9 @@ enum ProjectRun {
         {
             program.readiness = readiness
         }
-        if settings.readiness.readyAfter != run.readiness.readyAfter { program.readyAfter = settings.readiness.readyAfter }
+        if settings.readiness.readyAfter != run.readiness.readyAfter {
+            program.readyAfter = settings.readiness.readyAfter
+        }
         if settings.restartPolicy != run.restartPolicy || settings.restartBackoff != run.restartBackoff {
             program.restartPolicy = settings.restartPolicy
             program.restartBackoff = settings.restartBackoff

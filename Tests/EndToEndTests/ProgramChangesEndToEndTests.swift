@@ -38,6 +38,14 @@ struct ProgramChangesEndToEndTests {
             }
         }
 
+        /// Every pid a `spawned` event named.
+        var spawnedPids: [pid_t] {
+            events(#""event":"spawned""#).compactMap { line in
+                guard let range = line.range(of: #""pid":"#) else { return nil }
+                return pid_t(line[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+
         /// The pid of the process named `name` as `ctl status --json` shows it.
         func pid(of name: String) throws -> Int? {
             let result = try ctl("status", "--json")
@@ -122,7 +130,8 @@ struct ProgramChangesEndToEndTests {
             }, "\(server.program.stdout)")
         #expect(try server.ctl("stop").status == 0)
         #expect(server.program.wait() == 0)
-        let pids = spawnedPids(server.program.stdout)
+        let pids = server.spawnedPids
+        #expect(pids.count == 6)
         #expect(pids.allSatisfy(hasEnded))
     }
 
@@ -164,6 +173,62 @@ struct ProgramChangesEndToEndTests {
         #expect(eventually(within: .seconds(5)) { server.events(#""event":"exited""#, #""program":"web""#).count == 3 })
         #expect(try server.ctl("stop").status == 0)
         #expect(server.program.wait() == 0)
-        #expect(spawnedPids(server.program.stdout).allSatisfy(hasEnded))
+        #expect(server.spawnedPids.count == 5)
+        #expect(server.spawnedPids.allSatisfy(hasEnded))
+    }
+}
+
+/// Each program's own settings from a corral.toml, on real processes.
+@Suite("corral runs each program with its own settings", .processExclusive)
+struct ProgramSettingsEndToEndTests {
+    typealias ProjectDirectory = CheckEndToEndTests.ProjectDirectory
+
+    @Test("own stop signals, wait timeout, restart policy and sockets, each for its program alone")
+    func ownSettings() throws {
+        let port = freePort()
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            wait-timeout = 5
+
+            [programs.web]
+            command = "trap 'echo web-got-usr2; exit 0' USR2; echo web-fds=$LISTEN_FDNAMES; while :; do sleep 0.05; done"
+            stop-signals = "USR2"
+            listen = ["http=127.0.0.1:\(port)"]
+
+            [programs.stubborn]
+            command = "trap 'echo stubborn-ignores-term' TERM; echo stubborn-fds=${LISTEN_FDS:-none}; while :; do sleep 0.05; done"
+            wait-timeout = 1
+
+            [programs.flaky]
+            command = "if [ -e flaky-ran ]; then echo flaky-again; exec sleep 60; fi; touch flaky-ran; exit 3"
+            restart = "always"
+            restart-delay = 0.1
+            """
+        ])
+        let corral = try RunningProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "cd '\(project.path)' && exec '\(corralExecutable)' --no-tui --no-control --ready-after 0",
+            ])
+        defer {
+            kill(corral.pid, SIGKILL)
+            corral.wait()
+        }
+        #expect(
+            eventually(within: .seconds(10)) { corral.stdout.contains("flaky.0 | flaky-again") }, "\(corral.stdout)")
+        #expect(corral.stdout.contains("web.0 | web-fds=http"), "web gets its socket")
+        #expect(corral.stdout.contains("stubborn.0 | stubborn-fds=none"), "stubborn gets none")
+        kill(corral.pid, SIGTERM)
+        let started = ContinuousClock.now
+        #expect(corral.wait() == 2, "stubborn was SIGKILLed at its deadline: \(corral.stdout)")
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(4), "stubborn's own 1 s, not the run's 5 s: \(took)")
+        #expect(corral.stdout.contains("web.0 | web-got-usr2"), "web stops with its own SIGUSR2")
+        #expect(corral.stdout.contains("web.0 pid="))
+        #expect(corral.stdout.contains("SIGKILL sent after 1.0 s timeout"), "\(corral.stdout)")
+        #expect(
+            spawnedPids(corral.stdout).count == 3, "the first spawn of each process (a restart says its generation)")
+        #expect(spawnedPids(corral.stdout).allSatisfy(hasEnded))
     }
 }

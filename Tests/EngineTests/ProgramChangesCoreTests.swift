@@ -167,3 +167,57 @@ struct ProgramChangesCoreTests {
         )
     }
 }
+
+/// Each program's own policies in the pure core: stop signals, wait timeout, restarts.
+@Suite("SupervisorCore per-program policies")
+struct ProgramPoliciesCoreTests {
+    let t0 = ContinuousClock.now
+
+    /// `web` (stops with SIGINT, 2 s to end, restarted always) and `clock` (the run's: SIGTERM,
+    /// 10 s, no restart), both running.
+    func runningCore() -> SupervisorCore {
+        var web = Program("web", command: ["serve"], workers: 1)
+        web.stopSignals = [.interrupt]
+        web.waitTimeout = .seconds(2)
+        web.restartPolicy = .always
+        let programs = [web, Program("clock", command: ["tick"])]
+        var core = SupervisorCore(
+            configuration: SupervisorConfiguration(
+                workers: 2, worker: .command(["serve"]), stopSignals: [.interrupt, .terminate],
+                waitTimeout: .seconds(10), readyAfter: .zero, programs: programs))
+        _ = core.begin(now: t0)
+        _ = core.spawned(slot: 0, pid: 100, now: t0)
+        _ = core.spawned(slot: 1, pid: 101, now: t0)
+        return core
+    }
+
+    @Test("a stop sends each program its own stop signal, and kills each at its own deadline")
+    func stopSignalsAndDeadlines() {
+        var core = runningCore()
+        let stop = core.stopSignalReceived(.terminate, now: t0 + .seconds(1))
+        #expect(stop.contains(.signal(slot: 0, .interrupt)), "web stops with its SIGINT")
+        #expect(stop.contains(.signal(slot: 1, .terminate)), "clock gets the forwarded SIGTERM")
+        #expect(core.nextDeadline == t0 + .seconds(3), "web's own deadline comes first")
+        let early = core.tick(now: t0 + .seconds(3))
+        #expect(early.contains(.killGroup(slot: 0)))
+        #expect(!early.contains(.killGroup(slot: 1)), "clock keeps the run's 10 s")
+        let late = core.tick(now: t0 + .seconds(11))
+        #expect(late.contains(.killGroup(slot: 1)))
+    }
+
+    @Test("a program's restart policy is its own: web restarts, clock's crash stops the run")
+    func restartPolicies() {
+        var core = runningCore()
+        let crashed = core.exited(slot: 0, .exited(code: 3), now: t0 + .seconds(2))
+        #expect(crashed.contains { if case .emit(.restartScheduled(slot: 0, _, _, _, _)) = $0 { true } else { false } })
+        #expect(core.serverState == .running)
+        let clock = core.exited(slot: 1, .exited(code: 3), now: t0 + .seconds(2))
+        #expect(clock.contains { if case .emit(.stopping) = $0 { true } else { false } })
+    }
+
+    @Test("a restart on request stops the process with its program's stop signal")
+    func restartSignal() {
+        var core = runningCore()
+        #expect(core.command(.restart(slot: 0), now: t0).contains(.signal(slot: 0, .interrupt)))
+    }
+}

@@ -49,7 +49,8 @@ extension SupervisorCore {
     mutating func memorySampled(slot index: Int, pid: pid_t, residentBytes: Int, now: ContinuousClock.Instant)
         -> [Action]
     {
-        guard slots.indices.contains(index), let maxMemory = maxMemory(of: index), slots[index].pid == pid, slots[index].state == .running,
+        guard slots.indices.contains(index), let maxMemory = maxMemory(of: index), slots[index].pid == pid,
+            slots[index].state == .running,
             slots[index].isLive, !isStoppingOrStopped
         else { return [] }
         guard residentBytes > maxMemory else {
@@ -69,7 +70,8 @@ extension SupervisorCore {
 
     /// Whether `pid` is the running process of a slot whose memory is watched.
     func watchesMemory(slot index: Int) -> Bool {
-        slots.indices.contains(index) && maxMemory(of: index) != nil && slots[index].state == .running && slots[index].isLive
+        slots.indices.contains(index) && maxMemory(of: index) != nil && slots[index].state == .running
+            && slots[index].isLive
     }
 
     /// The unhealthy process gets the default stop signal (`reason`), `SIGKILL` after the wait

@@ -106,7 +106,8 @@ extension SupervisorCore {
             guard let restarts = tooManyRestarts(index, now: now) else {
                 return scheduleRestart(index, reason: "spawn failed: \(reason)", now: now)
             }
-            let gaveUp = SlotFailure.gaveUp(restarts: restarts, window: backoff(of: index).window, last: .spawnFailed(reason))
+            let gaveUp = SlotFailure.gaveUp(
+                restarts: restarts, window: backoff(of: index).window, last: .spawnFailed(reason))
             slots[index].failure = gaveUp
             actions.append(.emit(.failed(slot: index, gaveUp)))
         } else {

@@ -49,7 +49,7 @@ extension SupervisorCore {
             actions += liveSlots.filter {
                 !slots[$0].sent.killed && !isStoppedLater($0) && !killDeadlineSlots.contains($0)
             }
-                .flatMap { killGroup($0, reason: .timeout) }
+            .flatMap { killGroup($0, reason: .timeout) }
             actions += killOutgoing(reason: .timeout)
         }
         // A group that lingers since its process ended has a deadline of its own, also when a

@@ -99,7 +99,8 @@ final class LaunchPlan {
         let name = seat?.name ?? configuration.processName(ofSlot: slot)
         let ofProgram = seat?.program
         // A program that names its sockets gets those only.
-        let sockets = ofProgram?.sockets.map { names in payload.sockets.filter { names.contains($0.name) } }
+        let sockets =
+            ofProgram?.sockets.map { names in payload.sockets.filter { names.contains($0.name) } }
             ?? payload.sockets
         let environment = ChildEnvironment.build(
             base: ofProgram.map(environment(of:)) ?? baseEnvironment,

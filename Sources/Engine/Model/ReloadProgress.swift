@@ -56,7 +56,9 @@ extension ReloadProgress: CustomStringConvertible {
             let last = failedEnd?.lastLines.last.map { "; its last line on stderr: \($0)" } ?? ""
             return "reload rolled back (\(which)\(reason)\(last)); \(replaced) replaced, the others keep their process"
         case .programsRead(let changes): return "programs read again: \(changes.summary)"
-        case .refused(let reason): return "reload refused, nothing changed: \(reason)"
+        case .refused(let reason):
+            // One line, for logs: a file's errors are one per line.
+            return "reload refused, nothing changed: \(reason.split(separator: "\n").joined(separator: "; "))"
         }
     }
 

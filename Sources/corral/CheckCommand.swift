@@ -20,9 +20,14 @@ struct CheckCommand: ParsableCommand {
         guard let path = ProjectLoader.locate(file: project.file) else {
             throw ControlExit(ConsoleRun.usageStatus, "no corral.toml or Procfile here; name one with -f FILE")
         }
-        let (read, errors) = ProjectLoader.read(path, options: project.options(for: path))
-        let all = errors + (read.map(ProgramOptions.check) ?? [])
-        guard let loaded = read, all.isEmpty else { throw ProjectRun.failure(all, path: path) }
+        // Checked as a run checks it, without running it.
+        var arguments = ["-f", path, "--port-base", "\(project.portBase)"]
+        arguments += project.envFiles.flatMap { ["--env-file", $0] } + (project.noEnvFile ? ["--no-env-file"] : [])
+        arguments += project.formation.map { ["--formation", $0] } ?? []
+        let loaded = try ProjectRun.prepare(
+            path, command: try CorralCommand.parse(splitting: arguments), arguments: arguments
+        )
+        .project
         print(ProjectPlan.text(loaded, portBase: project.portBase, corralSetsPort: getenv("PORT") != nil))
     }
 }

@@ -271,7 +271,7 @@ struct CorralCommand: ParsableCommand {
             var programs: [CorralEngine.Program] = []
             var source: ProgramSource?
             if let project = command.projectFile {
-                (command, programs) = try ProjectRun.prepare(project, command: command, arguments: arguments)
+                (command, programs, _) = try ProjectRun.prepare(project, command: command, arguments: arguments)
                 source = ProgramSource(name: project) { ProjectRun.reread(project, arguments: arguments) }
             }
             try command.run(programs: programs, source: source)

@@ -1,7 +1,7 @@
 import CorralProject
 
 /// What `corral check` prints: the programs in start order, each with its command, processes,
-/// readiness, dependencies, environment keys and `PORT`s.
+/// readiness, other settings, dependencies, environment keys and `PORT`s.
 enum ProjectPlan {
     /// The plan of `project`. `corralSetsPort`: corral's own environment has `PORT` (then no
     /// process gets one of its own).
@@ -22,6 +22,9 @@ enum ProjectPlan {
             if let directory = program.workingDirectory { lines.append("  working dir  \(directory)") }
             let ready = program.options["ready"]?.first ?? "exec"
             lines.append("  readiness    \(program.oneshot ? "none (a one-shot completes when it exits 0)" : ready)")
+            let settings = program.options.filter { $0.key != "ready" }.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value.joined(separator: ", "))" }
+            if !settings.isEmpty { lines.append("  settings     \(settings.joined(separator: " · "))") }
             let dependencies = program.dependencies.map(\.text).joined(separator: ", ")
             lines.append("  depends on   \(dependencies.isEmpty ? "-" : dependencies)")
             lines.append("  environment  \(keys.isEmpty ? "-" : keys.joined(separator: ", "))")

@@ -17,10 +17,10 @@ enum ProjectRun {
         "health-failures", "max-memory", "listen",
     ]
 
-    /// The command line with the file's options before its own (the command line's win), and
-    /// the programs to run.
+    /// The command line with the file's options before its own (the command line's win), the
+    /// programs to run, and the file as read.
     static func prepare(_ path: String, command: CorralCommand, arguments: [String]) throws -> (
-        CorralCommand, [CorralEngine.Program]
+        command: CorralCommand, programs: [CorralEngine.Program], project: Project
     ) {
         let (read, errors) = ProjectLoader.read(path, options: command.project.options(for: path))
         var problems = errors + (read.map(ProgramOptions.check) ?? [])
@@ -83,7 +83,7 @@ enum ProjectRun {
         guard !programs.isEmpty else {
             throw ControlExit(ConsoleRun.usageStatus, "\(path): every program has 0 processes (--formation)")
         }
-        return (merged, programs)
+        return (merged, programs, project)
     }
 
     /// The programs of the file at `path` read again as a run started with `arguments` read them
@@ -91,7 +91,7 @@ enum ProjectRun {
     static func reread(_ path: String, arguments: [String]) -> Result<[CorralEngine.Program], ProgramSource.Failure> {
         do {
             let command = try CorralCommand.parse(splitting: arguments)
-            return .success(try prepare(path, command: command, arguments: arguments).1)
+            return .success(try prepare(path, command: command, arguments: arguments).programs)
         } catch let failure as ControlExit {
             return .failure(ProgramSource.Failure(failure.description))
         } catch {

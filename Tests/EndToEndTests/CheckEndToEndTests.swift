@@ -95,4 +95,38 @@ struct CheckEndToEndTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("/nonexistent/corral.toml: cannot read it: No such file or directory"))
     }
+
+    @Test("each program's own settings are in the plan; a setting of the whole run that differs is an error")
+    func settings() throws {
+        let good = try ProjectDirectory([
+            "corral.toml": """
+            [programs.web]
+            command = "serve"
+            restart = "always"
+            stop-signals = "QUIT"
+
+            [programs.worker]
+            command = "work"
+            wait-timeout = 30
+            """
+        ])
+        let plan = try runProgram(corralExecutable, ["check", "-f", good.path + "/corral.toml"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("  settings     restart always · stop-signals QUIT"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("  settings     wait-timeout 30"), "\(plan.stdout)")
+        let bad = try ProjectDirectory([
+            "corral.toml": """
+            [programs.web]
+            command = "serve"
+            reload-batch = 2
+
+            [programs.worker]
+            command = "work"
+            """
+        ])
+        let file = bad.path + "/corral.toml"
+        let refused = try runProgram(corralExecutable, ["check", "-f", file])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("\(file):3: reload-batch differs between programs"), "\(refused.stderr)")
+    }
 }

@@ -148,8 +148,8 @@ workers = 2
 depends-on = [{ program = "migrate", condition = "completed-successfully" }]
 
 [programs.worker]
-command = "while :; do echo \"job $RANDOM done\"; sleep 1.5; done"
-depends-on = ["migrate"]
+command = "i=0; while :; do i=$((i + 1)); echo \"job $i done\"; sleep 1.5; done"
+depends-on = [{ program = "migrate", condition = "completed-successfully" }]
 ready-after = 0
 
 [programs.clock]

@@ -243,6 +243,7 @@ package struct ServerModel: Sendable {
     /// In a run of several programs, each program's running processes over its processes, in
     /// file order: `web 4/4 · worker 2/2`; nil for a run of one program.
     package var programCounts: String? {
+        guard !names.isEmpty else { return nil }
         var order: [String] = []
         var counts: [String: (running: Int, total: Int)] = [:]
         for row in rows where !row.retired {

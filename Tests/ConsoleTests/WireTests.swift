@@ -159,6 +159,59 @@ struct WireTests {
         }
     }
 
+    @Test("a snapshot tells a run of programs from one command's: counts per program for programs only")
+    func snapshotPrograms() throws {
+        var single = ServerModel(
+            supervisorPid: 1, workers: 1, extras: 1, waitTimeout: nil, stopSignals: [.terminate], startedAt: now)
+        var programs = ServerModel(
+            supervisorPid: 2, workers: 2, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now,
+            names: [ProcessName(program: "web", index: 0), ProcessName(program: "clock", index: 0)])
+        programs.programFile = "corral.toml"
+        for slot in 0..<2 {
+            single.apply(.spawned(slot: slot, pid: pid_t(10 + slot), kind: slot == 0 ? .worker : .extra), now: now)
+            single.apply(.stateChanged(slot: slot, .running), now: now)
+            programs.apply(.spawned(slot: slot, pid: pid_t(20 + slot), kind: .worker), now: now)
+            programs.apply(.stateChanged(slot: slot, .running), now: now)
+        }
+        func decoded(_ state: ServerModel) throws -> ServerModel {
+            let line = Snapshot.encode(state, control: nil, output: [], time: "t", now: now)
+            return try #require(WireMessage.decode(Array(line.utf8)).flatMap { Snapshot.state($0, now: now) })
+        }
+        let attachedSingle = try decoded(single)
+        #expect(attachedSingle.programCounts == nil, "worker.0 and extra.1 are one command's, not programs")
+        #expect(attachedSingle.rows.map(\.name) == ["worker.0", "extra.1"])
+        let attachedPrograms = try decoded(programs)
+        #expect(attachedPrograms.programCounts == "web 1/1 · clock 1/1")
+        #expect(attachedPrograms.programFile == "corral.toml")
+        #expect(attachedPrograms.programNames == ["web", "clock"])
+    }
+
+    @Test("program commands: scale web=4, reload web, a signal to a program; refused where there are no programs")
+    func programCommands() throws {
+        var state = ServerModel(
+            supervisorPid: 1, workers: 2, extras: 0, waitTimeout: nil, stopSignals: [.terminate], startedAt: now,
+            names: [ProcessName(program: "web", index: 0), ProcessName(program: "clock", index: 0)])
+        for slot in 0..<2 {
+            state.apply(.spawned(slot: slot, pid: pid_t(10 + slot), kind: .worker), now: now)
+            state.apply(.stateChanged(slot: slot, .running), now: now)
+        }
+        let commands: [SupervisorCommand] = [
+            .scaleProgram("web", workers: 4), .reloadPrograms(["web", "clock"]), .signal(.user1, to: .program("web")),
+            .forceKill(.program("clock")),
+        ]
+        for command in commands {
+            let request = try #require(WireMessage.decode(Array(ControlRequest.encode(command).utf8)))
+            #expect(try ControlRequest.command(request, state: state).get() == command)
+        }
+        #expect(
+            ControlRequest.describe(.scaleProgram("web", workers: 3), state: state)
+                == "scaling web to 3 processes: web.1, web.2 start")
+        let unknown = try #require(WireMessage.decode(Array(ControlRequest.encode(.reloadPrograms(["api"])).utf8)))
+        #expect(throws: ControlRequest.Refusal.self) { try ControlRequest.command(unknown, state: state).get() }
+        let several = try #require(WireMessage.decode(Array(ControlRequest.encode(.scale(workers: 3)).utf8)))
+        #expect(throws: ControlRequest.Refusal.self) { try ControlRequest.command(several, state: state).get() }
+    }
+
     @Test("refusals say why: no such process, not running, a reload under way, a stopped server, garbage")
     func refusals() throws {
         var state = ServerModel(

@@ -46,6 +46,11 @@ package enum Snapshot {
         server["stop_signals"] = .strings(state.stopSignals.map(\.name))
         server["control"] = control.map { .string($0) } ?? .null
         server["reloading"] = .bool(state.reloading)
+        // A run of programs: their names, and the file a reload reads again.
+        if !state.names.isEmpty {
+            server["programs"] = .strings(state.programNames)
+            server["program_file"] = state.programFile.map { .string($0) } ?? .null
+        }
         if let stopping = state.stopping {
             var object = JSONObject()
             object["signal"] = .string(stopping.signal.name)
@@ -156,8 +161,10 @@ package enum Snapshot {
             while state.rows.count <= index { state.rows.append(.init(index: state.rows.count, kind: .worker)) }
             state.rows[index] = row(process, index: index, now: now)
         }
-        if !state.rows.isEmpty, state.rows.allSatisfy({ $0.processName != nil }) {
+        // Names of a run of programs (a run of one command names its rows worker.N, extra.N).
+        if server.programs?.isEmpty == false, state.rows.allSatisfy({ $0.processName != nil }) {
             state.names = state.rows.compactMap(\.processName)
+            state.programFile = server.programFile
         }
         for line in snapshot.output ?? [] {
             guard let slot = line.index, let stream = line.stream.flatMap(ChildStream.init), let text = line.line

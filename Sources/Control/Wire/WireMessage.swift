@@ -17,6 +17,7 @@ package final class WireMessage: Decodable, Sendable {
     package let program: String?
     /// The programs a reload names; what a file reload added, removed, changed and left alone.
     package let programs: [String]?
+    package let programFile: String?
     package let added: [String]?
     package let removed: [String]?
     package let changed: [String]?

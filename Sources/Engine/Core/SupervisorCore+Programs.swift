@@ -109,12 +109,6 @@ extension SupervisorCore {
         gate(ofSlot: slot).map { (gates[$0].program, activeMembers($0).count) }
     }
 
-    /// Where `slot` sits in a run of programs, for its spawn.
-    func seat(ofSlot slot: Int) -> LaunchPlan.Seat? {
-        guard let gate = gate(ofSlot: slot), let name = name(ofSlot: slot) else { return nil }
-        return LaunchPlan.Seat(program: gates[gate].program, name: name, count: activeMembers(gate).count)
-    }
-
     /// The program's slots that are not retiring.
     func activeMembers(_ gate: Int) -> [Int] { gates[gate].members.filter { !slots[$0].retiring } }
 

@@ -80,7 +80,12 @@ final class SupervisorDriver {
             notify.close()
             throw .system(error)
         }
-        starter.seat = { [unowned self] slot in core.seat(ofSlot: slot) }
+        starter.seat = { [unowned self] slot in
+            guard let (program, count) = core.program(ofSlot: slot), let name = core.name(ofSlot: slot) else {
+                return nil
+            }
+            return LaunchPlan.Seat(program: program, name: name, count: count)
+        }
     }
 
     deinit {

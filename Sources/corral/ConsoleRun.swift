@@ -179,6 +179,7 @@ struct ConsoleRun {
                 for program in configuration.programs {
                     if let timeout = program.waitTimeout { log.programWaitTimeouts[program.name] = timeout }
                 }
+                log.timestamps = settings.timestamps
                 view = .log(log)
             case .dashboard:
                 view = .dashboard(

@@ -35,6 +35,8 @@ struct ConsoleSettings: Equatable {
     /// The dashboard exits as soon as the server has stopped, even after a failure (which it
     /// otherwise keeps on screen until a key is pressed).
     var exitOnStop = false
+    /// `--no-tui`: children's lines begin with the time of day, as event lines do.
+    var timestamps = true
     /// Whether a process that ends unasked is started again, and how restarts are spaced.
     var restartPolicy: RestartPolicy = .no
     var restartBackoff = RestartBackoff()

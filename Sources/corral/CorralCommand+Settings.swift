@@ -70,6 +70,7 @@ extension CorralCommand {
             restartPolicy: restartPolicy, restartBackoff: backoff, listens: listens,
             reloadBatch: try reloadBatchValue(),
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
+        settings.timestamps = !noTimestamps
         settings.readiness = try readinessSettings()
         settings.health = try healthSettings()
         settings.maxMemory = try maxMemory.map { try Self.parseSize($0, option: "--max-memory") }

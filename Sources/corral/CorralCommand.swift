@@ -206,6 +206,11 @@ struct CorralCommand: ParsableCommand {
     var json = false
 
     @Flag(
+        name: .customLong("no-timestamps"),
+        help: "Headless: children's lines without the time of day before their name (event lines keep theirs).")
+    var noTimestamps = false
+
+    @Flag(
         name: .customLong("exit-on-stop"),
         help: "The dashboard exits once the server stopped, even after a failure (else it waits for a key).")
     var exitOnStop = false

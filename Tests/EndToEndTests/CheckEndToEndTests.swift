@@ -1,8 +1,9 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// `corral check` on real files: the plan, and every error as FILE:LINE: message with exit 64.
-@Suite("corral check")
+@Suite("corral check", .processExclusive)
 struct CheckEndToEndTests {
     /// A directory of its own with `files` written in it, removed when the test ends.
     final class ProjectDirectory {

@@ -91,6 +91,38 @@ struct ControlEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: directory.socket), "the socket is removed at the end")
     }
 
+    @Test("ctl status --ready: 1 and why while a process is not running, 0 once all are, 1 again after a crash")
+    func readyProbe() throws {
+        let directory = try SocketDirectory()
+        let marker = directory.path + "/go"
+        // worker.1 is ready only once the marker exists; worker.0 at once.
+        let script =
+            "if [ $CORRAL_PROCESS_INDEX = 1 ]; then while [ ! -e \(marker) ]; do sleep 0.05; done; fi; "
+            + "echo up; exec sleep 60"
+        let server = try Server(
+            socket: directory.socket, ["-w", "2", "--ready", "log:up", "--keep-running", "--", "sh", "-c", script])
+        defer {
+            kill(server.program.pid, SIGKILL)
+            server.program.wait()
+        }
+        #expect(eventually(within: .seconds(10)) { server.program.stdout.contains("worker.0 pid=") })
+        let starting = try server.ctl("status", "--ready")
+        #expect(starting.status == 1)
+        #expect(starting.stderr.contains("not ready: the server is starting"), "\(starting.stderr)")
+        #expect(FileManager.default.createFile(atPath: marker, contents: nil))
+        #expect(eventually(within: .seconds(10)) { (try? server.ctl("status", "--ready").status) == 0 })
+        let ready = try server.ctl("status", "--ready")
+        #expect(ready.stdout.contains("ready: 2/2 running"), "\(ready.stdout)")
+        let processes = try server.processes()
+        let pid = try #require(processes.first { $0["name"] as? String == "worker.1" }?["pid"] as? Int)
+        kill(pid_t(pid), SIGKILL)
+        #expect(
+            eventually(within: .seconds(10)) {
+                (try? server.ctl("status", "--ready"))?.stderr.contains("worker.1 is exited") == true
+            })
+        #expect(try server.stop() == 1)
+    }
+
     @Test("ctl signal --index reaches exactly that process; a refused command exits 1 and says why")
     func signalOne() throws {
         let directory = try SocketDirectory()

@@ -169,9 +169,13 @@ struct HeadlessEndToEndTests {
         let text = "a line of output"
         var children = 0
         for line in corral.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            if line.hasPrefix("worker.0 | ") || line.hasPrefix("worker.1 | ") {
+            // Every line begins with the time of day, children's lines too.
+            let time = line.range(of: #"^\d\d:\d\d:\d\d\.\d\d\d "#, options: .regularExpression)
+            let body = time.map { line[$0.upperBound...] } ?? line[...]
+            if body.hasPrefix("worker.0 | ") || body.hasPrefix("worker.1 | ") {
                 children += 1
-                let content = line.dropFirst("worker.0 | ".count)
+                #expect(time != nil, "a child's line without its time: \(line.prefix(80))")
+                let content = body.dropFirst("worker.0 | ".count)
                 #expect(text.hasPrefix(content) && !content.isEmpty, "a mangled line: \(line.prefix(80))")
             } else {
                 #expect(
@@ -231,5 +235,15 @@ struct HeadlessEndToEndTests {
         let copy = OtherUser.corral
         return try runProgram(
             "/usr/bin/env", ["python3", "-c", launcher, copy, "--no-tui", "-w", "16", "--", "sleep", "100"])
+    }
+
+    @Test("children's lines begin with the time of day, as event lines do; --no-timestamps leaves it out")
+    func timestamps() throws {
+        let timed = try runProgram(corralExecutable, ["--no-tui", "--no-control", "--", "sh", "-c", "echo hello"])
+        let line = try #require(timed.stdout.split(separator: "\n").first { $0.hasSuffix("worker.0 | hello") })
+        #expect(line.range(of: #"^\d\d:\d\d:\d\d\.\d\d\d worker\.0 \| hello$"#, options: .regularExpression) != nil)
+        let plain = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "--no-timestamps", "--", "sh", "-c", "echo hello"])
+        #expect(plain.stdout.split(separator: "\n").contains("worker.0 | hello"), "\(plain.stdout)")
     }
 }

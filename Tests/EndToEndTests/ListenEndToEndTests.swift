@@ -20,7 +20,8 @@ struct ListenEndToEndTests {
         let corral = try RunningProgram(
             corralExecutable,
             [
-                "--no-tui", "-w", "2", "--listen", "127.0.0.1:\(port)", "--listen", "web=unix:\(path)", "--", "sh",
+                "--no-tui", "--no-timestamps", "-w", "2", "--listen", "127.0.0.1:\(port)", "--listen",
+                "web=unix:\(path)", "--", "sh",
                 "-c", Self.describe,
             ])
         let lines = { corral.stdout.split(separator: "\n").map(String.init) }

@@ -23,7 +23,7 @@ struct OutputConsumerEndToEndTests {
             output: pipeline.path)
         // Once both workers have their trap set (they tick), the reader leaves.
         let ticking = pipeline.readLines(within: .seconds(10)) { lines in
-            lines.contains("worker.0 | tick") && lines.contains("worker.1 | tick")
+            lines.contains { $0.hasSuffix("worker.0 | tick") } && lines.contains { $0.hasSuffix("worker.1 | tick") }
         }
         #expect(ticking)
         pipeline.closeReader()

@@ -1,9 +1,10 @@
+import CorralTestSupport
 import Foundation
 import Testing
 
 /// `corral` running a project file: a Procfile with its .env, names and PORTs; what cannot run
 /// yet refused with its line.
-@Suite("corral runs a project file", .serialized)
+@Suite("corral runs a project file", .processExclusive)
 struct ProjectRunEndToEndTests {
     typealias ProjectDirectory = CheckEndToEndTests.ProjectDirectory
 

@@ -15,6 +15,30 @@ package enum WallClock {
         return "\(date)T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(milliseconds, 3))Z"
     }
 
+    /// Local time of day for many lines a second (children's output): the hours, minutes and
+    /// seconds are worked out once a second, only the milliseconds for each line.
+    package struct TimeOfDay {
+        private var second: Int = -1
+        private var prefix = ""
+
+        /// A clock with nothing worked out yet.
+        package init() {}
+
+        /// `12:00:01.234`, as ``WallClock/timeOfDay()``.
+        package mutating func text() -> String {
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            if spec.tv_sec != second {
+                second = spec.tv_sec
+                var seconds = spec.tv_sec
+                var parts = tm()
+                localtime_r(&seconds, &parts)
+                prefix = "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))."
+            }
+            return prefix + pad(Int32(spec.tv_nsec / 1_000_000), 3)
+        }
+    }
+
     /// The current time broken down (local or UTC), and its milliseconds.
     private static func now(utc: Bool) -> (tm, Int32) {
         var spec = timespec()
@@ -25,7 +49,7 @@ package enum WallClock {
         return (parts, Int32(spec.tv_nsec / 1_000_000))
     }
 
-    private static func pad(_ value: Int32, _ width: Int = 2) -> String {
+    fileprivate static func pad(_ value: Int32, _ width: Int = 2) -> String {
         var text = String(value)
         while text.count < width { text = "0" + text }
         return text

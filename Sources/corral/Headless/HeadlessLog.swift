@@ -13,6 +13,9 @@ final class HeadlessLog: HeadlessFrontend {
     private let showsControls: Bool
     private var names: SlotNames
     private let waitTimeout: Duration?
+    /// Children's lines begin with the time of day (`--no-timestamps`: not).
+    var timestamps = true
+    private var clock = WallClock.TimeOfDay()
     /// The programs with a wait timeout of their own, in a run of programs.
     var programWaitTimeouts: [String: Duration] = [:]
     private let control: String?
@@ -38,7 +41,8 @@ final class HeadlessLog: HeadlessFrontend {
         channel.observe(event)
         if case .output(let slot, let stream, let line) = event {
             let prefix = "\(names.name(slot)) | "
-            output.output((stream == .stderr ? paint(prefix, 31) : prefix) + shown(line))
+            let time = timestamps ? clock.text() + " " : ""
+            output.output(time + (stream == .stderr ? paint(prefix, 31) : prefix) + shown(line))
             return
         }
         guard let text = describe(event) else { return }

@@ -24,10 +24,16 @@ struct CtlCommand: ParsableCommand {
     struct StatusCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "The server and every process: a table, or one JSON object with --json.")
+            abstract: "The server and every process: a table, or one JSON object with --json.",
+            discussion: """
+                With --ready: exit 0 when the server runs and every process that should run is running (a
+                container's readiness probe), else 1 with the reason on standard error.
+                """)
         @ParentCommand var ctl: CtlCommand
         @Flag(help: "One JSON object: {\"server\": {...}, \"processes\": [...]}.")
         var json = false
+        @Flag(help: "Exit 0 when every process that should run is running, else 1 with the reason.")
+        var ready = false
 
         func run() throws {
             let answer = try ctl.target.connect()
@@ -36,6 +42,12 @@ struct CtlCommand: ParsableCommand {
                 throw ControlExit(CorralLocator.unavailableStatus, "the corral sent a snapshot without its server")
             }
             let control = answer.snapshot.server?.control ?? answer.link.path
+            if ready {
+                if let reason = state.notReadyReason { throw ControlExit(CorralLocator.refusedStatus, "not ready: \(reason)") }
+                let count = state.runningCount
+                print("ready: \(count.running)/\(count.total) running")
+                return
+            }
             if json {
                 print(Snapshot.body(state, control: control, now: now).encoded)
             } else {

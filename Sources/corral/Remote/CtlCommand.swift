@@ -43,7 +43,9 @@ struct CtlCommand: ParsableCommand {
             }
             let control = answer.snapshot.server?.control ?? answer.link.path
             if ready {
-                if let reason = state.notReadyReason { throw ControlExit(CorralLocator.refusedStatus, "not ready: \(reason)") }
+                if let reason = state.notReadyReason {
+                    throw ControlExit(CorralLocator.refusedStatus, "not ready: \(reason)")
+                }
                 let count = state.runningCount
                 print("ready: \(count.running)/\(count.total) running")
                 return

@@ -12,6 +12,8 @@ struct ProjectRunEndToEndTests {
     static let procfile = """
         web: echo "$CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX/$CORRAL_WORKER_COUNT PORT=$PORT G=$GREETING"; exec sleep 60
         clock: echo "$CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX/$CORRAL_WORKER_COUNT PORT=$PORT G=$GREETING"; exec sleep 60
+        # A comment line, then a third program.
+        worker: echo "$CORRAL_PROCESS_NAME $CORRAL_PROGRAM $CORRAL_PROCESS_INDEX/$CORRAL_WORKER_COUNT PORT=$PORT G=$GREETING"; exec sleep 60
         """
 
     @Test("a Procfile and .env found in the working directory: every process named, numbered and given its PORT")
@@ -29,7 +31,7 @@ struct ProjectRunEndToEndTests {
         }
         let expected = [
             "web.0 web 0/2 PORT=5000 G=hello world", "web.1 web 1/2 PORT=5001 G=hello world",
-            "clock.0 clock 0/1 PORT=5100 G=hello world",
+            "clock.0 clock 0/1 PORT=5100 G=hello world", "worker.0 worker 0/1 PORT=5200 G=hello world",
         ]
         #expect(
             eventually(within: .seconds(10)) { expected.allSatisfy { corral.stdout.contains($0) } }, "\(corral.stdout)")
@@ -41,7 +43,7 @@ struct ProjectRunEndToEndTests {
             guard line.contains(#""event":"spawned""#), let range = line.range(of: #""pid":"#) else { return nil }
             return pid_t(line[range.upperBound...].prefix { $0.isNumber })
         }
-        #expect(pids.count == 3)
+        #expect(pids.count == 4)
         #expect(pids.allSatisfy(hasEnded))
     }
 

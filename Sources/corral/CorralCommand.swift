@@ -247,6 +247,7 @@ struct CorralCommand: ParsableCommand {
         case "attach": runClient(AttachCommand.self, Array(arguments.dropFirst()))
         case "ls": runClient(LsCommand.self, Array(arguments.dropFirst()))
         case "check": runClient(CheckCommand.self, Array(arguments.dropFirst()))
+        case "logs": runClient(LogsCommand.self, Array(arguments.dropFirst()))
         default: break
         }
         // Started with 0, 1 or 2 closed, corral's own descriptors (the signal pipe) would land

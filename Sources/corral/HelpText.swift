@@ -36,8 +36,12 @@ enum HelpText {
 
         FROM ANOTHER TERMINAL (every corral has a control socket, see --control)
           corral ls                      the corrals of this user that run
-          corral ctl status [--json]     processes, pids, states
+          corral ctl status [--json]     processes, pids, states (--ready: exit 0
+                                         when every process runs, else 1 and why)
           corral ctl events              every event as JSON lines
+          corral logs [NAME|PROGRAM…] [-f] [-n N] [--grep TEXT|re:REGEX]
+                     [--since DURATION] [--json]
+                                         the children's output it keeps; -f follows
           corral ctl signal SIG [NAME|PROGRAM|--index N] | restart N|NAME
                      | reload [PROGRAM…] | scale N|PROGRAM=N… | stop
                      | kill [NAME|PROGRAM]

@@ -1,13 +1,23 @@
 import CorralEngine
+import Glibc
 
 /// The latest lines of the children's output, as they came (no conversion: keeping one costs a
-/// store), for a new control client's snapshot.
+/// store and a clock read), for a new control client's snapshot and `corral logs`.
 package struct RecentOutput {
-    /// One line and where it came from.
+    /// One line, where it came from, and when it came (wall clock).
     package struct Line {
         var slot: Int
         var stream: ChildStream
         var text: String
+        var at: timespec
+
+        /// A line that came now.
+        package init(slot: Int, stream: ChildStream, text: String) {
+            self.slot = slot
+            self.stream = stream
+            self.text = text
+            at = WallClock.instant()
+        }
     }
 
     private var ring: [Line] = []

@@ -17,7 +17,13 @@ package enum Snapshot {
         object["output"] = .objects(
             output.map { line in
                 var entry = JSONObject()
+                entry["time"] = .string(WallClock.iso8601(line.at))
                 entry["index"] = .int(line.slot)
+                entry["name"] = .string(state.name(line.slot))
+                entry["program"] = .string(
+                    state.rows.indices.contains(line.slot)
+                        ? (state.rows[line.slot].processName?.program ?? state.rows[line.slot].kind.rawValue) : "worker"
+                )
                 entry["stream"] = .string(line.stream.rawValue)
                 entry["line"] = .string(line.text)
                 return entry

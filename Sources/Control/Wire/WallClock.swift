@@ -8,11 +8,21 @@ package enum WallClock {
         return "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(milliseconds, 3))"
     }
 
-    /// UTC, ISO 8601 with milliseconds, `2026-11-26T12:00:01.234Z`.
-    package static func iso8601() -> String {
-        let (parts, milliseconds) = now(utc: true)
+    /// UTC, ISO 8601 with milliseconds, `2026-11-26T12:00:01.234Z` (of `instant`: now by default).
+    package static func iso8601(_ instant: timespec = instant()) -> String {
+        var seconds = instant.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let milliseconds = Int32(instant.tv_nsec / 1_000_000)
         let date = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))"
         return "\(date)T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(milliseconds, 3))Z"
+    }
+
+    /// The wall clock now (`CLOCK_REALTIME`).
+    package static func instant() -> timespec {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return spec
     }
 
     /// Local time of day for many lines a second (children's output): the hours, minutes and

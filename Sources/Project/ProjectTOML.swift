@@ -28,7 +28,8 @@ package enum ProjectTOML {
         "health-failures": .integer, "max-memory": .textOrInteger, "restart": .text, "restart-delay": .seconds,
         "restart-max-delay": .seconds, "restart-reset": .seconds, "max-restarts": .integer,
         "restart-window": .seconds, "reload-batch": .textOrInteger, "listen": .texts, "notify-access": .text,
-        "stop-signals": .texts, "wait-timeout": .seconds, "keep-running": .flag,
+        "stop-signals": .texts, "wait-timeout": .seconds, "keep-running": .flag, "log-dir": .text,
+        "log-max-size": .textOrInteger, "log-backups": .integer,
     ]
 
     /// The keys of a program's own table besides corral's options.

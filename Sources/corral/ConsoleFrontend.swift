@@ -18,11 +18,14 @@ final class ConsoleFrontend: PollingFrontend {
     /// The control socket, unless `--no-control`.
     let control: ControlServer?
     private let systemd: NotifyClient?
+    /// `--log-dir`'s files.
+    private let logFiles: LogFiles?
 
-    init(view: View, control: ControlServer?, systemd: NotifyClient?) {
+    init(view: View, control: ControlServer?, systemd: NotifyClient?, logFiles: LogFiles? = nil) {
         self.view = view
         self.control = control
         self.systemd = systemd
+        self.logFiles = logFiles
     }
 
     private var primary: any PollingFrontend {
@@ -33,7 +36,11 @@ final class ConsoleFrontend: PollingFrontend {
         }
     }
 
-    var descriptors: [FileDescriptor] { primary.descriptors + (control?.descriptors ?? []) }
+    var descriptors: [FileDescriptor] {
+        primary.descriptors + (control?.descriptors ?? []) + (logFiles?.descriptors ?? [])
+    }
+
+    var holdsOutput: Bool { logFiles?.holdsOutput ?? false }
 
     var writeDescriptors: [FileDescriptor] { primary.writeDescriptors + (control?.writeDescriptors ?? []) }
 
@@ -44,6 +51,7 @@ final class ConsoleFrontend: PollingFrontend {
     func handle(_ event: EngineEvent) {
         primary.handle(event)
         control?.handle(event)
+        logFiles?.handle(event)
         guard let systemd else { return }
         switch event {
         case .serverStateChanged(.running):
@@ -64,12 +72,14 @@ final class ConsoleFrontend: PollingFrontend {
     }
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
-        primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
+        logFiles?.wake(readable: readable)
+        return primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
     }
 
     /// Gives the terminal back (dashboard), or writes what is still waiting, giving a stalled
     /// reader at most a second (headless); closes the control socket and removes it.
     func finish() {
+        logFiles?.finish()
         control?.finish()
         switch view {
         case .dashboard(let dashboard): dashboard.finish()

@@ -151,6 +151,16 @@ struct ConsoleRun {
             + settings.extras.map {
                 "/bin/sh -c \($0)"
             }
+        var logFiles: LogFiles?
+        if let files = settings.logFiles {
+            do {
+                logFiles = try LogFiles(
+                    directory: files.directory, maxSize: files.maxSize, backups: files.backups,
+                    workers: configuration.workers, waitTimeout: configuration.waitTimeout, names: names)
+            } catch {
+                throw UsageError(description: "--log-dir \(files.directory): \(error)")
+            }
+        }
         let control: ControlServer?
         do {
             switch settings.control {
@@ -191,7 +201,14 @@ struct ConsoleRun {
             control?.finish()
             throw error
         }
-        return ConsoleFrontend(view: view, control: control, systemd: NotifyClient.fromEnvironment())
+        if let logFiles {
+            switch view {
+            case .dashboard(let dashboard): logFiles.say = { notice in dashboard.update { $0.message = notice } }
+            case .log, .json: logFiles.say = { FileError.writeWithoutBlocking("corral: \($0)") }
+            }
+        }
+        return ConsoleFrontend(
+            view: view, control: control, systemd: NotifyClient.fromEnvironment(), logFiles: logFiles)
     }
 
     /// corral's exit status for an engine error.

@@ -37,6 +37,16 @@ struct ConsoleSettings: Equatable {
     var exitOnStop = false
     /// `--no-tui`: children's lines begin with the time of day, as event lines do.
     var timestamps = true
+
+    /// `--log-dir` and its rotation.
+    struct LogFileSettings: Equatable {
+        var directory: String
+        var maxSize: Int
+        var backups: Int
+    }
+
+    /// Log files, when `--log-dir` is given.
+    var logFiles: LogFileSettings?
     /// Whether a process that ends unasked is started again, and how restarts are spaced.
     var restartPolicy: RestartPolicy = .no
     var restartBackoff = RestartBackoff()

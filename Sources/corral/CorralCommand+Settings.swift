@@ -71,6 +71,15 @@ extension CorralCommand {
             reloadBatch: try reloadBatchValue(),
             readyTimeout: try readyTimeoutValue(), notifyAccess: access)
         settings.timestamps = !noTimestamps
+        if let logDirectory {
+            guard !logDirectory.isEmpty else { throw ValidationError("--log-dir needs a directory") }
+            let size = try Self.parseSize(logMaxSize, option: "--log-max-size")
+            guard (0...1000).contains(logBackups) else {
+                throw ValidationError("--log-backups must be between 0 and 1000 (got \(logBackups))")
+            }
+            settings.logFiles = ConsoleSettings.LogFileSettings(
+                directory: logDirectory, maxSize: size, backups: logBackups)
+        }
         settings.readiness = try readinessSettings()
         settings.health = try healthSettings()
         settings.maxMemory = try maxMemory.map { try Self.parseSize($0, option: "--max-memory") }

@@ -205,6 +205,23 @@ struct CorralCommand: ParsableCommand {
     @Flag(help: "Headless: one JSON object per line (see the README for the schema).")
     var json = false
 
+    @Option(
+        name: .customLong("log-dir"),
+        help: ArgumentHelp(
+            "Write each program's output to DIR/PROGRAM.log and corral's event lines to DIR/corral.log (made 0750).",
+            valueName: "DIR"))
+    var logDirectory: String?
+
+    @Option(
+        name: .customLong("log-max-size"),
+        help: ArgumentHelp("Rotate a log file before it grows past SIZE (e.g. 10M, 512K).", valueName: "SIZE"))
+    var logMaxSize = "10M"
+
+    @Option(
+        name: .customLong("log-backups"), parsing: .unconditional,
+        help: ArgumentHelp("Rotated files kept per log (web.log.1 … web.log.N).", valueName: "N"))
+    var logBackups = 5
+
     @Flag(
         name: .customLong("no-timestamps"),
         help: "Headless: children's lines without the time of day before their name (event lines keep theirs).")

@@ -22,7 +22,9 @@ enum ProjectPlan {
             if let directory = program.workingDirectory { lines.append("  working dir  \(directory)") }
             let ready = program.options["ready"]?.first ?? "exec"
             lines.append("  readiness    \(program.oneshot ? "none (a one-shot completes when it exits 0)" : ready)")
-            let settings = program.options.filter { $0.key != "ready" }.sorted { $0.key < $1.key }
+            // Its own settings (those of the whole run are not the program's).
+            let settings = program.options.filter { $0.key != "ready" && ProjectRun.perProgramKeys.contains($0.key) }
+                .sorted { $0.key < $1.key }
                 .map { "\($0.key) \($0.value.joined(separator: ", "))" }
             if !settings.isEmpty { lines.append("  settings     \(settings.joined(separator: " · "))") }
             let dependencies = program.dependencies.map(\.text).joined(separator: ", ")

@@ -145,6 +145,15 @@ struct OptionsTests {
             (["--max-restarts", "-2"], "--max-restarts cannot be negative (got -2); use 0 to never restart twice"),
             (["--restart-window", "0"], "--restart-window must be more than 0 seconds (got 0)"),
             (
+                ["--log-dir", "/tmp/x", "--log-max-size", "100"],
+                "--log-max-size must be between 1K and 64G (got '100')"
+            ),
+            (
+                ["--log-dir", "/tmp/x", "--log-max-size", "lots"],
+                "--log-max-size must be a size like 512K, 2M or 1G (got 'lots')"
+            ),
+            (["--log-dir", "/tmp/x", "--log-backups", "-1"], "--log-backups must be between 0 and 1000 (got -1)"),
+            (
                 ["--listen", "8080", "--", "x"],
                 "--listen 8080: use [NAME=]HOST:PORT (port 1 to 65535) or [NAME=]unix:PATH, e.g. 127.0.0.1:8000, "
                     + "[::1]:8000, http=0.0.0.0:8080, unix:/run/app.sock"

@@ -49,6 +49,27 @@ package enum WallClock {
         }
     }
 
+    /// UTC ISO 8601 stamps for many lines a second (log files): the date and time are worked
+    /// out once a second, only the milliseconds for each line.
+    package struct UTCStamp {
+        private var second: Int = -1
+        private var prefix = ""
+
+        /// A clock with nothing worked out yet.
+        package init() {}
+
+        /// `2026-11-26T12:00:01.234Z`, as ``WallClock/iso8601(_:)``.
+        package mutating func text() -> String {
+            let spec = WallClock.instant()
+            if spec.tv_sec != second {
+                second = spec.tv_sec
+                let whole = WallClock.iso8601(spec)
+                prefix = String(whole.prefix(whole.count - 4))
+            }
+            return prefix + pad(Int32(spec.tv_nsec / 1_000_000), 3) + "Z"
+        }
+    }
+
     /// The current time broken down (local or UTC), and its milliseconds.
     private static func now(utc: Bool) -> (tm, Int32) {
         var spec = timespec()

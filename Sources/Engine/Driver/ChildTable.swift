@@ -50,6 +50,9 @@ final class ChildTable {
     /// the zygote, which reports their exits, is gone).
     private let watch: ChildWatch
     private(set) var watchesForkedExits = false
+    /// The front end cannot take more output: no pipe is watched (the children wait, as for a
+    /// slow terminal), only exits.
+    private(set) var outputHeld = false
     /// One read buffer for every pipe.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
@@ -88,8 +91,10 @@ final class ChildTable {
     func add(_ child: Child) {
         children[child.pid] = child
         current[child.slot] = child.pid
-        if let fd = child.output[.stdout] { watch.add(fd, pid: child.pid, role: .stdout) }
-        if let fd = child.output[.stderr] { watch.add(fd, pid: child.pid, role: .stderr) }
+        if !outputHeld {
+            if let fd = child.output[.stdout] { watch.add(fd, pid: child.pid, role: .stdout) }
+            if let fd = child.output[.stderr] { watch.add(fd, pid: child.pid, role: .stderr) }
+        }
         if let pidfd = child.pidfd, !child.viaZygote || watchesForkedExits {
             watch.add(pidfd, pid: child.pid, role: .exit)
         }
@@ -114,6 +119,19 @@ final class ChildTable {
         }
         children[pid] = nil
         if current[child.slot] == pid { current[child.slot] = nil }
+    }
+
+    /// Stops (`held`) or resumes watching every child's pipes: while held nothing more is read
+    /// from them, and a child that writes more than its pipe holds waits.
+    func holdOutput(_ held: Bool) {
+        guard held != outputHeld else { return }
+        outputHeld = held
+        for child in children.values {
+            for (stream, role) in [(ChildStream.stdout, ChildWatch.Role.stdout), (.stderr, .stderr)] {
+                guard let fd = child.output[stream] else { continue }
+                if held { watch.remove(fd) } else { watch.add(fd, pid: child.pid, role: role) }
+            }
+        }
     }
 
     /// Once the zygote is gone nothing reports its workers' exits: their pidfds are watched.

@@ -178,6 +178,7 @@ final class SupervisorDriver {
         for fd in polling?.descriptors ?? [] { set.add(.frontend(fd), fd.rawValue) }
         for fd in polling?.writeDescriptors ?? [] { set.add(.frontendOutput(fd), fd.rawValue, writing: true) }
         if zygote?.isGone != false { children.watchForkedExits() }
+        children.holdOutput(polling?.holdsOutput ?? false)
         set.add(.children, children.descriptor)
         for probe in probes.descriptors { set.add(.probe(probe.id), probe.fd, writing: probe.writing) }
         set.add(.watchdog, watchdog?.pidfd ?? -1)

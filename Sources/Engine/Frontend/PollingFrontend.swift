@@ -12,6 +12,10 @@ package protocol PollingFrontend: Frontend {
     var writeDescriptors: [FileDescriptor] { get }
     /// The earliest time the front end wants to be woken (a redraw, a countdown). Default nil.
     var nextDeadline: ContinuousClock.Instant? { get }
+    /// Whether the front end cannot take more output now (its queue is full): the driver stops
+    /// reading the children's output until it can (the children wait, as for a slow terminal).
+    /// The front end makes one of its ``descriptors`` readable when it can again. Default false.
+    var holdsOutput: Bool { get }
     /// Called once per driver iteration, after the events of that iteration were handled, with the
     /// front end's descriptors that are readable; returns commands for the engine.
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand]
@@ -24,6 +28,8 @@ extension PollingFrontend {
     package var writeDescriptors: [FileDescriptor] { [] }
     /// None by default.
     package var nextDeadline: ContinuousClock.Instant? { nil }
+    /// Never by default.
+    package var holdsOutput: Bool { false }
     /// No commands by default.
     package func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] { [] }
 }

@@ -3,14 +3,14 @@ import SystemPackage
 
 /// Detached POSIX threads, for loops that block in system calls (a supervisor's `poll()` loop)
 /// and so must not run on a Swift concurrency executor.
-enum DetachedThread {
+package enum DetachedThread {
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     /// Starts `body` on a new detached thread.
-    static func start(_ body: @escaping @Sendable () -> Void) throws(SystemCallError) {
+    package static func start(_ body: @escaping @Sendable () -> Void) throws(SystemCallError) {
         let context = Unmanaged.passRetained(Body(body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(

@@ -1,8 +1,9 @@
 import Glibc
 import SystemPackage
 
-/// The file-system calls corral's control socket needs: what a path is and who owns it, a
-/// private directory, removing a socket file.
+/// The file-system calls corral's control socket and log files need: what a path is and who
+/// owns it, a private directory, removing a socket file, renaming a log file, telling whether a
+/// path still names an open file.
 package enum FileSystem {
     /// What `lstat` says of a path (a symbolic link is not followed).
     package struct Status: Sendable, Equatable {
@@ -65,4 +66,45 @@ package enum FileSystem {
     /// Removes an empty directory; whether it was removed.
     @discardableResult
     package static func removeDirectory(_ path: String) -> Bool { Syscalls.removeDirectory(path) }
+
+    /// A file's identity: its device and inode.
+    package struct Identity: Sendable, Equatable {
+        var device: UInt
+        var inode: UInt
+    }
+
+    /// The identity of what `path` names (following links); nil when nothing is there.
+    package static func identity(_ path: String) throws(SystemCallError) -> Identity? {
+        var info = stat()
+        while stat(path, &info) != 0 {
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == ENOENT || error == ENOTDIR { return nil }
+            throw SystemCallError("stat", errno: Errno(rawValue: error), context: path)
+        }
+        return Identity(device: UInt(info.st_dev), inode: UInt(info.st_ino))
+    }
+
+    /// The identity of the open file `fd`, and its size.
+    package static func identity(of fd: FileDescriptor) throws(SystemCallError) -> (Identity, size: Int) {
+        var info = stat()
+        while fstat(fd.rawValue, &info) != 0 {
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            throw SystemCallError("fstat", errno: Errno(rawValue: error), context: "an open file")
+        }
+        return (Identity(device: UInt(info.st_dev), inode: UInt(info.st_ino)), Int(info.st_size))
+    }
+
+    /// rename(2): `from` takes the place of `to`, atomically; false when `from` does not exist.
+    @discardableResult
+    package static func rename(_ from: String, to: String) throws(SystemCallError) -> Bool {
+        while Glibc.rename(from, to) != 0 {
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == ENOENT { return false }
+            throw SystemCallError("rename", errno: Errno(rawValue: error), context: "\(from) to \(to)")
+        }
+        return true
+    }
 }

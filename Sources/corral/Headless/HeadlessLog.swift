@@ -9,162 +9,45 @@ import SystemPackage
 final class HeadlessLog: HeadlessFrontend {
     let channel: HeadlessChannel
     private var output: OutputWriter { channel.output }
-    private let colors: Bool
-    private let showsControls: Bool
-    private var names: SlotNames
-    private let waitTimeout: Duration?
+    /// How each event reads.
+    private(set) var text: EventText
     /// Children's lines begin with the time of day (`--no-timestamps`: not).
     var timestamps = true
     private var clock = WallClock.TimeOfDay()
     /// The programs with a wait timeout of their own, in a run of programs.
-    var programWaitTimeouts: [String: Duration] = [:]
-    private let control: String?
+    var programWaitTimeouts: [String: Duration] {
+        get { text.programWaitTimeouts }
+        set { text.programWaitTimeouts = newValue }
+    }
 
     /// `control`: the control socket's path, told on the first line.
     init(
         output: OutputWriter, workers: Int, waitTimeout: Duration?, colors: Bool, control: String? = nil,
         stopSignal: Signal = .interrupt, names: [ProcessName] = []
     ) {
-        self.control = control
         self.channel = HeadlessChannel(output: output, stopSignal: stopSignal)
-        self.names = SlotNames(workers: workers, names: names)
-        self.waitTimeout = waitTimeout
-        self.colors = colors
-        self.showsControls = output.isTerminal
+        self.text = EventText(
+            names: SlotNames(workers: workers, names: names), colors: colors, showsControls: output.isTerminal,
+            waitTimeout: waitTimeout, control: control)
         output.dropNotice = {
             "\(WallClock.timeOfDay()) corral dropped \($0) lines: the reader of its output did not keep up"
         }
     }
 
     func handle(_ event: EngineEvent) {
-        names.observe(event)
+        text.observe(event)
         channel.observe(event)
         if case .output(let slot, let stream, let line) = event {
-            let prefix = "\(names.name(slot)) | "
             let time = timestamps ? clock.text() + " " : ""
-            output.output(time + (stream == .stderr ? paint(prefix, 31) : prefix) + shown(line))
+            output.output(time + text.childLine(slot: slot, stream: stream, line: line))
             return
         }
-        guard let text = describe(event) else { return }
-        output.event("\(WallClock.timeOfDay()) \(text)")
+        text.readsKeys = channel.readsKeys
+        guard let line = text.describe(event) else { return }
+        output.event("\(WallClock.timeOfDay()) \(line)")
         if case .stopped = event { output.flush() }
     }
 
     /// The line for an event (without the time), or nil for events that print nothing.
-    func describe(_ event: EngineEvent) -> String? {
-        switch event {
-        case .spawned(let slot, let pid, _, let generation):
-            return "\(names.name(slot)) pid=\(pid) spawned" + (generation > 0 ? " (generation \(generation))" : "")
-        case .stateChanged(let slot, let state, _):
-            guard state != .pending else { return nil }
-            return "\(subject(slot)) \(paint(state.rawValue, color(state)))"
-        case .health(let slot, _, let ok, let failures, let detail):
-            if ok { return "\(subject(slot)) healthy again" }
-            return paint("\(subject(slot)) health check failed (\(failures) in a row): \(shown(detail))", 31)
-        case .reinstated(let slot, let pid, let generation):
-            return "\(names.name(slot)) pid=\(pid) serves again (generation \(generation)): its reload was rolled back"
-        case .waiting(let slot, let wait, _):
-            return "\(subject(slot)) \(wait)"
-        case .serverStateChanged(let state):
-            if state == .starting {
-                return "corral starting (pid \(getpid()), control socket \(control ?? "off: --no-control"))"
-            }
-            return "corral \(state.rawValue)"
-        case .status(let slot, let text):
-            return "\(subject(slot)) status: \(shown(text))"
-        case .signalSent(let slot, let pid, let signal, let reason, _):
-            let why: String
-            if reason == .timeout {
-                let timeout = programWaitTimeouts[names.processName(slot).program] ?? waitTimeout
-                why = timeout.map { " after \($0.countdownText) timeout" } ?? " after the timeout"
-            } else {
-                why = " (\(reason.explanation))"
-            }
-            return "\(names.name(slot)) pid=\(pid) \(signal) sent\(why)"
-        case .output:
-            return nil
-        case .exited(let slot, let pid, let end, _):
-            var text = "\(names.name(slot)) pid=\(pid) exited: \(end)"
-            if end.isClean { return text }
-            if !end.lastLines.isEmpty {
-                text += "; its last lines on stderr:" + end.lastLines.map { "\n    " + shown($0) }.joined()
-            }
-            return paint(text, 31)
-        case .restartScheduled(let slot, let generation, let attempt, let delay, _):
-            // How it ended is on the exited line just before.
-            return paint(
-                "\(names.name(slot)) backoff: restart in \(delay.countdownText) (attempt \(attempt), generation "
-                    + "\(generation))", 33)
-        case .reload(let progress):
-            let text = "corral \(progress)"
-            if case .rolledBack = progress { return paint(text, 31) }
-            return text
-        case .scaled:
-            return "corral \(event)"
-        case .scaleRefused(let workers, let reason, let program):
-            return paint(
-                "corral scale refused: \(reason) (\(EngineEvent.processes(workers, program))\(program.map { " of \($0)" } ?? "") now)",
-                31)
-        case .slotAdded(_, let name):
-            return "corral \(name) added"
-        case .failed(let slot, let failure):
-            return paint("\(names.name(slot)) failed: \(failure)", 31)
-        case .stopping(let signal, let cause, let deadline):
-            let escalation =
-                deadline == nil
-                ? (signal == .kill ? "" : "; waiting without a time limit")
-                : "; SIGKILL in \(waitTimeout?.countdownText ?? "?")"
-            return "corral stopping with \(signal): \(cause.summary(naming: names.name))\(escalation)"
-        case .stopRepeated(let signal, let deadline):
-            let left =
-                deadline.map { "SIGKILL in \(ContinuousClock.now.duration(to: $0).countdownText)" } ?? "no time limit"
-            let hint = channel.readsKeys ? "; type k and Enter to force-kill" : ""
-            return "corral already stopping (\(signal) again): nothing sent twice; \(left)\(hint)"
-        case .watchdogEnded(let pid, let replacement):
-            let next =
-                replacement.map { "replaced by pid \($0), every live process group registered with it" }
-                ?? "none could be started: a SIGKILL of corral now leaves grandchildren running"
-            return paint("corral's watchdog (pid \(pid)) ended: \(next)", 31)
-        case .signalIgnored(let signal):
-            if signal.rawValue == SIGTSTP {
-                return "corral ignores Ctrl-Z (SIGTSTP): suspended, it would leave its workers unsupervised"
-            }
-            return "corral ignores \(signal)"
-        case .stopped(let report):
-            let left =
-                report.leftBehind.isEmpty
-                ? ""
-                : "; left behind (they left their worker's process group): "
-                    + report.leftBehind.map { shown($0.description) }.joined(separator: ", ")
-            return "corral stopped: \(report.causeDescription); exit status \(report.exitStatus)\(left)"
-        }
-    }
-
-    private func subject(_ slot: Int) -> String {
-        names.pid(slot).map { "\(names.name(slot)) pid=\($0)" } ?? names.name(slot)
-    }
-
-    private func color(_ state: ProcessState) -> Int {
-        switch state {
-        case .pending: return 0
-        case .initializing: return 33
-        case .running: return 32
-        case .stopping: return 35
-        case .unhealthy: return 31
-        case .exited: return 0
-        case .backoff: return 33
-        }
-    }
-
-    /// Text a child controls, with its control characters shown visibly (`^[`) when the output
-    /// is a terminal, so that no escape sequence of theirs reaches it; as it is otherwise.
-    private func shown(_ text: String) -> String {
-        showsControls ? TerminalText.visible(text) : text
-    }
-
-    private func paint(_ text: String, _ code: Int) -> String {
-        guard colors, code != 0 else { return text }
-        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
-    }
-
+    func describe(_ event: EngineEvent) -> String? { text.describe(event) }
 }

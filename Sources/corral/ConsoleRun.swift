@@ -190,6 +190,7 @@ struct ConsoleRun {
                     if let timeout = program.waitTimeout { log.programWaitTimeouts[program.name] = timeout }
                 }
                 log.timestamps = settings.timestamps
+                log.journal = Journal.fromEnvironment()
                 view = .log(log)
             case .dashboard:
                 view = .dashboard(

@@ -104,6 +104,9 @@ int corral_unix_send(const char *name, const void *bytes, size_t length);
 /// Connects a new AF_UNIX stream socket (close-on-exec) to the path `name`. Returns the socket, or
 /// -1 with errno (EINTR is not retried here: a connect interrupted goes on in the background).
 int corral_unix_connect(const char *name);
+/// A new AF_UNIX datagram socket (close-on-exec, non-blocking) connected to the path `name`.
+/// Returns the socket, or -1 with errno.
+int corral_unix_datagram_connect(const char *name);
 /// SO_PEERCRED of a connected AF_UNIX socket: the peer's pid, uid and gid when it connected.
 int corral_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /// Receives one datagram with its sender's credentials (SO_PASSCRED must be on).

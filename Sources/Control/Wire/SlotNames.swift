@@ -9,6 +9,7 @@ package struct SlotNames {
     private var names: [ProcessName]
     private var pids: [Int: pid_t] = [:]
     private var kinds: [Int: ChildKind] = [:]
+    private var generations: [Int: Int] = [:]
 
     /// Names for a run of `workers` workers whose configured slots are named `names`.
     package init(workers: Int, names: [ProcessName] = []) {
@@ -19,11 +20,13 @@ package struct SlotNames {
     /// Records pids and kinds from `spawned` events, and the pid a rollback gives a slot back.
     package mutating func observe(_ event: EngineEvent) {
         switch event {
-        case .spawned(let slot, let pid, let kind, _):
+        case .spawned(let slot, let pid, let kind, let generation):
             pids[slot] = pid
             kinds[slot] = kind
-        case .reinstated(let slot, let pid, _):
+            generations[slot] = generation
+        case .reinstated(let slot, let pid, let generation):
             pids[slot] = pid
+            generations[slot] = generation
         case .slotAdded(let slot, let name):
             if slot == names.count { names.append(name) }
         default:
@@ -43,4 +46,7 @@ package struct SlotNames {
 
     /// The slot's pid, once spawned.
     package func pid(_ slot: Int) -> pid_t? { pids[slot] }
+
+    /// The generation of the slot's current process (0 before it was spawned).
+    package func generation(_ slot: Int) -> Int { generations[slot] ?? 0 }
 }

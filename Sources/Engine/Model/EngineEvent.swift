@@ -74,3 +74,19 @@ extension SupervisorReport: Hashable {
         hasher.combine(leftBehind)
     }
 }
+
+extension EngineEvent {
+    /// The slot the event is about, when it is about one process.
+    public var slot: Int? {
+        switch self {
+        case .spawned(let slot, _, _, _), .stateChanged(let slot, _, _), .waiting(let slot, _, _),
+            .status(let slot, _), .signalSent(let slot, _, _, _, _), .output(let slot, _, _),
+            .exited(let slot, _, _, _), .restartScheduled(let slot, _, _, _, _), .reinstated(let slot, _, _),
+            .health(let slot, _, _, _, _), .failed(let slot, _), .slotAdded(let slot, _):
+            return slot
+        case .serverStateChanged, .scaled, .scaleRefused, .reload, .stopping, .stopRepeated, .watchdogEnded,
+            .signalIgnored, .stopped:
+            return nil
+        }
+    }
+}

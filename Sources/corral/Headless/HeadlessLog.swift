@@ -13,6 +13,9 @@ final class HeadlessLog: HeadlessFrontend {
     private(set) var text: EventText
     /// Children's lines begin with the time of day (`--no-timestamps`: not).
     var timestamps = true
+    /// The systemd journal, when standard output is it: lines go there as entries with fields
+    /// (a line it does not take is printed as usual, without the time the journal adds).
+    var journal: Journal?
     private var clock = WallClock.TimeOfDay()
     /// The programs with a wait timeout of their own, in a run of programs.
     var programWaitTimeouts: [String: Duration] {
@@ -38,14 +41,43 @@ final class HeadlessLog: HeadlessFrontend {
         text.observe(event)
         channel.observe(event)
         if case .output(let slot, let stream, let line) = event {
-            let time = timestamps ? clock.text() + " " : ""
+            if let journal, journal.send(childEntry(slot: slot, stream: stream, line: line)) { return }
+            let time = timestamps && journal == nil ? clock.text() + " " : ""
             output.output(time + text.childLine(slot: slot, stream: stream, line: line))
             return
         }
         text.readsKeys = channel.readsKeys
         guard let line = text.describe(event) else { return }
-        output.event("\(WallClock.timeOfDay()) \(line)")
+        if let journal, journal.send(eventEntry(event, line: line)) {
+            if case .stopped = event { output.flush() }
+            return
+        }
+        output.event(journal == nil ? "\(WallClock.timeOfDay()) \(line)" : line)
         if case .stopped = event { output.flush() }
+    }
+
+    /// A child's line as a journal entry.
+    private func childEntry(slot: Int, stream: ChildStream, line: String) -> [(String, String)] {
+        let name = text.names.processName(slot)
+        return [
+            ("MESSAGE", line), ("PRIORITY", stream == .stderr ? "3" : "6"), ("SYSLOG_IDENTIFIER", name.program),
+            ("CORRAL_PROCESS", name.description), ("CORRAL_PROGRAM", name.program),
+            ("CORRAL_GENERATION", String(text.names.generation(slot))),
+            ("CORRAL_PID", text.names.pid(slot).map(String.init) ?? ""),
+        ]
+    }
+
+    /// corral's line for an event as a journal entry (naming the process it is about).
+    private func eventEntry(_ event: EngineEvent, line: String) -> [(String, String)] {
+        var fields = [
+            ("MESSAGE", line), ("PRIORITY", String(Journal.priority(of: event))), ("SYSLOG_IDENTIFIER", "corral"),
+        ]
+        if let slot = event.slot {
+            let name = text.names.processName(slot)
+            fields += [("CORRAL_PROCESS", name.description), ("CORRAL_PROGRAM", name.program)]
+            if let pid = text.names.pid(slot) { fields.append(("CORRAL_PID", String(pid))) }
+        }
+        return fields
     }
 
     /// The line for an event (without the time), or nil for events that print nothing.

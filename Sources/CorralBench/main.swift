@@ -61,6 +61,7 @@ do {
         case "reload-python": try PythonReloadBenchmark.run(workers: 16, runs: runs)
         case "control": try ControlBenchmark.run(runs: runs)
         case "log": try LogBenchmark.run(runs: runs)
+        case "log-files": try LogFilesBenchmark.run(megabytes: 100, runs: runs)
         default:
             note("unknown scenario \(scenario)")
             exit(64)

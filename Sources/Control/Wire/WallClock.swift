@@ -54,6 +54,7 @@ package enum WallClock {
     package struct UTCStamp {
         private var second: Int = -1
         private var prefix = ""
+        private var prefixBytes: [UInt8] = []
 
         /// A clock with nothing worked out yet.
         package init() {}
@@ -67,6 +68,23 @@ package enum WallClock {
                 prefix = String(whole.prefix(whole.count - 4))
             }
             return prefix + pad(Int32(spec.tv_nsec / 1_000_000), 3) + "Z"
+        }
+
+        /// Appends the stamp's UTF-8 bytes to `buffer` (no string made: one per line of a flood).
+        package mutating func append(to buffer: inout [UInt8]) {
+            let spec = WallClock.instant()
+            if spec.tv_sec != second {
+                second = spec.tv_sec
+                let whole = WallClock.iso8601(spec)
+                prefix = String(whole.prefix(whole.count - 4))
+                prefixBytes = Array(prefix.utf8)
+            }
+            let milliseconds = Int(spec.tv_nsec / 1_000_000)
+            buffer.append(contentsOf: prefixBytes)
+            buffer.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+            buffer.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+            buffer.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+            buffer.append(UInt8(ascii: "Z"))
         }
     }
 

@@ -38,14 +38,15 @@ final class HeadlessLog: HeadlessFrontend {
     }
 
     func handle(_ event: EngineEvent) {
-        text.observe(event)
         channel.observe(event)
+        // An output line names nothing new (the names come with spawned and added events).
         if case .output(let slot, let stream, let line) = event {
             if let journal, journal.send(childEntry(slot: slot, stream: stream, line: line)) { return }
             let time = timestamps && journal == nil ? clock.text() + " " : ""
             output.output(time + text.childLine(slot: slot, stream: stream, line: line))
             return
         }
+        text.observe(event)
         text.readsKeys = channel.readsKeys
         guard let line = text.describe(event) else { return }
         if let journal, journal.send(eventEntry(event, line: line)) {

@@ -10,8 +10,11 @@ final class LogFiles {
     private let writer: LogWriter
     private var text: EventText
     private var stamp = WallClock.UTCStamp()
-    /// Lines gathered this turn, by file name, and how many.
-    private var gathered: [String: (bytes: [UInt8], lines: Int)] = [:]
+    /// The files written to (`corral.log` first), and the lines gathered for each this turn.
+    private var fileNames = ["corral.log"]
+    private var gathered: [(bytes: [UInt8], lines: Int)] = [([], 0)]
+    /// Each slot's file and line prefixes (` web.1 out | `, ` web.1 err | `), made once.
+    private var slotLines: [Int: (file: Int, out: [UInt8], err: [UInt8])] = [:]
     private var finished = false
     /// Says what the writer has to say (a failing or resumed write), on the supervisor's thread.
     var say: (String) -> Void = { _ in }
@@ -37,15 +40,19 @@ final class LogFiles {
 
     /// The line an event makes, into its file's share of this turn.
     func handle(_ event: EngineEvent) {
-        text.observe(event)
+        // An output line names nothing new (the names come with spawned and added events).
         if case .output(let slot, let stream, let line) = event {
-            let name = text.names.processName(slot)
-            let file = "\(name.program).log"
-            append("\(stamp.text()) \(name) \(stream == .stderr ? "err" : "out") | \(line)\n", to: file)
+            let target = slotLines[slot] ?? lines(ofSlot: slot)
+            stamp.append(to: &gathered[target.file].bytes)
+            gathered[target.file].bytes.append(contentsOf: stream == .stderr ? target.err : target.out)
+            gathered[target.file].bytes.append(contentsOf: line.utf8)
+            gathered[target.file].bytes.append(UInt8(ascii: "\n"))
+            gathered[target.file].lines += 1
             return
         }
+        text.observe(event)
         guard let line = text.describe(event) else { return }
-        append("\(stamp.text()) \(line)\n", to: "corral.log")
+        append(" \(line)\n", to: 0)
         if case .stopped = event { flush() }
     }
 
@@ -56,7 +63,7 @@ final class LogFiles {
         if readable.contains(FileDescriptor(rawValue: writer.room.readDescriptor)) {
             for notice in writer.takeNotices() {
                 say(notice)
-                append("\(stamp.text()) corral \(notice)\n", to: "corral.log")
+                append(" corral \(notice)\n", to: 0)
             }
             flush()
         }
@@ -72,14 +79,36 @@ final class LogFiles {
         if writer.droppedLines > 0 { say("log files: \(writer.droppedLines) lines dropped in all") }
     }
 
-    private func append(_ line: String, to file: String) {
-        gathered[file, default: ([], 0)].bytes.append(contentsOf: line.utf8)
-        gathered[file, default: ([], 0)].lines += 1
+    /// A stamped line (`line` begins with a space) into file `index`.
+    private func append(_ line: String, to index: Int) {
+        stamp.append(to: &gathered[index].bytes)
+        gathered[index].bytes.append(contentsOf: line.utf8)
+        gathered[index].lines += 1
+    }
+
+    /// The file and line prefixes of `slot`'s lines, made and kept.
+    private func lines(ofSlot slot: Int) -> (file: Int, out: [UInt8], err: [UInt8]) {
+        let name = text.names.processName(slot)
+        let fileName = "\(name.program).log"
+        let file =
+            fileNames.firstIndex(of: fileName)
+            ?? {
+                fileNames.append(fileName)
+                gathered.append(([], 0))
+                return fileNames.count - 1
+            }()
+        let made = (file, Array(" \(name) out | ".utf8), Array(" \(name) err | ".utf8))
+        slotLines[slot] = made
+        return made
     }
 
     private func flush() {
-        guard !gathered.isEmpty else { return }
-        writer.enqueue(gathered.map { LogWriter.Batch(file: $0.key, bytes: $0.value.bytes, lines: $0.value.lines) })
-        gathered = [:]
+        var batches: [LogWriter.Batch] = []
+        for index in gathered.indices where gathered[index].lines > 0 {
+            batches.append(
+                LogWriter.Batch(file: fileNames[index], bytes: gathered[index].bytes, lines: gathered[index].lines))
+            gathered[index] = ([], 0)
+        }
+        writer.enqueue(batches)
     }
 }

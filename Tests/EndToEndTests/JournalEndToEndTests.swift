@@ -56,7 +56,11 @@ struct JournalEndToEndTests {
         var entries: [[String: String]] = []
         let deadline = ContinuousClock.now + .seconds(10)
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while ContinuousClock.now < deadline, !entries.contains(where: { $0["MESSAGE"] == "oops" }) {
+        // The two processes' lines come in either order.
+        let wanted = ["hello", "oops"]
+        while ContinuousClock.now < deadline,
+            !wanted.allSatisfy({ message in entries.contains { $0["MESSAGE"] == message } })
+        {
             let count = recv(socket, &buffer, buffer.count, 0)
             if count > 0 { entries.append(Self.fields(Array(buffer[0..<count]))) }
         }

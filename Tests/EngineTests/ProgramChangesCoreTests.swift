@@ -221,3 +221,38 @@ struct ProgramPoliciesCoreTests {
         #expect(core.command(.restart(slot: 0), now: t0).contains(.signal(slot: 0, .interrupt)))
     }
 }
+
+/// Programs read again that do not hold together change nothing.
+@Suite("SupervisorCore program updates refused")
+struct ProgramUpdateRefusedCoreTests {
+    @Test("no programs, a name twice, a cycle: refused with the reason, nothing touched")
+    func refused() {
+        let t0 = ContinuousClock.now
+        var core = SupervisorCore(
+            configuration: SupervisorConfiguration(
+                workers: 1, worker: .command(["serve"]), readyAfter: .zero,
+                programs: [Program("web", command: ["serve"])]))
+        _ = core.begin(now: t0)
+        _ = core.spawned(slot: 0, pid: 100, now: t0)
+        let cases: [([Program], String)] = [
+            ([], "no programs"),
+            ([Program("web", command: ["a"]), Program("web", command: ["b"])], "named twice"),
+            (
+                [
+                    Program("a", command: ["a"], dependencies: [.init("b")]),
+                    Program("b", command: ["b"], dependencies: [.init("a")]),
+                ], "a dependency cycle"
+            ),
+        ]
+        for (programs, reason) in cases {
+            let said = core.command(.update(programs), now: t0)
+            #expect(said.count == 1)
+            #expect(
+                said.contains {
+                    if case .emit(.reload(.refused(let text))) = $0 { text.contains(reason) } else { false }
+                },
+                "\(said)")
+        }
+        #expect(core.slotCount == 1 && core.state(ofSlot: 0) == .running)
+    }
+}

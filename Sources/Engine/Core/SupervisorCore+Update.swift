@@ -25,6 +25,17 @@ extension SupervisorCore {
         if isReloading {
             return [.emit(.reload(.refused(reason: "a reload is under way: read the programs again once it is done")))]
         }
+        guard !programs.isEmpty else {
+            return [.emit(.reload(.refused(reason: "no programs: a run of programs keeps at least one")))]
+        }
+        // The same checks as the configuration's: names, processes, commands, dependencies.
+        let check = SupervisorConfiguration(
+            workers: programs.reduce(0) { $0 + $1.workers }, worker: .command(["/bin/sh"]), programs: programs)
+        do throws(ConfigurationError) {
+            try check.validatePrograms()
+        } catch {
+            return [.emit(.reload(.refused(reason: error.problem)))]
+        }
         var changes = ProgramChanges()
         var actions: [Action] = []
         let wanted = Set(programs.map(\.name))

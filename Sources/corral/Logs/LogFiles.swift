@@ -35,9 +35,6 @@ final class LogFiles {
     /// Whether the children's output must wait for the writer.
     var holdsOutput: Bool { writer.isFull }
 
-    /// How many lines a failing write dropped.
-    var droppedLines: Int { writer.droppedLines }
-
     /// The line an event makes, into its file's share of this turn.
     func handle(_ event: EngineEvent) {
         // An output line names nothing new (the names come with spawned and added events).

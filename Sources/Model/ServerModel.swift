@@ -38,6 +38,8 @@ package struct ServerModel: Sendable {
     package var ended: Ended?
     /// A rolling reload is under way.
     package var reloading = false
+    /// Lines `--log-dir` dropped because a write failed (0 without log files).
+    package var logDroppedLines = 0
 
     /// The configured slots' names (``SupervisorConfiguration/processName(ofSlot:)``).
     package var names: [ProcessName] = [] {

@@ -203,10 +203,14 @@ struct ConsoleRun {
             throw error
         }
         if let logFiles {
+            let said: (String, Int) -> Void
             switch view {
-            case .dashboard(let dashboard): logFiles.say = { notice in dashboard.update { $0.message = notice } }
-            case .log, .json: logFiles.say = { FileError.writeWithoutBlocking("corral: \($0)") }
+            case .dashboard(let dashboard): said = { notice, _ in dashboard.update { $0.message = notice } }
+            case .log: said = { notice, _ in FileError.writeWithoutBlocking("corral: \(notice)") }
+            case .json(let json): said = json.logFilesNotice
             }
+            logFiles.say = said
+            logFiles.droppedLinesChanged = { [weak control] in control?.logLinesDropped($0) }
         }
         return ConsoleFrontend(
             view: view, control: control, systemd: NotifyClient.fromEnvironment(), logFiles: logFiles)

@@ -145,9 +145,11 @@ struct LogFilesEndToEndTests {
         let directory = try Directory()
         try FileManager.default.createDirectory(
             atPath: directory.path + "/worker.log", withIntermediateDirectories: false)
+        let control = try Directory()
+        let socket = control.path + "/c.sock"
         let corral = try RunningProgram(
             corralExecutable,
-            ["--no-tui", "--no-control", "--log-dir", directory.path, "--"] + Self.counter(pause: "0.05"))
+            ["--no-tui", "--control", socket, "--log-dir", directory.path, "--"] + Self.counter(pause: "0.05"))
         defer {
             kill(corral.pid, SIGKILL)
             corral.wait()
@@ -156,6 +158,16 @@ struct LogFilesEndToEndTests {
         #expect(
             eventually(within: .seconds(5)) { corral.stdout.contains("worker.0 | n 3") },
             "supervision and the terminal go on")
+        // ctl status counts what was dropped.
+        #expect(
+            eventually(within: .seconds(5)) {
+                let status = try? runProgram(corralExecutable, ["ctl", "--socket", socket, "status"])
+                return status?.stdout.contains("log lines dropped") == true
+            })
+        let json = try runProgram(corralExecutable, ["ctl", "--socket", socket, "status", "--json"])
+        let body = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let server = body?["server"] as? [String: Any]
+        #expect((server?["log_dropped_lines"] as? Int ?? 0) > 0, "\(json.stdout.prefix(300))")
         try FileManager.default.removeItem(atPath: directory.path + "/worker.log")
         #expect(eventually(within: .seconds(5)) { directory.read("worker.log").contains(" out | n ") })
         #expect(corral.stderr.contains("writing to \(directory.path)/worker.log again"))

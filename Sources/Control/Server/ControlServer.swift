@@ -150,6 +150,11 @@ package final class ControlServer: PollingFrontend {
         for peer in peers where peer.subscribed { peer.enqueue(line) }
     }
 
+    /// Records how many lines `--log-dir` dropped so far (for the snapshot and `ctl status`).
+    package func logLinesDropped(_ count: Int) {
+        model.logDroppedLines = count
+    }
+
     /// Answers the clients waiting for a file reload's outcome, once it is known.
     private func answerFileReloads(after event: EngineEvent) {
         guard !awaitingFileReload.isEmpty else { return }

@@ -52,6 +52,7 @@ package enum Snapshot {
         server["stop_signals"] = .strings(state.stopSignals.map(\.name))
         server["control"] = control.map { .string($0) } ?? .null
         server["reloading"] = .bool(state.reloading)
+        server["log_dropped_lines"] = .int(state.logDroppedLines)
         // A run of programs: their names, and the file a reload reads again.
         if !state.names.isEmpty {
             server["programs"] = .strings(state.programNames)
@@ -152,6 +153,7 @@ package enum Snapshot {
         state.readyTimeout = Duration(wireSeconds: server.readyTimeoutS)
         state.serverState = server.state.flatMap(ServerState.init) ?? .starting
         state.reloading = server.reloading == true
+        state.logDroppedLines = server.logDroppedLines ?? 0
         if let stopping = server.stopping, let signal = EventDecoder.signal(stopping.signal),
             let cause = EventDecoder.cause(stopping)
         {

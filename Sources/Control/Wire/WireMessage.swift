@@ -18,6 +18,8 @@ package final class WireMessage: Decodable, Sendable {
     /// The programs a reload names; what a file reload added, removed, changed and left alone.
     package let programs: [String]?
     package let programFile: String?
+    /// How many lines `--log-dir` dropped because a write failed.
+    package let logDroppedLines: Int?
     /// How many output lines an `output_dropped` line says were not sent.
     package let lines: Int?
     package let added: [String]?

@@ -26,6 +26,17 @@ final class JSONLines: HeadlessFrontend {
         }
     }
 
+    /// A `log_files` line: what `--log-dir`'s writer has to say (`text`), and the lines it
+    /// dropped so far (`dropped_lines`).
+    func logFilesNotice(_ text: String, droppedLines: Int) {
+        var object = JSONObject()
+        object["time"] = .string(WallClock.iso8601())
+        object["event"] = .string("log_files")
+        object["text"] = .string(text)
+        object["dropped_lines"] = .int(droppedLines)
+        output.event(object.encoded)
+    }
+
     func handle(_ event: EngineEvent) {
         encoder.observe(event)
         channel.observe(event)

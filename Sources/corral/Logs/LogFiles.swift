@@ -16,8 +16,12 @@ final class LogFiles {
     /// Each slot's file and line prefixes (` web.1 out | `, ` web.1 err | `), made once.
     private var slotLines: [Int: (file: Int, out: [UInt8], err: [UInt8])] = [:]
     private var finished = false
-    /// Says what the writer has to say (a failing or resumed write), on the supervisor's thread.
-    var say: (String) -> Void = { _ in }
+    /// Says what the writer has to say (a failing or resumed write) and how many lines it
+    /// dropped so far, on the supervisor's thread.
+    var say: (_ notice: String, _ droppedLines: Int) -> Void = { _, _ in }
+    /// Told the number of lines dropped so far, each time it changed (checked every turn).
+    var droppedLinesChanged: (Int) -> Void = { _ in }
+    private var droppedSoFar = 0
 
     /// Log files in `directory`; `names`: a run of programs' slot names.
     init(
@@ -57,9 +61,14 @@ final class LogFiles {
     /// has to say is said.
     func wake(readable: [FileDescriptor]) {
         flush()
+        let dropped = writer.droppedLines
+        if dropped != droppedSoFar {
+            droppedSoFar = dropped
+            droppedLinesChanged(dropped)
+        }
         if readable.contains(FileDescriptor(rawValue: writer.room.readDescriptor)) {
             for notice in writer.takeNotices() {
-                say(notice)
+                say(notice, writer.droppedLines)
                 append(" corral \(notice)\n", to: 0)
             }
             flush()
@@ -72,8 +81,10 @@ final class LogFiles {
         finished = true
         flush()
         writer.finish(within: .seconds(2))
-        for notice in writer.takeNotices() { say(notice) }
-        if writer.droppedLines > 0 { say("log files: \(writer.droppedLines) lines dropped in all") }
+        for notice in writer.takeNotices() { say(notice, writer.droppedLines) }
+        if writer.droppedLines > 0 {
+            say("log files: \(writer.droppedLines) lines dropped in all", writer.droppedLines)
+        }
     }
 
     /// A stamped line (`line` begins with a space) into file `index`.

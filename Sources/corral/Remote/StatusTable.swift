@@ -10,6 +10,7 @@ enum StatusTable {
             "up \(TimeText.uptime(state.startedAt.duration(to: now)))",
         ]
         if state.reloading { header.append("reloading") }
+        if state.logDroppedLines > 0 { header.append("\(state.logDroppedLines) log lines dropped") }
         if let stopping = state.stopping, state.ended == nil {
             var text = "stopping with \(stopping.signal)"
             if let deadline = stopping.deadline { text += ", SIGKILL in \(now.duration(to: deadline).countdownText)" }

@@ -123,7 +123,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ProjectTests",
-            dependencies: ["CorralProject"]),
+            dependencies: ["CorralProject", "CorralTestSupport"]),
         .testTarget(
             name: "TUITests",
             dependencies: ["CorralTUI", "CorralModel"],

@@ -1,10 +1,12 @@
+import CorralTestSupport
 import Glibc
 import Testing
 
 @testable import CorralProject
 
-/// Project files read and checked: Procfiles, `.env` files, `corral.toml`, dependencies.
-@Suite("Project files")
+/// Project files read and checked: Procfiles, `.env` files, `corral.toml`, dependencies. Alone:
+/// reading files opens descriptors, which the tests that count the test process's own would see.
+@Suite("Project files", .processExclusive)
 struct ProjectFileTests {
     @Test("a Procfile: NAME: COMMAND lines in order, comments and blank lines skipped")
     func procfile() throws {

@@ -71,6 +71,12 @@ package enum FileSystem {
     package struct Identity: Sendable, Equatable {
         var device: UInt
         var inode: UInt
+
+        /// The identity of device `device`, inode `inode` (as `JOURNAL_STREAM` gives them).
+        package init(device: UInt, inode: UInt) {
+            self.device = device
+            self.inode = inode
+        }
     }
 
     /// The identity of what `path` names (following links); nil when nothing is there.

@@ -1,5 +1,6 @@
 import CorralEngine
 import Glibc
+import SystemPackage
 
 /// The systemd journal's native protocol, for a corral whose standard output is the journal
 /// (`JOURNAL_STREAM` names its fd 1): each line is sent as one datagram of fields (`MESSAGE`,
@@ -20,10 +21,9 @@ final class Journal {
     static func fromEnvironment() -> Journal? {
         guard let stream = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return nil }
         let parts = stream.split(separator: ":")
-        var info = stat()
         guard parts.count == 2, let device = UInt(parts[0]), let inode = UInt(parts[1]),
-            fstat(STDOUT_FILENO, &info) == 0,
-            UInt(info.st_dev) == device, UInt(info.st_ino) == inode
+            let (stdout, _) = try? FileSystem.identity(of: FileDescriptor(rawValue: STDOUT_FILENO)),
+            stdout == FileSystem.Identity(device: device, inode: inode)
         else { return nil }
         guard let socket = try? UnixDatagram(connectingTo: socketPath) else { return nil }
         return Journal(socket: socket)

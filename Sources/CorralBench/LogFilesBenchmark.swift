@@ -37,20 +37,10 @@ enum LogFilesBenchmark {
         var arguments = [sibling("corral"), "--no-tui", "--no-control", "-w", "2", "--ready-after", "0"]
         if logDirectory { arguments += ["--log-dir", directory.path + "/logs", "--log-max-size", "64M"] }
         arguments += ["--", "sh", "-c", script]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else {
-            throw BenchmarkError(description: "cannot start corral")
-        }
+        let pid = try spawnQuietly(arguments)
         defer {
             kill(pid, SIGTERM)
-            var status: CInt = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = waitFor(pid)
         }
         let done = (0..<2).map { directory.appendingPathComponent("done.\($0)").path }
         let deadline = ContinuousClock.now + .seconds(120)

@@ -73,3 +73,26 @@ func processCPUSeconds() -> Double {
     guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
+
+/// Starts `arguments` (the program's path first) with `posix_spawn`, its standard output to
+/// `/dev/null`: the measure is the program's, not a process library's.
+func spawnQuietly(_ arguments: [String]) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else {
+        throw BenchmarkError(description: "cannot start \(arguments.joined(separator: " "))")
+    }
+    return pid
+}
+
+/// Waits for the child `pid`; its wait status.
+func waitFor(_ pid: pid_t) -> CInt {
+    var status: CInt = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}

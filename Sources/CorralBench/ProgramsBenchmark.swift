@@ -53,20 +53,8 @@ enum ProgramsBenchmark {
         var times = Samples()
         let arguments = [sibling("corral"), "check", "-f", file, "--no-env-file"]
         for _ in 0...runs {
-            // posix_spawn and waitpid: the measure is corral's, not a process library's.
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            let argv = arguments.map { strdup($0) } + [nil]
-            defer { for pointer in argv { free(pointer) } }
-            var pid: pid_t = 0
             let began = ContinuousClock.now
-            guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else {
-                throw BenchmarkError(description: "cannot start corral check")
-            }
-            var status: CInt = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let status = waitFor(try spawnQuietly(arguments))
             let elapsed = began.duration(to: .now)
             guard status == 0 else { throw BenchmarkError(description: "corral check failed (status \(status))") }
             times.add(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)

@@ -29,7 +29,7 @@ package enum ProjectTOML {
         "restart-max-delay": .seconds, "restart-reset": .seconds, "max-restarts": .integer,
         "restart-window": .seconds, "reload-batch": .textOrInteger, "listen": .texts, "notify-access": .text,
         "stop-signals": .texts, "wait-timeout": .seconds, "keep-running": .flag, "log-dir": .text,
-        "log-max-size": .textOrInteger, "log-backups": .integer,
+        "log-max-size": .textOrInteger, "log-backups": .integer, "metrics": .text,
     ]
 
     /// The keys of a program's own table besides corral's options.

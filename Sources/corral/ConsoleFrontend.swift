@@ -20,12 +20,20 @@ final class ConsoleFrontend: PollingFrontend {
     private let systemd: NotifyClient?
     /// `--log-dir`'s files.
     private let logFiles: LogFiles?
+    /// `--metrics`, and the headless output whose dropped lines it counts.
+    private let metrics: MetricsService?
+    private let output: OutputWriter?
 
-    init(view: View, control: ControlServer?, systemd: NotifyClient?, logFiles: LogFiles? = nil) {
+    init(
+        view: View, control: ControlServer?, systemd: NotifyClient?, logFiles: LogFiles? = nil,
+        metrics: MetricsService? = nil, output: OutputWriter? = nil
+    ) {
         self.view = view
         self.control = control
         self.systemd = systemd
         self.logFiles = logFiles
+        self.metrics = metrics
+        self.output = output
     }
 
     private var primary: any PollingFrontend {
@@ -49,6 +57,7 @@ final class ConsoleFrontend: PollingFrontend {
     }
 
     func handle(_ event: EngineEvent) {
+        metrics?.handle(event)
         primary.handle(event)
         control?.handle(event)
         logFiles?.handle(event)
@@ -73,6 +82,8 @@ final class ConsoleFrontend: PollingFrontend {
 
     func wake(now: ContinuousClock.Instant, readable: [FileDescriptor]) -> [SupervisorCommand] {
         logFiles?.wake(readable: readable)
+        metrics?.endTurn(
+            outputDroppedLines: output?.droppedLines ?? 0, logDroppedLines: logFiles?.droppedLines ?? 0)
         return primary.wake(now: now, readable: readable) + (control?.wake(now: now, readable: readable) ?? [])
     }
 
@@ -80,6 +91,7 @@ final class ConsoleFrontend: PollingFrontend {
     /// reader at most a second (headless); closes the control socket and removes it.
     func finish() {
         logFiles?.finish()
+        metrics?.finish()
         control?.finish()
         switch view {
         case .dashboard(let dashboard): dashboard.finish()

@@ -161,6 +161,17 @@ struct ConsoleRun {
                 throw UsageError(description: "--log-dir \(files.directory): \(error)")
             }
         }
+        var metrics: MetricsService?
+        if let address = settings.metrics {
+            do {
+                metrics = try MetricsService(
+                    address: address, workers: configuration.workers, names: names,
+                    slots: configuration.workers + configuration.extras.count)
+            } catch {
+                logFiles?.finish()
+                throw UsageError(description: "--metrics \(address): \(error)")
+            }
+        }
         let control: ControlServer?
         do {
             switch settings.control {
@@ -171,16 +182,19 @@ struct ConsoleRun {
                 control = try ControlServer(path: path, model: model, notice: FileError.writeWithoutBlocking)
             }
         } catch {
+            metrics?.finish()
+            logFiles?.finish()
             throw UsageError(description: error.description)
         }
         let view: ConsoleFrontend.View
         do {
             switch settings.display {
             case .json:
-                view = .json(
-                    JSONLines(
-                        output: output, workers: configuration.workers, control: control?.path,
-                        stopSignal: configuration.stopSignals.first ?? .terminate, names: names))
+                let json = JSONLines(
+                    output: output, workers: configuration.workers, control: control?.path,
+                    stopSignal: configuration.stopSignals.first ?? .terminate, names: names)
+                json.metrics = metrics?.endpoint.address
+                view = .json(json)
             case .log:
                 let log = HeadlessLog(
                     output: output, workers: configuration.workers, waitTimeout: configuration.waitTimeout,
@@ -190,6 +204,7 @@ struct ConsoleRun {
                     if let timeout = program.waitTimeout { log.programWaitTimeouts[program.name] = timeout }
                 }
                 log.timestamps = settings.timestamps
+                log.metrics = metrics?.endpoint.address
                 log.journal = Journal.fromEnvironment()
                 view = .log(log)
             case .dashboard:
@@ -200,6 +215,8 @@ struct ConsoleRun {
             }
         } catch {
             control?.finish()
+            metrics?.finish()
+            logFiles?.finish()
             throw error
         }
         if let logFiles {
@@ -213,7 +230,8 @@ struct ConsoleRun {
             logFiles.droppedLinesChanged = { [weak control] in control?.logLinesDropped($0) }
         }
         return ConsoleFrontend(
-            view: view, control: control, systemd: NotifyClient.fromEnvironment(), logFiles: logFiles)
+            view: view, control: control, systemd: NotifyClient.fromEnvironment(), logFiles: logFiles,
+            metrics: metrics, output: output)
     }
 
     /// corral's exit status for an engine error.

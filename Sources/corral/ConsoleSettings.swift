@@ -47,6 +47,8 @@ struct ConsoleSettings: Equatable {
 
     /// Log files, when `--log-dir` is given.
     var logFiles: LogFileSettings?
+    /// Where `--metrics` serves.
+    var metrics: MetricsAddress?
     /// Whether a process that ends unasked is started again, and how restarts are spaced.
     var restartPolicy: RestartPolicy = .no
     var restartBackoff = RestartBackoff()

@@ -80,6 +80,12 @@ extension CorralCommand {
             settings.logFiles = ConsoleSettings.LogFileSettings(
                 directory: logDirectory, maxSize: size, backups: logBackups)
         }
+        if let metrics {
+            switch MetricsAddress.parse(metrics) {
+            case .success(let address): settings.metrics = address
+            case .failure(let error): throw ValidationError(error.description)
+            }
+        }
         settings.readiness = try readinessSettings()
         settings.health = try healthSettings()
         settings.maxMemory = try maxMemory.map { try Self.parseSize($0, option: "--max-memory") }

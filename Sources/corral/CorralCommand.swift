@@ -222,6 +222,13 @@ struct CorralCommand: ParsableCommand {
         help: ArgumentHelp("Rotated files kept per log (web.log.1 … web.log.N).", valueName: "N"))
     var logBackups = 5
 
+    @Option(
+        name: .customLong("metrics"),
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /healthz "
+                + "(:PORT: every interface).", valueName: "HOST:PORT"))
+    var metrics: String?
+
     @Flag(
         name: .customLong("no-timestamps"),
         help: "Headless: children's lines without the time of day before their name (event lines keep theirs).")

@@ -6,6 +6,8 @@ package struct EventEncoder {
     private var names: SlotNames
     /// The control socket's path, told in the first `server` event (`starting`); nil: none.
     package let control: String?
+    /// `--metrics`' address (`127.0.0.1:9100`), told in the first `server` event when set.
+    package var metrics: String?
 
     /// An encoder for a run of `workers` workers whose configured slots are named `names`.
     package init(workers: Int, names: [ProcessName] = [], control: String?) {
@@ -49,7 +51,10 @@ package struct EventEncoder {
         case .serverStateChanged(let state):
             object["event"] = .string("server")
             object["state"] = .string(state.rawValue)
-            if state == .starting { object["control"] = control.map { .string($0) } ?? .null }
+            if state == .starting {
+                object["control"] = control.map { .string($0) } ?? .null
+                if let metrics { object["metrics"] = .string(metrics) }
+            }
         case .status(let slot, let text):
             object["event"] = .string("status")
             object["index"] = .int(slot)

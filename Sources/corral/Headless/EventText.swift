@@ -16,6 +16,8 @@ struct EventText {
     var programWaitTimeouts: [String: Duration] = [:]
     /// The control socket's path, told on the first line.
     let control: String?
+    /// `--metrics`' address, told on the first line when set.
+    var metrics: String?
     /// Whether keys are read (a repeated stop signal's line says how to force-kill).
     var readsKeys = false
 
@@ -53,7 +55,8 @@ struct EventText {
             return "\(subject(slot)) \(wait)"
         case .serverStateChanged(let state):
             if state == .starting {
-                return "corral starting (pid \(getpid()), control socket \(control ?? "off: --no-control"))"
+                let served = metrics.map { ", metrics http://\($0)/metrics" } ?? ""
+                return "corral starting (pid \(getpid()), control socket \(control ?? "off: --no-control")\(served))"
             }
             return "corral \(state.rawValue)"
         case .status(let slot, let text):

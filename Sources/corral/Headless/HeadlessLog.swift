@@ -11,6 +11,12 @@ final class HeadlessLog: HeadlessFrontend {
     private var output: OutputWriter { channel.output }
     /// How each event reads.
     private(set) var text: EventText
+
+    /// `--metrics`' address, told on the first line.
+    var metrics: String? {
+        get { text.metrics }
+        set { text.metrics = newValue }
+    }
     /// Children's lines begin with the time of day (`--no-timestamps`: not).
     var timestamps = true
     /// The systemd journal, when standard output is it: lines go there as entries with fields

@@ -8,6 +8,12 @@ final class JSONLines: HeadlessFrontend {
     let channel: HeadlessChannel
     private var output: OutputWriter { channel.output }
     private var encoder: EventEncoder
+
+    /// `--metrics`' address, told in the first `server` event.
+    var metrics: String? {
+        get { encoder.metrics }
+        set { encoder.metrics = newValue }
+    }
     private let clock = ContinuousClock()
 
     /// `control`: the control socket's path, told in the first `server` event.

@@ -36,6 +36,9 @@ final class LogFiles {
     /// The descriptor that is readable when the writer has room again or something to say.
     var descriptors: [FileDescriptor] { [FileDescriptor(rawValue: writer.room.readDescriptor)] }
 
+    /// Lines dropped so far because a write failed.
+    var droppedLines: Int { writer.droppedLines }
+
     /// Whether the children's output must wait for the writer.
     var holdsOutput: Bool { writer.isFull }
 

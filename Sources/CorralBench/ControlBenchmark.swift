@@ -14,6 +14,8 @@ enum ControlBenchmark {
         private let fd: CInt
         private let lock = NSLock()
         private var latencies: [Double] = []
+        /// Each latency's line: the time it was written (CLOCK_MONOTONIC, ns).
+        private var stamps: [Int64] = []
         private var bytes = 0
         private var dropped = 0
         private let done = DispatchSemaphore(value: 0)
@@ -46,6 +48,7 @@ enum ControlBenchmark {
                     if let stamp = Self.stamp(in: line, after: marker) {
                         lock.lock()
                         latencies.append(Double(arrived - stamp) / 1e6)
+                        stamps.append(stamp)
                         lock.unlock()
                     } else if let lines = Self.dropCount(in: line) {
                         lock.lock()
@@ -86,12 +89,19 @@ enum ControlBenchmark {
             return Int(text[range.upperBound...].prefix { $0.isNumber })
         }
 
+        /// The stamped lines read so far.
+        var count: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return latencies.count
+        }
+
         /// Waits for the end of the connection; returns what was measured.
-        func finish() -> (latencies: [Double], bytes: Int, dropped: Int) {
+        func finish() -> (latencies: [Double], stamps: [Int64], bytes: Int, dropped: Int) {
             done.wait()
             lock.lock()
             defer { lock.unlock() }
-            return (latencies, bytes, dropped)
+            return (latencies, stamps, bytes, dropped)
         }
     }
 
@@ -103,7 +113,7 @@ enum ControlBenchmark {
     }
 
     /// Starts corral headless with its control socket in a fresh directory.
-    private static func startCorral(_ arguments: [String]) throws -> (Process, String, String) {
+    static func startCorral(_ arguments: [String]) throws -> (Process, String, String) {
         let directory = NSTemporaryDirectory() + "corral-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])

@@ -11,8 +11,10 @@
 // 1 and 8 attached clients, corral's CPU under a 100 MB/s output flood with 0 and 8 clients), log
 // (a frame for 1,000 processes with a full log, search over 100,000 lines, /proc sampling of
 // 1,000 processes, the memory of a full log of 256), reload-python (a rolling reload of 16
-// unmodified Python HTTP workers under load, beside gunicorn's HUP reload of 16 sync workers).
-// Default: all but scale, reload, reload-python and control.
+// unmodified Python HTTP workers under load, beside gunicorn's HUP reload of 16 sync workers),
+// log-files (corral's CPU per MB with --log-dir against without), metrics (/metrics with 2,000
+// processes: the scrape time, and event latency without and during scrapes).
+// Default: all but scale, reload, reload-python, control, log-files and metrics.
 import Foundation
 
 var scenarios = [
@@ -62,6 +64,7 @@ do {
         case "control": try ControlBenchmark.run(runs: runs)
         case "log": try LogBenchmark.run(runs: runs)
         case "log-files": try LogFilesBenchmark.run(megabytes: 100, runs: runs)
+        case "metrics": try MetricsBenchmark.run(processes: 2000, runs: min(runs, 3))
         default:
             note("unknown scenario \(scenario)")
             exit(64)

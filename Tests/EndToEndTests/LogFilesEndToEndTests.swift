@@ -149,7 +149,8 @@ struct LogFilesEndToEndTests {
         let socket = control.path + "/c.sock"
         let corral = try RunningProgram(
             corralExecutable,
-            ["--no-tui", "--control", socket, "--log-dir", directory.path, "--"] + Self.counter(pause: "0.05"))
+            ["--no-tui", "--control", socket, "--metrics", "127.0.0.1:0", "--log-dir", directory.path, "--"]
+                + Self.counter(pause: "0.05"))
         defer {
             kill(corral.pid, SIGKILL)
             corral.wait()
@@ -168,6 +169,11 @@ struct LogFilesEndToEndTests {
         let body = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let server = body?["server"] as? [String: Any]
         #expect((server?["log_dropped_lines"] as? Int ?? 0) > 0, "\(json.stdout.prefix(300))")
+        let port = try #require(MetricsEndToEndTests.metricsPort(corral.stdout))
+        #expect(
+            eventually(within: .seconds(5)) {
+                (MetricsEndToEndTests.scrape(port).value("corral_log_dropped_lines_total") ?? 0) > 0
+            })
         try FileManager.default.removeItem(atPath: directory.path + "/worker.log")
         #expect(eventually(within: .seconds(5)) { directory.read("worker.log").contains(" out | n ") })
         #expect(corral.stderr.contains("writing to \(directory.path)/worker.log again"))

@@ -39,11 +39,18 @@ struct OutputConsumerEndToEndTests {
         let pipeline = try Pipeline()
         let flood = "trap '' TERM; while :; do echo 'a line of output that fills the pipe'; done"
         let corral = try RunningProgram(
-            corralExecutable, ["--no-tui", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood],
+            corralExecutable,
+            ["--no-tui", "--metrics", "127.0.0.1:0", "-w", "2", "--wait-timeout", "1", "--", "sh", "-c", flood],
             output: pipeline.path)
-        #expect(pipeline.firstLine(within: .seconds(10)) != nil)
+        let first = pipeline.firstLine(within: .seconds(10))
+        let port = try #require(first.flatMap(MetricsEndToEndTests.metricsPort), "\(first ?? "")")
         // The test reads no more: once the pipe is full, corral's writes would block.
         #expect(pipeline.holds(60_000, within: .seconds(10)))
+        // The lines it drops meanwhile are counted in the metrics.
+        #expect(
+            eventually(within: .seconds(10)) {
+                (MetricsEndToEndTests.scrape(port).value("corral_output_dropped_lines_total") ?? 0) > 0
+            })
         kill(corral.pid, SIGTERM)
         // Exit status 2: the SIGKILL after the wait timeout came, which a blocked loop never
         // sends (it would still be waiting on the reader when wait() gives up after 15 s).

@@ -147,7 +147,9 @@ struct MetricsEndToEndTests {
         let (descriptor, port) = loopbackSocket(listening: true)
         defer { close(descriptor) }
         let busy = try runProgram(corralExecutable, ["--no-tui", "--metrics", "127.0.0.1:\(port)", "--", "/bin/true"])
-        #expect(busy.status == 64 && busy.stderr.contains("--metrics 127.0.0.1:\(port)"), "\(busy.stderr)")
+        #expect(
+            busy.status == 64 && busy.stderr.contains("--metrics 127.0.0.1:\(port): port \(port) is in use"),
+            "\(busy.stderr)")
         #expect(!busy.stdout.contains("spawned"))
     }
 

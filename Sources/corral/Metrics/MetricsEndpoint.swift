@@ -1,4 +1,5 @@
 import CorralEngine
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -36,10 +37,30 @@ final class MetricsEndpoint: Sendable {
                 .bind(host: host, port: port).wait()
         } catch {
             try? group.syncShutdownGracefully()
-            throw error
+            throw MetricsAddressError(Self.explain(error, port: port))
         }
         let bound = channel.localAddress
         address = "\(bound?.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? host):\(bound?.port ?? port)"
+    }
+
+    /// What went wrong binding the address, in the words `--listen` uses.
+    private static func explain(_ error: any Error, port: Int) -> String {
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case EADDRINUSE: return "port \(port) is in use; choose another"
+            case EADDRNOTAVAIL: return "no interface of this machine has that address"
+            case EACCES: return "not allowed to listen on port \(port) (below 1024 needs privileges)"
+            default: return "cannot listen: \(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))"
+            }
+        }
+        if let unknown = error as? SocketAddressError.UnknownHost {
+            return
+                "unknown host \(unknown.host) (\(unknown.errorDescription)): give an IP address or a name this machine resolves"
+        }
+        if case .unknown(let host, _) = error as? SocketAddressError {
+            return "unknown host \(host): give an IP address or a name this machine resolves"
+        }
+        return "cannot listen: \(error)"
     }
 
     /// The server's state, for `/healthz`.

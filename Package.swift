@@ -4,6 +4,13 @@
 // folder named exactly as the target.
 import PackageDescription
 
+/// The git revision of the checkout being built (`corral --version` says it), with `-dirty` when
+/// it has uncommitted changes; empty outside a git checkout.
+let buildRevision: String = {
+    guard let git = Context.gitInformation else { return "" }
+    return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
+}()
+
 let package = Package(
     name: "Corral",
     products: [
@@ -27,6 +34,9 @@ let package = Package(
         .target(
             name: "CProcessShims",
             cSettings: [.define("_GNU_SOURCE")]),
+        .target(
+            name: "CBuildInfo",
+            cSettings: [.define("CORRAL_BUILD_REVISION", to: "\"\(buildRevision)\"")]),
         .systemLibrary(
             name: "CNcursesw",
             path: "Sources/CNcursesw",
@@ -83,6 +93,7 @@ let package = Package(
             name: "corral",
             dependencies: [
                 "CorralEngine", "CorralModel", "CorralControl", "CorralProject", "CorralTUI", "CorralDemo",
+                "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -96,6 +107,7 @@ let package = Package(
             name: "CorralBench",
             dependencies: [
                 "CorralEngine", "CorralModel", "CorralTUI", "CorralLoad", "corral-bench-worker", "corral",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .executableTarget(

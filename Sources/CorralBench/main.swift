@@ -15,27 +15,31 @@
 // log-files (corral's CPU per MB with --log-dir against without), metrics (/metrics with 2,000
 // processes: the scrape time, and event latency without and during scrapes).
 // Default: all but scale, reload, reload-python, control, log-files and metrics.
+import ArgumentParser
 import Foundation
 
-var scenarios = [
-    "memory", "baseline", "start", "start-command", "idle", "render", "output", "restart", "restart-command", "log",
-]
-var sizes = [1, 4, 16, 64, 256]
-var runs = 5
-var idleSeconds = 10
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let flag = arguments.next() {
-    guard let value = arguments.next() else { break }
-    switch flag {
-    case "--scenarios": scenarios = value.split(separator: ",").map(String.init)
-    case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
-    case "--runs": runs = max(1, Int(value) ?? runs)
-    case "--idle-seconds": idleSeconds = max(1, Int(value) ?? idleSeconds)
-    default:
-        note("unknown option \(flag)")
-        exit(64)
-    }
+/// CorralBench's command line (argument-parser's, so that `--help` and the manual's dump work as
+/// for corral).
+struct BenchOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "CorralBench", abstract: "Corral's benchmarks: one JSON object per line on standard output.")
+
+    @Option(help: "Comma-separated scenarios (see the comment in main.swift).")
+    var scenarios =
+        "memory,baseline,start,start-command,idle,render,output,restart,restart-command,log"
+    @Option(help: "Comma-separated worker counts for start, start-command and baseline.")
+    var sizes = "1,4,16,64,256"
+    @Option(help: "Runs of each measurement.")
+    var runs = 5
+    @Option(name: .customLong("idle-seconds"), help: "The idle scenario's window.")
+    var idleSeconds = 10
 }
+
+let options = BenchOptions.parseOrExit()
+let scenarios = options.scenarios.split(separator: ",").map(String.init)
+let sizes = options.sizes.split(separator: ",").compactMap { Int($0) }
+let runs = max(1, options.runs)
+let idleSeconds = max(1, options.idleSeconds)
 
 do {
     LifecycleBenchmark.readyFixture = try Fixtures.binary("ready")

@@ -8,7 +8,7 @@ import Glibc
 /// readiness, dependencies, environment keys and `PORT`s. Exit 0, or 64 with every error found.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "corral check",
+        commandName: "check", _superCommandName: "corral",
         abstract: "Check a corral.toml or a Procfile and print what corral would run.",
         discussion:
             "Without -f: ./corral.toml, else ./Procfile. Errors are printed as FILE:LINE: message, every one "

@@ -16,7 +16,26 @@ struct CorralCommand: ParsableCommand {
               corral [options] -f FILE                the programs of a corral.toml or a Procfile
               corral [options] -- COMMAND [ARG...]    N copies of any command
             """,
-        discussion: HelpText.discussion)
+        discussion: describesItself ? HelpText.discussion : "",
+        version: CorralVersion.text,
+        subcommands: describesItself ? subcommandTypes : [])
+
+    /// `ctl`, `attach`, `ls`, `logs`, `check` and `version`.
+    static let subcommandTypes: [any ParsableCommand.Type] = [
+        CtlCommand.self, AttachCommand.self, LsCommand.self, LogsCommand.self, CheckCommand.self,
+        VersionCommand.self,
+    ]
+
+    /// Whether this invocation runs a subcommand or describes corral (help, the manual's dump,
+    /// completion scripts). Otherwise argument-parser is told neither of the subcommands (it
+    /// builds every subcommand's arguments on each parse: a millisecond of corral's start-up)
+    /// nor of the help's long discussion (built from the key bindings).
+    private static let describesItself: Bool = {
+        let arguments = CommandLine.arguments.dropFirst()
+        let describing: Set = ["help", "--help", "-h", "--experimental-dump-help", "--generate-completion-script"]
+        return arguments.contains { describing.contains($0) }
+            || subcommandTypes.contains { $0._commandName == arguments.first }
+    }()
 
     @Option(
         name: [.short, .long], parsing: .unconditional,
@@ -249,7 +268,14 @@ struct CorralCommand: ParsableCommand {
     /// arguments costs no more than copying them. Validates the whole.
     static func parse(splitting arguments: [String]) throws -> CorralCommand {
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
-        var command = try parse(Array(arguments[..<terminator]))
+        let options = Array(arguments[..<terminator])
+        let parsed = try parseAsRoot(options)
+        guard var command = parsed as? CorralCommand else {
+            let name = type(of: parsed)._commandName
+            // `corral [options] help`: the help (thrown as a help request).
+            if name == "help" { _ = try parse(options) }
+            throw ValidationError("\(name) is a command of its own: put it first (corral \(name) …)")
+        }
         if terminator < arguments.endIndex { command.command = Array(arguments[(terminator + 1)...]) }
         _ = try command.settings(terminal: TerminalFacts.current)
         return command
@@ -266,13 +292,11 @@ struct CorralCommand: ParsableCommand {
         // `corral ctl|attach|ls …` are clients of a running corral, `corral check` reads a
         // project file; `corral -- ctl` runs a command named ctl.
         let arguments = Array(CommandLine.arguments.dropFirst())
-        switch arguments.first {
-        case "ctl": runClient(CtlCommand.self, Array(arguments.dropFirst()))
-        case "attach": runClient(AttachCommand.self, Array(arguments.dropFirst()))
-        case "ls": runClient(LsCommand.self, Array(arguments.dropFirst()))
-        case "check": runClient(CheckCommand.self, Array(arguments.dropFirst()))
-        case "logs": runClient(LogsCommand.self, Array(arguments.dropFirst()))
-        default: break
+        if let first = arguments.first {
+            if first == "help" { runHelp(arguments) }
+            if let client = subcommandTypes.first(where: { $0._commandName == first }) {
+                runClient(client, Array(arguments.dropFirst()))
+            }
         }
         // Started with 0, 1 or 2 closed, corral's own descriptors (the signal pipe) would land
         // there and be read or written as standard streams: put /dev/null in their place first.
@@ -304,7 +328,8 @@ struct CorralCommand: ParsableCommand {
                 (command, programs, _) = try ProjectRun.prepare(project, command: command, arguments: arguments)
                 source = ProgramSource(name: project) { ProjectRun.reread(project, arguments: arguments) }
             }
-            try command.run(programs: programs, source: source)
+            // Exit at once: argument-parser's exit(withError:) would build the help text first.
+            Glibc.exit(try command.run(programs: programs, source: source))
         } catch let failure as ControlExit {
             FileError.write(failure.prefixed ? "corral: \(failure.description)" : failure.description)
             Glibc.exit(failure.status)
@@ -313,8 +338,9 @@ struct CorralCommand: ParsableCommand {
         }
     }
 
-    /// Runs a client command (`ctl`, `attach`, `ls`) and exits with its status.
-    static func runClient<Client: ParsableCommand>(_ client: Client.Type, _ arguments: [String]) -> Never {
+    /// Runs a subcommand (`ctl`, `attach`, `ls`, `logs`, `check`, `version`) as a command of its
+    /// own (corral's options are not its options) and exits with its status.
+    static func runClient(_ client: any ParsableCommand.Type, _ arguments: [String]) -> Never {
         do {
             var command = try client.parseAsRoot(arguments)
             try command.run()
@@ -327,11 +353,22 @@ struct CorralCommand: ParsableCommand {
         }
     }
 
-    func run() throws { try run(programs: [], source: nil) }
+    /// `corral help [SUBCOMMAND…]`: the help of corral or of a subcommand.
+    static func runHelp(_ arguments: [String]) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    func run() throws { throw ExitCode(try run(programs: [], source: nil)) }
 
     /// Runs the server: a project's `programs` (read by ``ProjectRun``, again from `source` on
     /// each reload), else what the options say.
-    func run(programs: [CorralEngine.Program], source: ProgramSource?) throws {
+    func run(programs: [CorralEngine.Program], source: ProgramSource?) throws -> Int32 {
         var settings = try settings(terminal: TerminalFacts.current)
         if case .programs(_, let readiness, let file) = settings.program {
             settings.program = .programs(programs, readiness: readiness, file: file)
@@ -341,7 +378,6 @@ struct CorralCommand: ParsableCommand {
         if !noTUI, !json, settings.display == .log, terminal.stdoutIsTerminal, let reason = terminal.whyNoDashboard {
             FileError.write("corral: \(reason): running headless")
         }
-        let status = try ConsoleRun(settings: settings, programSource: source).run()
-        throw ExitCode(status)
+        return try ConsoleRun(settings: settings, programSource: source).run()
     }
 }

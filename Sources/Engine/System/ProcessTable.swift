@@ -2,8 +2,45 @@ import Glibc
 
 /// Reads /proc: what a subreaper adopted and could not stop, and this process's thread count.
 enum ProcessTable {
-    /// The running (not zombie) children of `parent`, with their command names.
+    /// The running (not zombie) children of `parent`, with their command names: from the
+    /// kernel's list of each of its threads' children (`/proc/PID/task/TID/children`), else, on
+    /// a kernel without those lists, from a scan of every process.
     static func children(of parent: pid_t) -> [(pid: pid_t, command: String)] {
+        guard let listed = listedChildren(of: parent) else { return scannedChildren(of: parent) }
+        var found: [(pid: pid_t, command: String)] = []
+        for pid in Set(listed) {
+            guard let (command, fields) = stat(String(pid)), fields.count > 1, fields[0] != "Z",
+                pid_t(fields[1]) == parent
+            else { continue }
+            found.append((pid, command))
+        }
+        return found.sorted { $0.pid < $1.pid }
+    }
+
+    /// The pids in `parent`'s threads' children lists; nil when the kernel has no such lists.
+    private static func listedChildren(of parent: pid_t) -> [pid_t]? {
+        guard let directory = opendir("/proc/\(parent)/task") else { return nil }
+        defer { closedir(directory) }
+        var pids: [pid_t] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var sawList = false
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard pid_t(name) != nil,
+                let count = Syscalls.readSmallFile("/proc/\(parent)/task/\(name)/children", into: &buffer)
+            else { continue }
+            sawList = true
+            pids += buffer[..<count].split(separator: UInt8(ascii: " ")).compactMap {
+                pid_t(String(decoding: $0, as: UTF8.self))
+            }
+        }
+        return sawList ? pids : nil
+    }
+
+    /// The running children of `parent`, from a scan of every process's stat.
+    private static func scannedChildren(of parent: pid_t) -> [(pid: pid_t, command: String)] {
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
         var found: [(pid: pid_t, command: String)] = []

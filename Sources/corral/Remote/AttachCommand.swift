@@ -11,7 +11,7 @@ import SystemPackage
 /// server keeps running.
 struct AttachCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "corral attach",
+        commandName: "attach", _superCommandName: "corral",
         abstract: "Show the dashboard of a running corral; q detaches (the server keeps running).",
         discussion: """
             With exactly one corral of yours running, neither --socket nor --pid is needed. Several viewers may \

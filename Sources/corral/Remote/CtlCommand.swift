@@ -7,7 +7,7 @@ import Glibc
 /// `corral ctl`: one command to a running corral, for scripts and operators.
 struct CtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "corral ctl",
+        commandName: "ctl", _superCommandName: "corral",
         abstract: "Show or steer a running corral through its control socket.",
         discussion: """
             With exactly one corral of yours running, neither --socket nor --pid is needed.

@@ -7,7 +7,7 @@ import Glibc
 /// `corral logs`: the children's output a running corral keeps, then (`-f`) what follows.
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "corral logs",
+        commandName: "logs", _superCommandName: "corral",
         abstract: "Print the children's output a running corral keeps; with -f, follow it.",
         discussion: """
             Each line is printed as TIME NAME STREAM | TEXT (UTC time, the process's name, out or err); on a

@@ -6,7 +6,7 @@ import CorralModel
 /// `corral ls`: the corrals of this user that are running.
 struct LsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "corral ls",
+        commandName: "ls", _superCommandName: "corral",
         abstract: "List the corrals of this user that are running (stale sockets are removed).",
         discussion:
             "Looks where a corral started here puts its socket ($XDG_RUNTIME_DIR/corral, else /tmp/corral-<uid>); "

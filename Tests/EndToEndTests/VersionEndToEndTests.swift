@@ -1,0 +1,33 @@
+import CorralTestSupport
+import Foundation
+import Testing
+
+/// `corral --version`, `corral version`, and the subcommands as the help and the manual show them.
+@Suite("corral --version and subcommands", .processExclusive)
+struct VersionEndToEndTests {
+    @Test("--version and version print the version and the git revision of this checkout, exit 0")
+    func version() throws {
+        let flag = try runProgram(corralExecutable, ["--version"])
+        let word = try runProgram(corralExecutable, ["version"])
+        #expect(flag.status == 0 && word.status == 0)
+        #expect(flag.stdout == word.stdout)
+        let pattern = #"^\d+\.\d+\.\d+ \(git [0-9a-f]{12}(-dirty)?\)\n$"#
+        #expect(flag.stdout.range(of: pattern, options: .regularExpression) != nil, "\(flag.stdout)")
+    }
+
+    @Test("help lists the subcommands; help ctl is ctl's; a subcommand after options is refused")
+    func subcommands() throws {
+        let help = try runProgram(corralExecutable, ["--help"])
+        #expect(help.status == 0)
+        for name in ["ctl", "attach", "ls", "logs", "check", "version"] {
+            #expect(help.stdout.contains("\n  \(name) "), "\(name) missing: \(help.stdout)")
+        }
+        let ctl = try runProgram(corralExecutable, ["help", "ctl"])
+        #expect(ctl.status == 0 && ctl.stdout.contains("USAGE: corral ctl"), "\(ctl.stdout)")
+        let late = try runProgram(corralExecutable, ["-w", "2", "ls"])
+        #expect(late.status == 64 && late.stderr.contains("Unexpected argument 'ls'"), "\(late.stderr)")
+        // A subcommand's errors show its own usage.
+        let status = try runProgram(corralExecutable, ["ctl", "status", "--bogus"])
+        #expect(status.status == 64 && status.stderr.contains("Usage: corral ctl status"), "\(status.stderr)")
+    }
+}

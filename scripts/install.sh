@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs corral under PREFIX (default /usr/local), from this checkout:
+#   bin/corral                                      one binary, the Swift runtime linked in
+#   share/man/man1/corral.1, corral.ctl.1, …        the manual (swift-argument-parser's generate-manual),
+#                                                   a page per command and subcommand
+#   share/bash-completion/completions/corral        completion for bash,
+#   share/zsh/site-functions/_corral                zsh
+#   share/fish/vendor_completions.d/corral.fish     and fish
+#   share/doc/corral/                               the README and the systemd, Prometheus and
+#                                                   Kubernetes examples
+# Run it again to update (the same files are replaced); --uninstall removes them.
+#
+#   scripts/install.sh [--uninstall] [PREFIX]
+set -euo pipefail
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+
+uninstall=false
+prefix=/usr/local
+for argument in "$@"; do
+    case "$argument" in
+    --uninstall) uninstall=true ;;
+    -h | --help) usage; exit 0 ;;
+    -*) echo "install.sh: unknown option $argument" >&2; usage >&2; exit 64 ;;
+    *) prefix=$argument ;;
+    esac
+done
+case "$prefix" in
+/*) ;;
+*) prefix="$PWD/$prefix" ;;
+esac
+cd "$(dirname "$0")/.."
+
+installed=(
+    bin/corral
+    share/bash-completion/completions/corral
+    share/zsh/site-functions/_corral
+    share/fish/vendor_completions.d/corral.fish
+)
+
+if $uninstall; then
+    for file in "${installed[@]}"; do rm -f "$prefix/$file"; done
+    rm -f "$prefix/share/man/man1/corral.1" "$prefix"/share/man/man1/corral.*.1
+    rm -rf "$prefix/share/doc/corral"
+    echo "corral removed from $prefix"
+    exit 0
+fi
+
+# The manual, from the command line's own definition (the plugin builds the package's tools; a
+# debug build is enough for the text and is what `swift build` already made).
+swift package --disable-sandbox plugin generate-manual --configuration debug --multi-page \
+    --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" \
+    --authors "The Corral authors"
+manuals=.build/plugins/GenerateManual/outputs/corral
+
+# The binary: release, the Swift standard library and Foundation linked in statically, so that it
+# runs on a glibc Linux without the Swift toolchain (it needs libncursesw, as any curses program).
+swift build -c release --product corral --static-swift-stdlib
+binary="$(swift build -c release --product corral --static-swift-stdlib --show-bin-path)/corral"
+
+# Each file goes in through a temporary name and a rename: a running corral keeps its binary,
+# a reader never sees half a file.
+put() { # put MODE SOURCE DESTINATION
+    mkdir -p "$(dirname "$3")"
+    cp "$2" "$3.installing.$$"
+    chmod "$1" "$3.installing.$$"
+    mv -f "$3.installing.$$" "$3"
+}
+
+put 0755 "$binary" "$prefix/bin/corral"
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+# Every page but `help`'s; a blank line of the help text becomes mdoc's paragraph break (.Pp),
+# which man would otherwise warn about.
+rm -f "$prefix"/share/man/man1/corral.*.1
+for page in "$manuals"/corral.1 "$manuals"/corral.*.1; do
+    name=$(basename "$page")
+    [ "$name" = corral.help.1 ] && continue
+    sed 's/^$/.Pp/' "$page" >"$staging/$name"
+    put 0644 "$staging/$name" "$prefix/share/man/man1/$name"
+done
+completions="$staging/completions"
+mkdir "$completions"
+for shell in bash zsh fish; do
+    "$binary" --generate-completion-script "$shell" >"$completions/$shell"
+done
+put 0644 "$completions/bash" "$prefix/share/bash-completion/completions/corral"
+put 0644 "$completions/zsh" "$prefix/share/zsh/site-functions/_corral"
+put 0644 "$completions/fish" "$prefix/share/fish/vendor_completions.d/corral.fish"
+for file in README.md Examples/systemd/* Examples/prometheus/* Examples/kubernetes/*; do
+    put 0644 "$file" "$prefix/share/doc/corral/${file#Examples/}"
+done
+
+echo "corral $("$prefix/bin/corral" --version) installed in $prefix"

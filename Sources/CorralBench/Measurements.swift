@@ -74,13 +74,15 @@ func processCPUSeconds() -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// Starts `arguments` (the program's path first) with `posix_spawn`, its standard output to
-/// `/dev/null`: the measure is the program's, not a process library's.
-func spawnQuietly(_ arguments: [String]) throws -> pid_t {
+/// Starts `arguments` (the program's path first) with `posix_spawn`, its standard output (and
+/// error, when `quietErrors`) to `/dev/null`: the measure is the program's, not a process
+/// library's.
+func spawnQuietly(_ arguments: [String], quietErrors: Bool = false) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    if quietErrors { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
     let argv = arguments.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0

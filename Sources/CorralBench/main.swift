@@ -13,7 +13,9 @@
 // 1,000 processes, the memory of a full log of 256), reload-python (a rolling reload of 16
 // unmodified Python HTTP workers under load, beside gunicorn's HUP reload of 16 sync workers),
 // log-files (corral's CPU per MB with --log-dir against without), metrics (/metrics with 2,000
-// processes: the scrape time, and event latency without and during scrapes).
+// processes: the scrape time, and event latency without and during scrapes), startup (corral's
+// whole-process fixed cost against /bin/true and a C program spawning one; --corral PATH measures
+// another binary, e.g. the installed static one).
 // Default: all but scale, reload, reload-python, control, log-files and metrics.
 import ArgumentParser
 import Foundation
@@ -26,13 +28,15 @@ struct BenchOptions: ParsableCommand {
 
     @Option(help: "Comma-separated scenarios (see the comment in main.swift).")
     var scenarios =
-        "memory,baseline,start,start-command,idle,render,output,restart,restart-command,log"
+        "memory,baseline,start,start-command,idle,render,output,restart,restart-command,log,startup"
     @Option(help: "Comma-separated worker counts for start, start-command and baseline.")
     var sizes = "1,4,16,64,256"
     @Option(help: "Runs of each measurement.")
     var runs = 5
     @Option(name: .customLong("idle-seconds"), help: "The idle scenario's window.")
     var idleSeconds = 10
+    @Option(help: "The corral binary the startup scenario runs (default: the one built beside CorralBench).")
+    var corral: String?
 }
 
 let options = BenchOptions.parseOrExit()
@@ -69,6 +73,7 @@ do {
         case "log": try LogBenchmark.run(runs: runs)
         case "log-files": try LogFilesBenchmark.run(megabytes: 100, runs: runs)
         case "metrics": try MetricsBenchmark.run(processes: 2000, runs: min(runs, 3))
+        case "startup": try StartupBenchmark.run(corral: options.corral ?? sibling("corral"), runs: runs)
         default:
             note("unknown scenario \(scenario)")
             exit(64)

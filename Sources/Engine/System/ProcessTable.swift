@@ -22,19 +22,15 @@ enum ProcessTable {
         guard let directory = opendir("/proc/\(parent)/task") else { return nil }
         defer { closedir(directory) }
         var pids: [pid_t] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
         var sawList = false
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard pid_t(name) != nil,
-                let count = Syscalls.readSmallFile("/proc/\(parent)/task/\(name)/children", into: &buffer)
+            guard pid_t(name) != nil, let list = Syscalls.readWholeFile("/proc/\(parent)/task/\(name)/children")
             else { continue }
             sawList = true
-            pids += buffer[..<count].split(separator: UInt8(ascii: " ")).compactMap {
-                pid_t(String(decoding: $0, as: UTF8.self))
-            }
+            pids += list.split(separator: UInt8(ascii: " ")).compactMap { pid_t(String(decoding: $0, as: UTF8.self)) }
         }
         return sawList ? pids : nil
     }

@@ -58,6 +58,20 @@ package enum Syscalls {
         return buffer.withUnsafeMutableBytes { try? read(fd, into: $0) } ?? nil
     }
 
+    /// Every byte of a file (read until its end: /proc files longer than a page come in several
+    /// reads), or nil if it cannot be opened or read.
+    static func readWholeFile(_ path: String) -> [UInt8]? {
+        guard let fd = try? open(path, flags: O_RDONLY) else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            guard let count = buffer.withUnsafeMutableBytes({ try? read(fd, into: $0) }) ?? nil else { return nil }
+            if count == 0 { return bytes }
+            bytes += buffer[..<count]
+        }
+    }
+
     /// Closes a descriptor once; `EINTR` is not retried (the descriptor is gone either way).
     static func close(_ fd: CInt) {
         _ = Glibc.close(fd)

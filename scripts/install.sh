@@ -2,7 +2,8 @@
 # Installs corral under PREFIX (default /usr/local), from this checkout:
 #   bin/corral                                      one binary, the Swift runtime linked in
 #   share/man/man1/corral.1, corral.ctl.1, …        the manual (swift-argument-parser's generate-manual),
-#                                                   a page per command and subcommand
+#                                                   a page per command and subcommand (corral-ctl.1,
+#                                                   … name the same pages, as git's do)
 #   share/bash-completion/completions/corral        completion for bash,
 #   share/zsh/site-functions/_corral                zsh
 #   share/fish/vendor_completions.d/corral.fish     and fish
@@ -40,7 +41,7 @@ installed=(
 
 if $uninstall; then
     for file in "${installed[@]}"; do rm -f "$prefix/$file"; done
-    rm -f "$prefix/share/man/man1/corral.1" "$prefix"/share/man/man1/corral.*.1
+    rm -f "$prefix/share/man/man1/corral.1" "$prefix"/share/man/man1/corral.*.1 "$prefix"/share/man/man1/corral-*.1
     rm -rf "$prefix/share/doc/corral"
     echo "corral removed from $prefix"
     exit 0
@@ -72,12 +73,15 @@ staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
 # Every page but `help`'s; a blank line of the help text becomes mdoc's paragraph break (.Pp),
 # which man would otherwise warn about.
-rm -f "$prefix"/share/man/man1/corral.*.1
+rm -f "$prefix"/share/man/man1/corral.*.1 "$prefix"/share/man/man1/corral-*.1
 for page in "$manuals"/corral.1 "$manuals"/corral.*.1; do
     name=$(basename "$page")
     [ "$name" = corral.help.1 ] && continue
     sed 's/^$/.Pp/' "$page" >"$staging/$name"
     put 0644 "$staging/$name" "$prefix/share/man/man1/$name"
+    # `man corral-ctl` as well as `man corral.ctl`.
+    base=${name%.1}
+    if [ "$name" != corral.1 ]; then ln -sfn "$name" "$prefix/share/man/man1/${base//./-}.1"; fi
 done
 completions="$staging/completions"
 mkdir "$completions"

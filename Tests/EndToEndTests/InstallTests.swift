@@ -58,8 +58,11 @@ struct InstallTests {
         let directory = Self.prefix + "/share/man/man1"
         let pages = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".1") }
         #expect(
-            Set(["corral.1", "corral.ctl.1", "corral.attach.1", "corral.ls.1", "corral.check.1", "corral.logs.1"])
-                .isSubset(of: Set(pages)), "\(pages)")
+            Set([
+                "corral.1", "corral.ctl.1", "corral.attach.1", "corral.ls.1", "corral.check.1", "corral.logs.1",
+                "corral-ctl.1", "corral-attach.1", "corral-ls.1", "corral-check.1", "corral-logs.1",
+            ])
+            .isSubset(of: Set(pages)), "\(pages)")
         for page in pages {
             let rendered = try runProgram(
                 "/bin/sh", ["-c", "MANWIDTH=100 man -l \"$0\"", directory + "/" + page])

@@ -153,6 +153,55 @@ struct MetricsEndToEndTests {
         #expect(!busy.stdout.contains("spawned"))
     }
 
+    @Test("a scraper cannot hold corral's descriptors: past 64 open connections the next ones are closed at once")
+    func connectionLimit() throws {
+        let server = try RunningProgram(
+            corralExecutable,
+            ["--no-tui", "--no-control", "--metrics", "127.0.0.1:0", "--", "/bin/sh", "-c", "exec sleep 60"])
+        defer {
+            kill(server.pid, SIGKILL)
+            server.wait()
+        }
+        var port = 0
+        #expect(
+            eventually(within: .seconds(10)) {
+                port = Self.metricsPort(server.stdout) ?? 0
+                return port > 0 && Self.get(port, "/healthz").status == 200
+            })
+        let connections = (0..<70).map { _ in Self.connect(port) }
+        defer { for fd in connections { close(fd) } }
+        #expect(connections.allSatisfy { $0 >= 0 })
+        usleep(500_000)
+        // A closed connection reads end-of-file at once; an admitted one has nothing to read.
+        let closedAtOnce = connections.filter { (fd: CInt) -> Bool in
+            var byte: UInt8 = 0
+            var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return Glibc.poll(&poll, 1, 10) == 1 && recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+        }
+        #expect(closedAtOnce.count == 6, "\(closedAtOnce.count) closed")
+        for fd in connections { close(fd) }
+        #expect(eventually(within: .seconds(5)) { Self.get(port, "/healthz") == (200, "ok\n") })
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` (-1 on failure).
+    static func connect(_ port: Int) -> CInt {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
     /// The port of the `metrics http://127.0.0.1:PORT/metrics` on the first line.
     static func metricsPort(_ log: String) -> Int? {
         guard let range = log.range(of: #"metrics http://127\.0\.0\.1:\d+/"#, options: .regularExpression) else {

@@ -8,8 +8,15 @@ import Synchronization
 
 /// `--metrics HOST:PORT`: an HTTP server on a SwiftNIO event loop of its own (never the
 /// supervisor's thread) answering `GET /metrics` with the registry in Prometheus's text format and
-/// `GET /healthz` with `200 ok` while the server runs, `503` while it starts or stops.
+/// `GET /healthz` with `200 ok` while the server runs, `503` while it starts or stops. A scraper
+/// cannot hold corral's descriptors: at most ``connectionLimit`` connections at a time (more are
+/// closed at once), each closed after ``idleLimit`` without a request.
 final class MetricsEndpoint: Sendable {
+    /// Connections served at a time.
+    static let connectionLimit = 64
+    /// How long a connection may stay without a request.
+    static let idleLimit = TimeAmount.seconds(30)
+
     /// The registry `/metrics` shows.
     let registry: PrometheusCollectorRegistry
     /// The address it listens on (the port the system chose for port 0).
@@ -30,8 +37,11 @@ final class MetricsEndpoint: Sendable {
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(answers: answers))
+                    guard answers.admit() else { return channel.close() }
+                    channel.closeFuture.whenComplete { _ in answers.release() }
+                    return channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            IdleStateHandler(allTimeout: Self.idleLimit), MetricsHTTPHandler(answers: answers))
                     }
                 }
                 .bind(host: host, port: port).wait()
@@ -77,6 +87,19 @@ final class MetricsEndpoint: Sendable {
         let registry: PrometheusCollectorRegistry
         /// The server's state, as the supervisor's thread last said it.
         let state = Mutex(ServerState.starting)
+        private let open = Mutex(0)
+
+        /// Counts a new connection in, unless ``MetricsEndpoint/connectionLimit`` are open.
+        func admit() -> Bool {
+            open.withLock { count in
+                guard count < MetricsEndpoint.connectionLimit else { return false }
+                count += 1
+                return true
+            }
+        }
+
+        /// A connection admitted closed.
+        func release() { open.withLock { $0 -= 1 } }
 
         init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
@@ -109,6 +132,15 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
 
     init(answers: MetricsEndpoint.Answers) { self.answers = answers }
+
+    /// A connection idle past ``MetricsEndpoint/idleLimit`` is closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {

@@ -68,7 +68,7 @@ extension ServerModel {
         }
 
         /// `web.1`, `worker.2`, `extra.4`.
-        package var name: String { processName?.description ?? "\(kind).\(index)" }
+        package var name: String { processName?.description ?? "\(kind.rawValue).\(index)" }
 
         /// Equal when every field is (the waiting record compared by its parts).
         package static func == (lhs: Row, rhs: Row) -> Bool {

@@ -8,17 +8,23 @@ import Logging
 /// The `corral` command line: parses and validates options, then runs the demo or a command.
 @main
 struct CorralCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "corral",
-        abstract: "Run a multi-process server and watch it live.",
-        usage: """
-            corral [options]                        ./corral.toml, else ./Procfile, else the demo
-              corral [options] -f FILE                the programs of a corral.toml or a Procfile
-              corral [options] -- COMMAND [ARG...]    N copies of any command
-            """,
-        discussion: describesItself ? HelpText.discussion : "",
-        version: CorralVersion.text,
-        subcommands: describesItself ? subcommandTypes : [])
+    static let configuration: CommandConfiguration = {
+        var configuration = CommandConfiguration(
+            commandName: "corral",
+            abstract: "Run a multi-process server and watch it live.",
+            usage: """
+                corral [options]                        ./corral.toml, else ./Procfile, else the demo
+                  corral [options] -f FILE                the programs of a corral.toml or a Procfile
+                  corral [options] -- COMMAND [ARG...]    N copies of any command
+                """,
+            discussion: describesItself ? HelpText.discussion : "",
+            version: CorralVersion.text,
+            subcommands: describesItself ? subcommandTypes : [])
+        // Argument-parser looks for --generate-completion-script (with a parser of its own, a
+        // millisecond) unless the command names a super command: it does on the run path.
+        if !describesItself { configuration._superCommandName = "" }
+        return configuration
+    }()
 
     /// `ctl`, `attach`, `ls`, `logs`, `check` and `version`.
     static let subcommandTypes: [any ParsableCommand.Type] = [
@@ -32,7 +38,10 @@ struct CorralCommand: ParsableCommand {
     /// nor of the help's long discussion (built from the key bindings).
     private static let describesItself: Bool = {
         let arguments = CommandLine.arguments.dropFirst()
-        let describing: Set = ["help", "--help", "-h", "--experimental-dump-help", "--generate-completion-script"]
+        let describing: Set = [
+            "help", "--help", "-h", "--help-hidden", "--experimental-dump-help", "--generate-completion-script",
+            "--version",
+        ]
         return arguments.contains { describing.contains($0) }
             || subcommandTypes.contains { $0._commandName == arguments.first }
     }()

@@ -24,7 +24,7 @@ public struct SupervisorReport: Sendable, CustomStringConvertible {
         public var processName: ProcessName?
 
         /// `web.1`, `worker.2`, `extra.4`.
-        public var name: String { processName?.description ?? "\(kind).\(index)" }
+        public var name: String { processName?.description ?? "\(kind.rawValue).\(index)" }
 
         /// Ended the same way as `other`, with nothing of its own to show (no stderr lines).
         func isLike(_ other: Slot) -> Bool {

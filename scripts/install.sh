@@ -55,7 +55,7 @@ swift package --disable-sandbox plugin generate-manual --configuration debug --m
 manuals=.build/plugins/GenerateManual/outputs/corral
 
 # The binary: release, the Swift standard library and Foundation linked in statically, so that it
-# runs on a glibc Linux without the Swift toolchain (it needs libncursesw, as any curses program).
+# runs on a glibc Linux without the Swift toolchain (it needs glibc, libstdc++ and libncursesw).
 swift build -c release --product corral --static-swift-stdlib
 binary="$(swift build -c release --product corral --static-swift-stdlib --show-bin-path)/corral"
 

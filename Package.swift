@@ -36,7 +36,7 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "CBuildInfo",
-            cSettings: [.define("CORRAL_BUILD_REVISION", to: "\"\(buildRevision)\"")]),
+            cSettings: [.define("CORRAL_MANIFEST_REVISION", to: "\"\(buildRevision)\"")]),
         .systemLibrary(
             name: "CNcursesw",
             path: "Sources/CNcursesw",

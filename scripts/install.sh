@@ -56,8 +56,15 @@ manuals=.build/plugins/GenerateManual/outputs/corral
 
 # The binary: release, the Swift standard library and Foundation linked in statically, so that it
 # runs on a glibc Linux without the Swift toolchain (it needs glibc, libstdc++ and libncursesw).
-swift build -c release --product corral --static-swift-stdlib
-binary="$(swift build -c release --product corral --static-swift-stdlib --show-bin-path)/corral"
+# The git revision goes in as a C define: SwiftPM may reuse a Package.swift evaluated for an
+# earlier commit (its manifest cache), so the manifest's own reading can be stale.
+build=(swift build -c release --product corral --static-swift-stdlib)
+if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+    git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
+    build+=(-Xcc "-DCORRAL_BUILD_REVISION=\"$revision\"")
+fi
+"${build[@]}"
+binary="$("${build[@]}" --show-bin-path)/corral"
 
 # Each file goes in through a temporary name and a rename: a running corral keeps its binary,
 # a reader never sees half a file.

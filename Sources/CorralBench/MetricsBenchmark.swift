@@ -45,7 +45,7 @@ enum MetricsBenchmark {
     private static let stampLines = 1900
 
     private static func oneRun(stamp: String, processes: Int) throws -> Run {
-        let port = freeLoopbackPort()
+        let port = PythonReloadBenchmark.freePort()
         // The stamp begins after 10 s (long enough for the processes to start and be sampled).
         let (corral, socket, directory) = try ControlBenchmark.startCorral([
             "--metrics", "127.0.0.1:\(port)", "--keep-running", "--ready-after", "0", "-w", "\(processes)",
@@ -125,21 +125,5 @@ enum MetricsBenchmark {
             response += buffer[..<count]
         }
         return response
-    }
-
-    /// A port on 127.0.0.1 nothing listens on (bound and released).
-    private static func freeLoopbackPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 ? getsockname(fd, pointer, &length) : -1
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -32,6 +32,13 @@ struct InstallTests {
         #expect(version.stdout.hasPrefix("0.") && version.stdout.hasSuffix("\n"), "\(version.stdout)")
         let word = try runProgram(Self.bare[0], Array(Self.bare.dropFirst()) + [Self.binary, "version"])
         #expect(word.status == 0 && word.stdout == version.stdout)
+        // The commit it was installed from (install.sh passes it; SwiftPM's manifest cache may not).
+        let head = try runProgram(
+            "/bin/sh", ["-c", "cd \"$0\" && git rev-parse --short=12 HEAD", TestPython.root.path])
+        if head.status == 0 {
+            let commit = head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(version.stdout.contains("(git \(commit)"), "\(version.stdout) is not of \(commit)")
+        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-installed-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -24,13 +24,7 @@ struct MetricsEndToEndTests {
             kill(server.pid, SIGKILL)
             server.wait()
         }
-        var port = 0
-        #expect(
-            eventually(within: .seconds(10)) {
-                port = Self.metricsPort(server.stdout) ?? 0
-                return port > 0
-            }, "\(server.stdout)\(server.stderr)")
-        try #require(port > 0)
+        let port = try Self.metricsPort(of: server)
         // Starting: the workers need a second to be ready.
         let first = Self.get(port, "/healthz")
         #expect(first.status == 503 && first.body == "starting\n", "\(first)")
@@ -102,12 +96,8 @@ struct MetricsEndToEndTests {
             kill(server.pid, SIGKILL)
             server.wait()
         }
-        var port = 0
-        #expect(
-            eventually(within: .seconds(10)) {
-                port = Self.metricsPort(server.stdout) ?? 0
-                return port > 0 && Self.scrape(port).value("corral_up") == 1
-            })
+        let port = try Self.metricsPort(of: server)
+        #expect(eventually(within: .seconds(10)) { Self.scrape(port).value("corral_up") == 1 })
         #expect(
             eventually(within: .seconds(3)) {
                 Self.scrape(port).value("corral_process_resident_memory_bytes", ["name": "worker.1"]) != nil
@@ -162,12 +152,8 @@ struct MetricsEndToEndTests {
             kill(server.pid, SIGKILL)
             server.wait()
         }
-        var port = 0
-        #expect(
-            eventually(within: .seconds(10)) {
-                port = Self.metricsPort(server.stdout) ?? 0
-                return port > 0 && Self.get(port, "/healthz").status == 200
-            })
+        let port = try Self.metricsPort(of: server)
+        #expect(eventually(within: .seconds(10)) { Self.get(port, "/healthz").status == 200 })
         let connections = (0..<70).map { _ in Self.connect(port) }
         defer { for fd in connections { close(fd) } }
         #expect(connections.allSatisfy { $0 >= 0 })
@@ -200,6 +186,19 @@ struct MetricsEndToEndTests {
             return -1
         }
         return fd
+    }
+
+    /// The port `server` (started with `--metrics 127.0.0.1:0`) says it serves metrics on, once
+    /// its first line is out (within 10 s).
+    static func metricsPort(of server: RunningProgram) throws -> Int {
+        var port = 0
+        #expect(
+            eventually(within: .seconds(10)) {
+                port = metricsPort(server.stdout) ?? 0
+                return port > 0
+            }, "\(server.stdout)\(server.stderr)")
+        try #require(port > 0)
+        return port
     }
 
     /// The port of the `metrics http://127.0.0.1:PORT/metrics` on the first line.

@@ -101,5 +101,10 @@ put 0644 "$completions/fish" "$prefix/share/fish/vendor_completions.d/corral.fis
 for file in README.md Examples/systemd/* Examples/prometheus/* Examples/kubernetes/*; do
     put 0644 "$file" "$prefix/share/doc/corral/${file#Examples/}"
 done
+# The commit installed, as git said it (the binary's --version must say the same).
+if [ -n "${revision:-}" ]; then
+    printf '%s\n' "$revision" >"$staging/REVISION"
+    put 0644 "$staging/REVISION" "$prefix/share/doc/corral/REVISION"
+fi
 
 echo "corral $("$prefix/bin/corral" --version) installed in $prefix"

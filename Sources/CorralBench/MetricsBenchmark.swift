@@ -1,3 +1,4 @@
+import CorralLoad
 import Foundation
 
 /// `metrics`: `--metrics` with 2,000 processes. corral runs 2,000 `sleep` workers and a stamp
@@ -102,19 +103,8 @@ enum MetricsBenchmark {
 
     /// `GET /metrics` on a new connection, read to the end (the request asks to close).
     private static func scrape(port: Int) -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return [] }
+        guard let fd = LoopbackLoad.connect(port: port) else { return [] }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { return [] }
         let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return [] }
         var response: [UInt8] = []

@@ -32,11 +32,11 @@ package final class LoopbackLoad: @unchecked Sendable {
         return counts.withLock { $0 }
     }
 
-    /// One HTTP/1.0 GET to 127.0.0.1:`port` with a 5 s limit: whether a 200 came back.
-    package static func get(port: Int) -> Bool {
+    /// A TCP connection to 127.0.0.1:`port` whose reads give up after 5 s; nil if it cannot be
+    /// made. The caller closes it.
+    package static func connect(port: Int) -> CInt? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -45,10 +45,20 @@ package final class LoopbackLoad: @unchecked Sendable {
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard connected else { return false }
+        guard connected else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// One HTTP/1.0 GET to 127.0.0.1:`port` with a 5 s limit: whether a 200 came back.
+    package static func get(port: Int) -> Bool {
+        guard let fd = connect(port: port) else { return false }
+        defer { close(fd) }
         let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
             return false

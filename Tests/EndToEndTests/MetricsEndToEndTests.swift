@@ -1,3 +1,4 @@
+import CorralLoad
 import CorralTestSupport
 import Foundation
 import Testing
@@ -154,7 +155,7 @@ struct MetricsEndToEndTests {
         }
         let port = try Self.metricsPort(of: server)
         #expect(eventually(within: .seconds(10)) { Self.get(port, "/healthz").status == 200 })
-        let connections = (0..<70).map { _ in Self.connect(port) }
+        let connections = (0..<70).map { _ in LoopbackLoad.connect(port: port) ?? -1 }
         defer { for fd in connections { close(fd) } }
         #expect(connections.allSatisfy { $0 >= 0 })
         usleep(500_000)
@@ -167,25 +168,6 @@ struct MetricsEndToEndTests {
         #expect(closedAtOnce.count == 6, "\(closedAtOnce.count) closed")
         for fd in connections { close(fd) }
         #expect(eventually(within: .seconds(5)) { Self.get(port, "/healthz") == (200, "ok\n") })
-    }
-
-    /// A TCP connection to 127.0.0.1:`port` (-1 on failure).
-    static func connect(_ port: Int) -> CInt {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            return -1
-        }
-        return fd
     }
 
     /// The port `server` (started with `--metrics 127.0.0.1:0`) says it serves metrics on, once

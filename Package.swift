@@ -156,3 +156,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// A module's code sees only the members of what it imports itself, so nothing of Foundation
+// (and ICU with it) is used, and linked, because a dependency happens to import it.
+for target in package.targets
+where ![.system, .binary, .plugin].contains(target.type)
+    && !["CProcessShims", "CBuildInfo"].contains(target.name)
+{
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

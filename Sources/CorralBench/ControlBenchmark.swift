@@ -1,5 +1,6 @@
 import CorralEngine
 import Foundation
+import SystemPackage
 
 /// `control`: corral's control socket, on the real `corral` binary. Latency: a worker writes the
 /// shared monotonic clock's time on a line every 5 ms; attached clients read the `output`

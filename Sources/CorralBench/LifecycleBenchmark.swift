@@ -1,5 +1,6 @@
 import CorralEngine
 import Foundation
+import Logging
 
 /// `start` / `stop` (Swift workers) and `start-command` / `stop-command` (a C program that sends
 /// READY=1): from the run call until every worker is running; from SIGTERM to the supervisor

@@ -1,5 +1,6 @@
 import CorralEngine
 import Foundation
+import Logging
 
 /// `output`: how fast the engine relays children's output. Two command workers each write
 /// `megabytes` of 71-byte lines as fast as `yes | head` can; the front end only counts the

@@ -55,8 +55,10 @@ package enum EnvFile {
         let text = text.drop { $0 == " " || $0 == "\t" }
         guard let quote = text.first, quote == "'" || quote == "\"" else {
             var bare = String(text)
-            if let comment = bare.range(of: " #") ?? bare.range(of: "\t#") {
-                bare = String(bare[..<comment.lowerBound])
+            if let comment = [bare.firstRange(of: " #"), bare.firstRange(of: "\t#")].compactMap({ $0?.lowerBound })
+                .min()
+            {
+                bare = String(bare[..<comment])
             }
             return .success(bare.trimming(" \t"))
         }

@@ -2,6 +2,7 @@
 // socket named "http", it answers every connection with a minimal HTTP 200 until it stops.
 import CorralEngine
 import Glibc
+import SystemPackage
 
 let server = Server(configuration: SupervisorConfiguration(workers: 1))
 _ = try server.run { worker in

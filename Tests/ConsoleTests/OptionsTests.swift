@@ -1,5 +1,6 @@
 import ArgumentParser
 import CorralEngine
+import SystemPackage
 import Testing
 
 @testable import corral

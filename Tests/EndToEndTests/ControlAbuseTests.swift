@@ -1,6 +1,7 @@
 import CorralEngine
 import CorralTestSupport
 import Foundation
+import SystemPackage
 import Testing
 
 /// What a control client may not do to the server: another user, garbage, endless lines, a

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import UnixSignals
 
 /// The supervisor as a `Service` inside a real `ServiceGroup`, on real processes.
 @Suite("The supervisor as a ServiceLifecycle service", .serialized, .processExclusive)

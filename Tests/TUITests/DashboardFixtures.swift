@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralModel
 import Foundation
 import Testing
 

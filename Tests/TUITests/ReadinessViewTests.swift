@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralModel
 import Glibc
 import Testing
 

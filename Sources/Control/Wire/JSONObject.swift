@@ -1,3 +1,5 @@
+import CorralEngine
+
 /// A JSON object that keeps its keys in insertion order (so `time` and `event` come first).
 package struct JSONObject {
     package enum Value {

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// The started children, by pid: their pidfds, output pipes and line buffers, watched in one
 /// ``ChildWatch`` set. Reads their output into lines, reaps the ones the supervisor exec'ed

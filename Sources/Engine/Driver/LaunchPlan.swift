@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// What each slot runs and how a spawn request for it is built: the programs resolved once, up
 /// front (a command that is not found fails the run before anything is spawned; a file reload's

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// What a finished run leaves: why it stopped, and how every slot ended.
 public struct SupervisorReport: Sendable, CustomStringConvertible {

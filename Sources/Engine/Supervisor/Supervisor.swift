@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Runs a server's children with a configuration and returns how they ended: the engine's entry
 /// point for command workers, and what ``Server`` uses underneath for Swift workers.
 ///

@@ -1,4 +1,5 @@
 import CorralEngine
+import CorralModel
 
 /// A key the dashboard understands, decoded from the terminal by the backend.
 package enum Key: Equatable, Sendable {

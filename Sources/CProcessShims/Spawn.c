@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -117,23 +118,44 @@ static int corral_child_entry(void *raw) {
 /* The child's stack while it shares the parent's memory (CLONE_VM), as glibc's posix_spawn does. */
 #define CORRAL_CHILD_STACK (128 * 1024)
 
+static pthread_key_t corral_stack_key;
+static pthread_once_t corral_stack_once = PTHREAD_ONCE_INIT;
+static int corral_stack_key_made;
+
+static void corral_stack_release(void *stack) { munmap(stack, CORRAL_CHILD_STACK); }
+
+static void corral_stack_make_key(void) {
+    corral_stack_key_made = pthread_key_create(&corral_stack_key, corral_stack_release) == 0;
+}
+
+/* This thread's child stack, mapped on its first spawn and unmapped when the thread ends: a
+   thread spawns one child at a time (vfork), and an munmap per child interrupts every other
+   core running this process to flush its TLB. NULL when none can be mapped. */
+static void *corral_child_stack(void) {
+    pthread_once(&corral_stack_once, corral_stack_make_key);
+    void *stack = corral_stack_key_made ? pthread_getspecific(corral_stack_key) : NULL;
+    if (stack != NULL) return stack;
+    stack = mmap(NULL, CORRAL_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return NULL;
+    if (!corral_stack_key_made || pthread_setspecific(corral_stack_key, stack) != 0) {
+        munmap(stack, CORRAL_CHILD_STACK);
+        return NULL;
+    }
+    return stack;
+}
+
 /* vfork with the child's pidfd made with it (CLONE_PIDFD, Linux 5.2): no other reaper in this
    process can take the child before its pidfd exists. Where the kernel refuses CLONE_PIDFD,
    plain vfork, and *pidfd stays -1 (the caller opens one from the pid). */
 static pid_t corral_vfork_with_pidfd(const corral_spawn_request *request, int report_fd, int *pidfd) {
     *pidfd = -1;
-    void *stack = mmap(NULL, CORRAL_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack != MAP_FAILED) {
+    void *stack = corral_child_stack();
+    if (stack != NULL) {
         struct corral_child_arguments arguments = {request, report_fd};
         pid_t child = clone(
             corral_child_entry, (char *)stack + CORRAL_CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
             &arguments, pidfd);
-        int saved = errno;
-        munmap(stack, CORRAL_CHILD_STACK);
-        if (child >= 0 || saved != EINVAL) {
-            errno = saved;
-            return child;
-        }
+        if (child >= 0 || errno != EINVAL) return child;
         *pidfd = -1;
     }
     pid_t child = vfork();

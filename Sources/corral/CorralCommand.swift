@@ -276,6 +276,14 @@ struct CorralCommand: ParsableCommand {
     /// argument-parser, the command after it taken as it is, so that a command with 100,000
     /// arguments costs no more than copying them. Validates the whole.
     static func parse(splitting arguments: [String]) throws -> CorralCommand {
+        try parseWithSettings(splitting: arguments).command
+    }
+
+    /// ``parse(splitting:)``, with the settings its validation made (the run's, unless a
+    /// project file changes the options).
+    static func parseWithSettings(splitting arguments: [String]) throws -> (
+        command: CorralCommand, settings: ConsoleSettings
+    ) {
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
         let options = Array(arguments[..<terminator])
         let parsed = try parseAsRoot(options)
@@ -286,8 +294,7 @@ struct CorralCommand: ParsableCommand {
             throw ValidationError("\(name) is a command of its own: put it first (corral \(name) …)")
         }
         if terminator < arguments.endIndex { command.command = Array(arguments[(terminator + 1)...]) }
-        _ = try command.settings(terminal: TerminalFacts.current)
-        return command
+        return (command, try command.settings(terminal: TerminalFacts.current))
     }
 
     /// Refuses `corral --` with nothing after it (argument-parser cannot see the bare `--`).
@@ -330,15 +337,16 @@ struct CorralCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &commandSignals, nil)
         do {
             try checkTerminator(arguments)
-            var command = try parse(splitting: arguments)
+            var (command, settings) = try parseWithSettings(splitting: arguments)
             var programs: [CorralEngine.Program] = []
             var source: ProgramSource?
             if let project = command.projectFile {
                 (command, programs, _) = try ProjectRun.prepare(project, command: command, arguments: arguments)
                 source = ProgramSource(name: project) { ProjectRun.reread(project, arguments: arguments) }
+                settings = try command.settings(terminal: TerminalFacts.current)
             }
             // Exit at once: argument-parser's exit(withError:) would build the help text first.
-            Glibc.exit(try command.run(programs: programs, source: source))
+            Glibc.exit(try command.run(programs: programs, source: source, settings: settings))
         } catch let failure as ControlExit {
             FileError.write(failure.prefixed ? "corral: \(failure.description)" : failure.description)
             Glibc.exit(failure.status)
@@ -373,12 +381,14 @@ struct CorralCommand: ParsableCommand {
         }
     }
 
-    func run() throws { throw ExitCode(try run(programs: [], source: nil)) }
+    func run() throws {
+        throw ExitCode(try run(programs: [], source: nil, settings: settings(terminal: TerminalFacts.current)))
+    }
 
-    /// Runs the server: a project's `programs` (read by ``ProjectRun``, again from `source` on
-    /// each reload), else what the options say.
-    func run(programs: [CorralEngine.Program], source: ProgramSource?) throws -> Int32 {
-        var settings = try settings(terminal: TerminalFacts.current)
+    /// Runs the server with `settings` (these options' own): a project's `programs` (read by
+    /// ``ProjectRun``, again from `source` on each reload), else what the options say.
+    func run(programs: [CorralEngine.Program], source: ProgramSource?, settings: ConsoleSettings) throws -> Int32 {
+        var settings = settings
         if case .programs(_, let readiness, let file) = settings.program {
             settings.program = .programs(programs, readiness: readiness, file: file)
             settings.workers = programs.reduce(0) { $0 + $1.workers }

@@ -54,11 +54,13 @@ swift package --disable-sandbox plugin generate-manual --configuration debug --m
     --authors "The Corral authors"
 manuals=.build/plugins/GenerateManual/outputs/corral
 
-# The binary: release, the Swift standard library and Foundation linked in statically, so that it
-# runs on a glibc Linux without the Swift toolchain (it needs glibc, libstdc++ and libncursesw).
+# The binary: release, the Swift standard library (and the part of Foundation it uses) linked in
+# statically, so that it runs on a glibc Linux without the Swift toolchain (it needs glibc,
+# libstdc++ and libncursesw), with no $ORIGIN library path: it never loads a library found
+# beside itself (and looks for none at each start).
 # The git revision goes in as a C define: SwiftPM may reuse a Package.swift evaluated for an
 # earlier commit (its manifest cache), so the manifest's own reading can be stale.
-build=(swift build -c release --product corral --static-swift-stdlib)
+build=(swift build -c release --product corral --static-swift-stdlib --disable-local-rpath)
 if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
     git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
     build+=(-Xcc "-DCORRAL_BUILD_REVISION=\"$revision\"")

@@ -60,6 +60,18 @@ struct InstallTests {
         #expect(run.wait(timeout: .seconds(10)) == 0, "\(run.stdout)\(run.stderr)")
     }
 
+    @Test("the binary is linked at a fixed address, looks for no library beside itself and carries no ICU")
+    func linkage() throws {
+        let elf = try runProgram("/usr/bin/readelf", ["--file-header", "--dynamic", Self.binary])
+        #expect(elf.status == 0)
+        #expect(elf.stdout.contains("EXEC (Executable file)"), "position-independent: \(elf.stdout.prefix(2000))")
+        #expect(!elf.stdout.contains("RUNPATH") && !elf.stdout.contains("RPATH"), "\(elf.stdout)")
+        // ICU comes with Foundation's internationalization, which corral does not use.
+        let symbols = try runProgram("/usr/bin/nm", [Self.binary])
+        #expect(symbols.status == 0)
+        #expect(!symbols.stdout.contains("icudt"), "ICU's data is linked in")
+    }
+
     @Test("every manual page renders without a warning, corral's and its subcommands'")
     func manual() throws {
         let directory = Self.prefix + "/share/man/man1"

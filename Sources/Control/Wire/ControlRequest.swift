@@ -217,10 +217,6 @@ package enum ControlRequest {
             return "reloading \(named.joined(separator: ", ")), new before old"
         case .scaleProgram(let program, let workers):
             return scaleText(program, to: workers, state: state)
-        case .signal(let signal, .program(let program)):
-            return "\(signal) to \(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
-        case .forceKill(.program(let program)):
-            return "SIGKILL to \(program) (\(state.processNames(ofProgram: program).joined(separator: ", ")))"
         case .scale(let workers):
             var text = "scaling to \(workers) worker\(workers == 1 ? "" : "s")"
             // Three descriptors a process in corral, and a few dozen of its own.

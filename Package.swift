@@ -102,10 +102,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ],
-            // Linked at a fixed address: a position-independent corral spent a fifth of its
-            // start-up applying 60,000 relocations to Swift's metadata (BENCHMARKS.md, "Start-up").
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]),
+            ]),
         .executableTarget(
             name: "CorralBench",
             dependencies: [

@@ -57,10 +57,14 @@ manuals=.build/plugins/GenerateManual/outputs/corral
 # The binary: release, the Swift standard library (and the part of Foundation it uses) linked in
 # statically, so that it runs on a glibc Linux without the Swift toolchain (it needs glibc,
 # libstdc++ and libncursesw), with no $ORIGIN library path: it never loads a library found
-# beside itself (and looks for none at each start).
+# beside itself (and looks for none at each start). Linked at a fixed address (-no-pie): a
+# position-independent corral spent a fifth of its start-up applying 60,000 relocations to Swift's
+# metadata (BENCHMARKS.md, "Start-up"). Only this static build is: a dynamic one would reach the
+# Swift runtime's protected functions from a fixed address (the linker warns of it).
 # The git revision goes in as a C define: SwiftPM may reuse a Package.swift evaluated for an
 # earlier commit (its manifest cache), so the manifest's own reading can be stale.
-build=(swift build -c release --product corral --static-swift-stdlib --disable-local-rpath)
+build=(swift build -c release --product corral --static-swift-stdlib --disable-local-rpath
+    -Xswiftc -Xclang-linker -Xswiftc -no-pie)
 if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
     git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
     build+=(-Xcc "-DCORRAL_BUILD_REVISION=\"$revision\"")

@@ -171,14 +171,16 @@ failed:
     return NULL;
 }
 
-int corral_spawner_spawn(
-    corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
-    *stage = CORRAL_SPAWN_STAGE_FORK;
-    *pidfd = -1;
+int corral_spawner_submit(corral_spawner *spawner, const corral_spawn_request *request) {
     corral_rights_message message;
     corral_rights_init(&message, (void *)&request, sizeof request);
     int fds[2] = {request->stdout_fd, request->stderr_fd};
-    if (corral_rights_send(spawner->control, &message, fds, 2) != 0) return -1;
+    return corral_rights_send(spawner->control, &message, fds, 2);
+}
+
+int corral_spawner_collect(corral_spawner *spawner, pid_t *pid, int *pidfd, int *stage) {
+    *stage = CORRAL_SPAWN_STAGE_FORK;
+    *pidfd = -1;
     corral_spawner_reply reply;
     if (corral_spawner_receive_reply(spawner->control, &reply, pidfd) != (ssize_t)sizeof reply) {
         if (*pidfd >= 0) close(*pidfd);
@@ -190,6 +192,14 @@ int corral_spawner_spawn(
     *stage = reply.stage;
     errno = reply.error;
     return reply.result;
+}
+
+int corral_spawner_spawn(
+    corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
+    *stage = CORRAL_SPAWN_STAGE_FORK;
+    *pidfd = -1;
+    if (corral_spawner_submit(spawner, request) != 0) return -1;
+    return corral_spawner_collect(spawner, pid, pidfd, stage);
 }
 
 void corral_spawner_stop(corral_spawner *spawner) {

@@ -83,6 +83,19 @@ struct SupervisorCoreTests {
         #expect(core.serverState == .running)
     }
 
+    @Test("the slots a first start may spawn ahead: the next ones in order, none once the stop began or for restarts")
+    func firstStartsAhead() {
+        var core = core(workers: 4)
+        #expect(core.isFirstStart(0) && !core.isFirstStart(1))
+        #expect(core.firstStart(after: 0) == 1 && core.firstStart(after: 2) == 3 && core.firstStart(after: 3) == nil)
+        _ = core.spawned(slot: 0, pid: 100, now: t0)
+        #expect(core.isFirstStart(1))
+        #expect(core.firstStart(after: 0) == nil, "slot 0 has been spawned")
+        #expect(core.firstStart(after: 1) == 2)
+        _ = core.stopSignalReceived(.terminate, now: t0)
+        #expect(!core.isFirstStart(1) && core.firstStart(after: 1) == nil, "nothing more starts once stopping")
+    }
+
     @Test("a datagram from a process that is not a child changes nothing")
     func foreignNotify() {
         var core = core(workers: 1)

@@ -55,6 +55,12 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count);
 /// passed to it; every other descriptor the request names must be one it keeps.
 int corral_spawner_spawn(
     corral_spawner *spawner, const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage);
+/// The first half of corral_spawner_spawn: passes `request` to the spawner, which spawns it
+/// while the caller goes on. The request and everything it points to must stay unchanged until
+/// its answer is collected; answers come in the order of the requests. 0, or -1 with errno.
+int corral_spawner_submit(corral_spawner *spawner, const corral_spawn_request *request);
+/// The second half: the answer to the oldest request not collected yet, as corral_spawn's.
+int corral_spawner_collect(corral_spawner *spawner, pid_t *pid, int *pidfd, int *stage);
 /// Ends the spawner thread. Children it spawned get their parent-death signal when it ends.
 void corral_spawner_stop(corral_spawner *spawner);
 

@@ -32,6 +32,19 @@ extension SupervisorCore {
         return index < slots.count ? index : nil
     }
 
+    /// Whether `slot` is the next of the first start (or added by scaling), in a run without
+    /// dependencies between programs: the slots after it may be started ahead of their turn.
+    func isFirstStart(_ slot: Int) -> Bool { gates.isEmpty && slotToSpawn == slot && firstUnspawned == slot }
+
+    /// The slot of the first start after `slot` (one the driver may start ahead while `slot` is
+    /// being started), or nil: none left, dependencies between programs, or the stop began.
+    func firstStart(after slot: Int) -> Int? {
+        guard gates.isEmpty, slotToSpawn != nil, slot >= nextToSpawn else { return nil }
+        var index = slot + 1
+        while index < slots.count, slots[index].retiring { index += 1 }
+        return index < slots.count ? index : nil
+    }
+
     /// Whether the spawn of `slot` would start a later generation (a restart), not its first.
     func isRestart(_ slot: Int) -> Bool { restartsDue.contains(slot) }
 

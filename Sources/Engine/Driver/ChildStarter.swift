@@ -27,6 +27,9 @@ final class ChildStarter {
     private var zygoteUnavailable = false
     /// The workers asked of the zygote ahead of their turn.
     private var forks: ZygoteForks?
+    /// Slots passed to the spawner thread by ``submitExec(_:)``, oldest first, not collected yet.
+    private var submitted: [(slot: Int, pipes: OutputPipes, pending: ChildSpawner.Pending)] = []
+
     /// How many worker slots the server runs now (told to each worker started).
     var workerCount: Int
     /// In a run of programs, where a slot sits: its program and name (set by the driver).
@@ -188,12 +191,47 @@ final class ChildStarter {
         } catch {
             return .failure(forkError(slot, error.errno))
         }
-        let spawned: ChildSpawner.Spawned
+        let request = request(slot, output: (pipes.stdout.write, pipes.stderr.write), fromDisk: fromDisk)
+        return adopt(
+            Result { () throws(SpawnError) in try ChildSpawner.spawn(request, via: spawnerForOneSpawn()) }, pipes, slot)
+    }
+
+    /// The slots submitted and not collected yet, oldest first.
+    var submittedSlots: [Int] { submitted.map(\.slot) }
+
+    /// Passes the first start of `slot` to the spawner thread, which spawns it while this thread
+    /// goes on; ``collectExec()`` takes the outcome. False when it cannot (no spawner thread, no
+    /// pipes): then ``exec(_:fromDisk:)`` says why.
+    func submitExec(_ slot: Int) -> Bool {
+        guard let spawner = startSpawner(), let pipes = try? OutputPipes.make() else { return false }
+        let request = request(slot, output: (pipes.stdout.write, pipes.stderr.write))
         do {
-            spawned = try ChildSpawner.spawn(
-                request(slot, output: (pipes.stdout.write, pipes.stderr.write), fromDisk: fromDisk), via: startSpawner()
-            )
+            submitted.append((slot, pipes, try ChildSpawner.submit(request, via: spawner)))
+            return true
         } catch {
+            pipes.closeWriteEnds()
+            pipes.closeReadEnds()
+            return false
+        }
+    }
+
+    /// The outcome of the oldest slot submitted, as ``exec(_:fromDisk:)``'s; nil when none is.
+    func collectExec() -> (slot: Int, outcome: Result<ChildTable.Child, SpawnError>)? {
+        guard !submitted.isEmpty, let spawner else { return nil }
+        let (slot, pipes, pending) = submitted.removeFirst()
+        let spawned = Result { () throws(SpawnError) in try ChildSpawner.collect(pending, via: spawner) }
+        return (slot, adopt(spawned, pipes, slot))
+    }
+
+    /// A child exec'ed with `pipes` as its output, with its pidfd (opened from its pid on a
+    /// kernel without CLONE_PIDFD); killed and reaped if it cannot be watched.
+    private func adopt(
+        _ outcome: Result<ChildSpawner.Spawned, SpawnError>, _ pipes: OutputPipes, _ slot: Int
+    ) -> Result<ChildTable.Child, SpawnError> {
+        let spawned: ChildSpawner.Spawned
+        switch outcome {
+        case .success(let value): spawned = value
+        case .failure(let error):
             pipes.closeWriteEnds()
             pipes.closeReadEnds()
             return .failure(error)
@@ -221,6 +259,16 @@ final class ChildStarter {
         return .success(child)
     }
 
+    /// Kills and reaps a child started for a slot no longer wanted (the server began to stop
+    /// while it was being spawned), closing its pipes.
+    func abandon(_ outcome: Result<ChildTable.Child, SpawnError>) {
+        guard case .success(let child) = outcome else { return }
+        _ = try? Syscalls.killProcessGroup(child.pid, SIGKILL)
+        var status: CInt = 0
+        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+        child.close()
+    }
+
     /// The environment `slot`'s process was started with (a probe of it sees the same).
     func environment(of slot: Int) -> [String] {
         request(slot, output: (devNull, devNull)).environment
@@ -234,7 +282,7 @@ final class ChildStarter {
             executable: "/bin/sh", arguments: ["/bin/sh", "-c", command], environment: environment,
             standardInput: devNull, standardOutput: devNull, standardError: devNull, inherited: [],
             setsListenPid: false, blockedSignals: [], slot: slot, watchdog: watchdog)
-        var spawned = try ChildSpawner.spawn(request, via: startSpawner())
+        var spawned = try ChildSpawner.spawn(request, via: spawnerForOneSpawn())
         if spawned.pidfd == nil {
             do {
                 spawned.pidfd = try Syscalls.pidfdOpen(spawned.pid)
@@ -257,6 +305,12 @@ final class ChildStarter {
             slot, seat: seat(slot), output: output, standardInput: devNull, watchdog: watchdog,
             notifyAddress: notifyAddress,
             workerCount: workerCount, fromDisk: fromDisk)
+    }
+
+    /// Where a spawn that is answered at once comes from: the spawner thread, unless submissions
+    /// are waiting for their answers there (which come in order): then this thread.
+    private func spawnerForOneSpawn() -> Spawner? {
+        submitted.isEmpty ? startSpawner() : nil
     }
 
     /// The spawner thread, started on first use with the descriptors every child may be given.

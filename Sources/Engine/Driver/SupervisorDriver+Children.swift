@@ -40,13 +40,40 @@ extension SupervisorDriver {
     }
 
     /// Starts slots by exec one after another for up to 5 ms: a thousand workers start in a few
-    /// loop iterations, and signals are still read every few milliseconds.
+    /// loop iterations, and signals are still read every few milliseconds. A first start is
+    /// pipelined: up to ``spawnsAhead`` slots are with the spawner thread at once, so that it
+    /// forks the next while this thread takes the last; every one is taken before this returns.
     func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {
-            guard let slot = core.slotToSpawn, !forks(slot) else { return }
-            take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot)
+            if starter.submittedSlots.isEmpty {
+                guard let slot = core.slotToSpawn, !forks(slot) else { break }
+                guard core.isFirstStart(slot), starter.submitExec(slot) else {
+                    take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot)
+                    continue
+                }
+            }
+            while starter.submittedSlots.count < Self.spawnsAhead, clock.now < until,
+                let last = starter.submittedSlots.last, let next = core.firstStart(after: last), !forks(next),
+                starter.submitExec(next)
+            {}
+            takeOldestSubmitted()
         } while clock.now < until
+        while !starter.submittedSlots.isEmpty { takeOldestSubmitted() }
+    }
+
+    /// How many first starts may be with the spawner thread at once.
+    static let spawnsAhead = 4
+
+    /// Takes the oldest slot submitted to the spawner thread, or kills its child when the slot is
+    /// no longer the one to start (the start of an earlier one ended the run).
+    private func takeOldestSubmitted() {
+        guard let (slot, outcome) = starter.collectExec() else { return }
+        if core.slotToSpawn == slot {
+            take(outcome, slot: slot)
+        } else {
+            starter.abandon(outcome)
+        }
     }
 
     /// Watches a started child and tells the core, or reports why `slot` could not start.

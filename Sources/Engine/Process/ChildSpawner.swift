@@ -44,53 +44,57 @@ enum ChildSpawner {
     /// Spawns `request` from this thread or from `spawner`'s small descriptor table. On failure
     /// nothing is left behind.
     static func spawn(_ request: SpawnRequest, via spawner: Spawner? = nil) throws(SpawnError) -> Spawned {
-        var storage = CStringStorage()
-        let argv = storage.array(request.arguments)
-        var environment = request.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
-        var listenPidSlot: UnsafeMutablePointer<CChar>?
-        if request.setsListenPid {
-            environment.append("LISTEN_PID=" + String(repeating: "0", count: 20))
-        }
-        let envp = storage.array(environment)
-        if request.setsListenPid, let last = envp[environment.count - 1] {
-            listenPidSlot = last + "LISTEN_PID=".utf8.count
-        }
-        let path = storage.string(request.executable)
-        let directory = request.workingDirectory.map { storage.string($0) }
+        let arguments = SpawnArguments(request)
         var pid: pid_t = 0
         var pidfd: CInt = -1
         var stage: CInt = 0
-        let result: CInt = request.inherited.withUnsafeBufferPointer { inherited in
-            argv.withUnsafeBufferPointer { argvPointer in
-                envp.withUnsafeBufferPointer { envpPointer in
-                    var spawnRequest = corral_spawn_request()
-                    spawnRequest.path = UnsafePointer(path)
-                    spawnRequest.argv = UnsafePointer(argvPointer.baseAddress)
-                    spawnRequest.envp = UnsafePointer(envpPointer.baseAddress)
-                    spawnRequest.stdin_fd = request.standardInput
-                    spawnRequest.stdout_fd = request.standardOutput
-                    spawnRequest.stderr_fd = request.standardError
-                    spawnRequest.inherited_fds = inherited.baseAddress
-                    spawnRequest.inherited_count = CInt(inherited.count)
-                    spawnRequest.listen_pid_slot = listenPidSlot
-                    spawnRequest.child_mask = Syscalls.signalSet(request.blockedSignals)
-                    spawnRequest.parent_death_signal = SIGKILL
-                    spawnRequest.expected_parent = getpid()
-                    spawnRequest.watchdog_fd = request.watchdog ?? -1
-                    spawnRequest.open_files_soft = UInt(ResourceLimits.childOpenFiles ?? 0)
-                    spawnRequest.working_directory = directory.map { UnsafePointer($0) }
-                    if let handle = spawner?.handle {
-                        return corral_spawner_spawn(handle, &spawnRequest, &pid, &pidfd, &stage)
-                    }
-                    return corral_spawn(&spawnRequest, &pid, &pidfd, &stage)
-                }
+        let result =
+            if let handle = spawner?.handle {
+                corral_spawner_spawn(handle, arguments.request, &pid, &pidfd, &stage)
+            } else {
+                corral_spawn(arguments.request, &pid, &pidfd, &stage)
             }
+        return try outcome(result, errno: Glibc.errno, pid: pid, pidfd: pidfd, stage: stage, of: request)
+    }
+
+    /// A spawn passed to the spawner thread and not collected yet: its arguments stay allocated
+    /// until then.
+    final class Pending {
+        fileprivate let request: SpawnRequest
+        fileprivate let arguments: SpawnArguments
+
+        fileprivate init(_ request: SpawnRequest) {
+            self.request = request
+            arguments = SpawnArguments(request)
         }
-        let error = Glibc.errno
-        storage.free()
+    }
+
+    /// Passes `request` to `spawner`, which spawns it while this thread goes on; its outcome is
+    /// ``collect(_:via:)``'s, called once for it, in the order of the submissions.
+    static func submit(_ request: SpawnRequest, via spawner: Spawner) throws(SpawnError) -> Pending {
+        let pending = Pending(request)
+        guard corral_spawner_submit(spawner.handle, pending.arguments.request) == 0 else {
+            throw SpawnError(
+                executable: request.executable, stage: .fork, errno: Errno(rawValue: Glibc.errno), slot: request.slot)
+        }
+        return pending
+    }
+
+    /// The outcome of `pending`, the oldest submission to `spawner` not collected yet.
+    static func collect(_ pending: Pending, via spawner: Spawner) throws(SpawnError) -> Spawned {
+        var pid: pid_t = 0
+        var pidfd: CInt = -1
+        var stage: CInt = 0
+        let result = corral_spawner_collect(spawner.handle, &pid, &pidfd, &stage)
+        return try outcome(result, errno: Glibc.errno, pid: pid, pidfd: pidfd, stage: stage, of: pending.request)
+    }
+
+    private static func outcome(
+        _ result: CInt, errno: CInt, pid: pid_t, pidfd: CInt, stage: CInt, of request: SpawnRequest
+    ) throws(SpawnError) -> Spawned {
         guard result == 0 else {
             throw SpawnError(
-                executable: request.executable, stage: Self.stage(stage), errno: Errno(rawValue: error),
+                executable: request.executable, stage: Self.stage(stage), errno: Errno(rawValue: errno),
                 slot: request.slot)
         }
         return Spawned(pid: pid, pidfd: pidfd >= 0 ? pidfd : nil)
@@ -110,25 +114,61 @@ enum ChildSpawner {
     }
 }
 
-/// C strings owned until ``free()``: the argv/envp arrays handed to the C spawn routine.
-private struct CStringStorage {
-    private var owned: [UnsafeMutablePointer<CChar>] = []
+/// A ``SpawnRequest`` as the C spawn routine reads it: the request structure and the strings
+/// and arrays it points to, allocated until this is released.
+private final class SpawnArguments {
+    /// The request, valid while this lives.
+    let request: UnsafeMutablePointer<corral_spawn_request>
+    private var owned: [UnsafeMutableRawPointer] = []
 
-    mutating func string(_ value: String) -> UnsafeMutablePointer<CChar> {
+    init(_ spawn: SpawnRequest) {
+        request = .allocate(capacity: 1)
+        request.initialize(to: corral_spawn_request())
+        var environment = spawn.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
+        if spawn.setsListenPid { environment.append("LISTEN_PID=" + String(repeating: "0", count: 20)) }
+        let envp = array(environment)
+        if spawn.setsListenPid, let last = envp[environment.count - 1] {
+            request.pointee.listen_pid_slot = last + "LISTEN_PID=".utf8.count
+        }
+        request.pointee.path = UnsafePointer(string(spawn.executable))
+        request.pointee.argv = UnsafePointer(array(spawn.arguments))
+        request.pointee.envp = UnsafePointer(envp)
+        request.pointee.stdin_fd = spawn.standardInput
+        request.pointee.stdout_fd = spawn.standardOutput
+        request.pointee.stderr_fd = spawn.standardError
+        let inherited = UnsafeMutablePointer<CInt>.allocate(capacity: max(spawn.inherited.count, 1))
+        inherited.initialize(from: spawn.inherited, count: spawn.inherited.count)
+        owned.append(UnsafeMutableRawPointer(inherited))
+        request.pointee.inherited_fds = UnsafePointer(inherited)
+        request.pointee.inherited_count = CInt(spawn.inherited.count)
+        request.pointee.child_mask = Syscalls.signalSet(spawn.blockedSignals)
+        request.pointee.parent_death_signal = SIGKILL
+        request.pointee.expected_parent = getpid()
+        request.pointee.watchdog_fd = spawn.watchdog ?? -1
+        request.pointee.open_files_soft = UInt(ResourceLimits.childOpenFiles ?? 0)
+        request.pointee.working_directory = spawn.workingDirectory.map { UnsafePointer(string($0)) }
+    }
+
+    deinit {
+        for pointer in owned { pointer.deallocate() }
+        request.deallocate()
+    }
+
+    /// A NUL-terminated copy of `value`.
+    private func string(_ value: String) -> UnsafeMutablePointer<CChar> {
         let count = value.utf8.count
         let copy = UnsafeMutablePointer<CChar>.allocate(capacity: count + 1)
         value.withCString { copy.initialize(from: $0, count: count + 1) }
-        owned.append(copy)
+        owned.append(UnsafeMutableRawPointer(copy))
         return copy
     }
 
     /// A NULL-terminated array of copies of `values`.
-    mutating func array(_ values: [String]) -> [UnsafeMutablePointer<CChar>?] {
-        values.map { string($0) } + [nil]
-    }
-
-    mutating func free() {
-        for pointer in owned { pointer.deallocate() }
-        owned.removeAll()
+    private func array(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: values.count + 1)
+        for (index, value) in values.enumerated() { (pointers + index).initialize(to: string(value)) }
+        (pointers + values.count).initialize(to: nil)
+        owned.append(UnsafeMutableRawPointer(pointers))
+        return pointers
     }
 }

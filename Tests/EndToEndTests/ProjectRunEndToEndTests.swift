@@ -258,6 +258,29 @@ struct ProjectRunEndToEndTests {
         #expect(missing.stderr.contains("entering its working directory"), "\(missing.stderr)")
     }
 
+    @Test("a program that cannot start ends the start; the processes started ahead of their turn do not outlive it")
+    func failedStartAbandonsTheOnesAhead() throws {
+        // `broken` is slot 0; `fine`'s six workers follow and go to the spawner ahead of their
+        // turn while `broken` is being started. Its failure ends the run: those are killed.
+        let marker = "61.\(getpid())"
+        let project = try ProjectDirectory([
+            "corral.toml": """
+            [programs.broken]
+            command = "exec sleep 60"
+            working-dir = "missing"
+
+            [programs.fine]
+            command = "exec sleep \(marker)"
+            workers = 6
+            """
+        ])
+        let result = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-f", project.path + "/corral.toml", "--no-env-file"])
+        #expect(result.status == 64, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("entering its working directory"), "\(result.stderr)")
+        #expect(processes(withArgument: marker).isEmpty, "a worker started ahead outlived corral")
+    }
+
     @Test("readiness is each program's own: web waits for its log line, worker for its second of uptime")
     func perProgramReadiness() throws {
         let project = try ProjectDirectory([

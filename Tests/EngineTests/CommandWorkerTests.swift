@@ -184,6 +184,25 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("a first start that fails kills and reaps the slots started ahead of their turn")
+        func failedStartAbandonsTheOnesAhead() throws {
+            let hygiene = ProcessHygiene()
+            // Slot 0 cannot enter its directory; slots 1… go to the spawner thread while it is
+            // being started, and its failure ends the run before they are taken.
+            let sleep = ["/bin/sh", "-c", "exec sleep 1000"]
+            let programs = [
+                Program("broken", command: sleep, workingDirectory: "/nonexistent/corral-test"),
+                Program("fine", command: sleep, workers: 6),
+            ]
+            let recorder = Recorder(timeLimit: .seconds(20))
+            let configuration = SupervisorConfiguration(
+                workers: 7, worker: .command(sleep), waitTimeout: .seconds(5), programs: programs)
+            #expect(throws: SupervisorError.self) { try Supervisor(configuration).run(frontend: recorder) }
+            #expect(!recorder.timedOut)
+            #expect(recorder.pids.isEmpty, "no slot was taken: \(recorder.pids)")
+            hygiene.check()
+        }
+
         @Test("a run of programs is checked: names, counts, the workers total")
         func badPrograms() {
             let command = ["true"]

@@ -32,17 +32,28 @@ extension SupervisorCore {
         return index < slots.count ? index : nil
     }
 
-    /// Whether `slot` is the next of the first start (or added by scaling), in a run without
-    /// dependencies between programs: the slots after it may be started ahead of their turn.
-    func isFirstStart(_ slot: Int) -> Bool { gates.isEmpty && slotToSpawn == slot && firstUnspawned == slot }
+    /// Whether `slot` is the next of the first start (or added by scaling).
+    func isFirstStart(_ slot: Int) -> Bool { slotToSpawn == slot && firstUnspawned == slot }
 
     /// The slot of the first start after `slot` (one the driver may start ahead while `slot` is
-    /// being started), or nil: none left, dependencies between programs, or the stop began.
+    /// being started), or nil: none left, the stop began, or a program still waits for another
+    /// (whose release could put its processes first: none is started on a guess).
     func firstStart(after slot: Int) -> Int? {
-        guard gates.isEmpty, slotToSpawn != nil, slot >= nextToSpawn else { return nil }
-        var index = slot + 1
-        while index < slots.count, slots[index].retiring { index += 1 }
-        return index < slots.count ? index : nil
+        guard slotToSpawn != nil, slot >= nextToSpawn else { return nil }
+        guard !gates.isEmpty else {
+            var index = slot + 1
+            while index < slots.count, slots[index].retiring { index += 1 }
+            return index < slots.count ? index : nil
+        }
+        guard gates.allSatisfy({ $0.released || $0.doomed || $0.removed }) else { return nil }
+        var passed = false
+        for gate in gates where gate.released && !gate.doomed && !gate.removed {
+            for member in gate.members.dropFirst(gate.started) where !slots[member].retiring {
+                if passed { return member }
+                passed = member == slot
+            }
+        }
+        return nil
     }
 
     /// Whether the spawn of `slot` would start a later generation (a restart), not its first.

@@ -49,6 +49,25 @@ struct ProgramsCoreTests {
         #expect(core.serverState == .running)
     }
 
+    @Test("nothing starts ahead while a program waits; once all are released, the next slots in start order")
+    func startsAhead() {
+        var core = core()
+        _ = core.begin(now: t0)
+        #expect(core.isFirstStart(2))
+        #expect(core.firstStart(after: 2) == nil, "web waits for migrate: its order is not known yet")
+        _ = core.spawned(slot: 2, pid: 302, now: t0)
+        _ = core.exited(slot: 2, .exited(code: 0), now: t0 + .seconds(1))
+        #expect(core.isFirstStart(0))
+        #expect(core.firstStart(after: 0) == 1 && core.firstStart(after: 1) == nil)
+
+        let programs = [Program("web", command: ["serve"], workers: 2), Program("clock", command: ["tick"])]
+        var free = SupervisorCore(
+            configuration: SupervisorConfiguration(
+                workers: 3, worker: .command(["serve"]), waitTimeout: .seconds(5), programs: programs))
+        _ = free.begin(now: t0)
+        #expect(free.firstStart(after: 0) == 1 && free.firstStart(after: 1) == 2, "across programs, in file order")
+    }
+
     @Test("a one-shot that fails stops the run under stop-all; its dependents never start")
     func failedDependencyStopAll() {
         var core = core()

@@ -39,8 +39,9 @@ extension SupervisorCore {
     /// being started), or nil: none left, the stop began, or a program still waits for another
     /// (whose release could put its processes first: none is started on a guess).
     func firstStart(after slot: Int) -> Int? {
-        guard slotToSpawn != nil, slot >= nextToSpawn else { return nil }
+        guard slotToSpawn != nil else { return nil }
         guard !gates.isEmpty else {
+            guard slot >= nextToSpawn else { return nil }
             var index = slot + 1
             while index < slots.count, slots[index].retiring { index += 1 }
             return index < slots.count ? index : nil

@@ -217,8 +217,9 @@ final class ChildStarter {
 
     /// The outcome of the oldest slot submitted, as ``exec(_:fromDisk:)``'s; nil when none is.
     func collectExec() -> (slot: Int, outcome: Result<ChildTable.Child, SpawnError>)? {
-        guard !submitted.isEmpty, let spawner else { return nil }
+        guard !submitted.isEmpty else { return nil }
         let (slot, pipes, pending) = submitted.removeFirst()
+        guard let spawner else { return (slot, adopt(.failure(forkError(slot, .badFileDescriptor)), pipes, slot)) }
         let spawned = Result { () throws(SpawnError) in try ChildSpawner.collect(pending, via: spawner) }
         return (slot, adopt(spawned, pipes, slot))
     }

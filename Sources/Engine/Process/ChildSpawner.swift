@@ -48,13 +48,17 @@ enum ChildSpawner {
         var pid: pid_t = 0
         var pidfd: CInt = -1
         var stage: CInt = 0
-        let result =
-            if let handle = spawner?.handle {
-                corral_spawner_spawn(handle, arguments.request, &pid, &pidfd, &stage)
-            } else {
-                corral_spawn(arguments.request, &pid, &pidfd, &stage)
-            }
-        return try outcome(result, errno: Glibc.errno, pid: pid, pidfd: pidfd, stage: stage, of: request)
+        // The arguments live until the spawn answered: the C side reads them until the child execs.
+        let (result, error) = withExtendedLifetime(arguments) {
+            let result =
+                if let handle = spawner?.handle {
+                    corral_spawner_spawn(handle, arguments.request, &pid, &pidfd, &stage)
+                } else {
+                    corral_spawn(arguments.request, &pid, &pidfd, &stage)
+                }
+            return (result, Glibc.errno)
+        }
+        return try outcome(result, errno: error, pid: pid, pidfd: pidfd, stage: stage, of: request)
     }
 
     /// A spawn passed to the spawner thread and not collected yet: its arguments stay allocated
@@ -85,8 +89,10 @@ enum ChildSpawner {
         var pid: pid_t = 0
         var pidfd: CInt = -1
         var stage: CInt = 0
-        let result = corral_spawner_collect(spawner.handle, &pid, &pidfd, &stage)
-        return try outcome(result, errno: Glibc.errno, pid: pid, pidfd: pidfd, stage: stage, of: pending.request)
+        let (result, error) = withExtendedLifetime(pending) {
+            (corral_spawner_collect(spawner.handle, &pid, &pidfd, &stage), Glibc.errno)
+        }
+        return try outcome(result, errno: error, pid: pid, pidfd: pidfd, stage: stage, of: pending.request)
     }
 
     private static func outcome(

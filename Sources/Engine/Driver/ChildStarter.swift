@@ -252,8 +252,7 @@ final class ChildStarter {
         } catch {
             // The child runs but cannot be watched: kill and reap it, then report.
             _ = try? Syscalls.killProcessGroup(pid, SIGKILL)
-            var status: CInt = 0
-            _ = waitpid(pid, &status, 0)
+            Syscalls.reap(pid)
             child.close()
             return .failure(forkError(slot, error.errno))
         }
@@ -265,8 +264,7 @@ final class ChildStarter {
     func abandon(_ outcome: Result<ChildTable.Child, SpawnError>) {
         guard case .success(let child) = outcome else { return }
         _ = try? Syscalls.killProcessGroup(child.pid, SIGKILL)
-        var status: CInt = 0
-        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+        Syscalls.reap(child.pid)
         child.close()
     }
 

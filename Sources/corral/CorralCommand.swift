@@ -286,7 +286,16 @@ struct CorralCommand: ParsableCommand {
     ) {
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
         let options = Array(arguments[..<terminator])
-        let parsed = try parseAsRoot(options)
+        let parsed: any ParsableCommand
+        do {
+            parsed = try parseAsRoot(options)
+        } catch {
+            // `corral -w 2 ls`: a subcommand after options is an argument corral does not take.
+            if let name = options.first(where: { word in subcommandTypes.contains { $0._commandName == word } }) {
+                throw ValidationError("\(name) is a command of its own: put it first (corral \(name) …)")
+            }
+            throw error
+        }
         guard var command = parsed as? CorralCommand else {
             let name = type(of: parsed)._commandName
             // `corral [options] help`: the help (thrown as a help request).

@@ -173,6 +173,8 @@ struct OptionsTests {
                 "--listen: the name 'http' is given twice; each socket needs a name of its own (LISTEN_FDNAMES)"
             ),
             (["--listen", "127.0.0.1:80"], "--listen hands sockets to a command's workers: give the command after --"),
+            (["-w", "2", "ls"], "ls is a command of its own: put it first (corral ls …)"),
+            (["--no-tui", "ctl", "status"], "ctl is a command of its own: put it first (corral ctl …)"),
         ])
     func invalid(arguments: [String], message: String) {
         do {

@@ -54,13 +54,7 @@ package enum EnvFile {
     private static func value(_ text: Substring) -> Result<String, ValueError> {
         let text = text.drop { $0 == " " || $0 == "\t" }
         guard let quote = text.first, quote == "'" || quote == "\"" else {
-            var bare = String(text)
-            if let comment = [bare.firstRange(of: " #"), bare.firstRange(of: "\t#")].compactMap({ $0?.lowerBound })
-                .min()
-            {
-                bare = String(bare[..<comment])
-            }
-            return .success(bare.trimming(" \t"))
+            return .success(String(withoutComment(text)).trimming(" \t"))
         }
         var result = ""
         var index = text.index(after: text.startIndex)
@@ -91,6 +85,16 @@ package enum EnvFile {
         return .failure(ValueError("unterminated \(quote == "'" ? "single" : "double") quote"))
     }
 
+    /// `text` up to a `#` after a blank (a space or a tab), where a comment starts.
+    private static func withoutComment(_ text: Substring) -> Substring {
+        var previous: Character?
+        for index in text.indices {
+            if text[index] == "#", previous == " " || previous == "\t" { return text[..<index] }
+            previous = text[index]
+        }
+        return text
+    }
+
     /// A bad value: why.
     package struct ValueError: Error {
         package var message: String
@@ -101,10 +105,9 @@ package enum EnvFile {
 extension String {
     /// Without the characters of `set` at both ends.
     package func trimming(_ set: String) -> String {
-        let characters = Set(set)
         var text = Substring(self)
-        while let first = text.first, characters.contains(first) { text = text.dropFirst() }
-        while let last = text.last, characters.contains(last) { text = text.dropLast() }
+        while let first = text.first, set.contains(first) { text = text.dropFirst() }
+        while let last = text.last, set.contains(last) { text = text.dropLast() }
         return String(text)
     }
 }

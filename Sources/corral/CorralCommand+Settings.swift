@@ -251,9 +251,7 @@ extension CorralCommand {
     }
 
     static func parseSignals(_ text: String) throws -> [Signal] {
-        let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
-            String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-        }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimming(" ") }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("--stop-signals needs signal names, e.g. INT,TERM (got '\(text)')")
         }

@@ -60,7 +60,9 @@ struct InstallTests {
         #expect(run.wait(timeout: .seconds(10)) == 0, "\(run.stdout)\(run.stderr)")
     }
 
-    @Test("the binary is linked at a fixed address, looks for no library beside itself and carries no ICU")
+    @Test(
+        "the binary is linked at a fixed address, looks for no library beside itself, loads only glibc's and carries no ICU"
+    )
     func linkage() throws {
         let elf = try runProgram("/usr/bin/readelf", ["--file-header", "--dynamic", Self.binary])
         #expect(elf.status == 0)
@@ -70,6 +72,16 @@ struct InstallTests {
         let symbols = try runProgram("/usr/bin/nm", [Self.binary])
         #expect(symbols.status == 0)
         #expect(!symbols.stdout.contains("icudt"), "ICU's data is linked in")
+        // None of its own symbols exported: ld.so and the runtime's one dladdr search them all.
+        let exported = try runProgram("/usr/bin/readelf", ["--wide", "--dyn-syms", Self.binary])
+        #expect(exported.status == 0 && !exported.stdout.contains(" $s"), "Swift symbols are exported")
+        // Each C library install.sh found an archive of is linked in, not loaded at start.
+        let scripts = TestPython.root.appendingPathComponent(".build/static-libraries").path
+        let linkedIn = (try? FileManager.default.contentsOfDirectory(atPath: scripts)) ?? []
+        #expect(linkedIn.contains("libstdc++.so"), "install.sh found no libstdc++.a: \(linkedIn)")
+        for script in linkedIn {
+            #expect(!elf.stdout.contains("[\(script)"), "\(script) is loaded: \(elf.stdout)")
+        }
     }
 
     @Test("every manual page renders without a warning, corral's and its subcommands'")

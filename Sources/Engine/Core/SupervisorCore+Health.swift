@@ -14,7 +14,7 @@ extension SupervisorCore {
 
     /// Due health checks are asked of the driver.
     mutating func healthTick(now: ContinuousClock.Instant) -> [Action] {
-        dueProbes(.health, in: \.healthSlots, dueAt: \.healthDueAt, while: .running, now: now)
+        dueProbes(.health, while: .running, now: now)
     }
 
     /// A health check of the slot's running process ended.

@@ -87,29 +87,40 @@ extension SupervisorCore {
             guard let metAt = slots[index].readyMetAt, now >= metAt + slots[index].plan.readyAfter else { continue }
             actions += becomeRunning(index, now: now)
         }
-        return actions + dueProbes(.readiness, in: \.probeSlots, dueAt: \.probeDueAt, while: .initializing, now: now)
+        return actions + dueProbes(.readiness, while: .initializing, now: now)
     }
 
-    /// Takes the slots of `set` whose probe is due at `now` (their `dueAt` cleared: one probe
-    /// at a time) and asks the driver for them; forgets slots no longer in `state`.
-    mutating func dueProbes(
-        _ purpose: ProbePurpose, in set: WritableKeyPath<SupervisorCore, Set<Int>>,
-        dueAt: WritableKeyPath<Slot, ContinuousClock.Instant?>, while state: ProcessState,
-        now: ContinuousClock.Instant
-    ) -> [Action] {
+    /// Takes the slots waiting for a `purpose` probe whose probe is due at `now` (their due time
+    /// cleared: one probe at a time) and asks the driver for them; forgets slots no longer in
+    /// `state`. (A switch rather than key paths: instantiating a key path costs more than a
+    /// whole tick, on the first one.)
+    mutating func dueProbes(_ purpose: ProbePurpose, while state: ProcessState, now: ContinuousClock.Instant)
+        -> [Action]
+    {
         var actions: [Action] = []
-        for index in self[keyPath: set].sorted() {
+        for index in (purpose == .readiness ? probeSlots : healthSlots).sorted() {
             guard slots[index].state == state, slots[index].isLive, !isStoppingOrStopped else {
-                self[keyPath: set].remove(index)
-                slots[index][keyPath: dueAt] = nil
+                stopAwaitingProbe(purpose, index)
                 continue
             }
-            guard let due = slots[index][keyPath: dueAt], now >= due else { continue }
-            slots[index][keyPath: dueAt] = nil
-            self[keyPath: set].remove(index)
+            let due = purpose == .readiness ? slots[index].probeDueAt : slots[index].healthDueAt
+            guard let due, now >= due else { continue }
+            stopAwaitingProbe(purpose, index)
             actions.append(.probe(slot: index, generation: slots[index].generation, purpose))
         }
         return actions
+    }
+
+    /// The slot no longer waits for a `purpose` probe.
+    private mutating func stopAwaitingProbe(_ purpose: ProbePurpose, _ index: Int) {
+        switch purpose {
+        case .readiness:
+            probeSlots.remove(index)
+            slots[index].probeDueAt = nil
+        case .health:
+            healthSlots.remove(index)
+            slots[index].healthDueAt = nil
+        }
     }
 
     /// The slot's process ended or was replaced: nothing more is awaited of it.

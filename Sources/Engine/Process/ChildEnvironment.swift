@@ -35,19 +35,24 @@ enum ChildEnvironment {
     /// above and those `additions` replace), then the configured additions.
     static func base(inherited: [String], additions: [String: String]) -> [String] {
         var entries = inherited.filter { entry in
-            let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            let name = variableName(entry)
             return !owned.contains(name) && additions[name] == nil
         }
         entries += additions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return entries
     }
 
+    /// The name of a `NAME=value` entry (all of it without a `=`), found byte by byte: an
+    /// environment has hundreds of bytes per entry, and characters cost more than bytes.
+    private static func variableName(_ entry: String) -> String {
+        guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")) else { return entry }
+        return String(entry[..<equals])
+    }
+
     /// `base` with a program's own variables over it.
     static func over(_ base: [String], _ additions: [String: String]) -> [String] {
         guard !additions.isEmpty else { return base }
-        let kept = base.filter { entry in
-            additions[entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry] == nil
-        }
+        let kept = base.filter { additions[variableName($0)] == nil }
         return kept + additions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -69,31 +70,120 @@ static void corral_watchdog_loop(int read_fd) {
     }
 }
 
+/* The name the supervisor starts its own binary under to make it a watchdog (its argv[0]). */
+#define CORRAL_WATCHDOG_NAME "corral-watchdog"
+
+/* A process started as the watchdog goes to its loop before anything else of the program runs
+   (no Swift runtime, no main): the read end of its pipe is descriptor 3. */
+__attribute__((constructor)) static void corral_watchdog_entry(int argc, char **argv, char **envp) {
+    (void)envp;
+    if (argc != 1 || argv == NULL || argv[0] == NULL || strcmp(argv[0], CORRAL_WATCHDOG_NAME) != 0) return;
+    prctl(PR_SET_NAME, CORRAL_WATCHDOG_NAME, 0, 0, 0);
+    corral_watchdog_loop(3);
+}
+
+/* The child between vfork and exec: in its own process group, every signal blocked (the mask
+   stays across exec), the pipe's read end as 3, /dev/null as 0-2, nothing else open. Sets
+   *failure to errno and exits if its exec fails (the parent, suspended until then, reads it). */
+static void corral_watchdog_child(int read_fd, volatile int *failure) __attribute__((noreturn));
+static void corral_watchdog_child(int read_fd, volatile int *failure) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setpgid(0, 0);
+    if (dup2(read_fd, 3) < 0) {
+        *failure = errno;
+        _exit(127);
+    }
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+    }
+    corral_close_range(4, ~0U);
+    char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
+    /* The environment as it is: a build that finds its libraries through it still starts. */
+    execve("/proc/self/exe", argv, environ);
+    *failure = errno;
+    _exit(127);
+}
+
+struct corral_watchdog_arguments {
+    int read_fd;
+    volatile int *failure;
+};
+
+static int corral_watchdog_child_entry(void *raw) {
+    const struct corral_watchdog_arguments *arguments = raw;
+    corral_watchdog_child(arguments->read_fd, arguments->failure);
+}
+
+#define CORRAL_WATCHDOG_CHILD_STACK (64 * 1024)
+
+/* The watchdog as this same binary run afresh (vfork and exec of /proc/self/exe): the
+   supervisor pays a vfork, where a fork copied its page tables and made each of its later
+   writes to memory a copy-on-write fault. -1 with errno if it cannot start that way. */
+static pid_t corral_watchdog_exec(int read_fd) {
+    void *stack = mmap(
+        NULL, CORRAL_WATCHDOG_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    volatile int failure = 0;
+    struct corral_watchdog_arguments arguments = {read_fd, &failure};
+    /* No handler of this process may run in the child, which shares its memory until exec. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = clone(
+        corral_watchdog_child_entry, (char *)stack + CORRAL_WATCHDOG_CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD,
+        &arguments);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    munmap(stack, CORRAL_WATCHDOG_CHILD_STACK);
+    if (child < 0) {
+        errno = saved;
+        return -1;
+    }
+    if (failure != 0) {
+        /* It has exited (127): reaped, so no zombie is left. */
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        errno = failure;
+        return -1;
+    }
+    return child;
+}
+
+/* The watchdog as a fork of this process, where the binary cannot be run again (no /proc). */
+static pid_t corral_watchdog_fork(int read_fd) {
+    pid_t child = fork();
+    if (child != 0) return child;
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setpgid(0, 0);
+    if (dup2(read_fd, 3) < 0) _exit(127);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+    }
+    corral_close_range(4, ~0U);
+    corral_watchdog_loop(3);
+}
+
 int corral_watchdog_start(pid_t *pid, int *write_fd) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    pid_t child = fork();
+    pid_t child = corral_watchdog_exec(fds[0]);
+    if (child < 0) child = corral_watchdog_fork(fds[0]);
     if (child < 0) {
         int saved = errno;
         close(fds[0]);
         close(fds[1]);
         errno = saved;
         return -1;
-    }
-    if (child == 0) {
-        sigset_t all;
-        sigfillset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        setpgid(0, 0);
-        if (dup2(fds[0], 3) < 0) _exit(127);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        corral_close_range(4, ~0U);
-        corral_watchdog_loop(3);
     }
     close(fds[0]);
     *pid = child;

@@ -166,7 +166,9 @@ int corral_zygote_refuse(int control);
 /// said no request will follow and every worker has been reported; -1 with errno on failure.
 int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_mask, int watchdog_fd, int *slot);
 
-/// Starts the watchdog: a forked process (C only, never Swift) in its own process group, with
+/// Starts the watchdog: this binary run again as `corral-watchdog` (vfork and exec of
+/// /proc/self/exe; a constructor takes it to the watchdog's loop before any Swift runs), or a
+/// fork where that cannot be; C only, never Swift, in its own process group, with
 /// every signal but SIGKILL blocked, holding the read end of a pipe whose write end (returned,
 /// close-on-exec) stays with the supervisor. Each `int` written is a process group to watch; 0
 /// disarms it (it exits quietly). If the pipe closes without that — the supervisor died, even

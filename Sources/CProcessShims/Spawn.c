@@ -22,16 +22,17 @@
 
 /* ---- spawn: the child side runs between vfork and execve; async-signal-safe calls only ---- */
 
+/* What failed in the child, written into the parent's memory (the child shares it until exec:
+   the parent is suspended until then, as glibc's posix_spawn reports its errors). */
 struct corral_spawn_failure {
     int stage;
     int error;
 };
 
-static void corral_child_fail(int report_fd, int stage) __attribute__((noreturn));
-static void corral_child_fail(int report_fd, int stage) {
-    struct corral_spawn_failure failure = {.stage = stage, .error = errno};
-    ssize_t ignored = write(report_fd, &failure, sizeof failure);
-    (void)ignored;
+static void corral_child_fail(volatile struct corral_spawn_failure *failure, int stage) __attribute__((noreturn));
+static void corral_child_fail(volatile struct corral_spawn_failure *failure, int stage) {
+    failure->error = errno;
+    failure->stage = stage;
     _exit(127);
 }
 
@@ -48,9 +49,9 @@ static void corral_write_decimal(char *slot, pid_t value) {
 }
 
 /* Moves every descriptor the child keeps above the range it will occupy, then places them. */
-static int corral_child_descriptors(const corral_spawn_request *request, int report_fd) {
+static int corral_child_descriptors(const corral_spawn_request *request) {
     int total = 3 + request->inherited_count;
-    int base = total; /* F_DUPFD takes the lowest free number, never report_fd itself */
+    int base = total; /* F_DUPFD takes the lowest free number at or above it */
     int moved[3 + 64];
     if (request->inherited_count > 64) {
         errno = EMFILE;
@@ -65,20 +66,13 @@ static int corral_child_descriptors(const corral_spawn_request *request, int rep
     for (int i = 0; i < total; i++) {
         if (dup2(moved[i], i) < 0) return -1;
     }
-    /* Everything from `total` up is closed except the failure report pipe (CLOEXEC). */
-    if (report_fd > total && corral_close_range((unsigned int)total, (unsigned int)report_fd - 1) != 0) return -1;
-    if (corral_close_range((unsigned int)report_fd + 1, ~0U) != 0) return -1;
-    return 0;
+    /* Everything from `total` up is closed. */
+    return corral_close_range((unsigned int)total, ~0U);
 }
 
-static void corral_child(const corral_spawn_request *request, int report_fd) __attribute__((noreturn));
-static void corral_child(const corral_spawn_request *request, int report_fd) {
-    int total = 3 + request->inherited_count;
-    if (report_fd < total) {
-        int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, total);
-        if (moved < 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
-        report_fd = moved;
-    }
+static void corral_child(const corral_spawn_request *request, volatile struct corral_spawn_failure *failure)
+    __attribute__((noreturn));
+static void corral_child(const corral_spawn_request *request, volatile struct corral_spawn_failure *failure) {
     struct sigaction default_action;
     memset(&default_action, 0, sizeof default_action);
     default_action.sa_handler = SIG_DFL;
@@ -87,8 +81,8 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
         sigaction(signal, &default_action, NULL);
     }
     int failed = corral_child_setup(request->watchdog_fd, request->parent_death_signal, request->expected_parent);
-    if (failed != 0) corral_child_fail(report_fd, failed);
-    if (corral_child_descriptors(request, report_fd) != 0) corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_DESCRIPTORS);
+    if (failed != 0) corral_child_fail(failure, failed);
+    if (corral_child_descriptors(request) != 0) corral_child_fail(failure, CORRAL_SPAWN_STAGE_DESCRIPTORS);
     if (request->listen_pid_slot != NULL) corral_write_decimal(request->listen_pid_slot, getpid());
     if (request->open_files_soft > 0) {
         struct rlimit limit;
@@ -98,21 +92,21 @@ static void corral_child(const corral_spawn_request *request, int report_fd) {
         }
     }
     if (request->working_directory != NULL && chdir(request->working_directory) != 0)
-        corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_CHDIR);
+        corral_child_fail(failure, CORRAL_SPAWN_STAGE_CHDIR);
     if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
-        corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
+        corral_child_fail(failure, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
     execve(request->path, request->argv, request->envp);
-    corral_child_fail(report_fd, CORRAL_SPAWN_STAGE_EXEC);
+    corral_child_fail(failure, CORRAL_SPAWN_STAGE_EXEC);
 }
 
 struct corral_child_arguments {
     const corral_spawn_request *request;
-    int report_fd;
+    volatile struct corral_spawn_failure *failure;
 };
 
 static int corral_child_entry(void *raw) {
     const struct corral_child_arguments *arguments = raw;
-    corral_child(arguments->request, arguments->report_fd);
+    corral_child(arguments->request, arguments->failure);
 }
 
 /* The child's stack while it shares the parent's memory (CLONE_VM), as glibc's posix_spawn does. */
@@ -147,11 +141,12 @@ static void *corral_child_stack(void) {
 /* vfork with the child's pidfd made with it (CLONE_PIDFD, Linux 5.2): no other reaper in this
    process can take the child before its pidfd exists. Where the kernel refuses CLONE_PIDFD,
    plain vfork, and *pidfd stays -1 (the caller opens one from the pid). */
-static pid_t corral_vfork_with_pidfd(const corral_spawn_request *request, int report_fd, int *pidfd) {
+static pid_t corral_vfork_with_pidfd(
+    const corral_spawn_request *request, volatile struct corral_spawn_failure *failure, int *pidfd) {
     *pidfd = -1;
     void *stack = corral_child_stack();
     if (stack != NULL) {
-        struct corral_child_arguments arguments = {request, report_fd};
+        struct corral_child_arguments arguments = {request, failure};
         pid_t child = clone(
             corral_child_entry, (char *)stack + CORRAL_CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
             &arguments, pidfd);
@@ -159,39 +154,30 @@ static pid_t corral_vfork_with_pidfd(const corral_spawn_request *request, int re
         *pidfd = -1;
     }
     pid_t child = vfork();
-    if (child == 0) corral_child(request, report_fd);
+    if (child == 0) corral_child(request, failure);
     return child;
 }
 
 int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *pidfd, int *stage) {
-    int report[2];
     *stage = CORRAL_SPAWN_STAGE_FORK;
     *pidfd = -1;
-    if (pipe2(report, O_CLOEXEC) != 0) return -1;
+    volatile struct corral_spawn_failure failure = {0, 0};
 
     /* No handler of the parent may run in the child before its dispositions are reset. */
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     int child_pidfd = -1;
-    pid_t child = corral_vfork_with_pidfd(request, report[1], &child_pidfd);
+    pid_t child = corral_vfork_with_pidfd(request, &failure, &child_pidfd);
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    close(report[1]);
 
     if (child < 0) {
-        close(report[0]);
         errno = fork_errno;
         return -1;
     }
-    struct corral_spawn_failure failure = {0, 0};
-    ssize_t got;
-    do {
-        got = read(report[0], &failure, sizeof failure);
-    } while (got < 0 && errno == EINTR);
-    close(report[0]);
     *pid = child;
-    if (got == (ssize_t)sizeof failure) {
+    if (failure.stage != 0) {
         /* The child has exited (127); reap it so no zombie is left. */
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/// Where in the child's start-up a spawn failed (reported with errno through a CLOEXEC pipe).
+/// Where in the child's start-up a spawn failed (reported with errno by the vfork child, in the
+/// memory it shares with its parent until exec).
 typedef enum {
     CORRAL_SPAWN_STAGE_NONE = 0,
     CORRAL_SPAWN_STAGE_SETPGID = 1,

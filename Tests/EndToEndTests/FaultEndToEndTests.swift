@@ -430,8 +430,10 @@ struct WatchdogEndToEndTests {
 struct NotifyDirectoryEndToEndTests {
     func notifyDirectories() -> Set<String> {
         Set(
-            ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
-                $0.hasPrefix("corral-notify-")
+            ["/dev/shm", "/tmp"].flatMap { base in
+                ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).filter {
+                    $0.hasPrefix("corral-notify-")
+                }.map { base + "/" + $0 }
             })
     }
 

@@ -2,7 +2,7 @@ import Glibc
 
 /// The supervisor's end of the `sd_notify` protocol: an `AF_UNIX` datagram socket with
 /// `SO_PASSCRED`, so every datagram carries its sender's pid. It lives in a private directory
-/// (`mkdtemp`, mode 0700, under `$XDG_RUNTIME_DIR` or `/tmp`), so no other user can reach it
+/// (`mkdtemp`, mode 0700, under `$XDG_RUNTIME_DIR`, else `/dev/shm`, else `/tmp`), so no other user can reach it
 /// (an abstract name can be found in /proc/net/unix and written by anyone); descriptors passed
 /// with `SCM_RIGHTS` are refused by the kernel where it can (`SO_PASSRIGHTS`) and never
 /// installed otherwise. Only where no directory can be made does it fall back to a random
@@ -49,7 +49,9 @@ final class NotifySocket {
     private static func privateDirectory() -> String? {
         var bases: [String] = []
         if let runtime = Environment.value(of: "XDG_RUNTIME_DIR"), runtime.hasPrefix("/") { bases.append(runtime) }
-        bases.append("/tmp")
+        // A memory file system before /tmp, which is often on disk: there a directory's creation
+        // and removal were a twentieth of a short run's start-up (journal, inode eviction).
+        bases += ["/dev/shm", "/tmp"]
         for base in bases where base.utf8.count < 64 {
             if let directory = try? Syscalls.makePrivateDirectory(base + "/corral-notify-XXXXXX") {
                 return directory

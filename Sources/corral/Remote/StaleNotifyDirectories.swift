@@ -1,14 +1,14 @@
 import CorralEngine
 import Glibc
 
-/// The private directories of notify sockets (`corral-notify-*` in `$XDG_RUNTIME_DIR` or
-/// `/tmp`) that a corral killed before its watchdog could remove them left behind: this user's,
+/// The private directories of notify sockets (`corral-notify-*` in `$XDG_RUNTIME_DIR`,
+/// `/dev/shm` or `/tmp`) that a corral killed before its watchdog could remove them left behind: this user's,
 /// whose socket nothing is bound to any more.
 enum StaleNotifyDirectories {
     /// Removes them; returns how many.
     @discardableResult
     static func remove() -> Int {
-        var bases: [String] = ["/tmp"]
+        var bases: [String] = ["/dev/shm", "/tmp"]
         if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), runtime.hasPrefix("/") {
             bases.insert(runtime, at: 0)
         }

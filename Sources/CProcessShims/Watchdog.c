@@ -82,19 +82,15 @@ __attribute__((constructor)) static void corral_watchdog_entry(int argc, char **
     corral_watchdog_loop(3);
 }
 
-/* The child between vfork and exec: in its own process group, every signal blocked (the mask
-   stays across exec), the pipe's read end as 3, /dev/null as 0-2, nothing else open. Sets
-   *failure to errno and exits if its exec fails (the parent, suspended until then, reads it). */
-static void corral_watchdog_child(int read_fd, volatile int *failure) __attribute__((noreturn));
-static void corral_watchdog_child(int read_fd, volatile int *failure) {
+/* The watchdog's side before its loop (or its exec): in its own process group, every signal
+   blocked (the mask stays across exec), the pipe's read end as 3, /dev/null as 0-2, nothing else
+   open. 0, or -1 with errno. */
+static int corral_watchdog_prepare(int read_fd) {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     setpgid(0, 0);
-    if (dup2(read_fd, 3) < 0) {
-        *failure = errno;
-        _exit(127);
-    }
+    if (dup2(read_fd, 3) < 0) return -1;
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
         dup2(devnull, 0);
@@ -102,9 +98,18 @@ static void corral_watchdog_child(int read_fd, volatile int *failure) {
         dup2(devnull, 2);
     }
     corral_close_range(4, ~0U);
-    char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
-    /* The environment as it is: a build that finds its libraries through it still starts. */
-    execve("/proc/self/exe", argv, environ);
+    return 0;
+}
+
+/* The child between vfork and exec. Sets *failure to errno and exits if it cannot exec (the
+   parent, suspended until then, reads it). */
+static void corral_watchdog_child(int read_fd, volatile int *failure) __attribute__((noreturn));
+static void corral_watchdog_child(int read_fd, volatile int *failure) {
+    if (corral_watchdog_prepare(read_fd) == 0) {
+        char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
+        /* The environment as it is: a build that finds its libraries through it still starts. */
+        execve("/proc/self/exe", argv, environ);
+    }
     *failure = errno;
     _exit(127);
 }
@@ -158,18 +163,7 @@ static pid_t corral_watchdog_exec(int read_fd) {
 static pid_t corral_watchdog_fork(int read_fd) {
     pid_t child = fork();
     if (child != 0) return child;
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    setpgid(0, 0);
-    if (dup2(read_fd, 3) < 0) _exit(127);
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-    }
-    corral_close_range(4, ~0U);
+    if (corral_watchdog_prepare(read_fd) != 0) _exit(127);
     corral_watchdog_loop(3);
 }
 

@@ -81,8 +81,7 @@ extension SupervisorCore {
     ) -> [Action] {
         guard slots[index].replacement == nil else { return [] }
         slots[index].replacement = .unhealthy(reason: reason, detail: detail)
-        healthSlots.remove(index)
-        slots[index].healthDueAt = nil
+        stopAwaitingProbe(.health, index)
         var actions = setState(index, .unhealthy)
         armKillDeadline(index, now: now)
         if !slots[index].sent.stopSent { actions += send(defaultStopSignal(of: index), to: index, reason: reason) }

@@ -112,7 +112,7 @@ extension SupervisorCore {
     }
 
     /// The slot no longer waits for a `purpose` probe.
-    private mutating func stopAwaitingProbe(_ purpose: ProbePurpose, _ index: Int) {
+    mutating func stopAwaitingProbe(_ purpose: ProbePurpose, _ index: Int) {
         switch purpose {
         case .readiness:
             probeSlots.remove(index)
@@ -126,8 +126,7 @@ extension SupervisorCore {
     /// The slot's process ended or was replaced: nothing more is awaited of it.
     mutating func forgetReadiness(_ index: Int) {
         settlingSlots.remove(index)
-        probeSlots.remove(index)
-        slots[index].probeDueAt = nil
+        stopAwaitingProbe(.readiness, index)
     }
 
     /// Tells the front ends what the slot waits for, when that changed.

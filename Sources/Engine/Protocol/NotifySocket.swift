@@ -2,12 +2,12 @@ import Glibc
 
 /// The supervisor's end of the `sd_notify` protocol: an `AF_UNIX` datagram socket with
 /// `SO_PASSCRED`, so every datagram carries its sender's pid. It lives in a private directory
-/// (`mkdtemp`, mode 0700, under `$XDG_RUNTIME_DIR`, else `/dev/shm`, else `/tmp`), so no other user can reach it
-/// (an abstract name can be found in /proc/net/unix and written by anyone); descriptors passed
+/// (`mkdtemp`, mode 0700, in the first of ``directoryBases`` where one can be made), so no
+/// other user can reach it (an abstract name can be found in /proc/net/unix and written by anyone); descriptors passed
 /// with `SCM_RIGHTS` are refused by the kernel where it can (`SO_PASSRIGHTS`) and never
 /// installed otherwise. Only where no directory can be made does it fall back to a random
 /// abstract name.
-final class NotifySocket {
+package final class NotifySocket {
     /// The largest datagram read whole; longer ones are cut (their last line dropped).
     static let maximumDatagram = 4096
 
@@ -45,15 +45,22 @@ final class NotifySocket {
         self.directory = directory
     }
 
-    /// A new 0700 directory for the socket, or nil if none can be made with a short enough path.
-    private static func privateDirectory() -> String? {
+    /// The start of the private directories' names (`corral-notify-` and six random characters).
+    package static let directoryPrefix = "corral-notify-"
+
+    /// Where the private directory may go, in order: `$XDG_RUNTIME_DIR`, then `/dev/shm` (a
+    /// memory file system: on a `/tmp` on disk a directory's creation and removal were a
+    /// twentieth of a short run's start-up, with the journal and the inode's eviction), `/tmp`.
+    package static var directoryBases: [String] {
         var bases: [String] = []
         if let runtime = Environment.value(of: "XDG_RUNTIME_DIR"), runtime.hasPrefix("/") { bases.append(runtime) }
-        // A memory file system before /tmp, which is often on disk: there a directory's creation
-        // and removal were a twentieth of a short run's start-up (journal, inode eviction).
-        bases += ["/dev/shm", "/tmp"]
-        for base in bases where base.utf8.count < 64 {
-            if let directory = try? Syscalls.makePrivateDirectory(base + "/corral-notify-XXXXXX") {
+        return bases + ["/dev/shm", "/tmp"]
+    }
+
+    /// A new 0700 directory for the socket, or nil if none can be made with a short enough path.
+    private static func privateDirectory() -> String? {
+        for base in directoryBases where base.utf8.count < 64 {
+            if let directory = try? Syscalls.makePrivateDirectory(base + "/" + directoryPrefix + "XXXXXX") {
                 return directory
             }
         }

@@ -2,19 +2,15 @@ import CorralEngine
 import Glibc
 
 /// The private directories of notify sockets (`corral-notify-*` in `$XDG_RUNTIME_DIR`,
-/// `/dev/shm` or `/tmp`) that a corral killed before its watchdog could remove them left behind: this user's,
-/// whose socket nothing is bound to any more.
+/// `/dev/shm` or `/tmp`) that a corral killed before its watchdog could remove them left behind:
+/// this user's, whose socket nothing is bound to any more.
 enum StaleNotifyDirectories {
     /// Removes them; returns how many.
     @discardableResult
     static func remove() -> Int {
-        var bases: [String] = ["/dev/shm", "/tmp"]
-        if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), runtime.hasPrefix("/") {
-            bases.insert(runtime, at: 0)
-        }
         var removed = 0
-        for base in bases {
-            for name in FileSystem.names(in: base) where name.hasPrefix("corral-notify-") {
+        for base in NotifySocket.directoryBases {
+            for name in FileSystem.names(in: base) where name.hasPrefix(NotifySocket.directoryPrefix) {
                 let directory = "\(base)/\(name)"
                 guard let status = (try? FileSystem.status(directory)) ?? nil, status.isDirectory,
                     status.owner == geteuid(), isStale(directory + "/notify")

@@ -314,6 +314,12 @@ struct CorralCommand: ParsableCommand {
     }
 
     static func main() {
+        // The Swift runtime reads the command line from /proc/self/cmdline: without /proc
+        // mounted corral sees none at all (not even its name) and would start the demo.
+        guard !CommandLine.arguments.isEmpty else {
+            FileError.write("corral: cannot read its own command line: is /proc mounted? corral needs it")
+            Glibc.exit(ConsoleRun.systemErrorStatus)
+        }
         // `corral ctl|attach|ls …` are clients of a running corral, `corral check` reads a
         // project file; `corral -- ctl` runs a command named ctl.
         let arguments = Array(CommandLine.arguments.dropFirst())

@@ -79,6 +79,7 @@ enum HelpText {
               wait timeout, or force-killed)
           64  bad command line: invalid option, unknown signal, command not
               found, port in use, an unusable control socket path
-          71  corral itself hit a system error
+          71  corral itself hit a system error, or cannot read its command
+              line (/proc not mounted)
         """
 }

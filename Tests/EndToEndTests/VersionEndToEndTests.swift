@@ -32,4 +32,21 @@ struct VersionEndToEndTests {
         let status = try runProgram(corralExecutable, ["ctl", "status", "--bogus"])
         #expect(status.status == 64 && status.stderr.contains("Usage: corral ctl status"), "\(status.stderr)")
     }
+
+    @Test(
+        "without /proc mounted corral says so and exits 71 (it used to see no arguments and start the demo)",
+        .enabled(if: canHideProc))
+    func withoutProc() throws {
+        let run = try runProgram(
+            "/usr/bin/unshare",
+            ["-m", "--fork", "/bin/sh", "-c", "umount -l /proc && exec \"$0\" --version", corralExecutable])
+        #expect(run.status == 71, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("is /proc mounted?") && run.stdout.isEmpty, "\(run.stdout)\(run.stderr)")
+    }
 }
+
+/// Whether this process may hide /proc in a mount namespace of its own (root, or CAP_SYS_ADMIN).
+private let canHideProc: Bool = {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+    return (try? runProgram("/usr/bin/unshare", ["-m", "--fork", "/bin/sh", "-c", "umount -l /proc"]))?.status == 0
+}()

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -82,15 +81,48 @@ __attribute__((constructor)) static void corral_watchdog_entry(int argc, char **
     corral_watchdog_loop(3);
 }
 
-/* The watchdog's side before its loop (or its exec): in its own process group, every signal
-   blocked (the mask stays across exec), the pipe's read end as 3, /dev/null as 0-2, nothing else
-   open. 0, or -1 with errno. */
-static int corral_watchdog_prepare(int read_fd) {
+/* The watchdog as this same binary run afresh, spawned as a worker is (vfork and exec of
+   /proc/self/exe, in its own process group, every signal blocked — the mask stays across exec —,
+   the pipe's read end as 3, /dev/null as 0-2, nothing else open): the supervisor pays a vfork,
+   where a fork copied its page tables and made each of its later writes to memory a
+   copy-on-write fault. -1 with errno if it cannot start that way. */
+static pid_t corral_watchdog_exec(int read_fd) {
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) return -1;
+    char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
+    corral_spawn_request request;
+    memset(&request, 0, sizeof request);
+    request.path = "/proc/self/exe";
+    request.argv = argv;
+    /* The environment as it is: a build that finds its libraries through it still starts. */
+    request.envp = environ;
+    request.stdin_fd = devnull;
+    request.stdout_fd = devnull;
+    request.stderr_fd = devnull;
+    request.inherited_fds = &read_fd;
+    request.inherited_count = 1;
+    sigfillset(&request.child_mask);
+    request.watchdog_fd = -1;
+    pid_t child = -1;
+    int pidfd = -1, stage = 0;
+    int result = corral_spawn(&request, &child, &pidfd, &stage);
+    int saved = errno;
+    close(devnull);
+    /* The supervisor opens its own pidfd of the watchdog, as of a forked one. */
+    if (pidfd >= 0) close(pidfd);
+    errno = saved;
+    return result == 0 ? child : -1;
+}
+
+/* The watchdog as a fork of this process, where the binary cannot be run again (no /proc). */
+static pid_t corral_watchdog_fork(int read_fd) {
+    pid_t child = fork();
+    if (child != 0) return child;
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     setpgid(0, 0);
-    if (dup2(read_fd, 3) < 0) return -1;
+    if (dup2(read_fd, 3) < 0) _exit(127);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
         dup2(devnull, 0);
@@ -98,72 +130,6 @@ static int corral_watchdog_prepare(int read_fd) {
         dup2(devnull, 2);
     }
     corral_close_range(4, ~0U);
-    return 0;
-}
-
-/* The child between vfork and exec. Sets *failure to errno and exits if it cannot exec (the
-   parent, suspended until then, reads it). */
-static void corral_watchdog_child(int read_fd, volatile int *failure) __attribute__((noreturn));
-static void corral_watchdog_child(int read_fd, volatile int *failure) {
-    if (corral_watchdog_prepare(read_fd) == 0) {
-        char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
-        /* The environment as it is: a build that finds its libraries through it still starts. */
-        execve("/proc/self/exe", argv, environ);
-    }
-    *failure = errno;
-    _exit(127);
-}
-
-struct corral_watchdog_arguments {
-    int read_fd;
-    volatile int *failure;
-};
-
-static int corral_watchdog_child_entry(void *raw) {
-    const struct corral_watchdog_arguments *arguments = raw;
-    corral_watchdog_child(arguments->read_fd, arguments->failure);
-}
-
-#define CORRAL_WATCHDOG_CHILD_STACK (64 * 1024)
-
-/* The watchdog as this same binary run afresh (vfork and exec of /proc/self/exe): the
-   supervisor pays a vfork, where a fork copied its page tables and made each of its later
-   writes to memory a copy-on-write fault. -1 with errno if it cannot start that way. */
-static pid_t corral_watchdog_exec(int read_fd) {
-    void *stack = mmap(
-        NULL, CORRAL_WATCHDOG_CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -1;
-    volatile int failure = 0;
-    struct corral_watchdog_arguments arguments = {read_fd, &failure};
-    /* No handler of this process may run in the child, which shares its memory until exec. */
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t child = clone(
-        corral_watchdog_child_entry, (char *)stack + CORRAL_WATCHDOG_CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD,
-        &arguments);
-    int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    munmap(stack, CORRAL_WATCHDOG_CHILD_STACK);
-    if (child < 0) {
-        errno = saved;
-        return -1;
-    }
-    if (failure != 0) {
-        /* It has exited (127): reaped, so no zombie is left. */
-        int status;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-        errno = failure;
-        return -1;
-    }
-    return child;
-}
-
-/* The watchdog as a fork of this process, where the binary cannot be run again (no /proc). */
-static pid_t corral_watchdog_fork(int read_fd) {
-    pid_t child = fork();
-    if (child != 0) return child;
-    if (corral_watchdog_prepare(read_fd) != 0) _exit(127);
     corral_watchdog_loop(3);
 }
 

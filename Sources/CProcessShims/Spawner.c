@@ -17,6 +17,10 @@
 
 struct corral_spawner {
     int control; /* the supervisor's end of the request socket */
+    /* The thread's end in the supervisor's table until the thread has a table of its own (it
+       is closed then); -1 after. */
+    int thread_end;
+    int start_error; /* why the thread has no table of its own (0: it has one) */
     pthread_t thread;
 };
 
@@ -79,11 +83,13 @@ static void *corral_spawner_main(void *raw) {
     corral_spawner_setup setup = *(corral_spawner_setup *)raw;
     free(raw);
     corral_spawner_reply ready = {0, 0, 0, 0};
-    if (unshare(CLONE_FILES) != 0 || corral_spawner_trim(&setup) != 0) {
+    int own_table = unshare(CLONE_FILES) == 0;
+    if (!own_table || corral_spawner_trim(&setup) != 0) {
         ready.result = -1;
         ready.error = errno;
         corral_spawner_send_reply(setup.control, &ready, -1);
-        close(setup.control);
+        /* Without a table of its own the end is the supervisor's to close (corral_spawner_await). */
+        if (own_table) close(setup.control);
         return NULL;
     }
     corral_spawner_send_reply(setup.control, &ready, -1);
@@ -144,21 +150,10 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count) {
     failure = pthread_create(&spawner->thread, NULL, corral_spawner_main, setup);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (failure != 0) goto failed;
-    corral_spawner_reply ready = {-1, 0, 0, EPROTO};
-    ssize_t got;
-    do {
-        got = recv(pair[0], &ready, sizeof ready, 0);
-    } while (got < 0 && errno == EINTR);
-    /* The thread has its own table now (or failed): this table's copy of its end goes. */
-    close(pair[1]);
-    if (got != (ssize_t)sizeof ready || ready.result != 0) {
-        pthread_join(spawner->thread, NULL);
-        close(pair[0]);
-        free(spawner);
-        errno = got == (ssize_t)sizeof ready ? ready.error : EPROTO;
-        return NULL;
-    }
+    /* The thread makes its table while the caller goes on; corral_spawner_await takes its word. */
     spawner->control = pair[0];
+    spawner->thread_end = pair[1];
+    spawner->start_error = 0;
     return spawner;
 
 failed:
@@ -169,6 +164,27 @@ failed:
     close(pair[1]);
     errno = failure;
     return NULL;
+}
+
+int corral_spawner_await(corral_spawner *spawner) {
+    if (spawner->thread_end >= 0) {
+        corral_spawner_reply ready = {-1, 0, 0, EPROTO};
+        ssize_t got;
+        do {
+            got = recv(spawner->control, &ready, sizeof ready, 0);
+        } while (got < 0 && errno == EINTR);
+        /* The thread has its own table now (or failed): this table's copy of its end goes. */
+        close(spawner->thread_end);
+        spawner->thread_end = -1;
+        if (got != (ssize_t)sizeof ready || ready.result != 0) {
+            spawner->start_error = got == (ssize_t)sizeof ready && ready.error != 0 ? ready.error : EPROTO;
+        }
+    }
+    if (spawner->start_error != 0) {
+        errno = spawner->start_error;
+        return -1;
+    }
+    return 0;
 }
 
 int corral_spawner_submit(corral_spawner *spawner, const corral_spawn_request *request) {
@@ -204,6 +220,8 @@ int corral_spawner_spawn(
 
 void corral_spawner_stop(corral_spawner *spawner) {
     if (spawner == NULL) return;
+    /* Its end in this table is closed only once the thread has its own table. */
+    corral_spawner_await(spawner);
     close(spawner->control);
     pthread_join(spawner->thread, NULL);
     free(spawner);

@@ -48,10 +48,14 @@ int corral_spawn(const corral_spawn_request *request, pid_t *pid, int *pidfd, in
 
 /// A thread with a small descriptor table of its own that spawns children (Spawner.c).
 typedef struct corral_spawner corral_spawner;
-/// Starts the spawner; its table keeps only `keep` (at most 80: /dev/null, the watchdog's pipe,
-/// inherited sockets), which must stay open, under the same numbers, while it runs. NULL with
-/// errno on failure.
+/// Starts the spawner thread without waiting for it; its table keeps only `keep` (at most 80:
+/// /dev/null, the watchdog's pipe, inherited sockets), which must stay open, under the same
+/// numbers, while it runs. NULL with errno when no thread started.
 corral_spawner *corral_spawner_start(const int *keep, int keep_count);
+/// Waits (once) until the thread has a table of its own: 0, or -1 with errno when it could not
+/// make one (the thread has ended then; only corral_spawner_stop may follow). Call before
+/// anything else of a spawner's.
+int corral_spawner_await(corral_spawner *spawner);
 /// corral_spawn from the spawner's table: the request's stdout and stderr descriptors are
 /// passed to it; every other descriptor the request names must be one it keeps.
 int corral_spawner_spawn(

@@ -312,17 +312,36 @@ final class ChildStarter {
         submitted.isEmpty ? startSpawner() : nil
     }
 
-    /// The spawner thread, started on first use with the descriptors every child may be given.
-    private func startSpawner() -> Spawner? {
-        if let spawner { return spawner }
-        guard !spawnerUnavailable else { return nil }
+    /// Starts the spawner thread with the descriptors every child may be given, without waiting
+    /// for it: it makes its table while this thread prepares the run. Idempotent.
+    func prepareSpawner() {
+        guard spawner == nil, !spawnerUnavailable else { return }
         let keep = [devNull] + [watchdog].compactMap { $0 } + payload.sockets.map(\.descriptor)
         do {
             spawner = try Spawner(keeping: keep)
         } catch {
-            spawnerUnavailable = true
-            logger.warning("no spawner thread, spawning from the supervisor's thread: \(error)")
+            markSpawnerUnavailable(error)
         }
-        return spawner
+    }
+
+    /// The spawner thread, started on first use if ``prepareSpawner()`` has not, once it has
+    /// its table.
+    private func startSpawner() -> Spawner? {
+        prepareSpawner()
+        guard let spawner else { return nil }
+        do {
+            try spawner.awaitTable()
+            return spawner
+        } catch {
+            spawner.stop()
+            self.spawner = nil
+            markSpawnerUnavailable(error)
+            return nil
+        }
+    }
+
+    private func markSpawnerUnavailable(_ error: SystemCallError) {
+        spawnerUnavailable = true
+        logger.warning("no spawner thread, spawning from the supervisor's thread: \(error)")
     }
 }

@@ -76,6 +76,8 @@ final class SupervisorDriver {
             starter = try ChildStarter(
                 configuration: configuration, payload: payload, plan: plan, watchdog: watchdog?.descriptor,
                 notifyAddress: notify.address)
+            // The thread makes its descriptor table while this one prepares the run.
+            starter.prepareSpawner()
         } catch {
             notify.close()
             throw .system(error)
@@ -142,10 +144,10 @@ final class SupervisorDriver {
             leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
                 .map { SupervisorReport.LeftBehind(pid: $0.pid, command: $0.command) }
         }
-        // Its children have all ended: the spawner thread can go (their parent-death signal).
-        starter.stopSpawner()
-        // Both helpers end in parallel: the watchdog is told first, then waited for last.
+        // The helpers end in parallel: the watchdog is told first, then waited for last. Every
+        // child has ended, so the spawner thread can go too (their parent-death signal).
         watchdog?.beginDisarm()
+        starter.stopSpawner()
         for zygote in starter.allZygotes { zygote.finish() }
         watchdog?.disarm()
         perform(core.finish(leftBehind: leftBehind))

@@ -9,9 +9,12 @@ import SystemPackage
 /// parent-death signal when it ends, so it ends after them.
 final class Spawner {
     let handle: OpaquePointer
+    private let keepCount: Int
     private var stopped = false
+    private var ready = false
 
-    /// Starts the thread; `keep` are the descriptors children may be given besides their output
+    /// Starts the thread, which makes its table while this thread goes on (``awaitTable()``
+    /// waits for it); `keep` are the descriptors children may be given besides their output
     /// pipes (/dev/null, the watchdog's pipe, inherited sockets), open for the whole run.
     init(keeping keep: [CInt]) throws(SystemCallError) {
         guard let handle = keep.withUnsafeBufferPointer({ corral_spawner_start($0.baseAddress, CInt($0.count)) })
@@ -19,6 +22,17 @@ final class Spawner {
             throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keep.count) descriptors")
         }
         self.handle = handle
+        keepCount = keep.count
+    }
+
+    /// Waits until the thread has its table (at once after the first time); throws when it
+    /// could not make one, and the thread has ended.
+    func awaitTable() throws(SystemCallError) {
+        guard !ready else { return }
+        guard corral_spawner_await(handle) == 0 else {
+            throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keepCount) descriptors")
+        }
+        ready = true
     }
 
     /// Ends the thread (once every child it spawned has ended).

@@ -46,14 +46,16 @@ final class SupervisorDriver {
     var memorySampler = ProcessTreeSampler()
     var memorySampleDue: ContinuousClock.Instant?
 
-    /// Prepares a run; nothing is spawned until ``run()``.
+    /// Prepares a run; nothing is spawned until ``run()``. `polling` is `frontend` when it is
+    /// also a polling front end.
     init(
-        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: SignalPipe, frontend: any Frontend
+        configuration: SupervisorConfiguration, payload: LaunchPayload, signals: SignalPipe, frontend: any Frontend,
+        polling: (any PollingFrontend)?
     ) throws(SupervisorError) {
         self.configuration = configuration
         self.signals = signals
         self.frontend = frontend
-        self.polling = frontend as? any PollingFrontend
+        self.polling = polling
         self.core = SupervisorCore(configuration: configuration)
         self.probes = ProbeRunner()
         watchesReadinessLines = ([configuration.workerReadiness] + configuration.programs.compactMap(\.readiness))

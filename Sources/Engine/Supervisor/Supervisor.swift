@@ -41,8 +41,24 @@ public struct Supervisor: Sendable {
             frontend: frontend)
     }
 
+    /// As ``run(sockets:frontend:)``, for the package's own front ends, which the driver also
+    /// polls: known as such here, with no look-up of the conformance at run time.
+    package func run(sockets: [ListeningSocket], frontend: some PollingFrontend) throws(SupervisorError)
+        -> SupervisorReport
+    {
+        try run(
+            payload: LaunchPayload(sockets: sockets.map { ($0.name, $0.descriptor.rawValue) }), signals: nil,
+            frontend: frontend, polling: frontend)
+    }
+
     func run(
         payload: LaunchPayload, signals: SignalPipe?, frontend: any Frontend
+    ) throws(SupervisorError) -> SupervisorReport {
+        try run(payload: payload, signals: signals, frontend: frontend, polling: frontend as? any PollingFrontend)
+    }
+
+    private func run(
+        payload: LaunchPayload, signals: SignalPipe?, frontend: any Frontend, polling: (any PollingFrontend)?
     ) throws(SupervisorError) -> SupervisorReport {
         do {
             try configuration.validate()
@@ -60,7 +76,7 @@ public struct Supervisor: Sendable {
         }
         defer { if signals == nil { source.restore() } }
         let driver = try SupervisorDriver(
-            configuration: configuration, payload: payload, signals: source, frontend: frontend)
+            configuration: configuration, payload: payload, signals: source, frontend: frontend, polling: polling)
         return try driver.run()
     }
 }

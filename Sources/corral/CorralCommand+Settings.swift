@@ -9,6 +9,18 @@ import Logging
 /// From the parsed options to the settings a run uses: every value checked, every error a
 /// usage error that names the option.
 extension CorralCommand {
+    /// --health-failures, or its default (written in its help, as for every number: see
+    /// `ProjectFileOptions.portBase`).
+    var healthFailures: Int { healthFailuresGiven ?? 3 }
+    /// --log-lines, or its default.
+    var logLines: Int { logLinesGiven ?? 10_000 }
+    /// --port, or its default.
+    var port: Int { portGiven ?? 8080 }
+    /// --max-restarts, or its default.
+    var maxRestarts: Int { maxRestartsGiven ?? 5 }
+    /// --log-backups, or its default.
+    var logBackups: Int { logBackupsGiven ?? 5 }
+
     /// The validated settings; the display falls back to headless when there is no terminal.
     func settings(terminal: TerminalFacts) throws -> ConsoleSettings {
         let program: ConsoleSettings.Workload

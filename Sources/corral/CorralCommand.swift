@@ -112,8 +112,9 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("health-failures"), parsing: .unconditional,
-        help: ArgumentHelp("Failed health checks in a row that make a worker unhealthy.", valueName: "N"))
-    var healthFailures = 3
+        help: ArgumentHelp(
+            "Failed health checks in a row that make a worker unhealthy. (default: 3)", valueName: "N"))
+    var healthFailuresGiven: Int?
 
     @Option(
         name: .customLong("max-memory"),
@@ -163,8 +164,8 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("log-lines"), parsing: .unconditional,
-        help: ArgumentHelp("Lines of output the dashboard keeps per process (default 10000).", valueName: "N"))
-    var logLines = 10_000
+        help: ArgumentHelp("Lines of output the dashboard keeps per process. (default: 10000)", valueName: "N"))
+    var logLinesGiven: Int?
 
     @Option(
         name: .customLong("log-bytes"),
@@ -178,8 +179,10 @@ struct CorralCommand: ParsableCommand {
             "Bytes of output the dashboard keeps in all, shared by the processes (default 64M).", valueName: "SIZE"))
     var logTotal = "64M"
 
-    @Option(help: "Port for the demo server on 127.0.0.1.")
-    var port = 8080
+    @Option(
+        name: .customLong("port"),
+        help: ArgumentHelp("Port for the demo server on 127.0.0.1. (default: 8080)", valueName: "port"))
+    var portGiven: Int?
 
     @OptionGroup(title: "Project files")
     var project: ProjectFileOptions
@@ -218,8 +221,9 @@ struct CorralCommand: ParsableCommand {
     @Option(
         name: .customLong("max-restarts"), parsing: .unconditional,
         help: ArgumentHelp(
-            "Restarts allowed within --restart-window; one more unasked end gives up (crash loop).", valueName: "N"))
-    var maxRestarts = 5
+            "Restarts allowed within --restart-window; one more unasked end gives up (crash loop). (default: 5)",
+            valueName: "N"))
+    var maxRestartsGiven: Int?
 
     @Option(
         name: .customLong("restart-window"), parsing: .unconditional,
@@ -247,8 +251,8 @@ struct CorralCommand: ParsableCommand {
 
     @Option(
         name: .customLong("log-backups"), parsing: .unconditional,
-        help: ArgumentHelp("Rotated files kept per log (web.log.1 … web.log.N).", valueName: "N"))
-    var logBackups = 5
+        help: ArgumentHelp("Rotated files kept per log (web.log.1 … web.log.N). (default: 5)", valueName: "N"))
+    var logBackupsGiven: Int?
 
     @Option(
         name: .customLong("metrics"),

@@ -30,9 +30,15 @@ struct ProjectFileOptions: ParsableArguments {
     @Option(
         name: .customLong("port-base"),
         help: ArgumentHelp(
-            "PORT of a project's first process: process I of the program at position P gets BASE + 100 × P + I.",
+            "PORT of a project's first process: process I of the program at position P gets BASE + 100 × P + I. "
+                + "(default: 5000)",
             valueName: "PORT"))
-    var portBase = 5000
+    var portBaseGiven: Int?
+
+    /// --port-base, or its default. The options with a number for a value have no default of
+    /// the parser's own (it is written in their help instead): a default makes the parser print
+    /// the number through run-time reflection, a tenth of corral's start-up (BENCHMARKS.md).
+    var portBase: Int { portBaseGiven ?? 5000 }
 
     /// How `path` and its env files are read.
     func options(for path: String) -> ProjectOptions {

@@ -258,7 +258,7 @@ struct CorralCommand: ParsableCommand {
         name: .customLong("metrics"),
         help: ArgumentHelp(
             "Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /healthz "
-                + "(:PORT: every interface).", valueName: "HOST:PORT"))
+                + "(HOST: an IP address or localhost; :PORT: every interface).", valueName: "HOST:PORT"))
     var metrics: String?
 
     @Flag(

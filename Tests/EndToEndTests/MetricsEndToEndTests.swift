@@ -130,7 +130,7 @@ struct MetricsEndToEndTests {
     func badAddress() throws {
         for (value, message) in [
             ("9100", "--metrics wants HOST:PORT"), ("127.0.0.1:http", "is not a port"),
-            ("::1:9100", "brackets"),
+            ("::1:9100", "brackets"), ("example.com:9100", "'example.com' is not an IP address or localhost"),
         ] {
             let result = try runProgram(corralExecutable, ["--no-tui", "--metrics", value, "--", "/bin/true"])
             #expect(result.status == 64 && result.stderr.contains(message), "\(value): \(result.stderr)")

@@ -65,10 +65,10 @@ final class MetricsEndpoint: Sendable {
         }
         if let unknown = error as? SocketAddressError.UnknownHost {
             return
-                "unknown host \(unknown.host) (\(unknown.errorDescription)): give an IP address or a name this machine resolves"
+                "unknown host \(unknown.host) (\(unknown.errorDescription)): give an IP address"
         }
         if case .unknown(let host, _) = error as? SocketAddressError {
-            return "unknown host \(host): give an IP address or a name this machine resolves"
+            return "unknown host \(host): give an IP address"
         }
         return "cannot listen: \(error)"
     }

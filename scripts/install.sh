@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs corral under PREFIX (default /usr/local), from this checkout:
-#   bin/corral                                      one binary, the Swift runtime linked in
+#   bin/corral                                      one static binary (glibc and the Swift runtime in it)
 #   share/man/man1/corral.1, corral.ctl.1, …        the manual (swift-argument-parser's generate-manual),
 #                                                   a page per command and subcommand (corral-ctl.1,
 #                                                   … name the same pages, as git's do)
@@ -54,59 +54,68 @@ swift package --disable-sandbox plugin generate-manual --configuration debug --m
     --authors "The Corral authors"
 manuals=.build/plugins/GenerateManual/outputs/corral
 
-# The binary: release, the Swift standard library (and the part of Foundation it uses) linked in
-# statically, so that it runs on a glibc Linux without the Swift toolchain, with no $ORIGIN
-# library path: it never loads a library found beside itself (and looks for none at each start).
-# Linked at a fixed address (-no-pie): a position-independent corral spent a fifth of its
-# start-up applying 60,000 relocations to Swift's metadata (BENCHMARKS.md, "Start-up"). Only this
-# static build is: a dynamic one would reach the Swift runtime's protected functions from a fixed
-# address (the linker warns of it). Concrete generic types are reached through their metadata
-# functions rather than by demangling their names at run time (a sixth fewer instructions at
-# start-up: the demangler checked each type's requirements by scanning every conformance).
-# The git revision goes in as a C define: SwiftPM may reuse a Package.swift evaluated for an
-# earlier commit (its manifest cache), so the manifest's own reading can be stale.
+# The binary: release, with everything it uses linked in — the Swift standard library and the
+# part of Foundation it uses, the C++ runtime (TOMLKit's parser), ncursesw with its tinfo (the
+# dashboard), libgcc's unwinder, and glibc itself (-static-executable) —, so that it runs without
+# the Swift toolchain and loads no library at all: no ld.so, no symbol binding, at each start of
+# corral and of its watchdog (-- /bin/true 0.7-0.9 ms faster; BENCHMARKS.md, "Start-up"). glibc
+# linked in reads /etc/passwd, /etc/hosts and DNS by itself; only other name services would be
+# loaded from the system (another glibc's), and corral asks for none: it takes IP addresses and
+# localhost. No $ORIGIN library path: it never looks for a library beside itself. Linked at a
+# fixed address (-no-pie): a position-independent corral spent a fifth of its start-up applying
+# 60,000 relocations to Swift's metadata. Concrete generic types are reached through their
+# metadata functions rather than by demangling their names at run time (a sixth fewer
+# instructions at start-up: the demangler checked each type's requirements by scanning every
+# conformance). The git revision goes in as a C define: SwiftPM may reuse a Package.swift
+# evaluated for an earlier commit (its manifest cache), so the manifest's own reading can be stale.
 build=(swift build -c release --product corral --static-swift-stdlib --disable-local-rpath
     -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
     -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors)
-
-# libstdc++ (TOMLKit's parser), ncursesw and its tinfo (the dashboard) and libgcc_s (unwinding)
-# linked in as well, so that only glibc is loaded at start (each library cost ld.so a symbol
-# lookup per relocation: a sixth of `corral --version`). The link line asks for them by -l, from
-# the runtime's autolink entries, before any flag of ours; a directory searched first holds
-# linker scripts of those names that point to the static archives. A library whose archive the
-# toolchain's C compiler cannot find stays shared (said, not fatal).
-static_libraries=.build/static-libraries
-rm -rf "$static_libraries"
-mkdir -p "$static_libraries"
-compiler="$(dirname "$(command -v swift)")/clang"
-[ -x "$compiler" ] || compiler=cc
-archive() { # archive NAME: the path of libNAME.a, or nothing
-    local path
-    path=$("$compiler" -print-file-name="lib$1.a" 2>/dev/null) || return 0
-    [ "$path" != "lib$1.a" ] && [ -f "$path" ] && echo "$path"
-    return 0
-}
-for library in stdc++:stdc++ ncursesw:ncursesw,tinfo tinfo:tinfo gcc_s:gcc_eh,gcc; do
-    name=${library%%:*}
-    archives=()
-    IFS=, read -r -a parts <<<"${library#*:}"
-    for part in "${parts[@]}"; do
-        path=$(archive "$part")
-        if [ -z "$path" ]; then
-            echo "install.sh: lib$part.a not found: corral loads lib$name.so at start" >&2
-            archives=()
-            break
-        fi
-        archives+=("$path")
-    done
-    if [ ${#archives[@]} -gt 0 ]; then echo "INPUT(${archives[*]})" >"$static_libraries/lib$name.so"; fi
-done
-build+=(-Xlinker -L"$PWD/$static_libraries")
 if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
     git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
     build+=(-Xcc "-DCORRAL_BUILD_REVISION=\"$revision\"")
 fi
-"${build[@]}"
+static_libraries=.build/static-libraries
+rm -rf "$static_libraries"
+if "${build[@]}" -Xswiftc -static-executable; then
+    build+=(-Xswiftc -static-executable)
+    echo "install.sh: glibc is linked in; its warnings above are of name services corral does not use" >&2
+else
+    # Without a static glibc (libc.a: Debian's libc6-dev, Fedora's glibc-static) glibc stays
+    # shared, and the other C libraries are still linked in where their archives are, so that
+    # only glibc is loaded (each library cost ld.so a symbol lookup per relocation: a sixth of
+    # `corral --version`). The link line asks for them by -l, from the runtime's autolink
+    # entries, before any flag of ours; a directory searched first holds linker scripts of those
+    # names that point to the static archives. A library whose archive the toolchain's C
+    # compiler cannot find stays shared (said, not fatal).
+    echo "install.sh: glibc could not be linked in (no libc.a?): it stays shared" >&2
+    mkdir -p "$static_libraries"
+    compiler="$(dirname "$(command -v swift)")/clang"
+    [ -x "$compiler" ] || compiler=cc
+    archive() { # archive NAME: the path of libNAME.a, or nothing
+        local path
+        path=$("$compiler" -print-file-name="lib$1.a" 2>/dev/null) || return 0
+        [ "$path" != "lib$1.a" ] && [ -f "$path" ] && echo "$path"
+        return 0
+    }
+    for library in stdc++:stdc++ ncursesw:ncursesw,tinfo tinfo:tinfo gcc_s:gcc_eh,gcc; do
+        name=${library%%:*}
+        archives=()
+        IFS=, read -r -a parts <<<"${library#*:}"
+        for part in "${parts[@]}"; do
+            path=$(archive "$part")
+            if [ -z "$path" ]; then
+                echo "install.sh: lib$part.a not found: corral loads lib$name.so at start" >&2
+                archives=()
+                break
+            fi
+            archives+=("$path")
+        done
+        if [ ${#archives[@]} -gt 0 ]; then echo "INPUT(${archives[*]})" >"$static_libraries/lib$name.so"; fi
+    done
+    build+=(-Xlinker -L"$PWD/$static_libraries")
+    "${build[@]}"
+fi
 binary="$("${build[@]}" --show-bin-path)/corral"
 
 # Each file goes in through a temporary name and a rename: a running corral keeps its binary,

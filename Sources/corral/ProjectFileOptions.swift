@@ -36,8 +36,9 @@ struct ProjectFileOptions: ParsableArguments {
     var portBaseGiven: Int?
 
     /// --port-base, or its default. The options with a number for a value have no default of
-    /// the parser's own (it is written in their help instead): a default makes the parser print
-    /// the number through run-time reflection, a tenth of corral's start-up (BENCHMARKS.md).
+    /// the parser's own (it is written in their help instead): with one the parser printed the
+    /// number through run-time reflection at every start, four scans of the conformance records
+    /// (BENCHMARKS.md, "Start-up").
     var portBase: Int { portBaseGiven ?? 5000 }
 
     /// How `path` and its env files are read.

@@ -51,7 +51,7 @@ struct InstallTests {
             Self.bare[0],
             Array(Self.bare.dropFirst()) + [
                 "XDG_RUNTIME_DIR=\(directory.path)", Self.binary, "--no-tui", "-w", "2", "--", "/bin/sh", "-c",
-                "echo up $CORRAL_WORKER_INDEX; exec sleep 30",
+                "echo up $CORRAL_PROCESS_INDEX; exec sleep 30",
             ])
         defer {
             kill(run.pid, SIGKILL)
@@ -59,7 +59,10 @@ struct InstallTests {
         }
         #expect(
             eventually(within: .seconds(10)) { run.stdout.contains("corral running") }, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("worker.0 | up") || run.stdout.contains("| up 0"), "\(run.stdout)")
+        #expect(
+            eventually(within: .seconds(10)) {
+                run.stdout.contains("worker.0 | up 0") && run.stdout.contains("worker.1 | up 1")
+            }, "\(run.stdout)")
         kill(run.pid, SIGTERM)
         #expect(run.wait(timeout: .seconds(10)) == 0, "\(run.stdout)\(run.stderr)")
     }

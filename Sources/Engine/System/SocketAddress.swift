@@ -1,5 +1,9 @@
 import Glibc
 
+/// Whether `host` is an IPv4 or IPv6 literal or `localhost`: the hosts corral takes anywhere
+/// (`--listen`, the probes, `--metrics`), since it looks no name up.
+package func isAddressLiteral(_ host: String) -> Bool { SocketAddress(host: host, port: 0) != nil }
+
 /// An IPv4 or IPv6 socket address built from a literal (or `localhost`, taken as 127.0.0.1):
 /// no name is looked up, so building one never blocks.
 struct SocketAddress {

@@ -1,6 +1,5 @@
 import CoreMetrics
 import CorralEngine
-import Glibc
 import Prometheus
 
 /// Everything `--metrics` runs: the recorder of the engine's events, the sampler of the
@@ -74,18 +73,11 @@ struct MetricsAddress: Equatable, CustomStringConvertible {
         }
         // No host name is looked up: the static binary reads /etc/hosts itself but would load the
         // system's NSS modules (another glibc's) for any other name.
-        guard isAddress(host) else {
+        guard isAddressLiteral(host) else {
             return .failure(
                 MetricsAddressError("--metrics: '\(host)' is not an IP address or localhost (in '\(text)')"))
         }
         return .success(MetricsAddress(host: host, port: port))
-    }
-
-    /// Whether `host` is an IPv4 or IPv6 address, or `localhost`.
-    private static func isAddress(_ host: String) -> Bool {
-        if host == "localhost" { return true }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        return inet_pton(host.contains(":") ? AF_INET6 : AF_INET, host, &buffer) == 1
     }
 
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

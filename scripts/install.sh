@@ -61,9 +61,11 @@ manuals=.build/plugins/GenerateManual/outputs/corral
 # corral and of its watchdog (-- /bin/true 0.7-0.9 ms faster; BENCHMARKS.md, "Start-up"). glibc
 # linked in reads /etc/passwd, /etc/hosts and DNS by itself; only other name services would be
 # loaded from the system (another glibc's), and corral asks for none: it takes IP addresses and
-# localhost. No $ORIGIN library path: it never looks for a library beside itself. Linked at a
-# fixed address (-no-pie): a position-independent corral spent a fifth of its start-up applying
-# 60,000 relocations to Swift's metadata. Concrete generic types are reached through their
+# localhost. No $ORIGIN library path: it never looks for a library beside itself; where glibc
+# stays shared (below), it exports none of its own symbols either (--no-export-dynamic: ld.so
+# and the runtime's one dladdr searched them all). Linked at a fixed address (-no-pie): a
+# position-independent corral spent a fifth of its start-up applying 60,000 relocations to
+# Swift's metadata. Concrete generic types are reached through their
 # metadata functions rather than by demangling their names at run time (a sixth fewer
 # instructions at start-up: the demangler checked each type's requirements by scanning every
 # conformance). The git revision goes in as a C define: SwiftPM may reuse a Package.swift

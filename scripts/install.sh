@@ -81,7 +81,7 @@ static_libraries=.build/static-libraries
 rm -rf "$static_libraries"
 if "${build[@]}" -Xswiftc -static-executable; then
     build+=(-Xswiftc -static-executable)
-    echo "install.sh: glibc is linked in; its warnings above are of name services corral does not use" >&2
+    echo "install.sh: glibc is linked in (the linker's warnings above are of name lookups and dlopen, which corral does not need)" >&2
 else
     # Without a static glibc (libc.a: Debian's libc6-dev, Fedora's glibc-static) glibc stays
     # shared, and the other C libraries are still linked in where their archives are, so that

@@ -85,8 +85,9 @@ __attribute__((constructor)) static void corral_watchdog_entry(int argc, char **
    /proc/self/exe, in its own process group, every signal blocked — the mask stays across exec —,
    the pipe's read end as 3, /dev/null as 0-2, nothing else open): the supervisor pays a vfork,
    where a fork copied its page tables and made each of its later writes to memory a
-   copy-on-write fault. -1 with errno if it cannot start that way. */
-static pid_t corral_watchdog_exec(int read_fd) {
+   copy-on-write fault. Its pidfd in *pidfd (-1 without CLONE_PIDFD); -1 with errno if it cannot
+   start that way. */
+static pid_t corral_watchdog_exec(int read_fd, int *pidfd) {
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) return -1;
     char *const argv[] = {CORRAL_WATCHDOG_NAME, NULL};
@@ -104,12 +105,10 @@ static pid_t corral_watchdog_exec(int read_fd) {
     sigfillset(&request.child_mask);
     request.watchdog_fd = -1;
     pid_t child = -1;
-    int pidfd = -1, stage = 0;
-    int result = corral_spawn(&request, &child, &pidfd, &stage);
+    int stage = 0;
+    int result = corral_spawn(&request, &child, pidfd, &stage);
     int saved = errno;
     close(devnull);
-    /* The supervisor opens its own pidfd of the watchdog, as of a forked one. */
-    if (pidfd >= 0) close(pidfd);
     errno = saved;
     return result == 0 ? child : -1;
 }
@@ -133,10 +132,11 @@ static pid_t corral_watchdog_fork(int read_fd) {
     corral_watchdog_loop(3);
 }
 
-int corral_watchdog_start(pid_t *pid, int *write_fd) {
+int corral_watchdog_start(pid_t *pid, int *write_fd, int *pidfd) {
     int fds[2];
+    *pidfd = -1;
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    pid_t child = corral_watchdog_exec(fds[0]);
+    pid_t child = corral_watchdog_exec(fds[0], pidfd);
     if (child < 0) child = corral_watchdog_fork(fds[0]);
     if (child < 0) {
         int saved = errno;

@@ -177,8 +177,9 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
 /// every signal but SIGKILL blocked, holding the read end of a pipe whose write end (returned,
 /// close-on-exec) stays with the supervisor. Each `int` written is a process group to watch; 0
 /// disarms it (it exits quietly). If the pipe closes without that — the supervisor died, even
-/// by SIGKILL — it sends SIGKILL to every watched group, then exits.
-int corral_watchdog_start(pid_t *pid, int *write_fd);
+/// by SIGKILL — it sends SIGKILL to every watched group, then exits. *pidfd is its pidfd when the
+/// spawn made one (-1 after a fork, or without CLONE_PIDFD).
+int corral_watchdog_start(pid_t *pid, int *write_fd, int *pidfd);
 
 /// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
 int corral_pipe2(int fds[2], int flags);

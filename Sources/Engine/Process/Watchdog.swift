@@ -22,10 +22,12 @@ final class Watchdog {
     init() throws(SystemCallError) {
         var pid: pid_t = 0
         var pipe: CInt = -1
-        try Syscalls.retrying("fork", context: "watchdog") { corral_watchdog_start(&pid, &pipe) }
+        var pidfd: CInt = -1
+        try Syscalls.retrying("fork", context: "watchdog") { corral_watchdog_start(&pid, &pipe, &pidfd) }
         self.pid = pid
         self.pipe = pipe
-        pidfd = try? Syscalls.pidfdOpen(pid)
+        // The spawn's own pidfd; after a fork (or without CLONE_PIDFD), one opened from the pid.
+        self.pidfd = pidfd >= 0 ? pidfd : try? Syscalls.pidfdOpen(pid)
     }
 
     /// The pipe children write their process group to (each right after `setpgid`, before exec

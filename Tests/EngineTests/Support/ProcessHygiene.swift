@@ -9,17 +9,29 @@ struct ProcessHygiene {
     static let watchedSignals: [CInt] = [SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP]
 
     let descriptors: Int
+    /// What each descriptor was open on at the start (for the message when the count differs).
+    let openFiles: [String]
     let mask: sigset_t
     let handlers: [CInt: UInt]
 
     init() {
         descriptors = Self.openDescriptors()
+        openFiles = Self.openFiles()
         mask = Self.currentMask()
         handlers = Self.currentHandlers()
     }
 
     static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    /// Each open descriptor and what it is open on, `N -> target`.
+    static func openFiles() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.map { name in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")) ?? "?"
+            return "\(name) -> \(target)"
+        }
     }
 
     static func currentMask() -> sigset_t {
@@ -48,7 +60,15 @@ struct ProcessHygiene {
     /// Checks the run left nothing behind.
     func check(sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!Self.hasChildren(), "a child process was left behind", sourceLocation: sourceLocation)
-        #expect(Self.openDescriptors() == descriptors, "descriptors leaked", sourceLocation: sourceLocation)
+        let after = Self.openDescriptors()
+        if after != descriptors {
+            let files = Self.openFiles()
+            let closed = openFiles.filter { !files.contains($0) }
+            let opened = files.filter { !openFiles.contains($0) }
+            Issue.record(
+                "descriptors: \(descriptors) before, \(after) after; gone: \(closed); new: \(opened)",
+                sourceLocation: sourceLocation)
+        }
         var now = Self.currentMask()
         var before = mask
         let same = withUnsafeBytes(of: &now) { a in withUnsafeBytes(of: &before) { b in a.elementsEqual(b) } }

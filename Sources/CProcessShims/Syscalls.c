@@ -76,6 +76,13 @@ int corral_set_child_subreaper(int on) {
     return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0);
 }
 
+int corral_usable_processors(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}
+
 int corral_sigrtmin(void) { return SIGRTMIN; }
 int corral_sigrtmax(void) { return SIGRTMAX; }
 

@@ -191,6 +191,9 @@ int corral_eventfd(void);
 /// accept4(2) (a GNU extension Swift's Glibc module does not expose); no peer address.
 int corral_accept4(int fd, int flags);
 
+/// How many processors this thread may run on (its affinity mask), or -1 (errno set).
+int corral_usable_processors(void);
+
 /// SIGRTMIN and SIGRTMAX (macros calling into libc).
 int corral_sigrtmin(void);
 int corral_sigrtmax(void);

@@ -17,6 +17,15 @@ final class ChildStarter {
     /// after it could not start: then from this thread.
     private var spawner: Spawner?
     private var spawnerUnavailable = false
+    /// More spawner threads for a run that starts many children by exec: its first starts are
+    /// passed to each thread in turn, so that their vforks block on several processors at once.
+    private var helpers: [Spawner] = []
+    /// How many first starts were passed to the spawner threads (whose turn is next).
+    private var submissions = 0
+    /// Whether the next spawn comes from this thread: the first of a run of one child by exec,
+    /// when this thread's table is still small and a thread's start and a hand-off would cost
+    /// more than the spawn itself. The spawner thread starts with the spawn after.
+    private var spawnsFromThisThread = false
     /// The zygote, once the first worker was asked of it.
     private(set) var zygote: Zygote?
     /// Zygotes a reload replaced: they fork nothing more, report their workers' exits, and end
@@ -28,7 +37,17 @@ final class ChildStarter {
     /// The workers asked of the zygote ahead of their turn.
     private var forks: ZygoteForks?
     /// Slots passed to the spawner thread by ``submitExec(_:)``, oldest first, not collected yet.
-    private var submitted: [(slot: Int, pipes: OutputPipes, pending: ChildSpawner.Pending)] = []
+    private var submitted: [Submission] = []
+
+    /// A first start passed to a spawner thread and not collected yet.
+    private struct Submission {
+        var slot: Int
+        var pipes: OutputPipes
+        var pending: ChildSpawner.Pending
+        var spawner: Spawner
+        /// When it was passed: its process started after.
+        var at: ContinuousClock.Instant
+    }
 
     /// How many worker slots the server runs now (told to each worker started).
     var workerCount: Int
@@ -52,7 +71,7 @@ final class ChildStarter {
     }
 
     deinit {
-        spawner?.stop()
+        stopSpawner()
         zygote?.finish()
         for retired in retiredZygotes { retired.finish() }
         Syscalls.close(devNull)
@@ -161,8 +180,11 @@ final class ChildStarter {
         forks?.abandonAll(within: timeout)
     }
 
-    /// Stops the spawner thread (every child it started has ended).
-    func stopSpawner() { spawner?.stop() }
+    /// Stops the spawner threads (every child they started has ended).
+    func stopSpawner() {
+        for helper in helpers { helper.stop() }
+        spawner?.stop()
+    }
 
     /// A worker the zygote forked for `slot`, with its pidfd; killed if it cannot be watched.
     private func adopt(_ forked: ZygoteForks.Forked, slot: Int) -> Result<ChildTable.Child, SpawnError> {
@@ -203,10 +225,15 @@ final class ChildStarter {
     /// goes on; ``collectExec()`` takes the outcome. False when it cannot (no spawner thread, no
     /// pipes): then ``exec(_:fromDisk:)`` says why.
     func submitExec(_ slot: Int) -> Bool {
-        guard let spawner = startSpawner(), let pipes = try? OutputPipes.make() else { return false }
+        guard !spawnsFromThisThread, let spawner = spawnerForSubmission(), let pipes = try? OutputPipes.make() else {
+            return false
+        }
         let request = request(slot, output: (pipes.stdout.write, pipes.stderr.write))
         do {
-            submitted.append((slot, pipes, try ChildSpawner.submit(request, via: spawner)))
+            let at = ContinuousClock.now
+            let pending = try ChildSpawner.submit(request, via: spawner)
+            submitted.append(Submission(slot: slot, pipes: pipes, pending: pending, spawner: spawner, at: at))
+            submissions += 1
             return true
         } catch {
             pipes.closeWriteEnds()
@@ -215,13 +242,17 @@ final class ChildStarter {
         }
     }
 
-    /// The outcome of the oldest slot submitted, as ``exec(_:fromDisk:)``'s; nil when none is.
-    func collectExec() -> (slot: Int, outcome: Result<ChildTable.Child, SpawnError>)? {
+    /// The outcome of the oldest slot submitted, as ``exec(_:fromDisk:)``'s, and when it was
+    /// submitted (its process started after); nil when none is.
+    func collectExec() -> (
+        slot: Int, outcome: Result<ChildTable.Child, SpawnError>, submitted: ContinuousClock.Instant
+    )? {
         guard !submitted.isEmpty else { return nil }
-        let (slot, pipes, pending) = submitted.removeFirst()
-        guard let spawner else { return (slot, adopt(.failure(forkError(slot, .badFileDescriptor)), pipes, slot)) }
-        let spawned = Result { () throws(SpawnError) in try ChildSpawner.collect(pending, via: spawner) }
-        return (slot, adopt(spawned, pipes, slot))
+        let oldest = submitted.removeFirst()
+        let spawned = Result { () throws(SpawnError) in
+            try ChildSpawner.collect(oldest.pending, via: oldest.spawner)
+        }
+        return (oldest.slot, adopt(spawned, oldest.pipes, oldest.slot), oldest.at)
     }
 
     /// A child exec'ed with `pipes` as its output, with its pidfd (opened from its pid on a
@@ -309,25 +340,76 @@ final class ChildStarter {
     /// Where a spawn that is answered at once comes from: the spawner thread, unless submissions
     /// are waiting for their answers there (which come in order): then this thread.
     private func spawnerForOneSpawn() -> Spawner? {
-        submitted.isEmpty ? startSpawner() : nil
+        if spawnsFromThisThread {
+            spawnsFromThisThread = false
+            return nil
+        }
+        return submitted.isEmpty ? startSpawner() : nil
     }
 
     /// Starts the spawner thread with the descriptors every child may be given, without waiting
-    /// for it: it makes its table while this thread prepares the run. Idempotent.
+    /// for it: it makes its table while this thread prepares the run; and, when the run starts
+    /// more than one child by exec and has more than one processor, up to ``maximumHelpers``
+    /// more. A run of one child by exec spawns it from this thread instead (its table is small
+    /// then), and starts the spawner thread with its next spawn. Idempotent.
     func prepareSpawner() {
+        if configuration.slotCount == 1, execsAtStart == 1, spawner == nil, !spawnerUnavailable {
+            spawnsFromThisThread = true
+        } else {
+            startSpawners()
+        }
+    }
+
+    /// Starts the spawner thread, and the helpers a run that execs more than one child at its
+    /// start may have, without waiting for them. Idempotent.
+    private func startSpawners() {
         guard spawner == nil, !spawnerUnavailable else { return }
         let keep = [devNull] + [watchdog].compactMap { $0 } + payload.sockets.map(\.descriptor)
         do {
             spawner = try Spawner(keeping: keep)
         } catch {
             markSpawnerUnavailable(error)
+            return
         }
+        let wanted = min(Self.maximumHelpers, Syscalls.usableProcessors() - 1, execsAtStart - 1)
+        for _ in 0..<max(0, wanted) {
+            guard let helper = try? Spawner(keeping: keep) else { break }
+            helpers.append(helper)
+        }
+    }
+
+    /// At most how many spawner threads a run has besides the first.
+    static let maximumHelpers = 3
+
+    /// How many children the run's first start execs: every slot, but the workers a zygote forks.
+    private var execsAtStart: Int {
+        let forked =
+            configuration.spawnStrategy == .zygote && configuration.programs.isEmpty
+            && plan.workerProgram.role == .worker
+        return forked ? configuration.extras.count : configuration.slotCount
+    }
+
+    /// The spawner thread whose turn it is to take a first start, once it has its table; a
+    /// helper that could not make one is let go (it has spawned nothing).
+    private func spawnerForSubmission() -> Spawner? {
+        while !helpers.isEmpty {
+            let turn = submissions % (helpers.count + 1)
+            guard turn > 0 else { break }
+            do {
+                try helpers[turn - 1].awaitTable()
+                return helpers[turn - 1]
+            } catch {
+                helpers.remove(at: turn - 1).stop()
+                logger.debug("one spawner thread fewer: \(error)")
+            }
+        }
+        return startSpawner()
     }
 
     /// The spawner thread, started on first use if ``prepareSpawner()`` has not, once it has
     /// its table.
     private func startSpawner() -> Spawner? {
-        prepareSpawner()
+        startSpawners()
         guard let spawner else { return nil }
         do {
             try spawner.awaitTable()

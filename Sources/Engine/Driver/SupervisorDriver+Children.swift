@@ -41,15 +41,16 @@ extension SupervisorDriver {
 
     /// Starts slots by exec one after another for up to 5 ms: a thousand workers start in a few
     /// loop iterations, and signals are still read every few milliseconds. A first start is
-    /// pipelined: up to ``spawnsAhead`` slots are with the spawner thread at once, so that it
-    /// forks the next while this thread takes the last; every one is taken before this returns.
+    /// pipelined: up to ``spawnsAhead`` slots are with the spawner threads at once, so that they
+    /// fork the next ones while this thread takes the last; every one is taken before this returns.
     func spawnByExec() {
         let until = clock.now + .milliseconds(5)
         repeat {
             if starter.submittedSlots.isEmpty {
                 guard let slot = core.slotToSpawn, !forks(slot) else { break }
                 guard core.isFirstStart(slot), starter.submitExec(slot) else {
-                    take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot)
+                    let started = clock.now
+                    take(starter.exec(slot, fromDisk: core.isReload(slot)), slot: slot, since: started)
                     continue
                 }
             }
@@ -62,23 +63,25 @@ extension SupervisorDriver {
         while !starter.submittedSlots.isEmpty { takeOldestSubmitted() }
     }
 
-    /// How many first starts may be with the spawner thread at once.
+    /// How many first starts may be with the spawner threads at once.
     static let spawnsAhead = 4
 
     /// Takes the oldest slot submitted to the spawner thread, or kills its child when the slot is
     /// no longer the one to start (the start of an earlier one ended the run).
     private func takeOldestSubmitted() {
-        guard let (slot, outcome) = starter.collectExec() else { return }
+        guard let (slot, outcome, submitted) = starter.collectExec() else { return }
         if core.slotToSpawn == slot {
-            take(outcome, slot: slot)
+            take(outcome, slot: slot, since: submitted)
         } else {
             starter.abandon(outcome)
         }
     }
 
-    /// Watches a started child and tells the core, or reports why `slot` could not start.
-    func take(_ outcome: Result<ChildTable.Child, SpawnError>, slot: Int) {
-        let now = clock.now
+    /// Watches a started child and tells the core, or reports why `slot` could not start;
+    /// `since`: an instant before its process started (its readiness and uptime count from
+    /// there), now when not given.
+    func take(_ outcome: Result<ChildTable.Child, SpawnError>, slot: Int, since: ContinuousClock.Instant? = nil) {
+        let now = since ?? clock.now
         switch outcome {
         case .success(let child):
             // New before old: a reload's running process stays, serving as the outgoing one; a

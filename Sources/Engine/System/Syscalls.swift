@@ -321,6 +321,12 @@ package enum Syscalls {
         _ = corral_set_child_subreaper(on ? 1 : 0)
     }
 
+    /// How many processors this thread may run on: sched_getaffinity(2)'s mask, 1 when it
+    /// cannot be read.
+    static func usableProcessors() -> Int {
+        max(1, Int(corral_usable_processors()))
+    }
+
     /// waitpid(2) for one child, blocking until it has ended.
     static func reap(_ pid: pid_t) {
         var status: CInt = 0

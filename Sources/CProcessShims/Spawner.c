@@ -166,13 +166,16 @@ failed:
     return NULL;
 }
 
-int corral_spawner_await(corral_spawner *spawner) {
+/* Takes the thread's word on its table when it has come (waiting for it when `wait`): 1 when it
+   has not come yet, 0 when the thread has its table, -1 with errno when it could not make one. */
+static int corral_spawner_take_word(corral_spawner *spawner, int wait) {
     if (spawner->thread_end >= 0) {
         corral_spawner_reply ready = {-1, 0, 0, EPROTO};
         ssize_t got;
         do {
-            got = recv(spawner->control, &ready, sizeof ready, 0);
+            got = recv(spawner->control, &ready, sizeof ready, wait ? 0 : MSG_DONTWAIT);
         } while (got < 0 && errno == EINTR);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !wait) return 1;
         /* The thread has its own table now (or failed): this table's copy of its end goes. */
         close(spawner->thread_end);
         spawner->thread_end = -1;
@@ -186,6 +189,10 @@ int corral_spawner_await(corral_spawner *spawner) {
     }
     return 0;
 }
+
+int corral_spawner_await(corral_spawner *spawner) { return corral_spawner_take_word(spawner, 1); }
+
+int corral_spawner_is_ready(corral_spawner *spawner) { return corral_spawner_take_word(spawner, 0); }
 
 int corral_spawner_submit(corral_spawner *spawner, const corral_spawn_request *request) {
     corral_rights_message message;

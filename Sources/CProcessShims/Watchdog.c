@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -130,6 +132,72 @@ static pid_t corral_watchdog_fork(int read_fd) {
     }
     corral_close_range(4, ~0U);
     corral_watchdog_loop(3);
+}
+
+struct corral_watchdog_launch {
+    pthread_t thread;
+    int read_fd;
+    pid_t pid;
+    int pidfd;
+    int error; /* why it could not start (0: it started) */
+};
+
+/* The launcher thread: the watchdog's exec (or fork), while the supervisor goes on. */
+static void *corral_watchdog_launch_main(void *raw) {
+    corral_watchdog_launch *launch = raw;
+    pid_t child = corral_watchdog_exec(launch->read_fd, &launch->pidfd);
+    if (child < 0) child = corral_watchdog_fork(launch->read_fd);
+    launch->error = child < 0 ? errno : 0;
+    launch->pid = child;
+    close(launch->read_fd);
+    return NULL;
+}
+
+corral_watchdog_launch *corral_watchdog_launch_start(int *write_fd) {
+    corral_watchdog_launch *launch = malloc(sizeof *launch);
+    if (launch == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        int saved = errno;
+        free(launch);
+        errno = saved;
+        return NULL;
+    }
+    launch->read_fd = fds[0];
+    launch->pid = -1;
+    launch->pidfd = -1;
+    launch->error = 0;
+    /* Every signal blocked on the thread: no handler of the supervisor's runs there. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int failure = pthread_create(&launch->thread, NULL, corral_watchdog_launch_main, launch);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (failure != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        free(launch);
+        errno = failure;
+        return NULL;
+    }
+    *write_fd = fds[1];
+    return launch;
+}
+
+int corral_watchdog_launch_finish(corral_watchdog_launch *launch, pid_t *pid, int *pidfd) {
+    pthread_join(launch->thread, NULL);
+    int error = launch->error;
+    *pid = launch->pid;
+    *pidfd = launch->pidfd;
+    free(launch);
+    if (error != 0) {
+        errno = error;
+        return -1;
+    }
+    return 0;
 }
 
 int corral_watchdog_start(pid_t *pid, int *write_fd, int *pidfd) {

@@ -57,7 +57,11 @@ final class ConsoleFrontend: PollingFrontend {
     }
 
     func handle(_ event: EngineEvent) {
-        metrics?.handle(event)
+        handle(event, at: .now)
+    }
+
+    func handle(_ event: EngineEvent, at instant: ContinuousClock.Instant) {
+        metrics?.handle(event, at: instant)
         primary.handle(event)
         control?.handle(event)
         logFiles?.handle(event)

@@ -67,6 +67,45 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("spawned in parallel, each child's spawned event comes with an instant before it started")
+        func spawnInstants() throws {
+            let hygiene = ProcessHygiene()
+            let recorder = Recorder(steps: [.init(condition: .running(6)) { _ in [.stop] }])
+            // Each worker prints when it started (CLOCK_BOOTTIME, the continuous clock's), then
+            // is ready 0.3 s later.
+            let started = [
+                "python3", "-c", "import time; print(time.clock_gettime_ns(time.CLOCK_BOOTTIME), flush=True)",
+            ]
+            let script = started[2] + "\n" + Self.notifyScript(delay: 0.3)[2]
+            let configuration = SupervisorConfiguration(
+                workers: 6, worker: .command(["python3", "-c", script], readiness: .notify), waitTimeout: .seconds(5))
+            let reference = (instant: ContinuousClock.now, nanoseconds: Self.bootTimeNanoseconds())
+            _ = try Supervisor(configuration).run(frontend: recorder)
+            #expect(!recorder.timedOut)
+            for slot in 0..<6 {
+                let spawned = try #require(
+                    recorder.happened.first {
+                        if case .spawned(slot, _, _, _) = $0.1 { return true } else { return false }
+                    }?.0)
+                let running = try #require(recorder.happened.first { $0.1 == .stateChanged(slot: slot, .running) }?.0)
+                let line = try #require(
+                    recorder.events.lazy.compactMap { event -> Int64? in
+                        if case .output(slot, .stdout, let text) = event { return Int64(text) } else { return nil }
+                    }.first)
+                let ownStart = reference.instant + .nanoseconds(line - reference.nanoseconds)
+                #expect(spawned <= ownStart, "slot \(slot): spawned at \(spawned), started at \(ownStart)")
+                #expect(spawned.duration(to: running) >= .milliseconds(300), "slot \(slot)")
+            }
+            hygiene.check()
+        }
+
+        /// CLOCK_BOOTTIME now, in nanoseconds.
+        static func bootTimeNanoseconds() -> Int64 {
+            var now = timespec()
+            clock_gettime(CLOCK_BOOTTIME, &now)
+            return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        }
+
         @Test("READY=1 from a process that is not a child (a grandchild) changes nothing")
         func foreignReady() throws {
             let hygiene = ProcessHygiene()

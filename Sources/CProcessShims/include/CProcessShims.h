@@ -56,6 +56,9 @@ corral_spawner *corral_spawner_start(const int *keep, int keep_count);
 /// make one (the thread has ended then; only corral_spawner_stop may follow). Call before
 /// anything else of a spawner's.
 int corral_spawner_await(corral_spawner *spawner);
+/// corral_spawner_await without waiting: 1 while the thread is still making its table, else
+/// corral_spawner_await's answer.
+int corral_spawner_is_ready(corral_spawner *spawner);
 /// corral_spawn from the spawner's table: the request's stdout and stderr descriptors are
 /// passed to it; every other descriptor the request names must be one it keeps.
 int corral_spawner_spawn(
@@ -180,6 +183,18 @@ int corral_zygote_serve(int control, int inherited_count, const sigset_t *child_
 /// by SIGKILL — it sends SIGKILL to every watched group, then exits. *pidfd is its pidfd when the
 /// spawn made one (-1 after a fork, or without CLONE_PIDFD).
 int corral_watchdog_start(pid_t *pid, int *write_fd, int *pidfd);
+
+/// The same watchdog, started from a thread of its own while the caller goes on: returns at
+/// once with the pipe's write end in *write_fd (anything written waits in the pipe until the
+/// watchdog reads it); NULL with errno when no thread could start.
+/// ``corral_watchdog_launch_finish`` waits for the start and frees the launch.
+typedef struct corral_watchdog_launch corral_watchdog_launch;
+corral_watchdog_launch *corral_watchdog_launch_start(int *write_fd);
+
+/// Waits for a launch: 0 with the watchdog's pid and pidfd (-1 when none was made), or -1 with
+/// errno when it could not start (its read end is closed then: a write to the pipe fails with
+/// EPIPE). Called once per launch.
+int corral_watchdog_launch_finish(corral_watchdog_launch *launch, pid_t *pid, int *pidfd);
 
 /// pipe2(2) (a GNU extension Swift's Glibc module does not expose).
 int corral_pipe2(int fds[2], int flags);

@@ -389,15 +389,16 @@ final class ChildStarter {
         return forked ? configuration.extras.count : configuration.slotCount
     }
 
-    /// The spawner thread whose turn it is to take a first start, once it has its table; a
+    /// The spawner thread whose turn it is to take a first start: a helper once it has its
+    /// table (the first thread while it is still making it: a child must not wait for it), a
     /// helper that could not make one is let go (it has spawned nothing).
     private func spawnerForSubmission() -> Spawner? {
         while !helpers.isEmpty {
             let turn = submissions % (helpers.count + 1)
             guard turn > 0 else { break }
             do {
-                try helpers[turn - 1].awaitTable()
-                return helpers[turn - 1]
+                if try helpers[turn - 1].hasTable() { return helpers[turn - 1] }
+                break
             } catch {
                 helpers.remove(at: turn - 1).stop()
                 logger.debug("one spawner thread fewer: \(error)")

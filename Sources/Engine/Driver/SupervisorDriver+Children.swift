@@ -89,7 +89,10 @@ extension SupervisorDriver {
             if !core.isReload(slot), let ended = children[slot] { children.retire(pid: ended.pid, emit: emit) }
             children.add(child)
             if watchdogReplaced { watchdog?.register([child.pid]) }
+            // Its start happened before this thread took it.
+            eventsHappenedAt = now
             perform(core.spawned(slot: slot, pid: child.pid, now: now))
+            eventsHappenedAt = nil
             if child.viaZygote { replayEarlyNotifications() }
         case .failure(let error) where core.isReload(slot):
             // A reload's new generation that cannot start rolls the reload back; the old one serves on.
@@ -187,19 +190,30 @@ extension SupervisorDriver {
     /// The watchdog ended while the run goes on (it was killed): a new one is started and told
     /// every live process group, and the front ends are told.
     func replaceEndedWatchdog() {
-        guard let ended = watchdog, ended.hasEnded() else { return }
+        guard let ended = watchdog, let endedPid = ended.pid, ended.hasEnded() else { return }
         do {
             let fresh = try Watchdog()
+            if let error = fresh.awaitStart() { throw error }
             watchdog = fresh
             watchdogReplaced = true
             fresh.register(children.liveGroups + starter.allZygotes.map(\.pid))
             if let directory = notify.directory { fresh.removeOnDeath(directory) }
-            logger.error("the watchdog (pid \(ended.pid)) ended: replaced by pid \(fresh.pid)")
-            emit(.watchdogEnded(pid: ended.pid, replacement: fresh.pid))
+            logger.error("the watchdog (pid \(endedPid)) ended: replaced by pid \(fresh.pid ?? 0)")
+            emit(.watchdogEnded(pid: endedPid, replacement: fresh.pid))
         } catch {
             watchdog = nil
-            logger.error("the watchdog (pid \(ended.pid)) ended and none could be started: \(error)")
-            emit(.watchdogEnded(pid: ended.pid, replacement: nil))
+            logger.error("the watchdog (pid \(endedPid)) ended and none could be started: \(error)")
+            emit(.watchdogEnded(pid: endedPid, replacement: nil))
         }
+    }
+
+    /// The watchdog's pidfd, to watch (-1: none); the first call waits for its start, and says
+    /// so when it could not start.
+    func watchdogToWatch() -> CInt {
+        guard let watchdog else { return -1 }
+        if let error = watchdog.awaitStart() {
+            logger.warning("no watchdog: grandchildren may outlive a killed supervisor: \(error)")
+        }
+        return watchdog.pidfd ?? -1
     }
 }

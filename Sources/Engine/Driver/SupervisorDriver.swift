@@ -22,6 +22,8 @@ final class SupervisorDriver {
     /// The watchdog was replaced: children still register with the one that ended (the spawner's
     /// copy of its pipe), so each new child is registered from here too.
     var watchdogReplaced = false
+    /// When the events emitted now happened, if not now (a child taken after it started).
+    var eventsHappenedAt: ContinuousClock.Instant?
     /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked
     /// worker may report before the zygote's answer with its pid has been read.
     var earlyNotifications: [(pid: pid_t, message: NotifyMessage)] = []
@@ -185,7 +187,7 @@ final class SupervisorDriver {
         children.holdOutput(polling?.holdsOutput ?? false)
         set.add(.children, children.descriptor)
         for probe in probes.descriptors { set.add(.probe(probe.id), probe.fd, writing: probe.writing) }
-        set.add(.watchdog, watchdog?.pidfd ?? -1)
+        set.add(.watchdog, watchdogToWatch())
         do {
             try set.wait(timeoutMilliseconds: timeout)
         } catch {
@@ -345,6 +347,6 @@ final class SupervisorDriver {
     }
 
     func emit(_ event: EngineEvent) {
-        frontend.handle(event)
+        frontend.handle(event, at: eventsHappenedAt ?? clock.now)
     }
 }

@@ -7,4 +7,17 @@
 public protocol Frontend: AnyObject {
     /// Called for every engine event, in order.
     func handle(_ event: EngineEvent)
+
+    /// Called for every engine event, in order, with the instant it happened at: for
+    /// ``EngineEvent/spawned(slot:pid:kind:generation:)``, an instant before the process started
+    /// (children are spawned on other threads, and their events come after). By default
+    /// ``handle(_:)``.
+    func handle(_ event: EngineEvent, at instant: ContinuousClock.Instant)
+}
+
+extension Frontend {
+    /// Calls ``handle(_:)``: a front end that does not measure time needs no instant.
+    public func handle(_ event: EngineEvent, at instant: ContinuousClock.Instant) {
+        handle(event)
+    }
 }

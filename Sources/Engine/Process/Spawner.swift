@@ -35,6 +35,20 @@ final class Spawner {
         ready = true
     }
 
+    /// Whether the thread has its table now, without waiting for it; throws when it could not
+    /// make one, and the thread has ended.
+    func hasTable() throws(SystemCallError) -> Bool {
+        guard !ready else { return true }
+        switch corral_spawner_is_ready(handle) {
+        case 1: return false
+        case 0:
+            ready = true
+            return true
+        default:
+            throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keepCount) descriptors")
+        }
+    }
+
     /// Ends the thread (once every child it spawned has ended).
     func stop() {
         guard !stopped else { return }

@@ -1,5 +1,6 @@
 import CProcessShims
 import Glibc
+import SystemPackage
 
 /// Cleans up after a supervisor that died: a small process of its own (C only) that is told
 /// every child's process group (by the child itself, before it runs its program) and, if the
@@ -11,23 +12,60 @@ import Glibc
 /// group that emptied long before the supervisor died could, in theory, have had its number
 /// reused by an unrelated process group.
 final class Watchdog {
-    /// The watchdog's pid (a child of the supervisor).
-    let pid: pid_t
-    /// Its pidfd: readable once it has ended (it was killed: nothing watches the groups then).
-    let pidfd: CInt?
+    /// The watchdog's pid and pidfd once it has started (nil: it could not).
+    private var started: (pid: pid_t, pidfd: CInt?)?
+    /// The start under way on a thread of its own, until ``awaitStart()``.
+    private var launch: OpaquePointer?
     private var pipe: CInt?
     private var reaped = false
 
-    /// Starts the watchdog.
+    /// Starts the watchdog from a thread of its own, without waiting for it: the pipe takes
+    /// registrations at once, and ``awaitStart()`` (or the first use of ``pid`` or ``pidfd``)
+    /// waits for the start. Started from this thread when no thread can be; throws only when
+    /// it cannot start either way.
     init() throws(SystemCallError) {
-        var pid: pid_t = 0
         var pipe: CInt = -1
+        if let launch = corral_watchdog_launch_start(&pipe) {
+            self.launch = launch
+            self.pipe = pipe
+            return
+        }
+        var pid: pid_t = 0
         var pidfd: CInt = -1
         try Syscalls.retrying("fork", context: "watchdog") { corral_watchdog_start(&pid, &pipe, &pidfd) }
-        self.pid = pid
         self.pipe = pipe
+        started = (pid, pidfd >= 0 ? pidfd : try? Syscalls.pidfdOpen(pid))
+    }
+
+    /// Waits for a start under way; returns why it failed, once. A watchdog that could not
+    /// start keeps its pipe (a write to it fails with `EPIPE`, which children take in their
+    /// stride), so that the descriptor number handed to children stays this pipe's.
+    @discardableResult
+    func awaitStart() -> SystemCallError? {
+        guard let launch else { return nil }
+        self.launch = nil
+        var pid: pid_t = 0
+        var pidfd: CInt = -1
+        guard corral_watchdog_launch_finish(launch, &pid, &pidfd) == 0 else {
+            return SystemCallError("fork", errno: Errno(rawValue: errno), context: "watchdog")
+        }
         // The spawn's own pidfd; after a fork (or without CLONE_PIDFD), one opened from the pid.
-        self.pidfd = pidfd >= 0 ? pidfd : try? Syscalls.pidfdOpen(pid)
+        started = (pid, pidfd >= 0 ? pidfd : try? Syscalls.pidfdOpen(pid))
+        return nil
+    }
+
+    /// The watchdog's pid (a child of the supervisor); nil when it could not start. Waits for
+    /// its start.
+    var pid: pid_t? {
+        awaitStart()
+        return started?.pid
+    }
+
+    /// Its pidfd: readable once it has ended (it was killed: nothing watches the groups then).
+    /// Waits for its start.
+    var pidfd: CInt? {
+        awaitStart()
+        return started?.pidfd
     }
 
     /// The pipe children write their process group to (each right after `setpgid`, before exec
@@ -64,7 +102,7 @@ final class Watchdog {
 
     /// Whether it has ended (its pidfd is readable); reaps it then.
     func hasEnded() -> Bool {
-        guard let pidfd, !reaped else { return reaped }
+        guard let pid, let pidfd, !reaped else { return reaped }
         guard (try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: true)) ?? nil != nil else { return false }
         reaped = true
         if let pipe { Syscalls.close(pipe) }
@@ -85,7 +123,7 @@ final class Watchdog {
     /// Idempotent.
     func disarm() {
         beginDisarm()
-        guard !reaped else { return }
+        guard !reaped, let pid else { return }
         reaped = true
         guard let pidfd else {
             Syscalls.reap(pid)

@@ -30,9 +30,10 @@ final class MetricsService {
         recorder = CorralMetrics(factory: factory, resources: resources, workers: workers, names: names, slots: slots)
     }
 
-    /// Records the event (on the supervisor's thread, before the next event).
-    func handle(_ event: EngineEvent) {
-        recorder.handle(event)
+    /// Records the event, which happened at `instant` (on the supervisor's thread, before the
+    /// next event).
+    func handle(_ event: EngineEvent, at instant: ContinuousClock.Instant) {
+        recorder.handle(event, now: instant)
         if case .serverStateChanged(let state) = event { endpoint.serverStateChanged(state) }
     }
 

@@ -43,6 +43,14 @@ final class Recorder: PollingFrontend {
         return limit
     }
 
+    /// Events with the instant the engine says they happened at.
+    private(set) var happened: [(ContinuousClock.Instant, EngineEvent)] = []
+
+    func handle(_ event: EngineEvent, at instant: ContinuousClock.Instant) {
+        happened.append((instant, event))
+        handle(event)
+    }
+
     func handle(_ event: EngineEvent) {
         events.append(event)
         if case .stateChanged(let slot, let state, _) = event { states[slot] = state }

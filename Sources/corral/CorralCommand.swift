@@ -32,6 +32,13 @@ struct CorralCommand: ParsableCommand {
         VersionCommand.self,
     ]
 
+    /// The subcommand `word` names, if it does. An option is never one: a run's start does
+    /// not build every subcommand's configuration (their names come from there).
+    static func subcommand(named word: String?) -> (any ParsableCommand.Type)? {
+        guard let word, !word.hasPrefix("-") else { return nil }
+        return subcommandTypes.first { $0._commandName == word }
+    }
+
     /// Whether this invocation runs a subcommand or describes corral (help, the manual's dump,
     /// completion scripts). Otherwise argument-parser is told neither of the subcommands (it
     /// builds every subcommand's arguments on each parse: a millisecond of corral's start-up)
@@ -42,8 +49,7 @@ struct CorralCommand: ParsableCommand {
             "help", "--help", "-h", "--help-hidden", "--experimental-dump-help", "--generate-completion-script",
             "--version",
         ]
-        return arguments.contains { describing.contains($0) }
-            || subcommandTypes.contains { $0._commandName == arguments.first }
+        return arguments.contains { describing.contains($0) } || subcommand(named: arguments.first) != nil
     }()
 
     @Option(
@@ -329,7 +335,7 @@ struct CorralCommand: ParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first {
             if first == "help" { runHelp(arguments) }
-            if let client = subcommandTypes.first(where: { $0._commandName == first }) {
+            if let client = subcommand(named: first) {
                 runClient(client, Array(arguments.dropFirst()))
             }
         }

@@ -36,7 +36,7 @@ final class ChildStarter {
     private var zygoteUnavailable = false
     /// The workers asked of the zygote ahead of their turn.
     private var forks: ZygoteForks?
-    /// Slots passed to the spawner thread by ``submitExec(_:)``, oldest first, not collected yet.
+    /// Slots passed to the spawner threads by ``submitExec(_:)``, oldest first, not collected yet.
     private var submitted: [Submission] = []
 
     /// A first start passed to a spawner thread and not collected yet.
@@ -221,9 +221,10 @@ final class ChildStarter {
     /// The slots submitted and not collected yet, oldest first.
     var submittedSlots: [Int] { submitted.map(\.slot) }
 
-    /// Passes the first start of `slot` to the spawner thread, which spawns it while this thread
-    /// goes on; ``collectExec()`` takes the outcome. False when it cannot (no spawner thread, no
-    /// pipes): then ``exec(_:fromDisk:)`` says why.
+    /// Passes the first start of `slot` to a spawner thread, which spawns it while this thread
+    /// goes on; ``collectExec()`` takes the outcome. False when it does not: a run's one child
+    /// comes from this thread, and without a spawner thread or pipes ``exec(_:fromDisk:)`` says
+    /// why.
     func submitExec(_ slot: Int) -> Bool {
         guard !spawnsFromThisThread, let spawner = spawnerForSubmission(), let pipes = try? OutputPipes.make() else {
             return false

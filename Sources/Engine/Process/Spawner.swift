@@ -29,9 +29,7 @@ final class Spawner {
     /// could not make one, and the thread has ended.
     func awaitTable() throws(SystemCallError) {
         guard !ready else { return }
-        guard corral_spawner_await(handle) == 0 else {
-            throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keepCount) descriptors")
-        }
+        guard corral_spawner_await(handle) == 0 else { throw tableError() }
         ready = true
     }
 
@@ -44,9 +42,13 @@ final class Spawner {
         case 0:
             ready = true
             return true
-        default:
-            throw SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keepCount) descriptors")
+        default: throw tableError()
         }
+    }
+
+    /// Why the thread has no table, from `errno`.
+    private func tableError() -> SystemCallError {
+        SystemCallError("spawner thread", errno: Errno(rawValue: errno), context: "\(keepCount) descriptors")
     }
 
     /// Ends the thread (once every child it spawned has ended).

@@ -99,6 +99,61 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("the watchdog killed and replaced: the pipe number children are handed stays the first watchdog's pipe")
+        func endedWatchdogPipeStaysOpen() throws {
+            let hygiene = ProcessHygiene()
+            // The first watchdog's pipe, as the supervisor's descriptor number of it and the pipe.
+            var first: (fd: String, pipe: String)?
+            var afterReplacement: String?
+            let recorder = Recorder(steps: [
+                .init(condition: .running(1)) { _ in [] },
+                // The watchdog starts beside the first child: give it a moment to be itself.
+                .init(condition: .after(.milliseconds(300))) { _ in
+                    guard let watchdog = Self.watchdogs().first,
+                        let pipe = Self.link("/proc/\(watchdog)/fd/3"),
+                        let fd = Self.descriptors().first(where: { Self.link("/proc/self/fd/\($0)") == pipe })
+                    else { return [.stop] }
+                    first = (fd, pipe)
+                    kill(watchdog, SIGKILL)
+                    return []
+                },
+                .init(condition: .event { if case .watchdogEnded = $0 { true } else { false } }) { _ in
+                    afterReplacement = first.flatMap { Self.link("/proc/self/fd/\($0.fd)") }
+                    return [.stop]
+                },
+            ])
+            let configuration = SupervisorConfiguration(
+                workers: 1, worker: .command(["sleep", "1000"]), waitTimeout: .seconds(5), readyAfter: .zero)
+            _ = try Supervisor(configuration).run(frontend: recorder)
+            #expect(!recorder.timedOut)
+            let pipe = try #require(first?.pipe, "the watchdog or its pipe was not found")
+            #expect(afterReplacement == pipe, "descriptor \(first?.fd ?? "?") became \(afterReplacement ?? "closed")")
+            hygiene.check()
+        }
+
+        /// This process's children that are watchdogs.
+        static func watchdogs() -> [pid_t] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap { name in
+                guard let pid = pid_t(name),
+                    let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                    stat.contains("(corral-watchdog)"), let close = stat.lastIndex(of: ")")
+                else { return nil }
+                let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+                return fields.count > 1 && pid_t(fields[1]) == getpid() ? pid : nil
+            }
+        }
+
+        /// This process's open descriptors.
+        static func descriptors() -> [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        }
+
+        /// What a /proc symbolic link points to, or nil.
+        static func link(_ path: String) -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: path)
+        }
+
         /// CLOCK_BOOTTIME now, in nanoseconds.
         static func bootTimeNanoseconds() -> Int64 {
             var now = timespec()

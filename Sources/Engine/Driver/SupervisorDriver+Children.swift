@@ -191,6 +191,7 @@ extension SupervisorDriver {
     /// every live process group, and the front ends are told.
     func replaceEndedWatchdog() {
         guard let ended = watchdog, let endedPid = ended.pid, ended.hasEnded() else { return }
+        endedWatchdogs.append(ended)
         do {
             let fresh = try Watchdog()
             if let error = fresh.awaitStart() { throw error }

@@ -19,9 +19,12 @@ final class SupervisorDriver {
     let starter: ChildStarter
     var spawnError: SpawnError?
     var watchdog: Watchdog?
-    /// The watchdog was replaced: children still register with the one that ended (the spawner's
-    /// copy of its pipe), so each new child is registered from here too.
+    /// The watchdog was replaced: children still register with the one that ended (its pipe,
+    /// kept open), so each new child is registered from here too.
     var watchdogReplaced = false
+    /// Watchdogs that ended during the run, kept until its end: their pipes' descriptor numbers
+    /// are still handed to children (the first one's by the starter), so they stay open.
+    var endedWatchdogs: [Watchdog] = []
     /// When the events emitted now happened, if not now (a child taken after it started).
     var eventsHappenedAt: ContinuousClock.Instant?
     /// Notify datagrams from pids not known yet, kept while forks are in flight: a forked

@@ -100,13 +100,15 @@ final class Watchdog {
         Syscalls.withSignalBlocked(SIGPIPE) { message.withUnsafeBytes { _ = try? Syscalls.writeAll(pipe, $0) } }
     }
 
-    /// Whether it has ended (its pidfd is readable); reaps it then.
+    /// Whether it has ended (its pidfd is readable); reaps it then. Its pipe stays open until
+    /// ``disarm()``: children are handed its descriptor number, which must not come to mean
+    /// another file (a registration meets `EPIPE` now, which children take in their stride).
     func hasEnded() -> Bool {
         guard let pid, let pidfd, !reaped else { return reaped }
         guard (try? Syscalls.waitPidfd(pidfd, pid: pid, noHang: true)) ?? nil != nil else { return false }
         reaped = true
-        if let pipe { Syscalls.close(pipe) }
-        pipe = nil
+        Syscalls.close(pidfd)
+        started = (pid, nil)
         return true
     }
 
@@ -114,8 +116,10 @@ final class Watchdog {
     func beginDisarm() {
         guard let pipe else { return }
         self.pipe = nil
-        var zero: CInt = 0
-        withUnsafeBytes(of: &zero) { _ = try? Syscalls.writeAll(pipe, $0) }
+        if !reaped {
+            var zero: CInt = 0
+            Syscalls.withSignalBlocked(SIGPIPE) { withUnsafeBytes(of: &zero) { _ = try? Syscalls.writeAll(pipe, $0) } }
+        }
         Syscalls.close(pipe)
     }
 

@@ -144,16 +144,18 @@ final class SupervisorDriver {
         children.finishOutput(emit: emit)
         // Children of a worker are re-parented to us before its own exit is reported, so the
         // ones that had already ended are waiting now, whether or not their SIGCHLD came.
+        if configuration.adoptsOrphans { reapOrphans() }
+        // Every group the watchdog watches is empty: it is told to go, and exits while orphans
+        // left behind are looked for; waited for last. Not before the orphans are reaped: the
+        // reaper stops at an ended child of ours.
+        watchdog?.beginDisarm()
         var leftBehind: [SupervisorReport.LeftBehind] = []
         if configuration.adoptsOrphans {
-            reapOrphans()
             let ours = Set(starter.allZygotes.map(\.pid) + [watchdog?.pid].compactMap { $0 })
             leftBehind = ProcessTable.children(of: Syscalls.processID).filter { !ours.contains($0.pid) }
                 .map { SupervisorReport.LeftBehind(pid: $0.pid, command: $0.command) }
         }
-        // The helpers end in parallel: the watchdog is told first, then waited for last. Every
-        // child has ended, so the spawner thread can go too (their parent-death signal).
-        watchdog?.beginDisarm()
+        // Every child has ended, so the spawner threads can go too (their parent-death signal).
         starter.stopSpawner()
         for zygote in starter.allZygotes { zygote.finish() }
         watchdog?.disarm()

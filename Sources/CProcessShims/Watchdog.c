@@ -134,6 +134,12 @@ static pid_t corral_watchdog_fork(int read_fd) {
     corral_watchdog_loop(3);
 }
 
+/* The watchdog by exec, else by fork: its pid, or -1 with errno. */
+static pid_t corral_watchdog_spawn(int read_fd, int *pidfd) {
+    pid_t child = corral_watchdog_exec(read_fd, pidfd);
+    return child >= 0 ? child : corral_watchdog_fork(read_fd);
+}
+
 struct corral_watchdog_launch {
     pthread_t thread;
     int read_fd;
@@ -145,8 +151,7 @@ struct corral_watchdog_launch {
 /* The launcher thread: the watchdog's exec (or fork), while the supervisor goes on. */
 static void *corral_watchdog_launch_main(void *raw) {
     corral_watchdog_launch *launch = raw;
-    pid_t child = corral_watchdog_exec(launch->read_fd, &launch->pidfd);
-    if (child < 0) child = corral_watchdog_fork(launch->read_fd);
+    pid_t child = corral_watchdog_spawn(launch->read_fd, &launch->pidfd);
     launch->error = child < 0 ? errno : 0;
     launch->pid = child;
     close(launch->read_fd);
@@ -204,8 +209,7 @@ int corral_watchdog_start(pid_t *pid, int *write_fd, int *pidfd) {
     int fds[2];
     *pidfd = -1;
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    pid_t child = corral_watchdog_exec(fds[0], pidfd);
-    if (child < 0) child = corral_watchdog_fork(fds[0]);
+    pid_t child = corral_watchdog_spawn(fds[0], pidfd);
     if (child < 0) {
         int saved = errno;
         close(fds[0]);

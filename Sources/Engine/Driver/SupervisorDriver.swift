@@ -118,6 +118,9 @@ final class SupervisorDriver {
             }
         }
         defer { commandSignals?.close() }
+        // The watchdog exists before any child does: a supervisor killed after the first spawn
+        // still has it kill what the child started. (Its start overlapped the set-up until here.)
+        _ = watchdogToWatch()
         emit(.serverStateChanged(.starting))
         perform(core.begin(now: start))
         if configuration.maxMemory != nil || configuration.programs.contains(where: { $0.maxMemory != nil }) {

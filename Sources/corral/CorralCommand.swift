@@ -360,6 +360,9 @@ struct CorralCommand: ParsableCommand {
             sigaddset(&commandSignals, signal.rawValue)
         }
         pthread_sigmask(SIG_BLOCK, &commandSignals, nil)
+        // A run's watchdog starts while the arguments are parsed (its exec takes the other
+        // processor); help, the version and the subcommands need none.
+        if !describesItself { Supervisor.startWatchdogEarly() }
         do {
             try checkTerminator(arguments)
             var (command, settings) = try parseWithSettings(splitting: arguments)

@@ -68,7 +68,7 @@ final class SupervisorDriver {
         // Programs first: a command that is not found fails before any descriptor is opened.
         let plan = try LaunchPlan(configuration: configuration, payload: payload)
         do {
-            watchdog = try Watchdog()
+            watchdog = try Watchdog.takeEarly() ?? Watchdog()
         } catch {
             configuration.logger.warning("no watchdog: grandchildren may outlive a killed supervisor: \(error)")
         }

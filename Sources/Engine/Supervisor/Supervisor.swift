@@ -18,6 +18,11 @@ public struct Supervisor: Sendable {
         self.configuration = configuration
     }
 
+    /// Starts the watchdog the process's first run will take, ahead of that run, so that its
+    /// start overlaps the caller's own (corral's argument parsing). One that no run takes is
+    /// told to go and reaped at the process's exit.
+    package static func startWatchdogEarly() { Watchdog.startEarly() }
+
     /// Runs until every child has ended, logging events to the configuration's logger.
     public func run() throws(SupervisorError) -> SupervisorReport {
         try run(frontend: LogFrontend(logger: configuration.logger))

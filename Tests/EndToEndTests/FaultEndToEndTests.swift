@@ -423,6 +423,49 @@ struct WatchdogEndToEndTests {
             eventually(within: .seconds(3)) { (grandchildren + newGrandchildren).allSatisfy(hasEnded) },
             "a grandchild outlived corral: \(grandchildren + newGrandchildren)")
     }
+
+    /// Runs `arguments` (their output to /dev/null) under a subreaper (a `python3`), which prints
+    /// the exit status and how many orphans it adopted in the second after: processes the
+    /// command left behind.
+    func runAdoptingOrphans(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let script = """
+            import ctypes, os, subprocess, sys, time
+            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+            out = subprocess.DEVNULL
+            status = subprocess.Popen(sys.argv[1:], stdout=out, stderr=out).wait()
+            adopted, deadline = [], time.monotonic() + 1
+            while time.monotonic() < deadline:
+                try:
+                    orphan, _ = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if orphan:
+                    adopted.append(orphan)
+                else:
+                    time.sleep(0.02)
+            print(status, len(adopted))
+            """
+        return try runProgram("/usr/bin/env", ["python3", "-c", script] + arguments)
+    }
+
+    @Test(
+        "the watchdog started while the arguments are parsed is reaped by corral, whether the run starts or not",
+        arguments: [
+            (["--bogus"], 64), (["-w", "0", "--", "true"], 64), (["--no-tui", "--", "/nonexistent/program"], 64),
+            (["--no-tui", "--no-control", "--", "sh", "-c", "kill -TERM $PPID; exec sleep 5"], 0),
+            (["--no-tui", "--no-control", "--", "sh", "-c", "exit 3"], 1),
+        ])
+    func earlyWatchdogReaped(arguments: [String], status: Int) throws {
+        let result = try runAdoptingOrphans([corralExecutable] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "\(status) 0\n", "exit status, orphans adopted: \(result.stdout)")
+    }
+
+    @Test("the subreaper of the check above sees what a command leaves behind")
+    func orphanSeen() throws {
+        let result = try runAdoptingOrphans(["/bin/sh", "-c", "sleep 0.1 & exit 0"])
+        #expect(result.stdout == "0 1\n", "\(result.stdout) \(result.stderr)")
+    }
 }
 
 /// The notify socket's private directory after a SIGKILL.

@@ -54,8 +54,14 @@ struct ReloadEndToEndTests {
             ])
     }
 
+    /// The folder of this test process's server script and marker, removed when the process exits.
+    static let directory: URL = {
+        atexit { try? FileManager.default.removeItem(at: ReloadEndToEndTests.directory) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("corral-reload-\(getpid())")
+    }()
+
     func files() throws -> (script: String, marker: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corral-reload-\(getpid())")
+        let directory = Self.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("server.py").path
         try Self.server.write(toFile: script, atomically: true, encoding: .utf8)

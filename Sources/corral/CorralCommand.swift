@@ -4,11 +4,34 @@ import CorralEngine
 import CorralModel
 import Glibc
 import Logging
+import Synchronization
 
 /// The `corral` command line: parses and validates options, then runs the demo or a command.
 @main
 struct CorralCommand: ParsableCommand {
-    static let configuration: CommandConfiguration = {
+    /// What argument-parser is told of corral: ``fullConfiguration``, but while a run's command
+    /// line is parsed, ``runParseConfiguration``.
+    static var configuration: CommandConfiguration {
+        parsingRun.load(ordering: .relaxed) ? runParseConfiguration : fullConfiguration
+    }
+
+    /// Set only while a command line that asks for no help (``describesItself`` is false) is
+    /// parsed: argument-parser then looks for no help flags (there are none to find). It looks
+    /// for them on every parse, and naming `--help-hidden` prints an enum through reflection: a
+    /// tenth of corral's start-up. Errors are described after the parse, from the full
+    /// configuration (with its "See 'corral --help'" line).
+    private static let parsingRun = Atomic<Bool>(false)
+
+    /// The configuration of a run's parse: the full one without help names.
+    private static let runParseConfiguration: CommandConfiguration = {
+        var configuration = fullConfiguration
+        configuration.helpNames = []
+        return configuration
+    }()
+
+    /// corral's configuration: its name, usage, version, and when it describes itself, the
+    /// help's discussion and the subcommands.
+    private static let fullConfiguration: CommandConfiguration = {
         var configuration = CommandConfiguration(
             commandName: "corral",
             abstract: "Run a multi-process server and watch it live.",
@@ -44,12 +67,16 @@ struct CorralCommand: ParsableCommand {
     /// builds every subcommand's arguments on each parse: a millisecond of corral's start-up)
     /// nor of the help's long discussion (built from the key bindings).
     private static let describesItself: Bool = {
-        let arguments = CommandLine.arguments.dropFirst()
+        // What follows `--` is the command's, never parsed as corral's.
+        let arguments = CommandLine.arguments.dropFirst().prefix { $0 != "--" }
         let describing: Set = [
             "help", "--help", "-h", "--help-hidden", "--experimental-dump-help", "--generate-completion-script",
             "--version",
         ]
-        return arguments.contains { describing.contains($0) } || subcommand(named: arguments.first) != nil
+        // A cluster of short options could hold -h (`-wh`): described as argument-parser would.
+        let mayHoldShortHelp = { (word: String) in !word.hasPrefix("--") && word.hasPrefix("-") && word.contains("h") }
+        return arguments.contains { describing.contains($0) || mayHoldShortHelp($0) }
+            || subcommand(named: arguments.first) != nil
     }()
 
     @Option(
@@ -298,6 +325,8 @@ struct CorralCommand: ParsableCommand {
         let options = Array(arguments[..<terminator])
         let parsed: any ParsableCommand
         do {
+            parsingRun.store(!describesItself, ordering: .relaxed)
+            defer { parsingRun.store(false, ordering: .relaxed) }
             parsed = try parseAsRoot(options)
         } catch {
             // `corral -w 2 ls`: a subcommand after options is an argument corral does not take.

@@ -34,6 +34,28 @@ struct VersionEndToEndTests {
     }
 
     @Test(
+        "a bad option or value is refused with the usage and where the help is (a run's parse looks for no help flags)",
+        arguments: [["--bogus"], ["-w", "0", "--", "true"], ["--wait-timeout", "soon", "--", "true"]])
+    func refusedWithHelpHint(arguments: [String]) throws {
+        let run = try runProgram(corralExecutable, arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("Error: "), "\(run.stderr)")
+        #expect(run.stderr.contains("See 'corral --help' for more information."), "\(run.stderr)")
+    }
+
+    @Test("-h, --help and --help-hidden ask for the help, also after other options")
+    func helpFlags() throws {
+        for arguments in [["-h"], ["-w", "2", "--help"], ["-w", "2", "-h"], ["--no-tui", "--help-hidden"]] {
+            let run = try runProgram(corralExecutable, arguments)
+            #expect(run.status == 0 && run.stdout.hasPrefix("OVERVIEW: "), "\(arguments): \(run.stdout)\(run.stderr)")
+        }
+        // After `--` they are the command's.
+        let command = try runProgram(
+            corralExecutable, ["--no-tui", "--no-control", "--", "sh", "-c", "echo ran $0 $1", "-h", "--help"])
+        #expect(command.stdout.contains("ran -h --help") && !command.stdout.contains("OVERVIEW"), "\(command.stdout)")
+    }
+
+    @Test(
         "without /proc mounted corral says so and exits 71 (it used to see no arguments and start the demo)",
         .enabled(if: canHideProc))
     func withoutProc() throws {

@@ -4,7 +4,6 @@ import CorralEngine
 import CorralModel
 import Glibc
 import Logging
-import Synchronization
 
 /// The `corral` command line: parses and validates options, then runs the demo or a command.
 @main
@@ -12,15 +11,16 @@ struct CorralCommand: ParsableCommand {
     /// What argument-parser is told of corral: ``fullConfiguration``, but while a run's command
     /// line is parsed, ``runParseConfiguration``.
     static var configuration: CommandConfiguration {
-        parsingRun.load(ordering: .relaxed) ? runParseConfiguration : fullConfiguration
+        parsingRun ? runParseConfiguration : fullConfiguration
     }
 
     /// Set only while a command line that asks for no help (``describesItself`` is false) is
     /// parsed: argument-parser then looks for no help flags (there are none to find). It looks
     /// for them on every parse, and naming `--help-hidden` prints an enum through reflection: a
     /// tenth of corral's start-up. Errors are described after the parse, from the full
-    /// configuration (with its "See 'corral --help'" line).
-    private static let parsingRun = Atomic<Bool>(false)
+    /// configuration (with its "See 'corral --help'" line). Task-local, so that parses going on
+    /// at once (tests) do not see each other's.
+    @TaskLocal private static var parsingRun = false
 
     /// The configuration of a run's parse: the full one without help names.
     private static let runParseConfiguration: CommandConfiguration = {
@@ -66,18 +66,20 @@ struct CorralCommand: ParsableCommand {
     /// completion scripts). Otherwise argument-parser is told neither of the subcommands (it
     /// builds every subcommand's arguments on each parse: a millisecond of corral's start-up)
     /// nor of the help's long discussion (built from the key bindings).
-    private static let describesItself: Bool = {
-        // What follows `--` is the command's, never parsed as corral's.
-        let arguments = CommandLine.arguments.dropFirst().prefix { $0 != "--" }
+    private static let describesItself = asksAboutItself(CommandLine.arguments.dropFirst().prefix { $0 != "--" })
+
+    /// Whether `words` (corral's own: what comes before `--`) ask for the help, the manual's
+    /// dump, a completion script or the version, or name a subcommand.
+    static func asksAboutItself(_ words: ArraySlice<String>) -> Bool {
         let describing: Set = [
             "help", "--help", "-h", "--help-hidden", "--experimental-dump-help", "--generate-completion-script",
             "--version",
         ]
         // A cluster of short options could hold -h (`-wh`): described as argument-parser would.
         let mayHoldShortHelp = { (word: String) in !word.hasPrefix("--") && word.hasPrefix("-") && word.contains("h") }
-        return arguments.contains { describing.contains($0) || mayHoldShortHelp($0) }
-            || subcommand(named: arguments.first) != nil
-    }()
+        return words.contains { describing.contains($0) || mayHoldShortHelp($0) }
+            || subcommand(named: words.first) != nil
+    }
 
     @Option(
         name: [.short, .long], parsing: .unconditional,
@@ -325,9 +327,8 @@ struct CorralCommand: ParsableCommand {
         let options = Array(arguments[..<terminator])
         let parsed: any ParsableCommand
         do {
-            parsingRun.store(!describesItself, ordering: .relaxed)
-            defer { parsingRun.store(false, ordering: .relaxed) }
-            parsed = try parseAsRoot(options)
+            let lean = !describesItself && !asksAboutItself(options[...])
+            parsed = try $parsingRun.withValue(lean) { try parseAsRoot(options) }
         } catch {
             // `corral -w 2 ls`: a subcommand after options is an argument corral does not take.
             if let name = options.first(where: { word in subcommandTypes.contains { $0._commandName == word } }) {

@@ -24,6 +24,15 @@ struct OptionsTests {
         #expect(throws: (any Error).self) { _ = try settings(["--ready", "bogus", "--", "true"]) }
     }
 
+    @Test("-h or --help among the words parsed asks for the help, whatever the process's own arguments")
+    func helpAmongParsedWords() {
+        for words in [["--help"], ["-w", "2", "-h"], ["--no-tui", "--help-hidden", "--", "true"]] {
+            let error = #expect(throws: (any Error).self) { _ = try CorralCommand.parse(splitting: words) }
+            #expect(error.map { CorralCommand.exitCode(for: $0) } == .success, "\(words)")
+            #expect(error.map { CorralCommand.fullMessage(for: $0).hasPrefix("OVERVIEW: ") } == true, "\(words)")
+        }
+    }
+
     @Test("defaults: the demo with 4 workers, INT and TERM, 10 s, the dashboard on a terminal")
     func defaults() throws {
         let demo = try settings([])

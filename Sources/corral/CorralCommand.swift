@@ -14,7 +14,7 @@ struct CorralCommand: ParsableCommand {
         parsingRun ? runParseConfiguration : fullConfiguration
     }
 
-    /// Set only while a command line that asks for no help (``describesItself`` is false) is
+    /// Set only while words that ask nothing about corral itself (``asksAboutItself(_:)``) are
     /// parsed: argument-parser then looks for no help flags (there are none to find). It looks
     /// for them on every parse, and naming `--help-hidden` prints an enum through reflection: a
     /// tenth of corral's start-up. Errors are described after the parse, from the full
@@ -327,8 +327,7 @@ struct CorralCommand: ParsableCommand {
         let options = Array(arguments[..<terminator])
         let parsed: any ParsableCommand
         do {
-            let lean = !describesItself && !asksAboutItself(options[...])
-            parsed = try $parsingRun.withValue(lean) { try parseAsRoot(options) }
+            parsed = try $parsingRun.withValue(!asksAboutItself(options[...])) { try parseAsRoot(options) }
         } catch {
             // `corral -w 2 ls`: a subcommand after options is an argument corral does not take.
             if let name = options.first(where: { word in subcommandTypes.contains { $0._commandName == word } }) {

@@ -278,6 +278,36 @@ extension RealProcesses {
             hygiene.check()
         }
 
+        @Test("arguments, environment and directory reach the child byte for byte; a LISTEN_PID without sockets goes")
+        func argumentsAndEnvironmentExactly() throws {
+            let hygiene = ProcessHygiene()
+            let print = [
+                "/bin/sh", "-c",
+                #"printf '[%s]' "$@" "${EMPTY-unset}" "$GREETING" "${LISTEN_PID-none}" "$(pwd)"; echo; exec sleep 1000"#,
+                "sh", "", "привет мир", "a  b",
+            ]
+            let recorder = Recorder(steps: [
+                .init(condition: .when { recorder in (0..<2).allSatisfy { !recorder.output($0).isEmpty } }) { _ in
+                    [.stop]
+                }
+            ])
+            let programs = [
+                Program(
+                    "web", command: print, workers: 2,
+                    environment: ["EMPTY": "", "GREETING": "日本語 текст", "LISTEN_PID": "1"],
+                    workingDirectory: "/tmp")
+            ]
+            let configuration = SupervisorConfiguration(
+                workers: 2, worker: .command(print), waitTimeout: .seconds(5), programs: programs)
+            let report = try Supervisor(configuration).run(frontend: recorder)
+            #expect(!recorder.timedOut)
+            for slot in 0..<2 {
+                #expect(recorder.output(slot) == ["[][привет мир][a  b][][日本語 текст][none][/tmp]"])
+            }
+            #expect(report.exitStatus == 0)
+            hygiene.check()
+        }
+
         @Test("a first start that fails kills and reaps the slots started ahead of their turn")
         func failedStartAbandonsTheOnesAhead() throws {
             let hygiene = ProcessHygiene()

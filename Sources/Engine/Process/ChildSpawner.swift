@@ -121,30 +121,64 @@ enum ChildSpawner {
 }
 
 /// A ``SpawnRequest`` as the C spawn routine reads it: the request structure and the strings
-/// and arrays it points to, allocated until this is released.
+/// and arrays it points to, allocated until this is released. Every string's bytes go into one
+/// block and both pointer arrays into another (a spawn's environment is dozens of strings: one
+/// allocation each cost more than the rest of the request together).
 private final class SpawnArguments {
     /// The request, valid while this lives.
     let request: UnsafeMutablePointer<corral_spawn_request>
-    private var owned: [UnsafeMutableRawPointer] = []
+    /// The strings, each NUL-terminated, one after another.
+    private let bytes: UnsafeMutablePointer<CChar>
+    /// `argv` then `envp`, each NULL-terminated.
+    private let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let inherited: UnsafeMutablePointer<CInt>
+
+    /// The entry the child writes its pid into (`LISTEN_PID=` and room for 20 digits).
+    private static let listenPidEntry = "LISTEN_PID=" + String(repeating: "0", count: 20)
 
     init(_ spawn: SpawnRequest) {
         request = .allocate(capacity: 1)
         request.initialize(to: corral_spawn_request())
-        var environment = spawn.environment.filter { !$0.hasPrefix("LISTEN_PID=") }
-        if spawn.setsListenPid { environment.append("LISTEN_PID=" + String(repeating: "0", count: 20)) }
-        let envp = array(environment)
-        if spawn.setsListenPid, let last = envp[environment.count - 1] {
-            request.pointee.listen_pid_slot = last + "LISTEN_PID=".utf8.count
+        // The environment's own LISTEN_PID goes (a child's is its own pid, or none).
+        var environmentCount = spawn.setsListenPid ? 1 : 0
+        var size = spawn.executable.utf8.count + 1 + (spawn.workingDirectory.map { $0.utf8.count + 1 } ?? 0)
+        size += spawn.setsListenPid ? Self.listenPidEntry.utf8.count + 1 : 0
+        for value in spawn.arguments { size += value.utf8.count + 1 }
+        for value in spawn.environment where !Self.isListenPid(value) {
+            size += value.utf8.count + 1
+            environmentCount += 1
         }
-        request.pointee.path = UnsafePointer(string(spawn.executable))
-        request.pointee.argv = UnsafePointer(array(spawn.arguments))
-        request.pointee.envp = UnsafePointer(envp)
+        bytes = .allocate(capacity: size)
+        pointers = .allocate(capacity: spawn.arguments.count + environmentCount + 2)
+        inherited = .allocate(capacity: max(spawn.inherited.count, 1))
+
+        var next = bytes
+        request.pointee.path = UnsafePointer(Self.copy(spawn.executable, to: &next))
+        var pointer = pointers
+        request.pointee.argv = UnsafePointer(pointer)
+        for value in spawn.arguments {
+            pointer.initialize(to: Self.copy(value, to: &next))
+            pointer += 1
+        }
+        pointer.initialize(to: nil)
+        pointer += 1
+        request.pointee.envp = UnsafePointer(pointer)
+        for value in spawn.environment where !Self.isListenPid(value) {
+            pointer.initialize(to: Self.copy(value, to: &next))
+            pointer += 1
+        }
+        if spawn.setsListenPid {
+            let entry = Self.copy(Self.listenPidEntry, to: &next)
+            pointer.initialize(to: entry)
+            pointer += 1
+            request.pointee.listen_pid_slot = entry + "LISTEN_PID=".utf8.count
+        }
+        pointer.initialize(to: nil)
+        request.pointee.working_directory = spawn.workingDirectory.map { UnsafePointer(Self.copy($0, to: &next)) }
         request.pointee.stdin_fd = spawn.standardInput
         request.pointee.stdout_fd = spawn.standardOutput
         request.pointee.stderr_fd = spawn.standardError
-        let inherited = UnsafeMutablePointer<CInt>.allocate(capacity: max(spawn.inherited.count, 1))
         inherited.initialize(from: spawn.inherited, count: spawn.inherited.count)
-        owned.append(UnsafeMutableRawPointer(inherited))
         request.pointee.inherited_fds = UnsafePointer(inherited)
         request.pointee.inherited_count = CInt(spawn.inherited.count)
         request.pointee.child_mask = Syscalls.signalSet(spawn.blockedSignals)
@@ -152,29 +186,37 @@ private final class SpawnArguments {
         request.pointee.expected_parent = getpid()
         request.pointee.watchdog_fd = spawn.watchdog ?? -1
         request.pointee.open_files_soft = UInt(ResourceLimits.childOpenFiles ?? 0)
-        request.pointee.working_directory = spawn.workingDirectory.map { UnsafePointer(string($0)) }
+    }
+
+    /// Copies `value` and a NUL to `next`, which moves past them; where the copy starts.
+    private static func copy(
+        _ value: String, to next: inout UnsafeMutablePointer<CChar>
+    ) -> UnsafeMutablePointer<CChar> {
+        let start = next
+        let count = value.utf8.count
+        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            if let source = utf8.baseAddress {
+                UnsafeMutableRawPointer(start).copyMemory(from: source, byteCount: count)
+            }
+            return true
+        }
+        if copied == nil {
+            for (index, byte) in value.utf8.enumerated() { start[index] = CChar(bitPattern: byte) }
+        }
+        start[count] = 0
+        next = start + count + 1
+        return start
     }
 
     deinit {
-        for pointer in owned { pointer.deallocate() }
+        inherited.deallocate()
+        pointers.deallocate()
+        bytes.deallocate()
         request.deallocate()
     }
 
-    /// A NUL-terminated copy of `value`.
-    private func string(_ value: String) -> UnsafeMutablePointer<CChar> {
-        let count = value.utf8.count
-        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: count + 1)
-        value.withCString { copy.initialize(from: $0, count: count + 1) }
-        owned.append(UnsafeMutableRawPointer(copy))
-        return copy
-    }
-
-    /// A NULL-terminated array of copies of `values`.
-    private func array(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
-        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: values.count + 1)
-        for (index, value) in values.enumerated() { (pointers + index).initialize(to: string(value)) }
-        (pointers + values.count).initialize(to: nil)
-        owned.append(UnsafeMutableRawPointer(pointers))
-        return pointers
+    /// Whether `entry` is `LISTEN_PID=…` (most entries fail at the first byte).
+    private static func isListenPid(_ entry: String) -> Bool {
+        entry.utf8.first == UInt8(ascii: "L") && entry.hasPrefix("LISTEN_PID=")
     }
 }

@@ -14,8 +14,8 @@ struct OutputPipes {
             opened += [stdout.read, stdout.write]
             let stderr = try Syscalls.pipe(nonBlocking: false)
             opened += [stderr.read, stderr.write]
-            try Syscalls.setNonBlocking(stdout.read)
-            try Syscalls.setNonBlocking(stderr.read)
+            try Syscalls.setNonBlocking(newPipeEnd: stdout.read)
+            try Syscalls.setNonBlocking(newPipeEnd: stderr.read)
             return OutputPipes(stdout: stdout, stderr: stderr)
         } catch {
             for fd in opened { Syscalls.close(fd) }

@@ -21,10 +21,12 @@ package enum Syscalls {
 
     /// A pipe whose both ends are close-on-exec; `nonBlocking` applies to both ends.
     static func pipe(nonBlocking: Bool) throws(SystemCallError) -> (read: CInt, write: CInt) {
-        var fds: [CInt] = [-1, -1]
+        var fds: (CInt, CInt) = (-1, -1)
         let flags = O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0)
-        try retrying("pipe2") { fds.withUnsafeMutableBufferPointer { corral_pipe2($0.baseAddress, flags) } }
-        return (fds[0], fds[1])
+        try retrying("pipe2") {
+            withUnsafeMutableBytes(of: &fds) { corral_pipe2($0.baseAddress?.assumingMemoryBound(to: CInt.self), flags) }
+        }
+        return fds
     }
 
     /// Reads up to `buffer.count` bytes; returns nil when a non-blocking descriptor has nothing.
@@ -241,6 +243,12 @@ package enum Syscalls {
     static func setNonBlocking(_ fd: CInt) throws(SystemCallError) {
         let flags = try retrying("fcntl", context: "fd \(fd)") { fcntl(fd, F_GETFL) }
         try retrying("fcntl", context: "fd \(fd)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// Makes a new pipe's end non-blocking with one fcntl(2): its other status flags are known
+    /// to be clear, so they need not be read first (as ``setNonBlocking(_:)`` does).
+    static func setNonBlocking(newPipeEnd fd: CInt) throws(SystemCallError) {
+        try retrying("fcntl", context: "fd \(fd)") { fcntl(fd, F_SETFL, O_NONBLOCK) }
     }
 
     /// pthread_sigmask(2): applies `how` with `set` to the calling thread; returns the old mask.

@@ -59,7 +59,7 @@ final class HeadlessLog: HeadlessFrontend {
             if case .stopped = event { output.flush() }
             return
         }
-        output.event(journal == nil ? "\(WallClock.timeOfDay()) \(line)" : line)
+        output.event(journal == nil ? clock.text() + " " + line : line)
         if case .stopped = event { output.flush() }
     }
 

@@ -15,6 +15,8 @@ final class JSONLines: HeadlessFrontend {
         set { encoder.metrics = newValue }
     }
     private let clock = ContinuousClock()
+    /// Each line's `"time"`: the date and time worked out once a second.
+    private var stamp = WallClock.UTCStamp()
 
     /// `control`: the control socket's path, told in the first `server` event.
     init(
@@ -46,7 +48,7 @@ final class JSONLines: HeadlessFrontend {
     func handle(_ event: EngineEvent) {
         encoder.observe(event)
         channel.observe(event)
-        let line = encoder.encode(event, time: WallClock.iso8601(), now: clock.now)
+        let line = encoder.encode(event, time: stamp.text(), now: clock.now)
         if case .output = event { output.output(line) } else { output.event(line) }
         if case .stopped = event { output.flush() }
     }

@@ -3,9 +3,10 @@ import Foundation
 /// The C floor in the same run: fork-only children and posix_spawn of a tiny C program, each
 /// reporting ready over a pipe, then SIGTERM and reap.
 enum BaselineBenchmark {
-    /// Runs the baseline program; returns its start and stop medians in ms.
+    /// Runs the baseline program; returns its start and stop medians in ms (and emits them,
+    /// unless `emits` is false: a caller that runs it once per iteration summarizes them itself).
     @discardableResult
-    static func run(mode: String, workers: Int, runs: Int) throws -> (start: Double, stop: Double) {
+    static func run(mode: String, workers: Int, runs: Int, emits: Bool = true) throws -> (start: Double, stop: Double) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Fixtures.binary("baseline"))
         process.arguments = [mode, String(workers), String(runs), try Fixtures.binary("ready")]
@@ -21,6 +22,7 @@ enum BaselineBenchmark {
         else {
             throw BenchmarkError(description: "baseline \(mode) failed: \(String(decoding: data, as: UTF8.self))")
         }
+        guard emits else { return (startMedian, stopMedian) }
         emit([
             "scenario": "baseline-\(mode)", "workers": workers, "runs": runs, "start_ms": start, "stop_ms": stop,
             "method": mode == "fork"

@@ -17,6 +17,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var project: ProjectFileOptions
 
     func run() throws {
+        let project = self.project.settings
         guard let path = ProjectLoader.locate(file: project.file) else {
             throw ControlExit(ConsoleRun.usageStatus, "no corral.toml or Procfile here; name one with -f FILE")
         }

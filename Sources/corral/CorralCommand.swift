@@ -219,8 +219,29 @@ struct CorralCommand: ParsableCommand {
         help: ArgumentHelp("Port for the demo server on 127.0.0.1. (default: 8080)", valueName: "port"))
     var portGiven: Int?
 
-    @OptionGroup(title: "Project files")
-    var project: ProjectFileOptions
+    // The project file options (ProjectFileSettings): declared here, not as an option group
+    // (ProjectFileOptions is `check`'s), which costs the parse four conformance scans.
+    @Option(name: ProjectFileSettings.fileNames, help: ProjectFileSettings.fileHelp)
+    var projectFileGiven: String?
+
+    @Option(name: .customLong("env-file"), help: ProjectFileSettings.envFileHelp)
+    var envFiles: [String] = []
+
+    @Flag(name: .customLong("no-env-file"), help: ProjectFileSettings.noEnvFileHelp)
+    var noEnvFile = false
+
+    @Option(help: ProjectFileSettings.formationHelp)
+    var formation: String?
+
+    @Option(name: .customLong("port-base"), help: ProjectFileSettings.portBaseHelp)
+    var portBaseGiven: Int?
+
+    /// The project file options' values.
+    var project: ProjectFileSettings {
+        ProjectFileSettings(
+            file: projectFileGiven, envFiles: envFiles, noEnvFile: noEnvFile, formation: formation,
+            portBaseGiven: portBaseGiven)
+    }
 
     @Flag(help: "Run the built-in demo even where a corral.toml or a Procfile is.")
     var demo = false

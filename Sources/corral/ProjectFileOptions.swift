@@ -7,16 +7,16 @@ struct ProjectFileOptions: ParsableArguments {
     @Option(name: ProjectFileSettings.fileNames, help: ProjectFileSettings.fileHelp)
     var file: String?
 
-    @Option(name: .customLong("env-file"), help: ProjectFileSettings.envFileHelp)
+    @Option(name: ProjectFileSettings.envFileNames, help: ProjectFileSettings.envFileHelp)
     var envFiles: [String] = []
 
-    @Flag(name: .customLong("no-env-file"), help: ProjectFileSettings.noEnvFileHelp)
+    @Flag(name: ProjectFileSettings.noEnvFileNames, help: ProjectFileSettings.noEnvFileHelp)
     var noEnvFile = false
 
-    @Option(help: ProjectFileSettings.formationHelp)
+    @Option(name: ProjectFileSettings.formationNames, help: ProjectFileSettings.formationHelp)
     var formation: String?
 
-    @Option(name: .customLong("port-base"), help: ProjectFileSettings.portBaseHelp)
+    @Option(name: ProjectFileSettings.portBaseNames, help: ProjectFileSettings.portBaseHelp)
     var portBaseGiven: Int?
 
     /// The options' values.

@@ -37,16 +37,24 @@ struct ProjectFileSettings {
     static let fileHelp = ArgumentHelp(
         "A corral.toml or a Procfile (without it and without a command: ./corral.toml, else ./Procfile, else "
             + "the demo).", valueName: "FILE")
+    /// `--env-file`'s name.
+    static let envFileNames: NameSpecification = .customLong("env-file")
     /// `--env-file`'s help.
     static let envFileHelp = ArgumentHelp(
         "An env file for every program of a project file, instead of the .env next to it (repeatable; later "
             + "files win).", valueName: "FILE")
+    /// `--no-env-file`'s name.
+    static let noEnvFileNames: NameSpecification = .customLong("no-env-file")
     /// `--no-env-file`'s help.
     static let noEnvFileHelp: ArgumentHelp = "Read no .env file for a project file."
+    /// `--formation`'s name, given rather than taken from each declaration's property name.
+    static let formationNames: NameSpecification = .customLong("formation")
     /// `--formation`'s help.
     static let formationHelp = ArgumentHelp(
         "Processes per program of a project file, e.g. web=4,worker=2 or all=2 (0: not started).",
         valueName: "LIST")
+    /// `--port-base`'s name.
+    static let portBaseNames: NameSpecification = .customLong("port-base")
     /// `--port-base`'s help.
     static let portBaseHelp = ArgumentHelp(
         "PORT of a project's first process: process I of the program at position P gets BASE + 100 × P + I. "

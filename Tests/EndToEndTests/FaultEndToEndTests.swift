@@ -482,16 +482,26 @@ struct NotifyDirectoryEndToEndTests {
 
     @Test("SIGKILL of corral: its watchdog removes the notify directory; ls removes ones left without a watchdog")
     func removedAfterKill() throws {
-        let before = notifyDirectories()
+        // The worker says where its notify socket is: this corral's directory, whatever other
+        // corrals on the machine (another test run) make meanwhile.
         let corral = try RunningProgram(
             "/usr/bin/env",
-            ["-u", "XDG_RUNTIME_DIR", corralExecutable, "--no-tui", "--no-control", "--", "sleep", "1000"])
+            [
+                "-u", "XDG_RUNTIME_DIR", corralExecutable, "--no-tui", "--no-control", "--",
+                "sh", "-c", #"echo "notify at $NOTIFY_SOCKET"; exec sleep 1000"#,
+            ])
         #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") })
-        let created = notifyDirectories().subtracting(before)
-        #expect(created.count == 1, "\(created)")
+        let socket = corral.stdout.split(separator: "\n").compactMap { line in
+            line.range(of: "notify at ").map { String(line[$0.upperBound...]) }
+        }.first
+        let directory = socket.map { String($0.dropLast("/notify".count)) } ?? "(no notify socket said)"
+        #expect(socket?.hasSuffix("/notify") == true, "\(corral.stdout)")
+        #expect(notifyDirectories().contains(directory), "\(directory) is not a corral-notify- directory")
         kill(corral.pid, SIGKILL)
         corral.wait()
-        #expect(eventually(within: .seconds(3)) { notifyDirectories().isDisjoint(with: created) }, "left: \(created)")
+        #expect(
+            eventually(within: .seconds(3)) { !FileManager.default.fileExists(atPath: directory) }, "left: \(directory)"
+        )
 
         // One left by a corral that had no watchdog to remove it: a directory whose socket is dead.
         let stale = "/tmp/corral-notify-test\(getpid())"

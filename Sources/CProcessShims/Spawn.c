@@ -95,6 +95,8 @@ static void corral_child(const corral_spawn_request *request, volatile struct co
         corral_child_fail(failure, CORRAL_SPAWN_STAGE_CHDIR);
     if (sigprocmask(SIG_SETMASK, &request->child_mask, NULL) != 0)
         corral_child_fail(failure, CORRAL_SPAWN_STAGE_SIGNAL_MASK);
+    /* Not fatal: a program left on fewer processors still runs. */
+    if (request->affinity != NULL) sched_setaffinity(0, request->affinity_size, request->affinity);
     execve(request->path, request->argv, request->envp);
     corral_child_fail(failure, CORRAL_SPAWN_STAGE_EXEC);
 }

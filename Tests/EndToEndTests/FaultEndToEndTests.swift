@@ -376,6 +376,25 @@ struct StaleListenEndToEndTests {
 /// The watchdog killed while corral runs.
 @Suite("corral's watchdog killed", .processExclusive)
 struct WatchdogEndToEndTests {
+    @Test("the watchdog and the workers run on corral's processors (its launcher thread is pinned to another one)")
+    func processorsRestored() throws {
+        let corral = try RunningProgram(
+            corralExecutable, ["--no-tui", "--no-control", "-w", "2", "--ready-after", "0", "--", "sleep", "1000"])
+        #expect(eventually(within: .seconds(10)) { corral.stdout.contains("corral running") }, "\(corral.stdout)")
+        func processors(_ pid: pid_t) -> String {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            return status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }.map(String.init) ?? "?"
+        }
+        let children = childrenOf(corral.pid)
+        let watchdog = children.filter {
+            (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "corral-watchdog\n"
+        }
+        #expect(watchdog.count == 1 && children.count == 3, "\(children)")
+        for child in children { #expect(processors(child) == processors(corral.pid), "pid \(child)") }
+        kill(corral.pid, SIGTERM)
+        #expect(corral.wait() == 0)
+    }
+
     @Test("the watchdog killed: reported and replaced; restarts still start; SIGKILL of corral leaves no grandchild")
     func watchdogReplaced() throws {
         let marker = "corral-wd-\(UUID().uuidString)"

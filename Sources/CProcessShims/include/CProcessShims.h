@@ -39,6 +39,9 @@ typedef struct {
     unsigned long open_files_soft; /* if > 0: the child's soft RLIMIT_NOFILE (the one the supervisor
                                       started with, before it raised its own) */
     const char *working_directory; /* if not NULL: the child changes to it before exec */
+    const void *affinity;         /* if not NULL: a cpu_set_t of affinity_size bytes, the child's
+                                     processors from exec on (its spawning thread was pinned) */
+    unsigned long affinity_size;
 } corral_spawn_request;
 
 /// Spawns a child: vfork (as clone with CLONE_PIDFD, so its pidfd exists from the start), then

@@ -71,6 +71,17 @@ static void corral_watchdog_loop(int read_fd) {
     }
 }
 
+/* The watchdog's reads must not interrupt the spawns they come from: each child writes its
+   registration right before its exec, and a watchdog woken at the normal policy preempted that
+   child on its processor (two context switches on every spawn's path). SCHED_BATCH keeps its
+   share of the processor but does not preempt on wakeup: it reads when the processor is free or
+   at the next tick. Not fatal if refused. */
+static void corral_watchdog_batch(void) {
+    struct sched_param parameters;
+    memset(&parameters, 0, sizeof parameters);
+    sched_setscheduler(0, SCHED_BATCH, &parameters);
+}
+
 /* The name the supervisor starts its own binary under to make it a watchdog (its argv[0]). */
 #define CORRAL_WATCHDOG_NAME "corral-watchdog"
 
@@ -80,6 +91,7 @@ __attribute__((constructor)) static void corral_watchdog_entry(int argc, char **
     (void)envp;
     if (argc != 1 || argv == NULL || argv[0] == NULL || strcmp(argv[0], CORRAL_WATCHDOG_NAME) != 0) return;
     prctl(PR_SET_NAME, CORRAL_WATCHDOG_NAME, 0, 0, 0);
+    corral_watchdog_batch();
     corral_watchdog_loop(3);
 }
 
@@ -122,6 +134,7 @@ static pid_t corral_watchdog_fork(int read_fd, const cpu_set_t *affinity) {
     pid_t child = fork();
     if (child != 0) return child;
     if (affinity != NULL) sched_setaffinity(0, sizeof *affinity, affinity);
+    corral_watchdog_batch();
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);

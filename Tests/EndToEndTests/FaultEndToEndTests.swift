@@ -376,7 +376,9 @@ struct StaleListenEndToEndTests {
 /// The watchdog killed while corral runs.
 @Suite("corral's watchdog killed", .processExclusive)
 struct WatchdogEndToEndTests {
-    @Test("the watchdog and the workers run on corral's processors (its launcher thread is pinned to another one)")
+    @Test(
+        "the watchdog and the workers run on corral's processors (its launcher thread is pinned to another one); the watchdog does not preempt spawns"
+    )
     func processorsRestored() throws {
         let corral = try RunningProgram(
             corralExecutable, ["--no-tui", "--no-control", "-w", "2", "--ready-after", "0", "--", "sleep", "1000"])
@@ -390,6 +392,9 @@ struct WatchdogEndToEndTests {
             (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "corral-watchdog\n"
         }
         #expect(watchdog.count == 1 && children.count == 3, "\(children)")
+        // SCHED_BATCH (3 in <linux/sched.h>; Glibc's module leaves it out): its reads of the
+        // children's registrations wait for a free processor.
+        #expect(watchdog.map { sched_getscheduler($0) } == [3])
         for child in children { #expect(processors(child) == processors(corral.pid), "pid \(child)") }
         kill(corral.pid, SIGTERM)
         #expect(corral.wait() == 0)
